@@ -1,0 +1,18 @@
+/*
+ * ag_cmd_table.c - the list of commands, in the order `exogpu --help`
+ * shows them.  One line per command; each is defined in its cmd_*.c file.
+ */
+#include "ag_cmd.h"
+
+extern const struct ag_cmd ag_cmd_devices;
+extern const struct ag_cmd ag_cmd_plan;
+extern const struct ag_cmd ag_cmd_cert;
+extern const struct ag_cmd ag_cmd_secret;
+
+const struct ag_cmd *const ag_cmds[] = {
+	&ag_cmd_devices,
+	&ag_cmd_plan,
+	&ag_cmd_cert,
+	&ag_cmd_secret,
+	NULL
+};

@@ -1,0 +1,44 @@
+/*
+ * ag_planio.h - cluster and model files for `exogpu plan`, and the plan as
+ * JSON.
+ *
+ * placement/ is libc only, so the JSON lives here.  Readers are strict and
+ * bounded: at most AG_PLANIO_MAX_BYTES of input, PL_MAX_DEVICES devices,
+ * PL_MAX_LINKS links, duplicate keys rejected, every field type- and
+ * range-checked.  An error names the file and the field, e.g.
+ * "cluster.json: devices[3].memory_bytes: must be a positive integer".
+ * The formats are documented in docs/placement.md.
+ */
+#ifndef AG_PLANIO_H
+#define AG_PLANIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "pl_cluster.h"
+#include "pl_model.h"
+#include "pl_solve.h"
+
+#define AG_PLANIO_MAX_BYTES	(4u << 20)
+
+/* Parse buf[0..len) (name prefixes errors).  0, or -1 with err set. */
+int	ag_planio_parse_cluster(const char *, size_t, const char *,
+	    struct pl_cluster *, char *, size_t);
+int	ag_planio_parse_model(const char *, size_t, const char *,
+	    struct pl_model *, char *, size_t);
+/* The same from a file. */
+int	ag_planio_read_cluster(const char *, struct pl_cluster *, char *,
+	    size_t);
+int	ag_planio_read_model(const char *, struct pl_model *, char *, size_t);
+
+/*
+ * The plan as the JSON object `exogpu plan --json` prints; baseline may be
+ * NULL (printed as null).  NULL on allocation failure.
+ */
+json_t	*ag_planio_plan_json(const struct pl_cluster *,
+	    const struct pl_model *, uint64_t, const struct pl_plan *,
+	    double, const struct pl_plan *);
+
+#endif /* AG_PLANIO_H */
