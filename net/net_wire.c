@@ -122,14 +122,14 @@ wire_read_field(struct sec_cbor_reader *r, const char *what,
 		dst = f->dst;
 		if (f->kind == WIRE_NODE_ID) {
 			if (n != SEC_NODE_ID_LEN)
-				return wire_fail(err, errlen, "%s: key %llu (%s):"
-				    " not a node id", what,
+				return wire_fail(err, errlen, "%s: key %llu "
+				    "(%s): not a node id", what,
 				    (unsigned long long)f->key, f->name);
 			memcpy(dst, s, n);
 			dst[n] = '\0';
 			if (!sec_node_id_valid(dst))
-				return wire_fail(err, errlen, "%s: key %llu (%s):"
-				    " not a node id", what,
+				return wire_fail(err, errlen, "%s: key %llu "
+				    "(%s): not a node id", what,
 				    (unsigned long long)f->key, f->name);
 			return 0;
 		}
@@ -233,7 +233,8 @@ wire_payload(struct net_wire_msg *m, const uint8_t *p, size_t n, char *err,
 		{ 2, "sent-at", WIRE_UINT, UINT64_MAX, &m->u.ping.sent_at_us },
 	};
 	const struct wire_field	bye[] = {
-		{ 1, "reason", WIRE_TEXT, NET_WIRE_REASON_MAX, m->u.bye.reason },
+		{ 1, "reason", WIRE_TEXT, NET_WIRE_REASON_MAX,
+		    m->u.bye.reason },
 	};
 	const struct wire_field	*f;
 	size_t			 nf;
@@ -253,7 +254,7 @@ wire_payload(struct net_wire_msg *m, const uint8_t *p, size_t n, char *err,
 		nf = sizeof bye / sizeof bye[0];
 		break;
 	default:
-		m->known = false;	/* forward compatible: caller skips it */
+		m->known = false;	/* forward compatible: skipped */
 		return 0;
 	}
 	m->known = true;
@@ -434,7 +435,8 @@ wire_envelope(struct net_wire_msg *m, uint64_t type, const char *sender,
 	m->known = true;
 	m->term = term;
 	/* A longer string must not be cut down to a valid id: leave it empty. */
-	if (sender != NULL && strnlen(sender, sizeof m->sender) < sizeof m->sender)
+	if (sender != NULL &&
+	    strnlen(sender, sizeof m->sender) < sizeof m->sender)
 		memcpy(m->sender, sender, strlen(sender) + 1);
 }
 

@@ -106,7 +106,8 @@ const char	*net_wire_type_name(uint64_t type);
  * NET_WIRE_ERROR, with the reason in err: if *consumed > 0 the message was
  * well-formed CBOR but not a valid message and the stream is still in
  * step; if *consumed == 0 the stream cannot be split any further (not
- * CBOR, or over the limits) and the connection must be closed.  A
+ * CBOR, over the limits, or not deterministically encoded) and the
+ * connection must be closed.  A
  * message over NET_WIRE_MAX_MSG is an error as soon as that is certain,
  * so a peer cannot make the buffer grow without bound.
  */

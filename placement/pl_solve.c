@@ -492,6 +492,35 @@ run_dp(struct prob *p)
 	return 0;
 }
 
+/*
+ * The cheapest incumbent, O(K^2): the fastest devices until they can hold
+ * the model, grouped by node so that neighbours share a box.  It only
+ * matters when the clock is too short for even one dive.
+ */
+static void
+quick_greedy(struct prob *p)
+{
+	const struct pl_device	*dv = p->cl->devices;
+	size_t			 t, i, j, k = 0, x;
+	uint64_t		 room = 0;
+
+	for (t = 0; t < p->K && k < p->maxdepth; t++) {
+		i = p->by_tau[t];
+		/* Insert after the last device of the same node. */
+		for (x = k, j = 0; j < k; j++)
+			if (dv[p->c[p->tmp[j]].dev].node == dv[p->c[i].dev].node)
+				x = j + 1;
+		memmove(p->tmp + x + 1, p->tmp + x, (k - x) * sizeof *p->tmp);
+		p->tmp[x] = i;
+		k++;
+		room += p->c[i].cap_mid;
+		if (room >= p->L)
+			offer(p, p->tmp, k, eval_seq(p, p->tmp, k));
+		if (isfinite(p->bestcost))
+			break;
+	}
+}
+
 /* One greedy dive: always take the child with the least bound. */
 static void
 dive(struct prob *p, size_t f)
@@ -503,7 +532,7 @@ dive(struct prob *p, size_t f)
 	p->in[f] = 1;
 	for (;;) {
 		offer(p, p->seq, k, close_cost(p, k, pathcost));
-		if (k >= p->maxdepth)
+		if (k >= p->maxdepth || out_of_time(p))
 			break;
 		bestr = NONE;
 		blb = INFINITY;
@@ -658,12 +687,16 @@ prob_free(struct prob *p)
 static void
 fmt_bytes(char *buf, size_t len, long double b)
 {
-	if (b >= 1e9L)
-		(void)snprintf(buf, len, "%.*Lf GB", b < 1e10L ? 1 : 0,
-		    b / 1e9L);
-	else
-		(void)snprintf(buf, len, "%.*Lf MB", b < 1e7L ? 1 : 0,
-		    b / 1e6L);
+	static const char *const unit[] = { "B", "kB", "MB", "GB" };
+	long double	scale = 1;
+	int		u = 0;
+
+	while (u < 3 && b >= scale * 1000) {
+		scale *= 1000;
+		u++;
+	}
+	(void)snprintf(buf, len, "%.*Lf %s", u > 0 && b < scale * 10 ? 1 : 0,
+	    b / scale, unit[u]);
 }
 
 static int
@@ -944,12 +977,10 @@ pl_solve(const struct pl_cluster *cl, const struct pl_model *m,
 	for (i = 0; i < n; i++)
 		if (r[i].lb < rootlb)
 			rootlb = r[i].lb;
+	quick_greedy(&p);
 	ndives = p.K <= 128 ? 16 : 2048 / p.K + 1;
-	for (i = 0; i < n && i < ndives; i++) {
-		if (i > 0 && out_of_time(&p))
-			break;
+	for (i = 0; i < n && i < ndives && !out_of_time(&p); i++)
 		dive(&p, r[i].r);
-	}
 	local_search(&p);
 
 	if (method == PL_METHOD_AUTO)

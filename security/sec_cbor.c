@@ -41,10 +41,10 @@ struct cbor_head {
 
 /* One open container or indefinite string while walking an item. */
 struct cbor_frame {
-	uint64_t	total;		/* elements (2 per map pair) if definite */
-	uint64_t	done;		/* elements done; bytes for a string */
-	size_t		elem_start;	/* offset where the current element began */
-	size_t		key_start;	/* previous map key (deterministic mode) */
+	uint64_t	total;		/* elements (2 per pair) if definite */
+	uint64_t	done;		/* elements done; string: bytes */
+	size_t		elem_start;	/* where the current element began */
+	size_t		key_start;	/* previous map key (deterministic) */
 	size_t		key_end;
 	unsigned	major;		/* 2, 3 (indefinite string), 4 or 5 */
 	bool		indef;
@@ -129,7 +129,7 @@ half_to_double(uint16_t h)
 		v = (double)mant / 16777216.0;
 		return (h & 0x8000) ? -v : v;
 	}
-	if (exp == 31)			/* infinity, or NaN keeping its payload */
+	if (exp == 31)			/* infinity, or NaN with its payload */
 		return bits_double(sign | 0x7ff0000000000000ull |
 		    (uint64_t)mant << 42);
 	return bits_double(sign | (uint64_t)(exp - 15 + 1023) << 52 |

@@ -13,6 +13,7 @@
  * over the seeds where the baseline is feasible.
  *
  * Usage: bench_placement [--quick] [--seeds N] [--budget-ms N]
+ *                        [--method auto|dp|bnb|greedy]
  */
 #include <math.h>
 #include <stdint.h>
@@ -233,6 +234,7 @@ main(int argc, char **argv)
 	size_t			 si, s, nopt, nbase, nok, redraws = 0;
 	int			 seeds = 9, i, rc, scen;
 	double			 budget = 1000;
+	enum pl_method		 method = PL_METHOD_AUTO;
 	char			 err[256];
 
 	for (i = 1; i < argc; i++) {
@@ -244,9 +246,19 @@ main(int argc, char **argv)
 			seeds = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--budget-ms") == 0 && i + 1 < argc)
 			budget = atof(argv[++i]);
+		else if (strcmp(argv[i], "--method") == 0 && i + 1 < argc) {
+			i++;
+			if (strcmp(argv[i], "dp") == 0)
+				method = PL_METHOD_DP;
+			else if (strcmp(argv[i], "bnb") == 0)
+				method = PL_METHOD_BNB;
+			else if (strcmp(argv[i], "greedy") == 0)
+				method = PL_METHOD_GREEDY;
+		}
 		else {
 			(void)fprintf(stderr, "usage: bench_placement "
-			    "[--quick] [--seeds N] [--budget-ms N]\n");
+			    "[--quick] [--seeds N] [--budget-ms N] "
+			    "[--method auto|dp|bnb|greedy]\n");
 			return 2;
 		}
 	}
@@ -258,6 +270,7 @@ main(int argc, char **argv)
 	o.context = 4096;
 	o.budget_ms = budget;
 	o.clock_ms = now_ms;
+	o.method = method;
 	(void)printf("model %s, context %llu, budget %.0f ms, %d seeds\n",
 	    m.name, (unsigned long long)o.context, budget, seeds);
 	for (scen = 1; scen <= 4; scen++) {
@@ -304,10 +317,14 @@ main(int argc, char **argv)
 			pl_cluster_free(&c);
 		}
 		qsort(ms, (size_t)seeds, sizeof *ms, cmp_double);
-		(void)printf("%7zu %12.2f %12.2f %7.0f%% %9.2fx %5zu/%d\n",
-		    sizes[si], ms[seeds / 2], ms[seeds - 1],
-		    100.0 * (double)nopt / (double)nok,
-		    nbase ? exp(lratio / (double)nbase) : NAN, nbase, seeds);
+		(void)printf("%7zu %12.2f %12.2f %7.0f%% ", sizes[si],
+		    ms[seeds / 2], ms[seeds - 1],
+		    100.0 * (double)nopt / (double)nok);
+		if (nbase > 0)
+			(void)printf("%9.2fx", exp(lratio / (double)nbase));
+		else
+			(void)printf("%10s", "n/a");
+		(void)printf(" %5zu/%d\n", nbase, seeds);
 		(void)fflush(stdout);
 	}
 	}

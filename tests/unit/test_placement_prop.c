@@ -359,7 +359,7 @@ test_random_instances(void **state)
 
 	(void)state;
 	base = env_u64("PL_PROP_SEED", 20240601);
-	n = env_u64("PL_PROP_N", 3000);
+	n = env_u64("PL_PROP_N", 6000);
 	for (i = 0; i < n; i++) {
 		seed = base + i;
 		rng_state = seed;

@@ -61,8 +61,8 @@ test_parse_accepts_variants(void **state)
 		KAT_TEXT,
 		KAT_TEXT "\n",
 		"  " KAT_TEXT " \r\n",
-		"EXO1-AAAQEAYE-AUDAOCAJ-BIFQYDIO-B4IBCEQT-CQKRMFYY-DENBWHA5-"
-		    "DYP3TYIX",
+		("EXO1-AAAQEAYE-AUDAOCAJ-BIFQYDIO-B4IBCEQT-CQKRMFYY-DENBWHA5-"
+		    "DYP3TYIX"),
 		"exo1-aaaqeayeaudaocajbifqydiob4ibceqtcqkrmfyydenbwha5dyp3tyix",
 	};
 	struct sec_secret	s, want;

@@ -295,7 +295,9 @@ expect_client_refuses(struct node *c, struct node *s, unsigned bits,
 		    cs.why);
 	if (strstr(cs.why, text) == NULL)
 		fail_msg("client says '%s', want '%s'", cs.why, text);
-	assert_true(ss.hs_rc < 0);
+	assert_int_equal(ss.hs_rc, GNUTLS_E_FATAL_ALERT_RECEIVED);
+	assert_non_null(strstr(ss.why,
+	    "the peer refused us: alert \"Certificate is bad\""));
 	assert_string_equal(cs.peer_id, "");
 	sides_free(&cs, &ss);
 }

@@ -1,0 +1,265 @@
+/*
+ * ag_api.c - routing, limits and JSON replies for the local HTTP API; see
+ * ag_api.h.  evhttp parses HTTP; this file decides what each request
+ * gets and makes sure every answer, error or not, is JSON.
+ */
+#include "ag_api.h"
+#include "ag_log.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct ag_api {
+	struct evhttp			*http;
+	const struct ag_api_route	*routes;
+	void				*ctx;
+};
+
+void
+ag_api_error(struct ag_api_reply *r, int status, const char *code,
+    const char *fmt, ...)
+{
+	char	msg[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	json_decref(r->body);
+	r->status = status;
+	r->body = json_pack("{s:s, s:s}", "error", code, "message", msg);
+}
+
+static const char *
+reason_of(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 503:
+		return "Service Unavailable";
+	}
+	return status < 500 ? "Client Error" : "Internal Server Error";
+}
+
+static void
+send_json(struct evhttp_request *req, struct ag_api_reply *r)
+{
+	struct evbuffer	*buf = evbuffer_new();
+	char		*text = NULL;
+
+	if (r->body != NULL)
+		text = json_dumps(r->body, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	if (buf == NULL || text == NULL ||
+	    evbuffer_add(buf, text, strlen(text)) != 0 ||
+	    evbuffer_add(buf, "\n", 1) != 0) {
+		evhttp_send_error(req, 500, "Internal Server Error");
+		goto out;
+	}
+	if (evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json") != 0 ||
+	    evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cache-Control", "no-store") != 0) {
+		evhttp_send_error(req, 500, "Internal Server Error");
+		goto out;
+	}
+	evhttp_send_reply(req, r->status, reason_of(r->status), buf);
+out:
+	free(text);
+	if (buf != NULL)
+		evbuffer_free(buf);
+	json_decref(r->body);
+	r->body = NULL;
+}
+
+static const char *
+method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET:
+		return "GET";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	case EVHTTP_REQ_PUT:
+		return "PUT";
+	default:
+		break;
+	}
+	return "?";
+}
+
+/* Allowed methods for a path into buf ("" when the path is unknown). */
+static void
+allowed(const struct ag_api *api, const char *path, char *buf, size_t size)
+{
+	const struct ag_api_route	*r;
+	size_t				 off = 0;
+
+	buf[0] = '\0';
+	for (r = api->routes; r->path != NULL; r++) {
+		if (strcmp(r->path, path) != 0)
+			continue;
+		off += (size_t)snprintf(buf + off, size - off, "%s%s",
+		    off ? ", " : "", method_name(r->method));
+		if (off >= size)
+			break;
+	}
+}
+
+static void
+dispatch(struct evhttp_request *req, void *arg)
+{
+	struct ag_api			*api = arg;
+	const struct evhttp_uri		*uri = evhttp_request_get_evhttp_uri(req);
+	const struct ag_api_route	*r;
+	struct ag_api_reply		 reply = { 500, NULL };
+	const char			*path = uri != NULL ?
+					    evhttp_uri_get_path(uri) : NULL;
+	enum evhttp_cmd_type		 m = evhttp_request_get_command(req);
+	char				 allow[64];
+
+	if (path == NULL || path[0] == '\0')
+		path = "/";
+	for (r = api->routes; r->path != NULL; r++) {
+		if (r->method == m && strcmp(r->path, path) == 0) {
+			r->fn(api->ctx, req, &reply);
+			if (reply.body == NULL)
+				ag_api_error(&reply, 500, "internal",
+				    "handler produced no answer");
+			send_json(req, &reply);
+			return;
+		}
+	}
+	allowed(api, path, allow, sizeof allow);
+	if (allow[0] != '\0') {
+		if (evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", allow) != 0)
+			ag_log(AG_LOG_WARNING, "api: cannot add Allow header");
+		ag_api_error(&reply, 405, "method_not_allowed",
+		    "%s does not accept %s (allowed: %s)", path,
+		    method_name(m), allow);
+	} else
+		ag_api_error(&reply, 404, "not_found", "no such endpoint: %s",
+		    path);
+	send_json(req, &reply);
+}
+
+int
+ag_api_split_addr(const char *s, char *host, size_t size, int *port)
+{
+	const char	*colon;
+	char		*end;
+	long		 p;
+	size_t		 n;
+
+	if (s == NULL)
+		return -1;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close[1] != ':')
+			return -1;
+		n = (size_t)(close - s - 1);
+		s++;
+		colon = close + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL ||
+		    memchr(s, ':', (size_t)(colon - s)) != NULL)
+			return -1;
+		n = (size_t)(colon - s);
+	}
+	if (n == 0 || n >= size)
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	p = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || p < 0 || p > 65535)
+		return -1;
+	*port = (int)p;
+	return 0;
+}
+
+struct ag_api *
+ag_api_new(struct event_base *base, const char *addr,
+    const struct ag_api_route *routes, void *ctx, int *port, char *err,
+    size_t errlen)
+{
+	struct ag_api			*api;
+	struct evhttp_bound_socket	*sock;
+	char				 host[256];
+	int				 p;
+
+	if (ag_api_split_addr(addr, host, sizeof host, &p) != 0) {
+		(void)snprintf(err, errlen, "bad API address '%s' (want "
+		    "HOST:PORT)", addr);
+		return NULL;
+	}
+	if ((api = calloc(1, sizeof *api)) == NULL ||
+	    (api->http = evhttp_new(base)) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		free(api);
+		return NULL;
+	}
+	api->routes = routes;
+	api->ctx = ctx;
+	evhttp_set_max_body_size(api->http, AG_API_MAX_BODY);
+	evhttp_set_max_headers_size(api->http, AG_API_MAX_HEADERS);
+	evhttp_set_timeout(api->http, AG_API_TIMEOUT_S);
+	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT);
+	evhttp_set_gencb(api->http, dispatch, api);
+	sock = evhttp_bind_socket_with_handle(api->http, host, (ev_uint16_t)p);
+	if (sock == NULL) {
+		(void)snprintf(err, errlen, "cannot listen on %s (address in "
+		    "use or not local)", addr);
+		ag_api_free(api);
+		return NULL;
+	}
+	if (port != NULL) {
+		struct sockaddr_storage	ss;
+		socklen_t		sl = sizeof ss;
+		evutil_socket_t		fd = evhttp_bound_socket_get_fd(sock);
+
+		*port = p;
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+			*port = ntohs(ss.ss_family == AF_INET6 ?
+			    ((struct sockaddr_in6 *)&ss)->sin6_port :
+			    ((struct sockaddr_in *)&ss)->sin_port);
+	}
+	return api;
+}
+
+void
+ag_api_free(struct ag_api *api)
+{
+	if (api == NULL)
+		return;
+	if (api->http != NULL)
+		evhttp_free(api->http);
+	free(api);
+}

@@ -1,0 +1,58 @@
+/*
+ * ag_api.h - the agent's local HTTP/JSON API (libevent evhttp + jansson).
+ *
+ * A route is (method, path, handler).  Handlers return a JSON value and a
+ * status; the server does the rest: serialisation, Content-Type, JSON
+ * errors ({"error": code, "message": text}) for unknown routes (404), wrong
+ * methods (405 with Allow), oversized requests (413 from evhttp's limits)
+ * and handler failures (500).  Requests are bounded in header and body
+ * size and in time, so a slow or greedy client cannot hold the agent.
+ * The API listens on loopback by default (docs/operations.md).
+ */
+#ifndef AG_API_H
+#define AG_API_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+
+#define AG_API_MAX_BODY		(64 * 1024)
+#define AG_API_MAX_HEADERS	(16 * 1024)
+#define AG_API_TIMEOUT_S	10
+
+struct ag_api;
+
+/* What a handler answers: a status and a JSON body it hands over. */
+struct ag_api_reply {
+	int		 status;	/* 200, 400, … */
+	json_t		*body;		/* owned by the server after return */
+};
+
+typedef void	(*ag_api_handler)(void *ctx, struct evhttp_request *,
+		    struct ag_api_reply *);
+
+struct ag_api_route {
+	enum evhttp_cmd_type	 method;
+	const char		*path;
+	ag_api_handler		 fn;
+};
+
+/*
+ * Listens on addr ("127.0.0.1:47471", "[::1]:0") with the routes (ending
+ * with a NULL path); ctx goes to every handler.  *port gets the bound
+ * port.  NULL with err on failure.
+ */
+struct ag_api	*ag_api_new(struct event_base *, const char *addr,
+		    const struct ag_api_route *, void *ctx, int *port,
+		    char *err, size_t errlen);
+void		 ag_api_free(struct ag_api *);
+
+/* Builds an error reply. */
+void		 ag_api_error(struct ag_api_reply *, int status,
+		    const char *code, const char *fmt, ...)
+		    __attribute__((format(printf, 4, 5)));
+
+/* Splits "host:port" / "[v6]:port"; -1 if malformed (port 0..65535). */
+int		 ag_api_split_addr(const char *, char *host, size_t, int *port);
+
+#endif /* AG_API_H */

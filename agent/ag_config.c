@@ -1,0 +1,239 @@
+/*
+ * ag_config.c - settings table and the config file parser; see
+ * ag_config.h.  One table describes every key so the file, the flags and
+ * the documentation cannot drift apart.
+ */
+#include "ag_config.h"
+#include "ag_api.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kind { K_STR, K_ADDR, K_BOOL, K_LONG, K_JOIN };
+
+struct setting {
+	const char	*key;
+	enum kind	 kind;
+	size_t		 off;
+	size_t		 size;		/* K_STR/K_ADDR buffer size */
+	long		 min, max;	/* K_LONG */
+};
+
+#define STR(k, f)	{ k, K_STR, offsetof(struct ag_config, f), \
+			    sizeof(((struct ag_config *)0)->f), 0, 0 }
+#define ADDR(k, f)	{ k, K_ADDR, offsetof(struct ag_config, f), \
+			    sizeof(((struct ag_config *)0)->f), 0, 0 }
+#define LONG(k, f, lo, hi) { k, K_LONG, offsetof(struct ag_config, f), 0, \
+			    lo, hi }
+
+static const struct setting settings[] = {
+	STR("data-dir", data_dir),
+	STR("name", name),
+	ADDR("listen", listen),
+	ADDR("http", http),
+	{ "join", K_JOIN, 0, 0, 0, 0 },
+	STR("join-secret", join_secret),
+	STR("ca", ca_dir),
+	{ "no-mdns", K_BOOL, offsetof(struct ag_config, no_mdns), 0, 0, 0 },
+	LONG("probe-bytes", probe_bytes, 4096, 1L << 30),
+	LONG("probe-interval", probe_interval_s, 0, 86400),
+	LONG("idle-timeout", idle_timeout_s, 2, 3600),
+};
+
+void
+ag_config_defaults(struct ag_config *c)
+{
+	memset(c, 0, sizeof *c);
+	(void)snprintf(c->http, sizeof c->http, "%s", AG_DEFAULT_HTTP);
+	c->probe_bytes = 4L << 20;
+	c->probe_interval_s = 300;
+	c->idle_timeout_s = 15;
+}
+
+static int
+set_str(char *dst, size_t size, const char *key, const char *v, char *err,
+    size_t errlen)
+{
+	if (strlen(v) >= size) {
+		(void)snprintf(err, errlen, "%s: value longer than %zu bytes",
+		    key, size - 1);
+		return -1;
+	}
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int
+check_addr(const char *key, const char *v, char *err, size_t errlen)
+{
+	char	host[256];
+	int	port;
+
+	if (ag_api_split_addr(v, host, sizeof host, &port) != 0) {
+		(void)snprintf(err, errlen, "%s: '%s' is not HOST:PORT (IPv6 "
+		    "as [ADDR]:PORT)", key, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_bool(bool *dst, const char *key, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 ||
+	    strcmp(v, "1") == 0)
+		*dst = true;
+	else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0 ||
+	    strcmp(v, "0") == 0)
+		*dst = false;
+	else {
+		(void)snprintf(err, errlen, "%s: '%s' is not true or false",
+		    key, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_long(long *dst, const struct setting *s, const char *v, char *err,
+    size_t errlen)
+{
+	char	*end;
+	long	 n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (v[0] == '\0' || *end != '\0' || errno != 0 || n < s->min ||
+	    n > s->max) {
+		(void)snprintf(err, errlen, "%s: '%s' is not an integer in "
+		    "%ld..%ld", s->key, v, s->min, s->max);
+		return -1;
+	}
+	*dst = n;
+	return 0;
+}
+
+int
+ag_config_set(struct ag_config *c, const char *key, const char *v, char *err,
+    size_t errlen)
+{
+	const struct setting	*s;
+	size_t			 i;
+	char			*base = (char *)c;
+
+	for (i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+		s = &settings[i];
+		if (strcmp(s->key, key) != 0)
+			continue;
+		switch (s->kind) {
+		case K_ADDR:
+			if (check_addr(key, v, err, errlen) != 0)
+				return -1;
+			/* FALLTHROUGH */
+		case K_STR:
+			return set_str(base + s->off, s->size, key, v, err,
+			    errlen);
+		case K_BOOL:
+			return set_bool((bool *)(void *)(base + s->off), key,
+			    v, err, errlen);
+		case K_LONG:
+			return set_long((long *)(void *)(base + s->off), s, v,
+			    err, errlen);
+		case K_JOIN:
+			if (c->njoin >= AG_MAX_JOIN) {
+				(void)snprintf(err, errlen, "join: at most %d "
+				    "peers", AG_MAX_JOIN);
+				return -1;
+			}
+			if (check_addr(key, v, err, errlen) != 0 ||
+			    set_str(c->join[c->njoin], sizeof c->join[0], key,
+			    v, err, errlen) != 0)
+				return -1;
+			c->njoin++;
+			return 0;
+		}
+	}
+	(void)snprintf(err, errlen, "unknown setting '%s'", key);
+	return -1;
+}
+
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* One line (NUL-terminated, no newline). */
+static int
+parse_line(struct ag_config *c, char *line, char *err, size_t errlen)
+{
+	char	*eq, *key, *val, *hash;
+
+	if ((hash = strchr(line, '#')) != NULL)
+		*hash = '\0';
+	line = trim(line);
+	if (*line == '\0')
+		return 0;
+	if ((eq = strchr(line, '=')) == NULL) {
+		(void)snprintf(err, errlen, "expected 'key = value'");
+		return -1;
+	}
+	*eq = '\0';
+	key = trim(line);
+	val = trim(eq + 1);
+	if (*key == '\0') {
+		(void)snprintf(err, errlen, "missing key before '='");
+		return -1;
+	}
+	return ag_config_set(c, key, val, err, errlen);
+}
+
+int
+ag_config_parse(struct ag_config *c, const char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	char	line[AG_CONFIG_MAX_LINE + 1], why[512];
+	size_t	pos = 0, n;
+	int	lineno = 0;
+
+	if (len > AG_CONFIG_MAX_BYTES) {
+		(void)snprintf(err, errlen, "larger than %d bytes",
+		    AG_CONFIG_MAX_BYTES);
+		return -1;
+	}
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+
+		n = nl != NULL ? (size_t)(nl - (buf + pos)) : len - pos;
+		lineno++;
+		if (n > AG_CONFIG_MAX_LINE) {
+			(void)snprintf(err, errlen, "line %d: longer than %d "
+			    "bytes", lineno, AG_CONFIG_MAX_LINE);
+			return -1;
+		}
+		memcpy(line, buf + pos, n);
+		line[n] = '\0';
+		if (memchr(line, '\0', n) != NULL) {
+			(void)snprintf(err, errlen, "line %d: NUL byte",
+			    lineno);
+			return -1;
+		}
+		if (parse_line(c, line, why, sizeof why) != 0) {
+			(void)snprintf(err, errlen, "line %d: %s", lineno, why);
+			return -1;
+		}
+		pos += n + (nl != NULL);
+	}
+	return 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * ag_config.h - everything `exogpu agent` can be told, from a config file
+ * and the command line (flags win).
+ *
+ * The file is lines of `key = value` with `#` comments; keys are the long
+ * flag names (docs/exogpu.conf.5.md).  `join` may repeat.  The parser is
+ * bounded (file size, line length, line count, joins) and strict: an
+ * unknown key or a bad value stops the agent with the file and line, so
+ * a typo never silently changes what the daemon does.
+ */
+#ifndef AG_CONFIG_H
+#define AG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define AG_CONFIG_MAX_BYTES	(64 * 1024)
+#define AG_CONFIG_MAX_LINE	1024
+#define AG_MAX_JOIN		64
+#define AG_ADDR_MAX		300
+
+#define AG_DEFAULT_PORT		47470	/* listen "" = 0.0.0.0 and [::] */
+#define AG_DEFAULT_HTTP		"127.0.0.1:47471"
+
+struct ag_config {
+	char	data_dir[4096];		/* "" = default for the user */
+	char	name[64];		/* "" = host name */
+	char	listen[AG_ADDR_MAX];
+	char	http[AG_ADDR_MAX];
+	int	njoin;
+	char	join[AG_MAX_JOIN][AG_ADDR_MAX];
+	char	join_secret[128];	/* "" = none given */
+	char	ca_dir[4096];		/* "" = join-secret mode */
+	bool	no_mdns;
+	long	probe_bytes;		/* bulk probe size */
+	long	probe_interval_s;	/* 0 = only at start and on demand */
+	long	idle_timeout_s;
+};
+
+void	ag_config_defaults(struct ag_config *);
+/*
+ * Applies one setting (from a flag or a file line).  -1 with err saying
+ * why (unknown key, value too long, not a number, out of range).
+ */
+int	ag_config_set(struct ag_config *, const char *key, const char *value,
+	    char *err, size_t errlen);
+/* Parses a whole config file's bytes; err has "line N: …" on failure. */
+int	ag_config_parse(struct ag_config *, const char *buf, size_t len,
+	    char *err, size_t errlen);
+
+#endif /* AG_CONFIG_H */

@@ -1,0 +1,908 @@
+/*
+ * ag_node.c - the agent process: QUIC endpoint, peers, joins, probes and
+ * the local API on one libevent loop; see ag_node.h for the rules on peer
+ * identity and duplicate connections.
+ *
+ * Shape: net/ reports connections through four callbacks (established,
+ * control bytes, probe done, closed); each connection carries an ag_link
+ * (its receive buffer and where it belongs).  A half-second tick does the
+ * periodic work: dial joins that are due (exponential backoff, 1 s to
+ * 30 s, after any failure or loss), start bandwidth probes that are due.
+ * The API handlers only read this state.
+ */
+#include "ag_node.h"
+#include "ag_api.h"
+#include "ag_cmd.h"
+#include "ag_datadir.h"
+#include "ag_fileio.h"
+#include "ag_log.h"
+#include "ag_trust.h"
+
+#include "net_quic.h"
+#include "net_wire.h"
+#include "sec_ca.h"
+#include "sec_tls.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef EXOGPU_VERSION
+#define EXOGPU_VERSION "unknown"
+#endif
+
+#define TICK_MS			500
+#define BACKOFF_MIN_S		1.0
+#define BACKOFF_MAX_S		30.0
+#define FIRST_PROBE_DELAY_S	1.0
+#define RX_MAX			(2 * NET_WIRE_MAX_MSG)
+
+struct ag_node;
+
+struct ag_link {
+	struct ag_node		*node;
+	struct net_quic_conn	*conn;
+	int			 peer;	/* index in peers, -1 before auth */
+	int			 join;	/* index in joins, -1 if accepted */
+	int			 hello;	/* their HELLO arrived */
+	unsigned char		*rx;
+	size_t			 rxlen;
+};
+
+struct ag_peer {
+	char			 node_id[SEC_NODE_ID_SIZE];
+	char			 name[NET_WIRE_NAME_MAX + 1];
+	char			 addr[INET6_ADDRSTRLEN + 16];
+	struct ag_link		*link;		/* NULL: not connected */
+	struct net_quic_stats	 stats;		/* last known */
+	int			 have_stats;
+	double			 bandwidth;	/* bytes/s, NAN unknown */
+	double			 measured_at;	/* unix time of the probe */
+	double			 next_probe;	/* monotonic s, 0 = none */
+};
+
+struct ag_join {
+	char			 text[AG_ADDR_MAX];
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	struct ag_link		*link;		/* attempt or connection */
+	double			 backoff;
+	double			 next_try;	/* monotonic s */
+	char			 peer_id[SEC_NODE_ID_SIZE];
+	int			 self;		/* it was us: stop */
+};
+
+struct ag_node {
+	const struct ag_config		*cfg;
+	struct event_base		*base;
+	struct ag_trust			 trust;
+	char				 name[NET_WIRE_NAME_MAX + 1];
+	char				 data_dir[PATH_MAX];
+	gnutls_certificate_credentials_t creds;
+	struct net_quic_endpoint	*ep;
+	struct ag_api			*api;
+	struct event			*tick, *sigterm, *sigint;
+	char				 api_addr[AG_ADDR_MAX];
+	double				 started;	/* monotonic */
+	int				 npeers;
+	struct ag_peer			 peers[AG_MAX_PEERS];
+	int				 njoins;
+	struct ag_join			 joins[AG_MAX_JOIN];
+	int				 stopping;
+};
+
+static double
+mono_s(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+addr_text(const struct sockaddr *sa, char *buf, size_t size)
+{
+	char	host[INET6_ADDRSTRLEN];
+
+	buf[0] = '\0';
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		if (inet_ntop(AF_INET, &in->sin_addr, host, sizeof host))
+			(void)snprintf(buf, size, "%s:%u", host,
+			    ntohs(in->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		if (inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host))
+			(void)snprintf(buf, size, "[%s]:%u", host,
+			    ntohs(in6->sin6_port));
+	}
+}
+
+/* --- peers and links ------------------------------------------------ */
+
+static int
+peer_find(struct ag_node *n, const char *id)
+{
+	int	i;
+
+	for (i = 0; i < n->npeers; i++)
+		if (strcmp(n->peers[i].node_id, id) == 0)
+			return i;
+	return -1;
+}
+
+static int
+peer_add(struct ag_node *n, const char *id)
+{
+	struct ag_peer	*p;
+	int		 i = peer_find(n, id);
+
+	if (i >= 0)
+		return i;
+	if (n->npeers >= AG_MAX_PEERS)
+		return -1;
+	p = &n->peers[n->npeers];
+	memset(p, 0, sizeof *p);
+	(void)snprintf(p->node_id, sizeof p->node_id, "%s", id);
+	p->bandwidth = NAN;
+	p->measured_at = NAN;
+	return n->npeers++;
+}
+
+static struct ag_link *
+link_new(struct ag_node *n, struct net_quic_conn *c, int join)
+{
+	struct ag_link	*l = calloc(1, sizeof *l);
+
+	if (l == NULL)
+		return NULL;
+	l->node = n;
+	l->conn = c;
+	l->peer = -1;
+	l->join = join;
+	if ((l->rx = malloc(RX_MAX)) == NULL) {
+		free(l);
+		return NULL;
+	}
+	net_quic_conn_set_data(c, l);
+	return l;
+}
+
+static void
+send_msg(struct ag_link *l, const uint8_t *buf, size_t len)
+{
+	if (net_quic_send_control(l->conn, buf, len) != 0)
+		ag_log(AG_LOG_WARNING, "peer %s: control stream full, closing",
+		    l->peer >= 0 ? l->node->peers[l->peer].node_id : "?");
+}
+
+static void
+send_hello(struct ag_link *l)
+{
+	struct ag_node		*n = l->node;
+	struct net_wire_hello	 h;
+	uint8_t			 buf[512];
+	size_t			 len;
+	char			 err[256];
+
+	memset(&h, 0, sizeof h);
+	(void)snprintf(h.node_id, sizeof h.node_id, "%s", n->trust.node_id);
+	(void)snprintf(h.name, sizeof h.name, "%s", n->name);
+	h.version = NET_WIRE_VERSION;
+	h.features = 0;
+	h.trust_mode = n->trust.mode == AG_TRUST_CA ? NET_WIRE_TRUST_CA :
+	    NET_WIRE_TRUST_SECRET;
+	if (net_wire_encode_hello(buf, sizeof buf, &len, n->trust.node_id, 0,
+	    &h, err, sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "cannot encode HELLO: %s", err);
+		return;
+	}
+	send_msg(l, buf, len);
+}
+
+/* The node id whose side opened this connection. */
+static const char *
+opener(struct ag_node *n, struct ag_link *l, const char *peer_id)
+{
+	return net_quic_conn_is_client(l->conn) ? n->trust.node_id : peer_id;
+}
+
+static void
+on_established(struct net_quic_conn *c, const char *peer_id,
+    const struct sockaddr *sa, socklen_t sl, void *arg)
+{
+	struct ag_node	*n = arg;
+	struct ag_link	*l = net_quic_conn_data(c);
+	struct ag_peer	*p;
+	int		 i;
+
+	if (l == NULL && (l = link_new(n, c, -1)) == NULL) {
+		net_quic_close(c, NET_QUIC_APP_INTERNAL, "out of memory");
+		return;
+	}
+	if (l->join >= 0)
+		(void)snprintf(n->joins[l->join].peer_id,
+		    sizeof n->joins[l->join].peer_id, "%s", peer_id);
+	if (strcmp(peer_id, n->trust.node_id) == 0) {
+		if (l->join >= 0) {
+			n->joins[l->join].self = 1;
+			ag_log(AG_LOG_NOTICE, "join %s is this node; not "
+			    "dialling it again", n->joins[l->join].text);
+		}
+		net_quic_close(c, NET_QUIC_APP_NO_ERROR, "connected to self");
+		return;
+	}
+	if ((i = peer_add(n, peer_id)) < 0) {
+		ag_log(AG_LOG_WARNING, "peer table full (%d); refusing %s",
+		    AG_MAX_PEERS, peer_id);
+		net_quic_close(c, NET_QUIC_APP_INTERNAL, "peer table full");
+		return;
+	}
+	p = &n->peers[i];
+	l->peer = i;
+	if (p->link != NULL && p->link != l) {
+		const char *mine = opener(n, l, peer_id);
+		const char *pref = strcmp(n->trust.node_id, peer_id) < 0 ?
+		    n->trust.node_id : peer_id;
+
+		if (strcmp(mine, pref) != 0) {
+			ag_log(AG_LOG_DEBUG, "peer %s: duplicate connection, "
+			    "keeping the one %s opened", peer_id, pref);
+			net_quic_close(c, NET_QUIC_APP_NO_ERROR,
+			    "duplicate connection");
+			return;
+		}
+		net_quic_close(p->link->conn, NET_QUIC_APP_NO_ERROR,
+		    "duplicate connection");
+		p->link->peer = -1;
+	}
+	p->link = l;
+	addr_text(sa, p->addr, sizeof p->addr);
+	(void)sl;
+	if (l->join >= 0)
+		n->joins[l->join].backoff = BACKOFF_MIN_S;
+	ag_log(AG_LOG_INFO, "peer %s authenticated at %s (%s)", peer_id,
+	    p->addr, net_quic_conn_is_client(c) ? "we dialled" : "it dialled");
+	send_hello(l);
+}
+
+static void
+handle_msg(struct ag_link *l, const struct net_wire_msg *m)
+{
+	struct ag_node	*n = l->node;
+	struct ag_peer	*p = &n->peers[l->peer];
+	uint8_t		 buf[256];
+	size_t		 len;
+	char		 err[128];
+
+	if (strcmp(m->sender, p->node_id) != 0) {
+		ag_log(AG_LOG_WARNING, "peer %s spoke as %s: closing",
+		    p->node_id, m->sender);
+		net_quic_close(l->conn, NET_QUIC_APP_PROTOCOL,
+		    "sender is not the authenticated node");
+		return;
+	}
+	if (!m->known) {
+		ag_log(AG_LOG_DEBUG, "peer %s: skipping message type %llu",
+		    p->node_id, (unsigned long long)m->type);
+		return;
+	}
+	switch (m->type) {
+	case NET_WIRE_HELLO:
+		if (strcmp(m->u.hello.node_id, p->node_id) != 0 ||
+		    m->u.hello.version != NET_WIRE_VERSION) {
+			ag_log(AG_LOG_WARNING, "peer %s: bad HELLO (id %s, "
+			    "version %llu)", p->node_id, m->u.hello.node_id,
+			    (unsigned long long)m->u.hello.version);
+			net_quic_close(l->conn, NET_QUIC_APP_PROTOCOL,
+			    "bad hello");
+			return;
+		}
+		(void)snprintf(p->name, sizeof p->name, "%s", m->u.hello.name);
+		if (!l->hello)
+			p->next_probe = mono_s() + FIRST_PROBE_DELAY_S;
+		l->hello = 1;
+		ag_log(AG_LOG_NOTICE, "peer %s (%s) joined at %s", p->node_id,
+		    p->name, p->addr);
+		break;
+	case NET_WIRE_PING:
+		if (net_wire_encode_pong(buf, sizeof buf, &len,
+		    n->trust.node_id, 0, m->u.ping.nonce, m->u.ping.sent_at_us,
+		    err, sizeof err) == 0)
+			send_msg(l, buf, len);
+		break;
+	case NET_WIRE_BYE:
+		ag_log(AG_LOG_INFO, "peer %s leaving: %s", p->node_id,
+		    m->u.bye.reason);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+on_control(struct net_quic_conn *c, const unsigned char *buf, size_t len,
+    void *arg)
+{
+	struct ag_link		*l = net_quic_conn_data(c);
+	struct net_wire_msg	 m;
+	size_t			 used;
+	char			 err[256];
+	int			 rc;
+
+	if (l == NULL || l->peer < 0)
+		return;
+	if (len > RX_MAX - l->rxlen) {
+		net_quic_close(c, NET_QUIC_APP_PROTOCOL, "control message "
+		    "too large");
+		return;
+	}
+	memcpy(l->rx + l->rxlen, buf, len);
+	l->rxlen += len;
+	while (l->rxlen > 0 && l->peer >= 0) {
+		rc = net_wire_next(l->rx, l->rxlen, &m, &used, err, sizeof err);
+		if (rc == NET_WIRE_NEED_MORE)
+			break;
+		if (rc == NET_WIRE_ERROR && used == 0) {
+			ag_log(AG_LOG_WARNING, "peer %s: %s; closing",
+			    l->node->peers[l->peer].node_id, err);
+			net_quic_close(c, NET_QUIC_APP_PROTOCOL, "malformed "
+			    "control stream");
+			return;
+		}
+		if (rc == NET_WIRE_ERROR)
+			ag_log(AG_LOG_WARNING, "peer %s: dropped message: %s",
+			    l->node->peers[l->peer].node_id, err);
+		else
+			handle_msg(l, &m);
+		memmove(l->rx, l->rx + used, l->rxlen - used);
+		l->rxlen -= used;
+	}
+}
+
+static void
+on_probe_done(struct net_quic_conn *c,
+    const struct net_quic_probe_result *r, void *arg)
+{
+	struct ag_link	*l = net_quic_conn_data(c);
+	struct ag_peer	*p;
+
+	if (l == NULL || l->peer < 0)
+		return;
+	p = &l->node->peers[l->peer];
+	if (!r->ok) {
+		ag_log(AG_LOG_WARNING, "peer %s: bandwidth probe failed",
+		    p->node_id);
+		return;
+	}
+	p->bandwidth = r->rate;
+	p->measured_at = r->when;
+	ag_log(AG_LOG_INFO, "peer %s: %s probe %.1f MB in %.3f s = %.1f MB/s",
+	    p->node_id, r->outgoing ? "outgoing" : "incoming", r->bytes / 1e6,
+	    r->seconds, r->rate / 1e6);
+}
+
+static void
+on_closed(struct net_quic_conn *c, const char *reason, void *arg)
+{
+	struct ag_node	*n = arg;
+	struct ag_link	*l = net_quic_conn_data(c);
+
+	if (l == NULL) {
+		ag_log(AG_LOG_NOTICE, "connection refused or lost before "
+		    "authentication: %s", reason);
+		return;
+	}
+	if (l->peer >= 0 && n->peers[l->peer].link == l) {
+		struct ag_peer *p = &n->peers[l->peer];
+
+		if (net_quic_conn_stats(c, &p->stats) == 0)
+			p->have_stats = 1;
+		p->link = NULL;
+		ag_log(AG_LOG_NOTICE, "peer %s disconnected: %s", p->node_id,
+		    reason);
+	} else if (l->peer < 0 && l->join >= 0)
+		ag_log(AG_LOG_WARNING, "join %s failed: %s",
+		    n->joins[l->join].text, reason);
+	if (l->join >= 0) {
+		struct ag_join *j = &n->joins[l->join];
+
+		j->link = NULL;
+		j->next_try = mono_s() + j->backoff;
+		j->backoff = fmin(j->backoff * 2, BACKOFF_MAX_S);
+	}
+	net_quic_conn_set_data(c, NULL);
+	free(l->rx);
+	free(l);
+}
+
+static void
+on_net_log(int level, const char *line, void *arg)
+{
+	ag_log((enum ag_level)level, "quic: %s", line);
+}
+
+/* --- periodic work ---------------------------------------------------- */
+
+static int
+peer_connected(const struct ag_node *n, const char *id)
+{
+	int	i;
+
+	for (i = 0; i < n->npeers; i++)
+		if (strcmp(n->peers[i].node_id, id) == 0)
+			return n->peers[i].link != NULL;
+	return 0;
+}
+
+static void
+dial_join(struct ag_node *n, int i)
+{
+	struct ag_join		*j = &n->joins[i];
+	struct net_quic_conn	*c;
+	char			 err[256];
+
+	c = net_quic_connect(n->ep, (struct sockaddr *)&j->ss, j->sl, err,
+	    sizeof err);
+	if (c == NULL) {
+		ag_log(AG_LOG_WARNING, "join %s: %s", j->text, err);
+		j->next_try = mono_s() + j->backoff;
+		j->backoff = fmin(j->backoff * 2, BACKOFF_MAX_S);
+		return;
+	}
+	if ((j->link = link_new(n, c, i)) == NULL)
+		net_quic_close(c, NET_QUIC_APP_INTERNAL, "out of memory");
+}
+
+static void
+start_probe(struct ag_node *n, struct ag_peer *p)
+{
+	if (p->link == NULL || !p->link->hello)
+		return;
+	if (net_quic_probe_start(p->link->conn, (uint64_t)n->cfg->probe_bytes)
+	    != 0)
+		ag_log(AG_LOG_WARNING, "peer %s: cannot start a probe",
+		    p->node_id);
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct ag_node	*n = arg;
+	double		 now = mono_s();
+	int		 i;
+
+	if (n->stopping)
+		return;
+	for (i = 0; i < n->njoins; i++) {
+		struct ag_join *j = &n->joins[i];
+
+		if (j->self || j->link != NULL || now < j->next_try ||
+		    (j->peer_id[0] && peer_connected(n, j->peer_id)))
+			continue;
+		dial_join(n, i);
+	}
+	for (i = 0; i < n->npeers; i++) {
+		struct ag_peer *p = &n->peers[i];
+
+		if (p->link == NULL || p->next_probe == 0 || now < p->next_probe)
+			continue;
+		start_probe(n, p);
+		p->next_probe = n->cfg->probe_interval_s > 0 ?
+		    now + (double)n->cfg->probe_interval_s : 0;
+	}
+}
+
+/* --- API ---------------------------------------------------------------- */
+
+static json_t *
+num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static void
+api_status(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
+{
+	struct ag_node	*n = ctx;
+	int		 i, connected = 0;
+
+	for (i = 0; i < n->npeers; i++)
+		connected += n->peers[i].link != NULL &&
+		    n->peers[i].link->hello;
+	r->status = 200;
+	r->body = json_pack("{s:s, s:s, s:s, s:f, s:s, s:i}",
+	    "node_id", n->trust.node_id, "name", n->name,
+	    "version", EXOGPU_VERSION, "uptime_s", mono_s() - n->started,
+	    "trust_mode", ag_trust_mode_name(n->trust.mode),
+	    "peers_connected", connected);
+}
+
+static json_t *
+peer_json(struct ag_peer *p)
+{
+	struct net_quic_stats	 live;
+	const struct net_quic_stats *st = NULL;
+	int			 connected = p->link != NULL && p->link->hello;
+
+	if (p->link != NULL && net_quic_conn_stats(p->link->conn, &live) == 0) {
+		p->stats = live;
+		p->have_stats = 1;
+	}
+	if (p->have_stats)
+		st = &p->stats;
+	return json_pack("{s:s, s:s, s:s, s:b, s:{s:o, s:o, s:o, s:o}, s:o, "
+	    "s:o, s:o, s:o}",
+	    "node_id", p->node_id, "name", p->name, "addr", p->addr,
+	    "connected", connected,
+	    "rtt_s",
+	    "min", st && st->min_rtt > 0 ? json_real(st->min_rtt) : json_null(),
+	    "smoothed", st && st->smoothed_rtt > 0 ?
+	    json_real(st->smoothed_rtt) : json_null(),
+	    "latest", st && st->latest_rtt > 0 ? json_real(st->latest_rtt) :
+	    json_null(),
+	    "jitter", st && st->smoothed_rtt > 0 ? json_real(st->rttvar) :
+	    json_null(),
+	    "loss_ratio", st ? json_real(st->loss_ratio) : json_null(),
+	    "bandwidth_bytes_per_s", num_or_null(p->bandwidth),
+	    "delivery_rate_bytes_per_s", st && st->delivery_rate > 0 ?
+	    json_real((double)st->delivery_rate) : json_null(),
+	    "measured_at", num_or_null(p->measured_at));
+}
+
+static void
+api_peers(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
+{
+	struct ag_node	*n = ctx;
+	json_t		*a = json_array();
+	int		 i;
+
+	for (i = 0; a != NULL && i < n->npeers; i++) {
+		json_t *p = peer_json(&n->peers[i]);
+
+		if (p == NULL || json_array_append_new(a, p) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	}
+	r->status = 200;
+	r->body = a;
+}
+
+static void
+api_probe(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
+{
+	struct ag_node	*n = ctx;
+	int		 i, started = 0;
+
+	for (i = 0; i < n->npeers; i++) {
+		if (n->peers[i].link == NULL || !n->peers[i].link->hello)
+			continue;
+		start_probe(n, &n->peers[i]);
+		started++;
+	}
+	r->status = 202;
+	r->body = json_pack("{s:i, s:I}", "probes_started", started,
+	    "probe_bytes", (json_int_t)n->cfg->probe_bytes);
+}
+
+static const struct ag_api_route routes[] = {
+	{ EVHTTP_REQ_GET, "/v1/status", api_status },
+	{ EVHTTP_REQ_GET, "/v1/peers", api_peers },
+	{ EVHTTP_REQ_POST, "/v1/peers/probe", api_probe },
+	{ 0, NULL, NULL },
+};
+
+/* --- start and stop ----------------------------------------------------- */
+
+/* Host name as a certificate-safe node name: [a-z0-9-], at most 63. */
+static void
+default_name(char *out, size_t size)
+{
+	char	host[256] = "node";
+	size_t	i, k = 0;
+
+	if (gethostname(host, sizeof host) != 0)
+		(void)snprintf(host, sizeof host, "node");
+	host[sizeof host - 1] = '\0';
+	for (i = 0; host[i] != '\0' && k + 1 < size && k < 63; i++) {
+		unsigned char ch = (unsigned char)tolower((unsigned char)host[i]);
+
+		if (ch == '.')
+			break;
+		out[k++] = isalnum(ch) ? (char)ch : '-';
+	}
+	out[k] = '\0';
+	if (k == 0)
+		(void)snprintf(out, size, "node");
+}
+
+static int
+resolve(const char *text, struct sockaddr_storage *ss, socklen_t *sl,
+    char *err, size_t errlen)
+{
+	struct addrinfo	hints, *res;
+	char		host[256], port[8];
+	int		p, rc;
+
+	if (ag_api_split_addr(text, host, sizeof host, &p) != 0) {
+		(void)snprintf(err, errlen, "'%s' is not HOST:PORT", text);
+		return -1;
+	}
+	(void)snprintf(port, sizeof port, "%d", p);
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		(void)snprintf(err, errlen, "%s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sl = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct ag_node	*n = arg;
+	struct timeval	 grace = { 0, 200000 };
+	uint8_t		 buf[256];
+	size_t		 len;
+	char		 err[128];
+	int		 i;
+
+	if (n->stopping++) {
+		ag_log(AG_LOG_NOTICE, "second signal: stopping now");
+		(void)event_base_loopbreak(n->base);
+		return;
+	}
+	ag_log(AG_LOG_NOTICE, "%s: shutting down", strsignal((int)sig));
+	for (i = 0; i < n->npeers; i++) {
+		struct ag_link *l = n->peers[i].link;
+
+		if (l != NULL && net_wire_encode_bye(buf, sizeof buf, &len,
+		    n->trust.node_id, 0, "shutting down", err, sizeof err) == 0)
+			(void)net_quic_send_control(l->conn, buf, len);
+	}
+	(void)event_base_loopexit(n->base, &grace);
+}
+
+static int
+write_run_file(struct ag_node *n)
+{
+	json_t			*quic = json_array(), *root;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	char			 path[PATH_MAX], a[128], err[256], *text;
+	unsigned		 i;
+	int			 rc = -1;
+
+	for (i = 0; quic != NULL &&
+	    net_quic_endpoint_addr(n->ep, i, &ss, &sl) == 0; i++) {
+		addr_text((struct sockaddr *)&ss, a, sizeof a);
+		if (json_array_append_new(quic, json_string(a)) != 0)
+			break;
+	}
+	root = json_pack("{s:i, s:s, s:s, s:o}", "pid", (int)getpid(),
+	    "node_id", n->trust.node_id, "api", n->api_addr, "quic", quic);
+	if (root == NULL)
+		return -1;
+	if ((text = json_dumps(root, JSON_INDENT(2))) != NULL &&
+	    ag_datadir_path(n->data_dir, AG_RUN_FILE, path, sizeof path) == 0) {
+		rc = ag_write_atomic(path, text, strlen(text), 0644, err,
+		    sizeof err);
+		if (rc != 0)
+			ag_log(AG_LOG_WARNING, "%s", err);
+	}
+	free(text);
+	json_decref(root);
+	return rc;
+}
+
+static int
+open_endpoint(struct ag_node *n, char *err, size_t errlen)
+{
+	struct net_quic_config	qc;
+	char			v4[32], v6[32];
+
+	memset(&qc, 0, sizeof qc);
+	if (n->cfg->listen[0] != '\0')
+		qc.listen[0] = n->cfg->listen;
+	else {
+		(void)snprintf(v4, sizeof v4, "0.0.0.0:%d", AG_DEFAULT_PORT);
+		(void)snprintf(v6, sizeof v6, "[::]:%d", AG_DEFAULT_PORT);
+		qc.listen[0] = v4;
+		qc.listen[1] = v6;
+	}
+	qc.cred = n->creds;
+	qc.idle_timeout_ms = (unsigned)n->cfg->idle_timeout_s * 1000;
+	qc.cb.established = on_established;
+	qc.cb.control = on_control;
+	qc.cb.probe_done = on_probe_done;
+	qc.cb.closed = on_closed;
+	qc.cb.log = on_net_log;
+	qc.arg = n;
+	n->ep = net_quic_endpoint_new(n->base, &qc, err, errlen);
+	if (n->ep == NULL && n->cfg->listen[0] == '\0') {
+		ag_log(AG_LOG_WARNING, "%s; trying IPv4 only", err);
+		qc.listen[1] = NULL;
+		n->ep = net_quic_endpoint_new(n->base, &qc, err, errlen);
+	}
+	return n->ep != NULL ? 0 : -1;
+}
+
+static void
+announce_secret(struct ag_node *n)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sl;
+	char			self[AG_ADDR_MAX] = "THIS-HOST:47470";
+	int			port = 0;
+
+	if (net_quic_endpoint_addr(n->ep, 0, &ss, &sl) == 0) {
+		addr_text((struct sockaddr *)&ss, self, sizeof self);
+		port = ntohs(ss.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)&ss)->sin_port);
+		/* A wildcard bind: the user knows this host's address. */
+		if (strncmp(self, "0.0.0.0:", 8) == 0 ||
+		    strncmp(self, "[::]:", 5) == 0)
+			(void)snprintf(self, sizeof self, "THIS-HOST:%d", port);
+	}
+	(void)printf("No trust was configured, so this node created a new "
+	    "cluster and its join secret\n(kept in %s/%s; shown only now):\n\n"
+	    "  %s\n\nStart the next node with:\n\n"
+	    "  exogpu agent --join-secret %s --join %s\n\n", n->data_dir,
+	    AG_SECRET_FILE, n->trust.secret_text, n->trust.secret_text, self);
+	(void)fflush(stdout);
+}
+
+static int
+setup(struct ag_node *n, char *err, size_t errlen)
+{
+	const struct ag_config	*c = n->cfg;
+	int			 i, port;
+
+	if (ag_datadir_resolve(c->data_dir, n->data_dir, sizeof n->data_dir)
+	    != 0) {
+		(void)snprintf(err, errlen, "no data dir: set --data-dir");
+		return -1;
+	}
+	if (c->name[0] != '\0')
+		(void)snprintf(n->name, sizeof n->name, "%s", c->name);
+	else
+		default_name(n->name, sizeof n->name);
+	if (!sec_name_valid(n->name)) {
+		(void)snprintf(err, errlen, "--name '%s': use letters, digits "
+		    "and '-' (a DNS label)", n->name);
+		return -1;
+	}
+	if (ag_trust_load(n->data_dir, c->join_secret[0] ? c->join_secret :
+	    NULL, c->ca_dir[0] ? c->ca_dir : NULL, n->name, &n->trust, err,
+	    errlen) != 0)
+		return -1;
+	if (sec_tls_creds_new(n->trust.id, n->trust.anchor.data,
+	    n->trust.anchor.len, &n->creds, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < c->njoin; i++) {
+		struct ag_join *j = &n->joins[n->njoins];
+
+		memset(j, 0, sizeof *j);
+		(void)snprintf(j->text, sizeof j->text, "%s", c->join[i]);
+		if (resolve(j->text, &j->ss, &j->sl, err, errlen) != 0)
+			return -1;
+		j->backoff = BACKOFF_MIN_S;
+		n->njoins++;
+	}
+	if ((n->base = event_base_new()) == NULL) {
+		(void)snprintf(err, errlen, "event_base_new failed");
+		return -1;
+	}
+	if (open_endpoint(n, err, errlen) != 0)
+		return -1;
+	if ((n->api = ag_api_new(n->base, c->http, routes, n, &port, err,
+	    errlen)) == NULL)
+		return -1;
+	{
+		char host[256];
+
+		if (ag_api_split_addr(c->http, host, sizeof host, &i) == 0)
+			(void)snprintf(n->api_addr, sizeof n->api_addr,
+			    strchr(host, ':') ? "[%s]:%d" : "%s:%d", host,
+			    port);
+	}
+	n->tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);
+	n->sigterm = evsignal_new(n->base, SIGTERM, on_signal, n);
+	n->sigint = evsignal_new(n->base, SIGINT, on_signal, n);
+	{
+		struct timeval tv = { 0, TICK_MS * 1000 };
+
+		if (n->tick == NULL || n->sigterm == NULL || n->sigint == NULL
+		    || event_add(n->tick, &tv) != 0 ||
+		    event_add(n->sigterm, NULL) != 0 ||
+		    event_add(n->sigint, NULL) != 0) {
+			(void)snprintf(err, errlen, "cannot set up events");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+teardown(struct ag_node *n)
+{
+	char	path[PATH_MAX];
+
+	if (n->ep != NULL)
+		net_quic_endpoint_free(n->ep);
+	ag_api_free(n->api);
+	if (n->tick != NULL)
+		event_free(n->tick);
+	if (n->sigterm != NULL)
+		event_free(n->sigterm);
+	if (n->sigint != NULL)
+		event_free(n->sigint);
+	if (n->base != NULL)
+		event_base_free(n->base);
+	if (n->creds != NULL)
+		gnutls_certificate_free_credentials(n->creds);
+	if (n->data_dir[0] != '\0' && ag_datadir_path(n->data_dir,
+	    AG_RUN_FILE, path, sizeof path) == 0)
+		(void)unlink(path);
+	ag_trust_free(&n->trust);
+}
+
+int
+ag_node_run(const struct ag_config *cfg)
+{
+	struct ag_node	*n = calloc(1, sizeof *n);
+	char		 err[512];
+	int		 rc = AG_EXIT_OK;
+
+	if (n == NULL) {
+		ag_log(AG_LOG_ERR, "out of memory");
+		return AG_EXIT_RUNTIME;
+	}
+	n->cfg = cfg;
+	n->started = mono_s();
+	(void)signal(SIGPIPE, SIG_IGN);
+	if (setup(n, err, sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "%s", err);
+		rc = AG_EXIT_RUNTIME;
+		goto out;
+	}
+	if (n->trust.secret_created)
+		announce_secret(n);
+	if (write_run_file(n) != 0)
+		ag_log(AG_LOG_WARNING, "could not write %s/%s", n->data_dir,
+		    AG_RUN_FILE);
+	ag_log(AG_LOG_NOTICE, "node %s (%s) up: %s trust, API on %s, %d join "
+	    "target(s)", n->trust.node_id, n->name,
+	    ag_trust_mode_name(n->trust.mode), n->api_addr, n->njoins);
+	on_tick(-1, 0, n);
+	if (event_base_dispatch(n->base) < 0) {
+		ag_log(AG_LOG_ERR, "event loop failed");
+		rc = AG_EXIT_RUNTIME;
+	}
+out:
+	teardown(n);
+	free(n);
+	return rc;
+}

@@ -1,0 +1,212 @@
+/*
+ * ag_trust.c - identity bootstrap for both trust modes; see ag_trust.h.
+ * security/ does the cryptography on buffers; this file owns the files.
+ */
+#include "ag_trust.h"
+#include "ag_datadir.h"
+#include "ag_fileio.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *
+ag_trust_mode_name(enum ag_trust_mode m)
+{
+	return m == AG_TRUST_CA ? "ca" : "join-secret";
+}
+
+/* Reads DIR/NAME (bounded) into a sec_pem; *missing says ENOENT. */
+static int
+read_pem(const char *dir, const char *name, struct sec_pem *out,
+    int *missing, char *err, size_t errlen)
+{
+	char	path[PATH_MAX];
+	char	*buf;
+	size_t	 len;
+
+	if (ag_datadir_path(dir, name, path, sizeof path) != 0) {
+		(void)snprintf(err, errlen, "%s/%s: path too long", dir, name);
+		return -1;
+	}
+	if (ag_read_file(path, SEC_PEM_MAX, &buf, &len, missing, err, errlen)
+	    != 0)
+		return -1;
+	out->data = buf;
+	out->len = len;
+	return 0;
+}
+
+static int
+write_secret_file(const char *dir, const char *name, const char *data,
+    size_t len, char *err, size_t errlen)
+{
+	char	path[PATH_MAX];
+
+	if (ag_datadir_path(dir, name, path, sizeof path) != 0) {
+		(void)snprintf(err, errlen, "%s/%s: path too long", dir, name);
+		return -1;
+	}
+	return ag_write_atomic(path, data, len, 0600, err, errlen);
+}
+
+/* DATA/node.key: load, or generate and save on first start. */
+static int
+node_key(const char *dir, struct sec_pem *key, char *err, size_t errlen)
+{
+	int	missing = 0;
+
+	if (read_pem(dir, AG_NODE_KEY_FILE, key, &missing, err, errlen) == 0)
+		return 0;
+	if (!missing)
+		return -1;
+	if (sec_identity_generate_key(key, err, errlen) != 0)
+		return -1;
+	if (write_secret_file(dir, AG_NODE_KEY_FILE, key->data, key->len, err,
+	    errlen) != 0) {
+		sec_pem_clear(key);
+		return -1;
+	}
+	return 0;
+}
+
+/* The secret: given, saved from an earlier start, or new (and saved). */
+static int
+join_secret(const char *dir, const char *given, struct ag_trust *t,
+    struct sec_secret *s, char *err, size_t errlen)
+{
+	struct sec_pem	saved = { NULL, 0 };
+	char		why[256];
+	int		missing = 0;
+
+	if (given != NULL) {
+		if (sec_secret_parse(given, strlen(given), s, why, sizeof why)
+		    != 0) {
+			(void)snprintf(err, errlen, "--join-secret: %s", why);
+			return -1;
+		}
+		return 0;
+	}
+	if (read_pem(dir, AG_SECRET_FILE, &saved, &missing, err, errlen) == 0) {
+		size_t n = saved.len;
+
+		while (n > 0 && (saved.data[n - 1] == '\n' ||
+		    saved.data[n - 1] == '\r' || saved.data[n - 1] == ' '))
+			n--;
+		if (sec_secret_parse(saved.data, n, s, why, sizeof why) != 0) {
+			(void)snprintf(err, errlen, "%s/%s: %s (remove it to "
+			    "create a new cluster secret)", dir,
+			    AG_SECRET_FILE, why);
+			sec_pem_clear(&saved);
+			return -1;
+		}
+		sec_pem_clear(&saved);
+		return 0;
+	}
+	if (!missing)
+		return -1;
+	if (sec_secret_generate(s, err, errlen) != 0)
+		return -1;
+	sec_secret_format(s, t->secret_text);
+	{
+		char line[SEC_SECRET_TEXT_SIZE + 1];
+		int n = snprintf(line, sizeof line, "%s\n", t->secret_text);
+
+		if (write_secret_file(dir, AG_SECRET_FILE, line, (size_t)n,
+		    err, errlen) != 0)
+			return -1;
+	}
+	t->secret_created = true;
+	return 0;
+}
+
+static int
+load_secret_mode(const char *dir, const char *given, const char *name,
+    struct ag_trust *t, char *err, size_t errlen)
+{
+	struct sec_secret	s;
+	struct sec_pem		key = { NULL, 0 }, cert = { NULL, 0 };
+	int			rc = -1;
+
+	t->mode = AG_TRUST_SECRET;
+	if (join_secret(dir, given, t, &s, err, errlen) != 0)
+		goto out;
+	if (t->secret_text[0] == '\0')
+		sec_secret_format(&s, t->secret_text);
+	if (node_key(dir, &key, err, errlen) != 0)
+		goto out;
+	if (sec_secret_issue(&s, key.data, key.len, name, time(NULL), &cert,
+	    &t->anchor, err, errlen) != 0)
+		goto out;
+	t->id = sec_identity_load(key.data, key.len, cert.data, cert.len, err,
+	    errlen);
+	rc = t->id != NULL ? 0 : -1;
+out:
+	sec_secret_clear(&s);
+	sec_pem_clear(&key);
+	sec_pem_clear(&cert);
+	return rc;
+}
+
+static int
+load_ca_mode(const char *ca_dir, struct ag_trust *t, char *err,
+    size_t errlen)
+{
+	struct sec_pem	key = { NULL, 0 }, cert = { NULL, 0 };
+	int		missing;
+
+	t->mode = AG_TRUST_CA;
+	if (read_pem(ca_dir, "node.key", &key, &missing, err, errlen) != 0 ||
+	    read_pem(ca_dir, "node.pem", &cert, &missing, err, errlen) != 0 ||
+	    read_pem(ca_dir, "ca.pem", &t->anchor, &missing, err, errlen)
+	    != 0) {
+		sec_pem_clear(&key);
+		sec_pem_clear(&cert);
+		return -1;
+	}
+	t->id = sec_identity_load(key.data, key.len, cert.data, cert.len, err,
+	    errlen);
+	sec_pem_clear(&key);
+	sec_pem_clear(&cert);
+	return t->id != NULL ? 0 : -1;
+}
+
+int
+ag_trust_load(const char *data_dir, const char *secret_text,
+    const char *ca_dir, const char *name, struct ag_trust *t, char *err,
+    size_t errlen)
+{
+	int	rc;
+
+	memset(t, 0, sizeof *t);
+	if (secret_text != NULL && ca_dir != NULL) {
+		(void)snprintf(err, errlen, "--join-secret and --ca are "
+		    "exclusive: choose one trust mode");
+		return -1;
+	}
+	if (ag_datadir_prepare(data_dir, err, errlen) != 0)
+		return -1;
+	if (ca_dir != NULL)
+		rc = load_ca_mode(ca_dir, t, err, errlen);
+	else
+		rc = load_secret_mode(data_dir, secret_text, name, t, err,
+		    errlen);
+	if (rc != 0) {
+		ag_trust_free(t);
+		return -1;
+	}
+	(void)snprintf(t->node_id, sizeof t->node_id, "%s",
+	    sec_identity_node_id(t->id));
+	return 0;
+}
+
+void
+ag_trust_free(struct ag_trust *t)
+{
+	sec_identity_free(t->id);
+	t->id = NULL;
+	sec_pem_clear(&t->anchor);
+	memset(t->secret_text, 0, sizeof t->secret_text);
+}

@@ -1,0 +1,52 @@
+/*
+ * ag_trust.h - the node's TLS identity and trust anchor, from the data dir
+ * and the command line.
+ *
+ * Join-secret mode (--join-secret, or none given): the node key lives in
+ * DATA/node.key (created on first start); the certificate is issued
+ * afresh at every start by the CA the secret derives (security/
+ * sec_secret.h), and that CA is the anchor.  With no trust configured at
+ * all, a new secret is generated once, kept in DATA/join-secret (0600)
+ * and reused on later starts; the caller prints it so the user can start
+ * the next node.
+ * CA mode (--ca DIR): DIR holds node.key, node.pem and ca.pem as
+ * `exogpu cert issue --out DIR` writes them; ca.pem is the anchor.
+ */
+#ifndef AG_TRUST_H
+#define AG_TRUST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sec_identity.h"
+#include "sec_pem.h"
+#include "sec_secret.h"
+
+enum ag_trust_mode {
+	AG_TRUST_SECRET,
+	AG_TRUST_CA,
+};
+
+struct ag_trust {
+	enum ag_trust_mode	 mode;
+	struct sec_identity	*id;
+	struct sec_pem		 anchor;	/* CA certificate(s), PEM */
+	char			 node_id[SEC_NODE_ID_SIZE];
+	bool			 secret_created;	/* new this start */
+	char			 secret_text[SEC_SECRET_TEXT_SIZE];
+};
+
+#define AG_NODE_KEY_FILE	"node.key"
+#define AG_SECRET_FILE		"join-secret"
+
+/*
+ * Loads or creates the identity.  secret_text or ca_dir (not both) may be
+ * NULL.  name goes into the certificate (join-secret mode).
+ */
+int	ag_trust_load(const char *data_dir, const char *secret_text,
+	    const char *ca_dir, const char *name, struct ag_trust *,
+	    char *err, size_t errlen);
+void	ag_trust_free(struct ag_trust *);
+const char	*ag_trust_mode_name(enum ag_trust_mode);
+
+#endif /* AG_TRUST_H */

@@ -1,0 +1,184 @@
+/*
+ * cmd_status.c - `exogpu status` and `exogpu peers`: ask a running agent
+ * through its local API and print a summary or the raw JSON.
+ */
+#include "ag_cmd.h"
+#include "ag_httpc.h"
+#include "ag_log.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static int	status_exec(const struct ag_cmd *, int, char **);
+static int	peers_exec(const struct ag_cmd *, int, char **);
+
+#define CLIENT_HELP \
+	"  --json            print the agent's JSON answer\n" \
+	"  --api ADDR:PORT   the agent's API (default: $EXOGPU_API or " \
+	AG_API_DEFAULT_ADDR ")\n"
+
+const struct ag_cmd ag_cmd_status = {
+	"status", "[--json] [--api ADDR:PORT]",
+	"Show the local agent's node id, name, uptime and peer count",
+	CLIENT_HELP "  -h, --help        show this help\n",
+	status_exec,
+};
+
+const struct ag_cmd ag_cmd_peers = {
+	"peers", "[--json] [--probe] [--api ADDR:PORT]",
+	"List the agent's peers with RTT, loss and bandwidth",
+	CLIENT_HELP
+	"  --probe           start a bandwidth probe to every connected peer\n"
+	"  -h, --help        show this help\n",
+	peers_exec,
+};
+
+struct client_opts {
+	int		 json;
+	int		 probe;
+	const char	*api;
+};
+
+static int
+client_opts(const struct ag_cmd *cmd, int argc, char **argv,
+    struct client_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "api", required_argument, NULL, 'a' },
+		{ "probe", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	ch;
+
+	memset(o, 0, sizeof *o);
+	while ((ch = ag_getopt(cmd, argc, argv, "h", longopts)) != -1) {
+		if (ch == 'j')
+			o->json = 1;
+		else if (ch == 'a')
+			o->api = optarg;
+		else if (ch == 'p' && cmd == &ag_cmd_peers)
+			o->probe = 1;
+		else if (ch == 'p')
+			return ag_usage_error(cmd, "unknown option --probe");
+		else
+			return ag_opt_exit(ch);
+	}
+	if (optind != argc)
+		return ag_usage_error(cmd, "unexpected argument '%s'",
+		    argv[optind]);
+	return -1;
+}
+
+/* GET path; returns the parsed JSON or NULL (error printed). */
+static json_t *
+fetch(const char *api, const char *method, const char *path, int raw)
+{
+	struct ag_http_response	 r;
+	json_error_t		 jerr;
+	json_t			*j;
+	char			 err[512];
+
+	if (ag_http_request(ag_http_api_addr(api), method, path, NULL, NULL,
+	    &r, err, sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "%s", err);
+		return NULL;
+	}
+	j = json_loadb(r.body, r.body_len, 0, &jerr);
+	if (j == NULL)
+		ag_log(AG_LOG_ERR, "the agent answered %d with bad JSON: %s",
+		    r.status, jerr.text);
+	else if (r.status >= 300) {
+		ag_log(AG_LOG_ERR, "the agent answered %d: %s", r.status,
+		    json_string_value(json_object_get(j, "message")));
+		json_decref(j);
+		j = NULL;
+	} else if (raw) {
+		(void)fwrite(r.body, 1, r.body_len, stdout);
+	}
+	ag_http_response_free(&r);
+	return j;
+}
+
+static int
+status_exec(const struct ag_cmd *cmd, int argc, char **argv)
+{
+	struct client_opts	 o;
+	json_t			*j;
+	int			 rc;
+
+	if ((rc = client_opts(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	if ((j = fetch(o.api, "GET", "/v1/status", o.json)) == NULL)
+		return AG_EXIT_RUNTIME;
+	if (!o.json)
+		(void)printf("node     %s (%s)\nversion  %s\nuptime   %.0f s\n"
+		    "trust    %s\npeers    %lld connected\n",
+		    json_string_value(json_object_get(j, "node_id")),
+		    json_string_value(json_object_get(j, "name")),
+		    json_string_value(json_object_get(j, "version")),
+		    json_number_value(json_object_get(j, "uptime_s")),
+		    json_string_value(json_object_get(j, "trust_mode")),
+		    json_integer_value(json_object_get(j, "peers_connected")));
+	json_decref(j);
+	return AG_EXIT_OK;
+}
+
+static void
+print_peer(const json_t *p)
+{
+	const json_t	*rtt = json_object_get(p, "rtt_s");
+	double		 srtt = json_number_value(json_object_get(rtt,
+			    "smoothed"));
+	double		 bw = json_number_value(json_object_get(p,
+			    "bandwidth_bytes_per_s"));
+	char		 rtts[32] = "-", bws[32] = "-";
+
+	if (json_is_number(json_object_get(rtt, "smoothed")))
+		(void)snprintf(rtts, sizeof rtts, "%.3f ms", srtt * 1e3);
+	if (json_is_number(json_object_get(p, "bandwidth_bytes_per_s")))
+		(void)snprintf(bws, sizeof bws, "%.1f MB/s", bw / 1e6);
+	(void)printf("%-26s %-16.16s %-24s %-9s %12s %6.2f%% %14s\n",
+	    json_string_value(json_object_get(p, "node_id")),
+	    json_string_value(json_object_get(p, "name")),
+	    json_string_value(json_object_get(p, "addr")),
+	    json_is_true(json_object_get(p, "connected")) ? "connected" :
+	    "down", rtts, 100 * json_number_value(json_object_get(p,
+	    "loss_ratio")), bws);
+}
+
+static int
+peers_exec(const struct ag_cmd *cmd, int argc, char **argv)
+{
+	struct client_opts	 o;
+	json_t			*j, *p;
+	size_t			 i;
+	int			 rc;
+
+	if ((rc = client_opts(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	if (o.probe) {
+		if ((j = fetch(o.api, "POST", "/v1/peers/probe", 0)) == NULL)
+			return AG_EXIT_RUNTIME;
+		if (!o.json)
+			(void)printf("started %lld probe(s)\n",
+			    json_integer_value(json_object_get(j,
+			    "probes_started")));
+		json_decref(j);
+		if (!o.json)
+			return AG_EXIT_OK;
+	}
+	if ((j = fetch(o.api, "GET", "/v1/peers", o.json)) == NULL)
+		return AG_EXIT_RUNTIME;
+	if (!o.json) {
+		(void)printf("%-26s %-16s %-24s %-9s %12s %7s %14s\n", "NODE",
+		    "NAME", "ADDRESS", "STATE", "RTT", "LOSS", "BANDWIDTH");
+		json_array_foreach(j, i, p)
+			print_peer(p);
+	}
+	json_decref(j);
+	return AG_EXIT_OK;
+}

@@ -1,0 +1,230 @@
+/*
+ * net_member.h - membership and failure detection: which nodes are in
+ * the cluster and which of them are alive, suspected or dead.
+ *
+ * Shape.  An I/O-free state machine (DESIGN.md, "Two rules"): the driver
+ * turns transport events and received messages into struct
+ * net_member_event and calls net_member_step(state, event, now); the
+ * state machine answers through an emit callback with actions (send this
+ * message to that peer, this member changed state).  It reads no clock
+ * (now is milliseconds on any monotonic clock, passed in), does no I/O
+ * and draws randomness from a generator seeded by the caller, so the
+ * simulator in the tests replays any run from its seed.
+ *
+ * Model (SWIM with incarnation numbers, with the transport as the first
+ * witness).  Every member has a status and an incarnation number that
+ * only the member itself raises.  A claim (subject, status, incarnation)
+ * replaces what we hold when it is newer:
+ *
+ *	higher incarnation wins, whatever the status;
+ *	same incarnation: LEFT > DEAD > SUSPECT > ALIVE.
+ *
+ * A node that hears a SUSPECT, DEAD or LEFT claim about itself at or
+ * above its own incarnation refutes it: it takes incarnation + 1 and
+ * broadcasts ALIVE, which beats the claim everywhere.  This is also how
+ * a restarted node (incarnation 0 again) overtakes the DEAD record of
+ * its previous life.  A claim more than NET_MEMBER_INC_JUMP_MAX above
+ * what we hold is refused, so one bad claim cannot end a member's life
+ * for good.
+ *
+ * Failure detection.  The first witness is the transport: we hold a QUIC
+ * session to every member, with keep-alive, and the driver reports
+ * CONN_UP / CONN_DOWN, and HEARD for every authenticated message (and,
+ * ideally, every QUIC packet) from the peer.  A peer is *unreachable* to
+ * us when
+ *
+ *	its connection is down and nothing was heard for suspect_ms, or
+ *	its connection is up but nothing was heard for hung_ms (off by
+ *	default).
+ *
+ * A live connection therefore protects a busy node: however slow its
+ * application messages, it is not suspected while its QUIC stack keeps
+ * the session up.  hung_ms is for a driver whose sessions have a long
+ * idle timeout and that feeds HEARD for every packet (keep-alives
+ * included); fed only on messages it would be wrong, because messages
+ * between two given members can be many seconds apart.  When a peer becomes unreachable we
+ * mark it SUSPECT at its current incarnation and broadcast the claim.
+ * Every member that receives it and cannot reach the peer either adopts
+ * it and broadcasts its own SUSPECT claim, which is a *confirmation*; a
+ * member that can still reach the peer directly refuses the claim (it
+ * keeps its own view and does not spread it).  We declare the peer DEAD
+ * when we have suspected it for dead_ms, still cannot reach it, and have
+ * confirmations from min(confirmations, available) other members, where
+ * available counts the members we can reach ourselves (no one to ask: our
+ * own observation is enough).  DEAD is broadcast and adopted by everyone
+ * who cannot reach the peer.
+ *
+ * Timing (defaults, see docs/cluster.md): suspect_ms 1000, dead_ms 1500,
+ * confirmations 3.  With member connections using a QUIC idle timeout of
+ * about 1 s (keep-alive every 200-250 ms), a crashed node's sessions time
+ * out about 1 s after its last packet, it is suspected then, and declared
+ * dead 1.5 s later: about 2.5 s in all, under 3 s.  Suspicions that get
+ * refuted while we still cannot reach the peer back off (doubling up to
+ * backoff_max_ms) so an asymmetric link does not make the view flap.
+ *
+ * Dissemination.  Claims we originate are sent to every member with a live
+ * connection; a claim learned from a peer that changed our view is
+ * forwarded once to `fanout` random connected members; a stale claim is
+ * answered with our newer one.  Every sync_ms (jittered) we push our whole
+ * table to one random connected member, which pushes its table back (SWIM
+ * push-pull), and we do the same on every new connection.  That repairs
+ * lost messages and lets a restarted node learn what the cluster thinks of
+ * it.
+ */
+#ifndef NET_MEMBER_H
+#define NET_MEMBER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sec_identity.h"
+
+#define NET_MEMBER_MAX			1024	/* members, default and cap */
+#define NET_MEMBER_MSG_CLAIMS		512	/* claims in one message */
+#define NET_MEMBER_CONFIRM_MAX		8	/* confirmations remembered */
+#define NET_MEMBER_INC_JUMP_MAX		(UINT64_C(1) << 32)
+
+/* Proposed control-stream type of a membership message (docs/cluster.md). */
+#define NET_MEMBER_WIRE_TYPE		16
+
+/* Member status; the numbers are on the wire. */
+enum net_member_status {
+	NET_MEMBER_NONE = 0,		/* not in the table (reports only) */
+	NET_MEMBER_ALIVE = 1,
+	NET_MEMBER_SUSPECT = 2,
+	NET_MEMBER_DEAD = 3,
+	NET_MEMBER_LEFT = 4		/* left on purpose */
+};
+
+struct net_member_config {
+	unsigned	max_members;	/* table size, 2..NET_MEMBER_MAX */
+	unsigned	suspect_ms;	/* silence, no connection: suspect */
+	unsigned	hung_ms;	/* silence, connection up (0: never) */
+	unsigned	dead_ms;	/* suspicion age before DEAD */
+	unsigned	confirmations;	/* k, at most NET_MEMBER_CONFIRM_MAX */
+	unsigned	join_grace_ms;	/* learned by gossip: time to connect */
+	unsigned	sync_ms;	/* push-pull period (jittered +-25 %) */
+	unsigned	fanout;		/* forwards of a learned claim */
+	unsigned	reap_ms;	/* forget DEAD / LEFT members after */
+	unsigned	backoff_max_ms;	/* cap of a refuted suspicion's pause */
+	uint64_t	seed;		/* random generator (peer choice) */
+};
+
+/*
+ * One claim.  from: who made it (for SUSPECT, the member whose suspicion
+ * this is - a confirmation; otherwise informative).
+ */
+struct net_member_claim {
+	char		subject[SEC_NODE_ID_SIZE];
+	char		from[SEC_NODE_ID_SIZE];
+	uint64_t	incarnation;
+	uint8_t		status;		/* enum net_member_status, not NONE */
+};
+
+/* Message flags. */
+#define NET_MEMBER_F_SYNC	0x1	/* the sender's whole table */
+#define NET_MEMBER_F_REPLY	0x2	/* answer with your whole table */
+#define NET_MEMBER_F_ALL	0x3
+
+/* The one membership message: a batch of claims. */
+struct net_member_msg {
+	unsigned		flags;
+	size_t			nclaims;
+	struct net_member_claim	claims[NET_MEMBER_MSG_CLAIMS];
+};
+
+enum net_member_ev_type {
+	NET_MEMBER_EV_TICK = 1,		/* time passes (every ~100 ms) */
+	NET_MEMBER_EV_CONN_UP,		/* authenticated session to peer */
+	NET_MEMBER_EV_CONN_DOWN,	/* it closed or timed out */
+	NET_MEMBER_EV_HEARD,		/* traffic from peer arrived now */
+	NET_MEMBER_EV_RECV,		/* msg from peer (implies HEARD) */
+	NET_MEMBER_EV_LEAVE		/* we leave the cluster */
+};
+
+struct net_member_event {
+	enum net_member_ev_type		 type;
+	const char			*peer;	/* authenticated node id */
+	const struct net_member_msg	*msg;	/* RECV */
+};
+
+enum net_member_act_type {
+	NET_MEMBER_ACT_SEND = 1,	/* send msg to peer */
+	NET_MEMBER_ACT_CHANGED		/* peer went from -> to */
+};
+
+/*
+ * An action, valid only during the emit call (msg points into the state
+ * machine's scratch space: encode or copy it there).
+ */
+struct net_member_action {
+	enum net_member_act_type	 type;
+	const char			*peer;
+	const struct net_member_msg	*msg;		/* SEND */
+	enum net_member_status		 from, to;	/* CHANGED */
+	uint64_t			 incarnation;	/* CHANGED */
+};
+
+/* The sink must not call back into the state machine. */
+typedef void	net_member_emit_fn(void *arg,
+		    const struct net_member_action *act);
+
+/* Counters, for tests and metrics. */
+struct net_member_stats {
+	uint64_t	claims_in;
+	uint64_t	claims_adopted;
+	uint64_t	claims_stale;
+	uint64_t	claims_refused;	/* reachable, far future, unknown */
+	uint64_t	refutations;	/* times we raised our incarnation */
+	uint64_t	suspicions;	/* suspicions we originated */
+	uint64_t	deaths;		/* DEAD declarations we originated */
+	uint64_t	msgs_out;
+};
+
+struct net_member;
+
+/* Fills the defaults described above. */
+void	net_member_config_default(struct net_member_config *cfg);
+
+/*
+ * A new state machine for node self, ALIVE at incarnation 0 (or a
+ * persisted one via net_member_set_incarnation before the first step).
+ * Returns NULL on a bad config or node id (errno EINVAL) or no memory.
+ */
+struct net_member	*net_member_new(const char *self,
+			    const struct net_member_config *cfg);
+void	net_member_free(struct net_member *m);
+void	net_member_set_incarnation(struct net_member *m, uint64_t inc);
+
+/*
+ * Feeds one event at time now (ms; a time earlier than the last one is
+ * taken as the last one).  Returns 0, or -1 for an event that is not
+ * valid (unknown type, missing peer or message, peer == self); a refused
+ * claim inside a valid message is counted, not an error.
+ */
+int	net_member_step(struct net_member *m, const struct net_member_event *ev,
+	    uint64_t now, net_member_emit_fn *emit, void *arg);
+
+/* Status of a node (NONE if unknown; self is ALIVE or LEFT). */
+enum net_member_status net_member_status(const struct net_member *m,
+	    const char *id, uint64_t *incarnation);
+/* Our own incarnation. */
+uint64_t	net_member_incarnation(const struct net_member *m);
+/* Members in the table (not counting self), and how many are ALIVE. */
+size_t	net_member_count(const struct net_member *m, size_t *alive);
+/* The i-th member (0 <= i < capacity); NULL for an empty slot. */
+const char	*net_member_slot(const struct net_member *m, size_t i,
+		    enum net_member_status *status, uint64_t *incarnation);
+size_t	net_member_capacity(const struct net_member *m);
+const struct net_member_stats *net_member_stats(const struct net_member *m);
+const char	*net_member_status_name(enum net_member_status s);
+
+/*
+ * Checks a decoded message's fields (status range, claim count, flags,
+ * node ids non-empty and NUL-terminated); 0 if fine.  net_member_step()
+ * applies it to every RECV.
+ */
+int	net_member_msg_valid(const struct net_member_msg *msg);
+
+#endif /* NET_MEMBER_H */
