@@ -161,6 +161,14 @@ uint16_t net_quic_endpoint_port(const struct net_quic_endpoint *,
 	    int family);
 /* Datagrams dropped as garbage (undecodable, unknown, refused). */
 uint64_t net_quic_endpoint_dropped(const struct net_quic_endpoint *);
+/*
+ * Feeds one datagram to the endpoint as if it had arrived on its first
+ * socket from `from`, then runs the resulting connection work.  For the
+ * fuzz harness and tests; answers go to `from` (use a loopback address).
+ */
+void	net_quic_endpoint_inject(struct net_quic_endpoint *,
+	    const struct sockaddr *from, socklen_t fromlen, const uint8_t *buf,
+	    size_t len);
 /* Live connections (any state). */
 unsigned net_quic_endpoint_conns(const struct net_quic_endpoint *);
 

@@ -577,6 +577,21 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 	process_dirty(s->ep);
 }
 
+void
+net_quic_endpoint_inject(struct net_quic_endpoint *ep,
+    const struct sockaddr *from, socklen_t fromlen, const uint8_t *buf,
+    size_t len)
+{
+	struct nq_sock	*s = &ep->socks[0];
+
+	if (ep->nsocks == 0 || len > NQ_RECV_MAX)
+		return;
+	memcpy(ep->rxbuf, buf, len);
+	dispatch(s, (struct sockaddr *)&s->addr, s->addrlen, from, fromlen,
+	    ep->rxbuf, len);
+	process_dirty(ep);
+}
+
 /* ---- sockets ---- */
 
 struct nq_sock *

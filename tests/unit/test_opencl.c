@@ -14,8 +14,9 @@
  * memory sizes are compared with ours.
  *
  * The first bench call compiles the kernels into the empty cache (a cold
- * PoCL build alone takes 0.6-1.5 s here), the second finds them cached and
- * must finish in under 1.5 s.  Under valgrind the wall-time and lower
+ * PoCL build alone takes 0.6-1.5 s here), the second finds them cached.
+ * How long each takes is a benchmark figure (tests/bench/bench_discovery),
+ * not asserted here, where machine load decides.  Under valgrind the lower
  * speed bounds are not checked (LLVM and the kernels run far slower
  * there), nor is clinfo compared (PoCL names the device after valgrind's
  * emulated CPU); everything else is.  test_opencl.supp holds the
@@ -330,10 +331,8 @@ test_bench(void **state)
 	    "%.3f s (cold)\n", v.name, v.bench.memory_bandwidth_bytes_per_s /
 	    1e9, v.bench.h2d_bandwidth_bytes_per_s / 1e9,
 	    v.bench.flops_per_s / 1e9, v.bench.elapsed_s);
-	if (!RUNNING_ON_VALGRIND)
-		assert_true(v.bench.elapsed_s < 10.0);
 
-	/* Warm: the agent's normal case; well under the 1.5 s bound. */
+	/* Warm: the agent's normal case (timings: tests/bench). */
 	v = pv != NULL ? *pv : views[0];
 	if (be_cl_bench(&v, &log) != 0)
 		fail_msg("bench: %s", lb.last);
@@ -342,8 +341,6 @@ test_bench(void **state)
 	    "%.3f s (cached)\n", v.name, v.bench.memory_bandwidth_bytes_per_s /
 	    1e9, v.bench.h2d_bandwidth_bytes_per_s / 1e9,
 	    v.bench.flops_per_s / 1e9, v.bench.elapsed_s);
-	if (!RUNNING_ON_VALGRIND && pv != NULL)
-		assert_true(v.bench.elapsed_s < 1.5);
 	assert_int_equal(lb.n, 0);
 }
 

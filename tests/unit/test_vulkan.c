@@ -332,11 +332,13 @@ check_bench(const struct be_view *v, double wall)
 	assert_true(b->flops_per_s < 1e16);
 	if (RUNNING_ON_VALGRIND)
 		return;
-	/* Lower bounds and the time budget, at native speed only. */
+	/*
+	 * Lower bounds at native speed only.  How long the bench takes is a
+	 * benchmark figure (tests/bench/bench_discovery), not asserted here.
+	 */
 	assert_true(b->memory_bandwidth_bytes_per_s > 1e7);
 	assert_true(b->h2d_bandwidth_bytes_per_s > 1e7);
 	assert_true(b->flops_per_s > 1e7);
-	assert_true(b->elapsed_s < 1.5);
 }
 
 static void
