@@ -268,10 +268,58 @@ test_two_nodes_and_intruders(void **state)
 	assert_int_equal(stop(&a), 0);
 }
 
+/* No trust configured: a secret is made once, printed, saved, reused. */
+static void
+test_first_start_creates_secret(void **state)
+{
+	struct agent	 a;
+	char		 path[400], log1[400], *p;
+	FILE		*f;
+	char		 buf[8192], saved[128];
+	size_t		 n;
+
+	start(&a, "fresh", "127.0.0.1:0", "");
+	assert_int_equal(stop(&a), 0);
+	(void)snprintf(log1, sizeof log1, "%s.log", a.dir);
+	f = fopen(log1, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	(void)fclose(f);
+	buf[n] = '\0';
+	(void)snprintf(path, sizeof path, "%s/join-secret", a.dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(saved, sizeof saved, f));
+	(void)fclose(f);
+	saved[strcspn(saved, "\n")] = '\0';
+	p = strstr(buf, "exogpu agent --join-secret ");
+	assert_non_null(p);
+	assert_memory_equal(p + 27, saved, strlen(saved));
+	assert_non_null(strstr(buf, "--join 127.0.0.1:"));
+	/* Second start: same secret, same node id, nothing printed. */
+	{
+		char	id1[32];
+
+		(void)snprintf(id1, sizeof id1, "%s", a.id);
+		start(&a, "fresh", "127.0.0.1:0", "");
+		assert_string_equal(a.id, id1);
+		assert_int_equal(stop(&a), 0);
+		f = fopen(log1, "r");
+		assert_non_null(f);
+		n = fread(buf, 1, sizeof buf - 1, f);
+		(void)fclose(f);
+		buf[n] = '\0';
+		p = strstr(buf, "Start the next node");
+		assert_non_null(p);
+		assert_null(strstr(p + 1, "Start the next node"));
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_first_start_creates_secret),
 		cmocka_unit_test(test_two_nodes_and_intruders),
 	};
 
