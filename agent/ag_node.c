@@ -68,6 +68,7 @@ struct ag_peer {
 	int			 have_stats;
 	double			 bandwidth;	/* bytes/s, NAN unknown */
 	double			 measured_at;	/* unix time of the probe */
+	int			 bw_outgoing;	/* 1: we sent that probe */
 	double			 next_probe;	/* monotonic s, 0 = none */
 };
 
@@ -392,6 +393,7 @@ on_probe_done(struct net_quic_conn *c,
 	}
 	p->bandwidth = r->rate;
 	p->measured_at = r->when;
+	p->bw_outgoing = r->outgoing;
 	ag_log(AG_LOG_INFO, "peer %s: %s probe %.1f MB in %.3f s = %.1f MB/s",
 	    p->node_id, r->outgoing ? "outgoing" : "incoming", r->bytes / 1e6,
 	    r->seconds, r->rate / 1e6);
@@ -547,7 +549,7 @@ peer_json(struct ag_peer *p)
 	if (p->have_stats)
 		st = &p->stats;
 	return json_pack("{s:s, s:s, s:s, s:b, s:{s:o, s:o, s:o, s:o}, s:o, "
-	    "s:o, s:o, s:o}",
+	    "s:o, s:o, s:o, s:o}",
 	    "node_id", p->node_id, "name", p->name, "addr", p->addr,
 	    "connected", connected,
 	    "rtt_s",
@@ -560,6 +562,8 @@ peer_json(struct ag_peer *p)
 	    json_null(),
 	    "loss_ratio", st ? json_real(st->loss_ratio) : json_null(),
 	    "bandwidth_bytes_per_s", num_or_null(p->bandwidth),
+	    "bandwidth_direction", !isfinite(p->bandwidth) ? json_null() :
+	    json_string(p->bw_outgoing ? "outgoing" : "incoming"),
 	    "delivery_rate_bytes_per_s", st && st->delivery_rate > 0 ?
 	    json_real((double)st->delivery_rate) : json_null(),
 	    "measured_at", num_or_null(p->measured_at));

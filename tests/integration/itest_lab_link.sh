@@ -20,11 +20,12 @@
 #   2. Delay.  Node 3's agent joins node 1's THROUGH tests/lab/udp_relay.c
 #      in the bridge namespace, which holds every datagram DELAY ms each
 #      way (no netem here).  Expected RTT = 2 x DELAY + the base RTT of the
-#      same path without the relay (node 2's direct link to node 1, which
-#      crosses the same bridge).  PASS: rtt_s.min within LAB_TOL.  min,
-#      not smoothed, because smoothed mixes in the peer's ack delay (up to
-#      max_ack_delay, 25 ms by default) and queueing behind probes; min is
-#      the path's propagation time, which is what the relay fixes.
+#      same path without the relay (the smallest rtt_s.min of node 2's two
+#      direct links to node 1, which cross the same bridge).  PASS: node 3's
+#      and node 1's rtt_s.min within LAB_TOL.  min, not smoothed, because
+#      smoothed mixes in the peer's ack delay (up to max_ack_delay, 25 ms
+#      by default) and queueing; min is the path's propagation time, which
+#      is what the relay fixes.  Both are printed.
 # A hard-coded or wrongly scaled figure fails: the unshaped link runs at
 # over 1 Gbit/s and the direct RTT is ~0.1 ms, far from what is checked.
 EXOGPU=${1:?usage: itest_lab_link.sh EXOGPU SOURCE_DIR}
@@ -81,12 +82,17 @@ lab_shape 1 "$RATE_KBIT"
 lab_spawn 2 "$LAB_DIR/iperf3-server.log" iperf3 -s -1 -B "$(lab_addr 2)" \
     -p 5201
 # The server needs a moment to listen: retry the connection briefly.
+# iperf3 3.12 with -J can exit 0 after "Connection refused", so success
+# is a report with a receiver figure, not the exit code.
 try=0
-until lab_exec 1 iperf3 -c "$(lab_addr 2)" -p 5201 -t 5 -J \
-    >"$LAB_DIR/iperf3.json" 2>&1; do
+while ! lab_exec 1 iperf3 -c "$(lab_addr 2)" -p 5201 -t 5 -J \
+    >"$LAB_DIR/iperf3.json" 2>"$LAB_DIR/iperf3.err" ||
+    ! jq -e '.end.sum_received.bits_per_second > 0' "$LAB_DIR/iperf3.json" \
+    >/dev/null 2>&1; do
 	try=$((try + 1))
 	if [ $try -ge 20 ]; then
-		cat "$LAB_DIR/iperf3.json" "$LAB_DIR/iperf3-server.log"
+		cat "$LAB_DIR/iperf3.json" "$LAB_DIR/iperf3.err" \
+		    "$LAB_DIR/iperf3-server.log"
 		echo "FAIL: iperf3 did not run"
 		exit 1
 	fi
@@ -150,7 +156,8 @@ else
 	    "($(lab_calc %.3f "$RX_BPS / ($RATE_KBIT * 1000)") of shaped)"
 	echo "  agent first automatic probe (n1 view)" \
 	    "$(lab_calc %.2f "$AUTO * 8 / 1e6") Mbit/s"
-	echo "  ratio agent/iperf3: outgoing $(lab_calc %.3f "$TX_BPS / $IPERF_BPS")," \
+	echo "  ratio agent/iperf3: outgoing" \
+	    "$(lab_calc %.3f "$TX_BPS / $IPERF_BPS")," \
 	    "incoming $(lab_calc %.3f "$RX_BPS / $IPERF_BPS") (tolerance $LAB_TOL)"
 	DR=$(echo "$P1" | jq '.delivery_rate_bytes_per_s // 0')
 	echo "  n1 delivery_rate_bytes_per_s (ngtcp2's estimate, not checked)" \
@@ -160,6 +167,10 @@ else
 	within "$RX_BPS" "$IPERF_BPS" "$LAB_TOL" ||
 	    fail "n2 incoming probe $RX_BPS bit/s vs iperf3 $IPERF_BPS"
 fi
+
+# node 2's direct RTT samples so far, probes included: one input to the
+# base RTT below (the minimum sees the samples taken with an empty queue).
+BASE_A=$(lab_peer 2 "$ID1" | jq '.rtt_s.min // 0')
 
 # --- 2. delay -------------------------------------------------------------
 # Fresh agents with tiny probes, unshaped link: the relay path carries
@@ -194,14 +205,22 @@ sleep 2
 D2=$(lab_peer 2 "$ID1")
 D3=$(lab_peer 3 "$ID1")
 D1=$(lab_peer 1 "$ID3")
-BASE=$(echo "$D2" | jq '.rtt_s.min // 0')
+# Base RTT: the smaller of the two direct links' minima.  A fresh link
+# has few samples, and on a busy box one of them can be 1 ms late.
+BASE_B=$(echo "$D2" | jq '.rtt_s.min // 0')
+BASE=$(awk -v a="$BASE_A" -v b="$BASE_B" \
+    'BEGIN { m = a; if (m <= 0 || (b > 0 && b < m)) m = b; print m }')
 EXPECT=$(lab_calc %.6f "2 * $DELAY_MS / 1000 + $BASE")
 MIN3=$(echo "$D3" | jq '.rtt_s.min // 0')
 MIN1=$(echo "$D1" | jq '.rtt_s.min // 0')
 lab_stop "$RELAY_PID"
 echo "figures: delay, relay adds $DELAY_MS ms each way"
-echo "  base RTT (n2 <-> n1 direct, rtt_s.min)  $(lab_calc %.3f "$BASE * 1000") ms"
-echo "  expected RTT through the relay          $(lab_calc %.3f "$EXPECT * 1000") ms"
+echo "  base RTT (n2 <-> n1 direct, rtt_s.min) " \
+    "$(lab_calc %.3f "$BASE * 1000") ms" \
+    "(bandwidth-phase link $(lab_calc %.3f "$BASE_A * 1000")," \
+    "fresh link $(lab_calc %.3f "$BASE_B * 1000"))"
+echo "  expected RTT through the relay         " \
+    "$(lab_calc %.3f "$EXPECT * 1000") ms"
 SM3=$(echo "$D3" | jq '.rtt_s.smoothed // 0')
 LA3=$(echo "$D3" | jq '.rtt_s.latest // 0')
 SM1=$(echo "$D1" | jq '.rtt_s.smoothed // 0')

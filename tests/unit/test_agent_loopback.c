@@ -220,6 +220,7 @@ test_two_nodes_and_intruders(void **state)
 	    "bandwidth_bytes_per_s")) > 1e6);
 	assert_true(json_number_value(json_object_get(p, "measured_at")) >
 	    1.6e9);
+	assert_true(json_is_string(json_object_get(p, "bandwidth_direction")));
 	json_decref(p);
 	st = get(&a, "/v1/status");
 	assert_int_equal(json_integer_value(json_object_get(st,
