@@ -40,8 +40,8 @@ read_pem(const char *dir, const char *name, struct sec_pem *out,
 }
 
 static int
-write_secret_file(const char *dir, const char *name, const char *data,
-    size_t len, char *err, size_t errlen)
+write_file(const char *dir, const char *name, const char *data, size_t len,
+    mode_t mode, char *err, size_t errlen)
 {
 	char	path[PATH_MAX];
 
@@ -49,7 +49,14 @@ write_secret_file(const char *dir, const char *name, const char *data,
 		(void)snprintf(err, errlen, "%s/%s: path too long", dir, name);
 		return -1;
 	}
-	return ag_write_atomic(path, data, len, 0600, err, errlen);
+	return ag_write_atomic(path, data, len, mode, err, errlen);
+}
+
+static int
+write_secret_file(const char *dir, const char *name, const char *data,
+    size_t len, char *err, size_t errlen)
+{
+	return write_file(dir, name, data, len, 0600, err, errlen);
 }
 
 /* DATA/node.key: load, or generate and save on first start. */
@@ -139,6 +146,11 @@ load_secret_mode(const char *dir, const char *given, const char *name,
 		goto out;
 	if (sec_secret_issue(&s, key.data, key.len, name, time(NULL), &cert,
 	    &t->anchor, err, errlen) != 0)
+		goto out;
+	/* Kept for operators and tools (certtool -i, exogpu cert id). */
+	if (write_file(dir, AG_NODE_CERT_FILE, cert.data, cert.len, 0644, err,
+	    errlen) != 0 || write_file(dir, AG_CA_CERT_FILE, t->anchor.data,
+	    t->anchor.len, 0644, err, errlen) != 0)
 		goto out;
 	t->id = sec_identity_load(key.data, key.len, cert.data, cert.len, err,
 	    errlen);

@@ -5,7 +5,8 @@
  * Join-secret mode (--join-secret, or none given): the node key lives in
  * DATA/node.key (created on first start); the certificate is issued
  * afresh at every start by the CA the secret derives (security/
- * sec_secret.h), and that CA is the anchor.  With no trust configured at
+ * sec_secret.h) and kept in DATA/node.pem, and that CA (DATA/ca.pem) is
+ * the anchor.  With no trust configured at
  * all, a new secret is generated once, kept in DATA/join-secret (0600)
  * and reused on later starts; the caller prints it so the user can start
  * the next node.
@@ -38,6 +39,8 @@ struct ag_trust {
 
 #define AG_NODE_KEY_FILE	"node.key"
 #define AG_SECRET_FILE		"join-secret"
+#define AG_NODE_CERT_FILE	"node.pem"	/* join-secret mode, per start */
+#define AG_CA_CERT_FILE		"ca.pem"
 
 /*
  * Loads or creates the identity.  secret_text or ca_dir (not both) may be
