@@ -18,6 +18,7 @@
 #include "ag_log.h"
 #include "ag_trust.h"
 
+#include "disc_mdns.h"
 #include "net_quic.h"
 #include "net_wire.h"
 #include "sec_ca.h"
@@ -46,6 +47,7 @@
 #define BACKOFF_MAX_S		30.0
 #define FIRST_PROBE_DELAY_S	1.0
 #define RX_MAX			(2 * NET_WIRE_MAX_MSG)
+#define MAX_DIALS		(AG_MAX_JOIN + 256)	/* joins + mDNS */
 
 struct ag_node;
 
@@ -81,6 +83,8 @@ struct ag_join {
 	double			 next_try;	/* monotonic s */
 	char			 peer_id[SEC_NODE_ID_SIZE];
 	int			 self;		/* it was us: stop */
+	int			 discovered;	/* from mDNS, not --join */
+	int			 unused;	/* free slot (mDNS lost it) */
 };
 
 struct ag_node {
@@ -98,7 +102,8 @@ struct ag_node {
 	int				 npeers;
 	struct ag_peer			 peers[AG_MAX_PEERS];
 	int				 njoins;
-	struct ag_join			 joins[AG_MAX_JOIN];
+	struct ag_join			 joins[MAX_DIALS];
+	struct disc_mdns		*mdns;
 	int				 stopping;
 };
 
@@ -436,7 +441,7 @@ on_closed(struct net_quic_conn *c, const char *reason, void *arg)
 static void
 on_net_log(int level, const char *line, void *arg)
 {
-	ag_log((enum ag_level)level, "quic: %s", line);
+	ag_log((enum ag_level)level, "%s", line);
 }
 
 /* --- periodic work ---------------------------------------------------- */
@@ -494,7 +499,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < n->njoins; i++) {
 		struct ag_join *j = &n->joins[i];
 
-		if (j->self || j->link != NULL || now < j->next_try ||
+		if (j->unused || j->self || j->link != NULL ||
+		    now < j->next_try ||
 		    (j->peer_id[0] && peer_connected(n, j->peer_id)))
 			continue;
 		dial_join(n, i);
@@ -508,6 +514,116 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		p->next_probe = n->cfg->probe_interval_s > 0 ?
 		    now + (double)n->cfg->probe_interval_s : 0;
 	}
+}
+
+/* --- mDNS discovery ---------------------------------------------------- */
+
+static int
+same_addr(const struct sockaddr_storage *a, socklen_t al,
+    const struct sockaddr *b, socklen_t bl)
+{
+	return al == bl && memcmp(a, b, al) == 0;
+}
+
+static int
+dial_find(struct ag_node *n, const struct sockaddr *sa, socklen_t sl)
+{
+	int	i;
+
+	for (i = 0; i < n->njoins; i++)
+		if (!n->joins[i].unused &&
+		    same_addr(&n->joins[i].ss, n->joins[i].sl, sa, sl))
+			return i;
+	return -1;
+}
+
+/* A service appeared: remember its address and dial it from the tick. */
+static void
+on_mdns_found(const struct disc_peer *dp, void *arg)
+{
+	struct ag_node	*n = arg;
+	struct ag_join	*j;
+	int		 i;
+
+	if (strcmp(dp->node_id, n->trust.node_id) == 0 ||
+	    dp->addrlen > sizeof j->ss)
+		return;
+	if ((i = dial_find(n, dp->addr, dp->addrlen)) >= 0) {
+		n->joins[i].next_try = 0;
+		return;
+	}
+	for (i = 0; i < n->njoins && !n->joins[i].unused; i++)
+		continue;
+	if (i == n->njoins) {
+		if (n->njoins >= MAX_DIALS) {
+			ag_log(AG_LOG_WARNING, "mdns: too many addresses; "
+			    "ignoring %s", dp->node_id);
+			return;
+		}
+		n->njoins++;
+	}
+	j = &n->joins[i];
+	memset(j, 0, sizeof *j);
+	memcpy(&j->ss, dp->addr, dp->addrlen);
+	j->sl = dp->addrlen;
+	addr_text(dp->addr, j->text, sizeof j->text);
+	(void)snprintf(j->peer_id, sizeof j->peer_id, "%s", dp->node_id);
+	j->backoff = BACKOFF_MIN_S;
+	j->discovered = 1;
+	ag_log(AG_LOG_INFO, "mdns: found %s (%s) at %s", dp->node_id,
+	    dp->name, j->text);
+}
+
+/* A service went away: stop dialling it unless we are connected. */
+static void
+on_mdns_lost(const struct disc_peer *dp, void *arg)
+{
+	struct ag_node	*n = arg;
+	int		 i = dial_find(n, dp->addr, dp->addrlen);
+
+	if (i < 0 || !n->joins[i].discovered || n->joins[i].link != NULL)
+		return;
+	n->joins[i].unused = 1;
+	ag_log(AG_LOG_DEBUG, "mdns: %s at %s gone", dp->node_id,
+	    n->joins[i].text);
+}
+
+static void
+on_mdns_state(enum disc_mdns_state st, const char *why, void *arg)
+{
+	ag_log(AG_LOG_INFO, "mdns: %s%s%s", disc_mdns_state_str(st),
+	    why != NULL && why[0] ? ": " : "", why != NULL ? why : "");
+}
+
+static void
+on_mdns_log(int level, const char *line, void *arg)
+{
+	ag_log((enum ag_level)level, "%s", line);
+}
+
+static int
+open_mdns(struct ag_node *n, char *err, size_t errlen)
+{
+	struct disc_mdns_config		c;
+	struct disc_mdns_callbacks	cb;
+
+	memset(&c, 0, sizeof c);
+	memset(&cb, 0, sizeof cb);
+	c.port = net_quic_endpoint_port(n->ep, AF_INET);
+	if (c.port == 0)
+		c.port = net_quic_endpoint_port(n->ep, AF_INET6);
+	c.node_id = n->trust.node_id;
+	c.name = n->name;
+	c.trust = n->trust.mode == AG_TRUST_CA ? DISC_TRUST_CA :
+	    DISC_TRUST_SECRET;
+	c.version = NET_WIRE_VERSION;
+	cb.found = on_mdns_found;
+	cb.lost = on_mdns_lost;
+	cb.state = on_mdns_state;
+	cb.log = on_mdns_log;
+	cb.arg = n;
+	n->mdns = disc_mdns_new(n->base, &c, &cb, err, errlen);
+	return n->mdns != NULL ? 0 : -1;
 }
 
 /* --- API ---------------------------------------------------------------- */
@@ -832,6 +948,8 @@ setup(struct ag_node *n, char *err, size_t errlen)
 			    strchr(host, ':') ? "[%s]:%d" : "%s:%d", host,
 			    port);
 	}
+	if (!c->no_mdns && open_mdns(n, err, errlen) != 0)
+		return -1;
 	n->tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);
 	n->sigterm = evsignal_new(n->base, SIGTERM, on_signal, n);
 	n->sigint = evsignal_new(n->base, SIGINT, on_signal, n);
@@ -854,6 +972,7 @@ teardown(struct ag_node *n)
 {
 	char	path[PATH_MAX];
 
+	disc_mdns_free(n->mdns);
 	if (n->ep != NULL)
 		net_quic_endpoint_free(n->ep);
 	ag_api_free(n->api);

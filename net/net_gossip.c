@@ -76,7 +76,7 @@ net_gossip_config_default(struct net_gossip_config *cfg)
 	cfg->max_record = NET_GOSSIP_RECORD_MAX;
 	cfg->fanout = 4;
 	cfg->hops = 8;
-	cfg->ae_ms = 500;
+	cfg->ae_ms = 300;
 	cfg->tomb_ms = 60000;
 	cfg->seed = 1;
 }

@@ -36,9 +36,10 @@
  * Spreading.  A new record version is pushed to `fanout` random peers
  * with a hop budget; each node that accepts it forwards it once, to
  * `fanout` other random peers, while hops remain (infect-and-die: with
- * fanout 3 about 94 % of nodes get it within a few network delays).
- * Anti-entropy repairs the rest and heals partitions: every ae_ms
- * (jittered +-25 %) and on every new peer we send a DIGEST (origin ->
+ * fanout f a fraction p = 1 - exp(-f p) of nodes gets it within a few
+ * network delays, 98 % for the default f = 4).  Anti-entropy repairs the
+ * rest and heals partitions: every ae_ms (default 300, jittered +-25 %)
+ * and on every new peer we send a DIGEST (origin ->
  * version, our whole table) to one random peer; it answers with RECORDS
  * for everything it has newer and a WANT for everything we have newer,
  * which we answer with RECORDS.
@@ -177,5 +178,24 @@ const struct net_gossip_stats *net_gossip_stats(const struct net_gossip *g);
 /* Checks a decoded message's shape (kind, counts, ids, lengths). */
 int	net_gossip_msg_valid(const struct net_gossip_msg *msg,
 	    size_t max_record);
+
+/*
+ * Wire form (net_gossip_wire.c): the payload map of the control-stream
+ * type that names the kind - DIGEST {1: [[origin, version]...]}, RECORDS
+ * {1: hops, 2: [[origin, version, bytes]...]}, WANT {1: [[origin,
+ * version]...]} (node ids as text).  Encoding appends the payload to w.
+ * Decoding reads exactly one payload item of the given kind from
+ * buf[0..len) under bounded deterministic CBOR limits (entries, record
+ * size max_record, hops, node ids all checked; unknown keys skipped);
+ * record data points into buf, so buf must outlive *msg.
+ */
+struct sec_cbor_writer;
+int	net_gossip_wire_encode(const struct net_gossip_msg *msg,
+	    struct sec_cbor_writer *w);
+int	net_gossip_wire_decode(enum net_gossip_kind kind, const uint8_t *buf,
+	    size_t len, size_t max_record, struct net_gossip_msg *msg,
+	    char *err, size_t errlen);
+/* Kind of a control-stream type number, 0 if not a gossip type. */
+int	net_gossip_wire_kind(uint64_t type);
 
 #endif /* NET_GOSSIP_H */

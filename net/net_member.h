@@ -227,4 +227,20 @@ const char	*net_member_status_name(enum net_member_status s);
  */
 int	net_member_msg_valid(const struct net_member_msg *msg);
 
+/*
+ * Wire form of a membership message (net_member_wire.c): the payload map
+ * of control-stream type NET_MEMBER_WIRE_TYPE, {1: flags, 2: [claim...]}
+ * with each claim [subject, status, incarnation, from] (node ids as
+ * text).  Encoding appends the payload to w (0 or -1: a field the decoder
+ * would refuse, or w full).  Decoding reads exactly one payload item from
+ * buf[0..len) under bounded deterministic CBOR limits, checks every node
+ * id and range, skips unknown keys, and fills *msg (0, or -1 with the
+ * reason in err).
+ */
+struct sec_cbor_writer;
+int	net_member_wire_encode(const struct net_member_msg *msg,
+	    struct sec_cbor_writer *w);
+int	net_member_wire_decode(const uint8_t *buf, size_t len,
+	    struct net_member_msg *msg, char *err, size_t errlen);
+
 #endif /* NET_MEMBER_H */

@@ -16,7 +16,7 @@
  * Detection time (crash to DEAD, per observer) is collected over all runs
  * and printed as median / p99 / max; the target is under 3 s.
  *
- * Environment: EXOGPU_SIM_RUNS (default 200), EXOGPU_SIM_SEED (replay one
+ * Environment: EXOGPU_SIM_RUNS (default 150), EXOGPU_SIM_SEED (replay one
  * seed, printed for every failing run), EXOGPU_SOAK_S (a 32-node soak of
  * that many simulated seconds with the busy node and 5 % loss, checking
  * that nothing is ever suspected; e.g. 600 for the 10-minute soak).
@@ -357,7 +357,7 @@ test_sim_runs(void **state)
 		assert_int_equal(run(seed, 1), 0);
 		return;
 	}
-	runs = env_ul("EXOGPU_SIM_RUNS", 200);
+	runs = env_ul("EXOGPU_SIM_RUNS", 150);
 	nsamples = 0;
 	for (i = 0; i < runs; i++) {
 		seed = 1000 + i;

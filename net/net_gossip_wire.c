@@ -1,0 +1,198 @@
+/*
+ * net_gossip_wire.c - CBOR form of the gossip message payloads (DIGEST,
+ * RECORDS, WANT); the format is in net_gossip.h and docs/cluster.md.
+ *
+ * Shape.  Same discipline as net_member_wire.c: security's bounded
+ * reader under deterministic-encoding limits, a fixed-size result struct
+ * whose entry count is checked before anything is stored, node ids
+ * checked before use, record bytes returned as pointers into the caller's
+ * buffer (no copy, no allocation), and each record's length compared with
+ * max_record.  The three kinds share one entry reader; only RECORDS
+ * entries carry bytes and only RECORDS has a hop count.
+ */
+#include "net_gossip.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sec_cbor.h"
+
+#define GW_KEY_1	1	/* DIGEST, WANT: entries; RECORDS: hops */
+#define GW_KEY_2	2	/* RECORDS: entries */
+
+static const struct sec_cbor_limits gw_limits = {
+	.max_item_bytes = 64 * 1024,
+	.max_depth = 3,
+	.max_items = 4 * NET_GOSSIP_MSG_ENTRIES + 8,
+	.max_str_len = NET_GOSSIP_RECORD_MAX,
+	.max_container_len = NET_GOSSIP_MSG_ENTRIES,
+	.flags = SEC_CBOR_F_DETERMINISTIC,
+};
+
+#if defined(__GNUC__)
+__attribute__((__format__(__printf__, 3, 4)))
+#endif
+static int
+gw_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		(void)vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+int
+net_gossip_wire_kind(uint64_t type)
+{
+	switch (type) {
+	case NET_GOSSIP_WIRE_TYPE_DIGEST:
+		return NET_GOSSIP_DIGEST;
+	case NET_GOSSIP_WIRE_TYPE_RECORDS:
+		return NET_GOSSIP_RECORDS;
+	case NET_GOSSIP_WIRE_TYPE_WANT:
+		return NET_GOSSIP_WANT;
+	}
+	return 0;
+}
+
+static int
+gw_read_entries(struct sec_cbor_reader *r, enum net_gossip_kind kind,
+    size_t max_record, struct net_gossip_msg *msg, char *err, size_t errlen)
+{
+	struct net_gossip_entry	*e;
+	uint64_t		 n, k, i;
+	const char		*s;
+	size_t			 sl;
+	uint64_t		 want = kind == NET_GOSSIP_RECORDS ? 3 : 2;
+
+	if (sec_cbor_read_array(r, &n) != 0 || n == SEC_CBOR_INDEF)
+		return gw_fail(err, errlen, "entries: not an array");
+	if (n > NET_GOSSIP_MSG_ENTRIES)
+		return gw_fail(err, errlen, "entries: %llu, at most %d",
+		    (unsigned long long)n, NET_GOSSIP_MSG_ENTRIES);
+	for (i = 0; i < n; i++) {
+		e = &msg->e[i];
+		memset(e, 0, sizeof *e);
+		if (sec_cbor_read_array(r, &k) != 0 || k != want)
+			return gw_fail(err, errlen, "entry %llu: not an array "
+			    "of %llu", (unsigned long long)i,
+			    (unsigned long long)want);
+		if (sec_cbor_read_text(r, &s, &sl) != 0 ||
+		    sl != SEC_NODE_ID_LEN)
+			return gw_fail(err, errlen, "entry %llu: bad origin",
+			    (unsigned long long)i);
+		memcpy(e->origin, s, sl);
+		e->origin[sl] = '\0';
+		if (!sec_node_id_valid(e->origin))
+			return gw_fail(err, errlen, "entry %llu: bad origin",
+			    (unsigned long long)i);
+		if (sec_cbor_read_uint(r, &e->version) != 0)
+			return gw_fail(err, errlen, "entry %llu: bad version",
+			    (unsigned long long)i);
+		if (kind != NET_GOSSIP_RECORDS)
+			continue;
+		if (sec_cbor_read_bytes(r, &e->data, &e->len) != 0)
+			return gw_fail(err, errlen, "entry %llu: bad record",
+			    (unsigned long long)i);
+		if (e->len > max_record)
+			return gw_fail(err, errlen, "entry %llu: record of %zu "
+			    "bytes, at most %zu", (unsigned long long)i,
+			    e->len, max_record);
+		if (e->len == 0)
+			e->data = NULL;
+	}
+	msg->n = (size_t)n;
+	return 0;
+}
+
+int
+net_gossip_wire_decode(enum net_gossip_kind kind, const uint8_t *buf,
+    size_t len, size_t max_record, struct net_gossip_msg *msg, char *err,
+    size_t errlen)
+{
+	struct sec_cbor_reader	r;
+	uint64_t		pairs, i, key, hops;
+	bool			have_entries = false, have_hops = false;
+	uint64_t		entries_key;
+
+	memset(msg, 0, offsetof(struct net_gossip_msg, e));
+	if (kind < NET_GOSSIP_DIGEST || kind > NET_GOSSIP_WANT)
+		return gw_fail(err, errlen, "gossip: unknown kind");
+	msg->kind = kind;
+	entries_key = kind == NET_GOSSIP_RECORDS ? GW_KEY_2 : GW_KEY_1;
+	if (sec_cbor_reader_init(&r, buf, len, &gw_limits) != 0)
+		return gw_fail(err, errlen, "gossip payload: %s",
+		    sec_cbor_reader_msg(&r));
+	if (sec_cbor_read_map(&r, &pairs) != 0 || pairs == SEC_CBOR_INDEF)
+		return gw_fail(err, errlen, "gossip payload: not a map");
+	for (i = 0; i < pairs; i++) {
+		if (sec_cbor_peek(&r) != SEC_CBOR_T_UINT) {
+			if (sec_cbor_skip(&r) != 0 || sec_cbor_skip(&r) != 0)
+				break;
+			continue;
+		}
+		if (sec_cbor_read_uint(&r, &key) != 0)
+			break;
+		if (key == entries_key) {
+			if (gw_read_entries(&r, kind, max_record, msg, err,
+			    errlen) != 0)
+				return -1;
+			have_entries = true;
+		} else if (kind == NET_GOSSIP_RECORDS && key == GW_KEY_1) {
+			if (sec_cbor_read_uint(&r, &hops) != 0 ||
+			    hops > NET_GOSSIP_HOPS_MAX)
+				return gw_fail(err, errlen, "gossip payload: "
+				    "key 1 (hops): bad value");
+			msg->hops = (unsigned)hops;
+			have_hops = true;
+		} else if (sec_cbor_skip(&r) != 0)
+			break;
+	}
+	if (r.error != 0 || sec_cbor_reader_done(&r) != 0)
+		return gw_fail(err, errlen, "gossip payload: %s",
+		    sec_cbor_reader_msg(&r));
+	if (!have_entries)
+		return gw_fail(err, errlen, "gossip payload: missing key %llu "
+		    "(entries)", (unsigned long long)entries_key);
+	if (kind == NET_GOSSIP_RECORDS && !have_hops)
+		return gw_fail(err, errlen, "gossip payload: missing key 1 "
+		    "(hops)");
+	return 0;
+}
+
+int
+net_gossip_wire_encode(const struct net_gossip_msg *msg,
+    struct sec_cbor_writer *w)
+{
+	const struct net_gossip_entry	*e;
+	size_t				 i;
+	bool				 rec = msg->kind == NET_GOSSIP_RECORDS;
+
+	if (net_gossip_msg_valid(msg, NET_GOSSIP_RECORD_MAX) != 0)
+		return -1;
+	for (i = 0; i < msg->n; i++)
+		if (!sec_node_id_valid(msg->e[i].origin))
+			return -1;
+	(void)sec_cbor_write_map(w, rec ? 2 : 1);
+	if (rec) {
+		(void)sec_cbor_write_uint(w, GW_KEY_1);
+		(void)sec_cbor_write_uint(w, msg->hops);
+	}
+	(void)sec_cbor_write_uint(w, rec ? GW_KEY_2 : GW_KEY_1);
+	(void)sec_cbor_write_array(w, msg->n);
+	for (i = 0; i < msg->n; i++) {
+		e = &msg->e[i];
+		(void)sec_cbor_write_array(w, rec ? 3 : 2);
+		(void)sec_cbor_write_text(w, e->origin, strlen(e->origin));
+		(void)sec_cbor_write_uint(w, e->version);
+		if (rec)
+			(void)sec_cbor_write_bytes(w, e->len > 0 ? e->data :
+			    (const uint8_t *)"", e->len);
+	}
+	return sec_cbor_writer_error(w) == 0 ? 0 : -1;
+}
