@@ -7,6 +7,7 @@
 extern const struct ag_cmd ag_cmd_agent;
 extern const struct ag_cmd ag_cmd_status;
 extern const struct ag_cmd ag_cmd_peers;
+extern const struct ag_cmd ag_cmd_members;
 extern const struct ag_cmd ag_cmd_devices;
 extern const struct ag_cmd ag_cmd_plan;
 extern const struct ag_cmd ag_cmd_cert;
@@ -16,6 +17,7 @@ const struct ag_cmd *const ag_cmds[] = {
 	&ag_cmd_agent,
 	&ag_cmd_status,
 	&ag_cmd_peers,
+	&ag_cmd_members,
 	&ag_cmd_devices,
 	&ag_cmd_plan,
 	&ag_cmd_cert,

@@ -41,7 +41,7 @@ static const struct setting settings[] = {
 	{ "no-mdns", K_BOOL, offsetof(struct ag_config, no_mdns), 0, 0, 0 },
 	LONG("probe-bytes", probe_bytes, 4096, 1L << 30),
 	LONG("probe-interval", probe_interval_s, 0, 86400),
-	LONG("idle-timeout", idle_timeout_s, 2, 3600),
+	LONG("idle-timeout", idle_timeout_s, 1, 3600),
 };
 
 void
@@ -51,7 +51,7 @@ ag_config_defaults(struct ag_config *c)
 	(void)snprintf(c->http, sizeof c->http, "%s", AG_DEFAULT_HTTP);
 	c->probe_bytes = 4L << 20;
 	c->probe_interval_s = 300;
-	c->idle_timeout_s = 15;
+	c->idle_timeout_s = 1;
 }
 
 static int

@@ -12,6 +12,8 @@
  */
 #include "ag_node.h"
 #include "ag_api.h"
+#include "ag_cluster.h"
+#include "ag_devices.h"
 #include "ag_cmd.h"
 #include "ag_datadir.h"
 #include "ag_fileio.h"
@@ -104,6 +106,9 @@ struct ag_node {
 	int				 njoins;
 	struct ag_join			 joins[MAX_DIALS];
 	struct disc_mdns		*mdns;
+	struct ag_cluster		*cluster;
+	struct be_inventory		*inv;		/* this node's devices */
+	double				 next_publish;	/* monotonic s */
 	int				 stopping;
 };
 
@@ -294,7 +299,7 @@ handle_msg(struct ag_link *l, const struct net_wire_msg *m)
 	struct ag_peer	*p = &n->peers[l->peer];
 	uint8_t		 buf[256];
 	size_t		 len;
-	char		 err[128];
+	char		 err[256];
 
 	if (strcmp(m->sender, p->node_id) != 0) {
 		ag_log(AG_LOG_WARNING, "peer %s spoke as %s: closing",
@@ -306,6 +311,15 @@ handle_msg(struct ag_link *l, const struct net_wire_msg *m)
 	if (!m->known) {
 		ag_log(AG_LOG_DEBUG, "peer %s: skipping message type %llu",
 		    p->node_id, (unsigned long long)m->type);
+		return;
+	}
+	if (ag_cluster_handles(m->type)) {
+		if (!l->hello)
+			return;		/* HELLO comes first */
+		if (ag_cluster_recv(n->cluster, p->node_id, m, err,
+		    sizeof err) != 0)
+			ag_log(AG_LOG_WARNING, "peer %s: bad %s message: %s",
+			    p->node_id, net_wire_type_name(m->type), err);
 		return;
 	}
 	switch (m->type) {
@@ -320,9 +334,11 @@ handle_msg(struct ag_link *l, const struct net_wire_msg *m)
 			return;
 		}
 		(void)snprintf(p->name, sizeof p->name, "%s", m->u.hello.name);
-		if (!l->hello)
+		if (!l->hello) {
 			p->next_probe = mono_s() + FIRST_PROBE_DELAY_S;
-		l->hello = 1;
+			l->hello = 1;
+			ag_cluster_peer_up(n->cluster, p->node_id);
+		}
 		ag_log(AG_LOG_NOTICE, "peer %s (%s) joined at %s", p->node_id,
 		    p->name, p->addr);
 		break;
@@ -421,6 +437,8 @@ on_closed(struct net_quic_conn *c, const char *reason, void *arg)
 		if (net_quic_conn_stats(c, &p->stats) == 0)
 			p->have_stats = 1;
 		p->link = NULL;
+		if (l->hello)
+			ag_cluster_peer_down(n->cluster, p->node_id);
 		ag_log(AG_LOG_NOTICE, "peer %s disconnected: %s", p->node_id,
 		    reason);
 	} else if (l->peer < 0 && l->join >= 0)
@@ -487,6 +505,8 @@ start_probe(struct ag_node *n, struct ag_peer *p)
 		    p->node_id);
 }
 
+static void	cluster_tick(struct ag_node *, double);
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -514,6 +534,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		p->next_probe = n->cfg->probe_interval_s > 0 ?
 		    now + (double)n->cfg->probe_interval_s : 0;
 	}
+	cluster_tick(n, now);
 }
 
 /* --- mDNS discovery ---------------------------------------------------- */
@@ -626,6 +647,141 @@ open_mdns(struct ag_node *n, char *err, size_t errlen)
 	return n->mdns != NULL ? 0 : -1;
 }
 
+/* --- cluster glue ---------------------------------------------------------- */
+
+#define PUBLISH_EVERY_S		2.0
+
+static int
+cluster_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
+{
+	struct ag_node	*n = arg;
+	int		 i = peer_find(n, peer);
+
+	if (i < 0 || n->peers[i].link == NULL || !n->peers[i].link->hello)
+		return -1;
+	return net_quic_send_control(n->peers[i].link->conn, buf, len);
+}
+
+static void
+record_devices(const struct ag_node *n, struct ag_record *r)
+{
+	int	i;
+
+	for (i = 0; n->inv != NULL && i < n->inv->ndevices &&
+	    r->ndevices < AG_RECORD_MAX_DEVICES; i++) {
+		const struct be_device	*d = &n->inv->devices[i];
+		struct ag_record_device	*o = &r->devices[r->ndevices++];
+
+		(void)snprintf(o->id, sizeof o->id, "%s", d->id);
+		(void)snprintf(o->name, sizeof o->name, "%s", d->name);
+		(void)snprintf(o->type, sizeof o->type, "%s",
+		    be_type_name(d->type));
+		o->memory_total_bytes = d->memory_total_bytes;
+		o->memory_free_bytes = d->memory_free_bytes;
+		o->memory_bandwidth = d->has_bench ?
+		    d->bench.memory_bandwidth_bytes_per_s : NAN;
+		o->flops = d->has_bench ? d->bench.flops_per_s : NAN;
+		o->dtypes = d->dtypes;
+		o->apis = d->apis;
+		o->temperature_celsius = d->telemetry.temperature_celsius;
+	}
+}
+
+/* Our record: devices, the links we measured, power state. */
+static void
+publish_record(struct ag_node *n)
+{
+	struct ag_record	*r = malloc(sizeof *r);
+	int			 i;
+
+	if (r == NULL)
+		return;
+	ag_record_init(r);
+	(void)snprintf(r->name, sizeof r->name, "%s", n->name);
+	record_devices(n, r);
+	for (i = 0; i < n->npeers && r->nlinks < AG_RECORD_MAX_LINKS; i++) {
+		struct ag_peer		*p = &n->peers[i];
+		struct ag_record_link	*k;
+		struct net_quic_stats	 st;
+
+		if (p->link == NULL || !p->link->hello)
+			continue;
+		k = &r->links[r->nlinks++];
+		(void)snprintf(k->peer, sizeof k->peer, "%s", p->node_id);
+		(void)snprintf(k->addr, sizeof k->addr, "%s", p->addr);
+		k->rtt_s = net_quic_conn_stats(p->link->conn, &st) == 0 &&
+		    st.smoothed_rtt > 0 ? st.smoothed_rtt : NAN;
+		k->bandwidth = p->bandwidth;
+	}
+	if (n->inv != NULL && n->inv->node.battery.present) {
+		r->battery_ratio = n->inv->node.battery.capacity_ratio;
+		r->on_ac = n->inv->node.battery.ac_online;
+	}
+	if (ag_cluster_publish(n->cluster, r) != 0)
+		ag_log(AG_LOG_WARNING, "cannot publish this node's record");
+	free(r);
+}
+
+/* Members we learned of through gossip get dialled at the address a
+ * peer sees them at (our endpoint sends from its listening socket). */
+static void
+mesh_from(const char *origin, const struct ag_record *r, void *arg)
+{
+	struct ag_node		*n = arg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	char			 err[128];
+	int			 i, k;
+
+	for (i = 0; i < r->nlinks; i++) {
+		const struct ag_record_link *l = &r->links[i];
+
+		if (strcmp(l->peer, n->trust.node_id) == 0 ||
+		    l->addr[0] == '\0' || peer_connected(n, l->peer) ||
+		    net_quic_addr_parse(l->addr, &ss, &sl, err,
+		    sizeof err) != 0 || dial_find(n, (struct sockaddr *)&ss,
+		    sl) >= 0)
+			continue;
+		for (k = 0; k < n->njoins && !n->joins[k].unused; k++)
+			continue;
+		if (k == n->njoins) {
+			if (n->njoins >= MAX_DIALS)
+				return;
+			n->njoins++;
+		}
+		memset(&n->joins[k], 0, sizeof n->joins[k]);
+		memcpy(&n->joins[k].ss, &ss, sl);
+		n->joins[k].sl = sl;
+		(void)snprintf(n->joins[k].text, sizeof n->joins[k].text, "%s",
+		    l->addr);
+		(void)snprintf(n->joins[k].peer_id, sizeof n->joins[k].peer_id,
+		    "%s", l->peer);
+		n->joins[k].backoff = BACKOFF_MIN_S;
+		n->joins[k].discovered = 1;
+		ag_log(AG_LOG_INFO, "gossip: %s knows %s at %s; dialling",
+		    origin, l->peer, l->addr);
+	}
+}
+
+static void
+cluster_tick(struct ag_node *n, double now)
+{
+	if (n->cluster == NULL || now < n->next_publish)
+		return;
+	n->next_publish = now + PUBLISH_EVERY_S;
+	publish_record(n);
+	ag_cluster_foreach_record(n->cluster, mesh_from, n);
+}
+
+static const char *
+addr_of(void *arg, const char *id)
+{
+	struct ag_node	*n = arg;
+	int		 i = peer_find(n, id);
+
+	return i >= 0 ? n->peers[i].addr : "";
+}
+
 /* --- API ---------------------------------------------------------------- */
 
 static json_t *
@@ -637,18 +793,25 @@ num_or_null(double v)
 static void
 api_status(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
 {
-	struct ag_node	*n = ctx;
-	int		 i, connected = 0;
+	struct ag_node		*n = ctx;
+	struct ag_cluster_status cs;
+	int			 i, connected = 0;
 
 	for (i = 0; i < n->npeers; i++)
 		connected += n->peers[i].link != NULL &&
 		    n->peers[i].link->hello;
+	ag_cluster_status(n->cluster, &cs);
 	r->status = 200;
-	r->body = json_pack("{s:s, s:s, s:s, s:f, s:s, s:i}",
+	r->body = json_pack("{s:s, s:s, s:s, s:f, s:s, s:i, s:o, s:I, s:b, "
+	    "s:s, s:i, s:i, s:i}",
 	    "node_id", n->trust.node_id, "name", n->name,
 	    "version", EXOGPU_VERSION, "uptime_s", mono_s() - n->started,
 	    "trust_mode", ag_trust_mode_name(n->trust.mode),
-	    "peers_connected", connected);
+	    "peers_connected", connected,
+	    "leader", cs.leader[0] ? json_string(cs.leader) : json_null(),
+	    "term", (json_int_t)cs.term, "quorum", cs.quorum, "role", cs.role,
+	    "members", cs.members, "members_alive", cs.alive,
+	    "voters", cs.voters);
 }
 
 static json_t *
@@ -721,7 +884,17 @@ api_probe(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
 	    "probe_bytes", (json_int_t)n->cfg->probe_bytes);
 }
 
+static void
+api_members(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
+{
+	struct ag_node	*n = ctx;
+
+	r->status = 200;
+	r->body = ag_cluster_members_json(n->cluster, addr_of, n);
+}
+
 static const struct ag_api_route routes[] = {
+	{ EVHTTP_REQ_GET, "/v1/members", api_members },
 	{ EVHTTP_REQ_GET, "/v1/status", api_status },
 	{ EVHTTP_REQ_GET, "/v1/peers", api_peers },
 	{ EVHTTP_REQ_POST, "/v1/peers/probe", api_probe },
@@ -935,6 +1108,23 @@ setup(struct ag_node *n, char *err, size_t errlen)
 		(void)snprintf(err, errlen, "event_base_new failed");
 		return -1;
 	}
+	if ((n->cluster = ag_cluster_new(n->base, n->trust.node_id,
+	    n->data_dir, err, errlen)) == NULL)
+		return -1;
+	{
+		struct ag_cluster_io io = { cluster_send, n };
+
+		ag_cluster_set_io(n->cluster, &io);
+	}
+	if ((n->inv = calloc(1, sizeof *n->inv)) != NULL) {
+		struct ag_devices_opts	do_ = { n->data_dir, "/", false, false };
+		struct ag_devices_stats	ds;
+
+		if (ag_devices_get(&do_, n->inv, &ds) != 0) {
+			free(n->inv);
+			n->inv = NULL;
+		}
+	}
 	if (open_endpoint(n, err, errlen) != 0)
 		return -1;
 	if ((n->api = ag_api_new(n->base, c->http, routes, n, &port, err,
@@ -975,6 +1165,8 @@ teardown(struct ag_node *n)
 	disc_mdns_free(n->mdns);
 	if (n->ep != NULL)
 		net_quic_endpoint_free(n->ep);
+	ag_cluster_free(n->cluster);
+	free(n->inv);
 	ag_api_free(n->api);
 	if (n->tick != NULL)
 		event_free(n->tick);

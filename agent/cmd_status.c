@@ -13,6 +13,7 @@
 
 static int	status_exec(const struct ag_cmd *, int, char **);
 static int	peers_exec(const struct ag_cmd *, int, char **);
+static int	members_exec(const struct ag_cmd *, int, char **);
 
 #define CLIENT_HELP \
 	"  --json            print the agent's JSON answer\n" \
@@ -24,6 +25,13 @@ const struct ag_cmd ag_cmd_status = {
 	"Show the local agent's node id, name, uptime and peer count",
 	CLIENT_HELP "  -h, --help        show this help\n",
 	status_exec,
+};
+
+const struct ag_cmd ag_cmd_members = {
+	"members", "[--json] [--api ADDR:PORT]",
+	"List the cluster's members with their state, leader and devices",
+	CLIENT_HELP "  -h, --help        show this help\n",
+	members_exec,
 };
 
 const struct ag_cmd ag_cmd_peers = {
@@ -114,7 +122,10 @@ status_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		return rc;
 	if ((j = fetch(o.api, "GET", "/v1/status", o.json)) == NULL)
 		return AG_EXIT_RUNTIME;
-	if (!o.json)
+	if (!o.json) {
+		const char *leader = json_string_value(json_object_get(j,
+		    "leader"));
+
 		(void)printf("node     %s (%s)\nversion  %s\nuptime   %.0f s\n"
 		    "trust    %s\npeers    %lld connected\n",
 		    json_string_value(json_object_get(j, "node_id")),
@@ -123,6 +134,17 @@ status_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		    json_number_value(json_object_get(j, "uptime_s")),
 		    json_string_value(json_object_get(j, "trust_mode")),
 		    json_integer_value(json_object_get(j, "peers_connected")));
+		(void)printf("cluster  %lld members (%lld alive), %lld voters\n"
+		    "leader   %s (term %lld, this node is %s)\nquorum   %s\n",
+		    json_integer_value(json_object_get(j, "members")),
+		    json_integer_value(json_object_get(j, "members_alive")),
+		    json_integer_value(json_object_get(j, "voters")),
+		    leader != NULL ? leader : "none",
+		    json_integer_value(json_object_get(j, "term")),
+		    json_string_value(json_object_get(j, "role")),
+		    json_is_true(json_object_get(j, "quorum")) ? "yes" :
+		    "NO - this side cannot elect a leader");
+	}
 	json_decref(j);
 	return AG_EXIT_OK;
 }
@@ -178,6 +200,35 @@ peers_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		    "NAME", "ADDRESS", "STATE", "RTT", "LOSS", "BANDWIDTH");
 		json_array_foreach(j, i, p)
 			print_peer(p);
+	}
+	json_decref(j);
+	return AG_EXIT_OK;
+}
+
+static int
+members_exec(const struct ag_cmd *cmd, int argc, char **argv)
+{
+	struct client_opts	 o;
+	json_t			*j, *m;
+	size_t			 i;
+	int			 rc;
+
+	if ((rc = client_opts(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	if ((j = fetch(o.api, "GET", "/v1/members", o.json)) == NULL)
+		return AG_EXIT_RUNTIME;
+	if (!o.json) {
+		(void)printf("%-26s %-16s %-8s %-6s %-24s %s\n", "NODE", "NAME",
+		    "STATE", "LEADER", "ADDRESS", "DEVICES");
+		json_array_foreach(j, i, m)
+			(void)printf("%-26s %-16.16s %-8s %-6s %-24s %zu\n",
+			    json_string_value(json_object_get(m, "node_id")),
+			    json_string_value(json_object_get(m, "name")),
+			    json_string_value(json_object_get(m, "state")),
+			    json_is_true(json_object_get(m, "is_leader")) ?
+			    "yes" : "",
+			    json_string_value(json_object_get(m, "addr")),
+			    json_array_size(json_object_get(m, "devices")));
 	}
 	json_decref(j);
 	return AG_EXIT_OK;

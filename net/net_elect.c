@@ -516,16 +516,29 @@ on_prevote(struct net_elect *st, const struct net_elect_id *from,
 
 	grant = m->term > st->hard.term && !sticky(st) &&
 	    cfg_at_least_mine(st, m);
-	/*
-	 * Granting also pushes our own election back: with many voters
-	 * the first precandidate then usually runs alone, instead of a
-	 * dozen whose timers fired within one round trip splitting the
-	 * vote.  (A liveness heuristic; safety does not depend on it.)
-	 */
-	if (grant)
-		reset_timer(st);
 	reply(st, from, NET_ELECT_PREVOTE_RESP,
 	    grant ? m->term : st->hard.term, grant, 0);
+	/*
+	 * Avoiding split votes.  Granting pushes our own election back, so
+	 * with many voters the first pre-candidate usually runs alone; and
+	 * of two pre-candidates that started within a round trip (with
+	 * hundreds of voters and a bare majority reachable they would split
+	 * the vote round after round) the one with the smaller id yields.
+	 * A pre-vote binds nobody, so safety does not depend on this.  Each
+	 * at most once per term (fields hold term + 1): a node whose answers
+	 * never come back (a one-way link) and that asks every heartbeat
+	 * could otherwise hold everyone else back for ever.
+	 */
+	if (grant && st->backoff_term != st->hard.term + 1) {
+		st->backoff_term = st->hard.term + 1;
+		reset_timer(st);
+	}
+	if (grant && st->role == NET_ELECT_PRECANDIDATE &&
+	    id_cmp(from, &st->self) > 0 &&
+	    st->yield_term != st->hard.term + 1) {
+		st->yield_term = st->hard.term + 1;
+		become_follower(st, st->hard.term, NULL);
+	}
 	/* A removed voter still campaigning learns the current config. */
 	if (st->role == NET_ELECT_LEADER && cfg_find(&st->hard.cfg, from) < 0)
 		send_heartbeat(st, from, true);

@@ -203,6 +203,8 @@ struct net_elect {
 	uint64_t		 elect_at;	/* non-leader: pre-vote time */
 	uint64_t		 hb_at;		/* leader: next heartbeat */
 	uint64_t		 retry_at;	/* (pre)candidate: re-ask */
+	uint64_t		 backoff_term;	/* term + 1 of last pre-vote */
+	uint64_t		 yield_term;	/* backoff / yield (once each) */
 	uint64_t		 lease_until;	/* leader: lower bound */
 	uint64_t		 leader_since;
 	bool			 pending;

@@ -10,13 +10,28 @@
  * cross-field checks, and "unknown keys are skipped, missing keys are
  * named, duplicates refused" is written once.  The envelope records where
  * its payload lies instead of decoding it in place, so the keys may come
- * in any order on the wire even though our encoder sorts them.
+ * in any order on the wire even though our encoder sorts them.  Raw
+ * (cluster) payloads are only located and checked to be maps; their own
+ * codecs decode them.
  */
 #include "net_wire.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "net_gossip.h"
+#include "net_member.h"
+
+/* The cluster codecs own these numbers; the envelope must agree. */
+_Static_assert(NET_WIRE_MEMBER == NET_MEMBER_WIRE_TYPE,
+    "membership type number");
+_Static_assert(NET_WIRE_GOSSIP_DIGEST == NET_GOSSIP_WIRE_TYPE_DIGEST,
+    "gossip DIGEST type number");
+_Static_assert(NET_WIRE_GOSSIP_RECORDS == NET_GOSSIP_WIRE_TYPE_RECORDS,
+    "gossip RECORDS type number");
+_Static_assert(NET_WIRE_GOSSIP_WANT == NET_GOSSIP_WIRE_TYPE_WANT,
+    "gossip WANT type number");
 
 #if defined(__GNUC__)
 #define WIRE_PRINTF(f, a)	__attribute__((__format__(__printf__, f, a)))
@@ -66,8 +81,39 @@ net_wire_type_name(uint64_t type)
 		return "PONG";
 	case NET_WIRE_BYE:
 		return "BYE";
+	case NET_WIRE_ELECT:
+		return "ELECT";
+	case NET_WIRE_MEMBER:
+		return "MEMBER";
+	case NET_WIRE_GOSSIP_DIGEST:
+		return "GOSSIP_DIGEST";
+	case NET_WIRE_GOSSIP_RECORDS:
+		return "GOSSIP_RECORDS";
+	case NET_WIRE_GOSSIP_WANT:
+		return "GOSSIP_WANT";
 	}
 	return "unknown";
+}
+
+int
+net_wire_type_raw(uint64_t type)
+{
+	switch (type) {
+	case NET_WIRE_ELECT:
+	case NET_WIRE_MEMBER:
+	case NET_WIRE_GOSSIP_DIGEST:
+	case NET_WIRE_GOSSIP_RECORDS:
+	case NET_WIRE_GOSSIP_WANT:
+		return 1;
+	}
+	return 0;
+}
+
+/* CBOR major type 5 (map) in the initial byte. */
+static int
+wire_is_map(const uint8_t *p, size_t n)
+{
+	return n > 0 && (p[0] >> 5) == 5;
 }
 
 static int WIRE_PRINTF(3, 4)
@@ -239,6 +285,16 @@ wire_payload(struct net_wire_msg *m, const uint8_t *p, size_t n, char *err,
 	const struct wire_field	*f;
 	size_t			 nf;
 
+	if (net_wire_type_raw(m->type)) {
+		/* Well-formed and within limits: the splitter saw it. */
+		if (!wire_is_map(p, n))
+			return wire_fail(err, errlen, "%s payload: not a map",
+			    net_wire_type_name(m->type));
+		m->known = true;
+		m->u.raw.payload = p;
+		m->u.raw.len = n;
+		return 0;
+	}
 	switch (m->type) {
 	case NET_WIRE_HELLO:
 		f = hello;
@@ -342,6 +398,32 @@ wire_check_text(const char *s, size_t max, const char *name, size_t *len,
 	return 0;
 }
 
+/* A raw payload must be one deterministic map within the wire limits. */
+static int
+wire_check_raw(const struct net_wire_msg *m, char *err, size_t errlen)
+{
+	const char	*name = net_wire_type_name(m->type);
+	char		 why[160];
+	size_t		 n = 0;
+	int		 rc;
+
+	if (m->u.raw.payload == NULL || m->u.raw.len == 0)
+		return wire_fail(err, errlen, "%s payload missing", name);
+	rc = sec_cbor_item_len(m->u.raw.payload, m->u.raw.len, &wire_limits,
+	    &n, why, sizeof why);
+	if (rc == SEC_CBOR_NEED_MORE)
+		return wire_fail(err, errlen, "%s payload: truncated", name);
+	if (rc != SEC_CBOR_OK)
+		return wire_fail(err, errlen, "%s payload: %s: %s", name,
+		    sec_cbor_strerror(rc), why);
+	if (n != m->u.raw.len)
+		return wire_fail(err, errlen, "%s payload: %zu bytes after "
+		    "the item", name, m->u.raw.len - n);
+	if (!wire_is_map(m->u.raw.payload, n))
+		return wire_fail(err, errlen, "%s payload: not a map", name);
+	return 0;
+}
+
 static int
 wire_put_payload(struct sec_cbor_writer *w, const struct net_wire_msg *m,
     char *err, size_t errlen)
@@ -349,6 +431,13 @@ wire_put_payload(struct sec_cbor_writer *w, const struct net_wire_msg *m,
 	const struct net_wire_hello	*h = &m->u.hello;
 	size_t				 n;
 
+	if (net_wire_type_raw(m->type)) {
+		if (wire_check_raw(m, err, errlen) != 0)
+			return -1;
+		(void)sec_cbor_write_encoded(w, m->u.raw.payload,
+		    m->u.raw.len);
+		return 0;
+	}
 	switch (m->type) {
 	case NET_WIRE_HELLO:
 		if (!sec_node_id_valid(h->node_id) ||
@@ -399,6 +488,7 @@ net_wire_encode(const struct net_wire_msg *m, uint8_t *buf, size_t cap,
     size_t *outlen, char *err, size_t errlen)
 {
 	struct sec_cbor_writer	w;
+	char			why[160];
 	int			rc;
 
 	*outlen = 0;
@@ -422,6 +512,18 @@ net_wire_encode(const struct net_wire_msg *m, uint8_t *buf, size_t cap,
 		return wire_fail(err, errlen, "encoding %s: %s (buffer of %zu "
 		    "bytes)", net_wire_type_name(m->type),
 		    sec_cbor_strerror(rc), cap);
+	/*
+	 * A raw payload within the limits on its own may still push the
+	 * message over them (depth + 1, items + 8): check what a peer's
+	 * splitter will check.
+	 */
+	if (net_wire_type_raw(m->type) && (rc = sec_cbor_item_len(buf,
+	    sec_cbor_writer_len(&w), &wire_limits, outlen, why,
+	    sizeof why)) != SEC_CBOR_OK) {
+		*outlen = 0;
+		return wire_fail(err, errlen, "encoding %s: %s: %s",
+		    net_wire_type_name(m->type), sec_cbor_strerror(rc), why);
+	}
 	*outlen = sec_cbor_writer_len(&w);
 	return 0;
 }
@@ -497,5 +599,23 @@ net_wire_encode_bye(uint8_t *buf, size_t cap, size_t *outlen,
 		return -1;
 	memcpy(m.u.bye.reason, reason, n);
 	m.u.bye.reason[n] = '\0';
+	return net_wire_encode(&m, buf, cap, outlen, err, errlen);
+}
+
+int
+net_wire_encode_raw(uint8_t *buf, size_t cap, size_t *outlen, uint64_t type,
+    const char *sender, uint64_t term, const uint8_t *payload,
+    size_t payload_len, char *err, size_t errlen)
+{
+	struct net_wire_msg	m;
+
+	*outlen = 0;
+	if (!net_wire_type_raw(type))
+		return wire_fail(err, errlen, "type %llu (%s) is not a raw "
+		    "message type", (unsigned long long)type,
+		    net_wire_type_name(type));
+	wire_envelope(&m, type, sender, term);
+	m.u.raw.payload = payload;
+	m.u.raw.len = payload_len;
 	return net_wire_encode(&m, buf, cap, outlen, err, errlen);
 }

@@ -18,6 +18,13 @@
  * must grow: an unknown message type decodes to a result with known ==
  * false and its payload skipped, and unknown keys in a known message are
  * ignored.  Missing required keys are errors that name the key.
+ *
+ * Cluster messages (election, membership, gossip) are "raw" types: their
+ * payloads have codecs of their own next to their state machines
+ * (net_elect_wire.h, net_member.h, net_gossip.h), so this layer checks
+ * only the envelope and that the payload is a map, and hands back where
+ * the payload's bytes lie.  That keeps net_wire free of the cluster
+ * structs and lets each protocol grow without touching the envelope.
  */
 #ifndef NET_WIRE_H
 #define NET_WIRE_H
@@ -50,6 +57,12 @@
 #define NET_WIRE_PING		2
 #define NET_WIRE_PONG		3
 #define NET_WIRE_BYE		4
+/* Raw types: payload left encoded (u.raw), see net_wire_encode_raw(). */
+#define NET_WIRE_ELECT		8	/* net_elect_wire.h */
+#define NET_WIRE_MEMBER		16	/* = NET_MEMBER_WIRE_TYPE */
+#define NET_WIRE_GOSSIP_DIGEST	24	/* = NET_GOSSIP_WIRE_TYPE_DIGEST */
+#define NET_WIRE_GOSSIP_RECORDS	25	/* = NET_GOSSIP_WIRE_TYPE_RECORDS */
+#define NET_WIRE_GOSSIP_WANT	26	/* = NET_GOSSIP_WIRE_TYPE_WANT */
 
 /* HELLO trust modes (sec_tls: CA-signed certificates or join secret). */
 #define NET_WIRE_TRUST_CA	1
@@ -75,6 +88,18 @@ struct net_wire_bye {
 	char		reason[NET_WIRE_REASON_MAX + 1];
 };
 
+/*
+ * Payload of a raw type: exactly the bytes of the CBOR map under key 4,
+ * deterministic and within the message limits.  After decoding, payload
+ * points INTO the buffer given to net_wire_next() / net_wire_decode(): it
+ * is valid only until the caller changes or frees that buffer (drop the
+ * consumed bytes only after the payload has been decoded).
+ */
+struct net_wire_raw {
+	const uint8_t	*payload;
+	size_t		 len;
+};
+
 struct net_wire_msg {
 	uint64_t	type;
 	bool		known;	/* false: a newer type, payload skipped */
@@ -84,6 +109,7 @@ struct net_wire_msg {
 		struct net_wire_hello	hello;
 		struct net_wire_ping	ping;	/* PING and PONG */
 		struct net_wire_bye	bye;
+		struct net_wire_raw	raw;	/* ELECT, MEMBER, GOSSIP_* */
 	} u;
 };
 
@@ -97,6 +123,9 @@ const struct sec_cbor_limits *net_wire_limits(void);
 
 /* "HELLO", "PING", ... or "unknown". */
 const char	*net_wire_type_name(uint64_t type);
+
+/* 1 if type is one of the raw types (payload in u.raw). */
+int	net_wire_type_raw(uint64_t type);
 
 /*
  * Takes the bytes received so far on a control stream.  NET_WIRE_MSG: the
@@ -121,8 +150,9 @@ int	net_wire_decode(const uint8_t *buf, size_t len,
 /*
  * Encodes a message of a known type into buf[0..cap) and sets *outlen.
  * Fields are checked as the decoder would check them, so what is sent is
- * always what a peer accepts.  Returns 0, or -1 with the reason in err
- * (nothing useful is left in buf).
+ * always what a peer accepts (a raw type's u.raw is checked as
+ * net_wire_encode_raw() checks it).  Returns 0, or -1 with the reason in
+ * err (nothing useful is left in buf).
  */
 int	net_wire_encode(const struct net_wire_msg *msg, uint8_t *buf,
 	    size_t cap, size_t *outlen, char *err, size_t errlen);
@@ -137,6 +167,17 @@ int	net_wire_encode_ping(uint8_t *buf, size_t cap, size_t *outlen,
 int	net_wire_encode_pong(uint8_t *buf, size_t cap, size_t *outlen,
 	    const char *sender, uint64_t term, uint64_t nonce,
 	    uint64_t sent_at_us, char *err, size_t errlen);
+/*
+ * Builds the envelope of a raw type (NET_WIRE_ELECT, NET_WIRE_MEMBER,
+ * NET_WIRE_GOSSIP_*; any other type is refused) around payload[0..
+ * payload_len), which must be exactly one deterministically encoded CBOR
+ * map - what the payload codecs' sec_cbor_writer produced - and must keep
+ * the whole message within the control-stream limits.
+ */
+int	net_wire_encode_raw(uint8_t *buf, size_t cap, size_t *outlen,
+	    uint64_t type, const char *sender, uint64_t term,
+	    const uint8_t *payload, size_t payload_len, char *err,
+	    size_t errlen);
 int	net_wire_encode_bye(uint8_t *buf, size_t cap, size_t *outlen,
 	    const char *sender, uint64_t term, const char *reason, char *err,
 	    size_t errlen);

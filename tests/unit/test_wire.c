@@ -8,7 +8,10 @@
  * an oversize or garbled stream fails at once.  Messages the encoder would
  * never produce (unknown types, extra keys, missing keys, bad fields) are
  * built by hand with the CBOR writer, so the decoder is tested against the
- * format and not against its own encoder.
+ * format and not against its own encoder.  The cluster ("raw") types
+ * come last: envelope round trips with the payload pointer checked, the
+ * encoder refusing payloads a peer would refuse, and raw messages mixed
+ * with others in one stream.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -738,6 +741,279 @@ test_real_node_id(void **state)
 	assert_int_equal(m.u.hello.trust_mode, NET_WIRE_TRUST_CA);
 }
 
+/* ---- raw (cluster) types: payload handed over undecoded ---- */
+
+static const uint64_t raw_types[] = {
+	NET_WIRE_ELECT, NET_WIRE_MEMBER, NET_WIRE_GOSSIP_DIGEST,
+	NET_WIRE_GOSSIP_RECORDS, NET_WIRE_GOSSIP_WANT,
+};
+
+/* A small payload map {1: tag, 2: [1, "x"], 3: {1: true}}. */
+static size_t
+raw_payload(uint8_t *out, size_t cap, uint64_t tag)
+{
+	struct sec_cbor_writer	w;
+
+	sec_cbor_writer_fixed(&w, out, cap);
+	(void)sec_cbor_write_map(&w, 3);
+	(void)sec_cbor_write_uint(&w, 1);
+	(void)sec_cbor_write_uint(&w, tag);
+	(void)sec_cbor_write_uint(&w, 2);
+	(void)sec_cbor_write_array(&w, 2);
+	(void)sec_cbor_write_uint(&w, 1);
+	(void)sec_cbor_write_text(&w, "x", 1);
+	(void)sec_cbor_write_uint(&w, 3);
+	(void)sec_cbor_write_map(&w, 1);
+	(void)sec_cbor_write_uint(&w, 1);
+	(void)sec_cbor_write_bool(&w, true);
+	assert_int_equal(sec_cbor_writer_error(&w), 0);
+	return sec_cbor_writer_len(&w);
+}
+
+static void
+test_raw_round_trip(void **state)
+{
+	struct net_wire_msg	m, m2;
+	uint8_t			pay[64];
+	char			err[256];
+	size_t			i, n, pn, n2;
+
+	for (i = 0; i < sizeof raw_types / sizeof raw_types[0]; i++) {
+		assert_true(net_wire_type_raw(raw_types[i]));
+		pn = raw_payload(pay, sizeof pay, 1000 + i);
+		assert_int_equal(net_wire_encode_raw(buf, sizeof buf, &n,
+		    raw_types[i], ID_A, 40 + i, pay, pn, err, sizeof err), 0);
+		decode_ok(buf, n, &m);
+		assert_true(m.known);
+		assert_true(m.type == raw_types[i]);
+		assert_string_equal(m.sender, ID_A);
+		assert_true(m.term == 40 + i);
+		/* Exactly the payload's bytes, in place: the message's tail. */
+		assert_int_equal(m.u.raw.len, pn);
+		assert_ptr_equal(m.u.raw.payload, buf + n - pn);
+		assert_memory_equal(m.u.raw.payload, pay, pn);
+		/* net_wire_encode() of the decoded struct: same bytes. */
+		assert_int_equal(net_wire_encode(&m, buf + n, sizeof buf - n,
+		    &n2, err, sizeof err), 0);
+		assert_int_equal(n2, n);
+		assert_memory_equal(buf + n, buf, n);
+		assert_int_equal(net_wire_decode(buf + n, n2, &m2, err,
+		    sizeof err), 0);
+		assert_ptr_equal(m2.u.raw.payload, buf + 2 * n - pn);
+	}
+	assert_string_equal(net_wire_type_name(NET_WIRE_ELECT), "ELECT");
+	assert_string_equal(net_wire_type_name(NET_WIRE_MEMBER), "MEMBER");
+	assert_string_equal(net_wire_type_name(NET_WIRE_GOSSIP_DIGEST),
+	    "GOSSIP_DIGEST");
+	assert_string_equal(net_wire_type_name(NET_WIRE_GOSSIP_RECORDS),
+	    "GOSSIP_RECORDS");
+	assert_string_equal(net_wire_type_name(NET_WIRE_GOSSIP_WANT),
+	    "GOSSIP_WANT");
+	assert_false(net_wire_type_raw(NET_WIRE_HELLO));
+	assert_false(net_wire_type_raw(NET_WIRE_BYE));
+	assert_false(net_wire_type_raw(9));
+	assert_false(net_wire_type_raw(27));
+	/* The smallest payload, an empty map. */
+	pay[0] = 0xa0;
+	assert_int_equal(net_wire_encode_raw(buf, sizeof buf, &n,
+	    NET_WIRE_MEMBER, ID_B, 0, pay, 1, err, sizeof err), 0);
+	decode_ok(buf, n, &m);
+	assert_int_equal(m.u.raw.len, 1);
+	assert_int_equal(m.u.raw.payload[0], 0xa0);
+}
+
+/* Pinned: an ELECT envelope is the usual four keys around the payload. */
+static void
+test_raw_known_bytes(void **state)
+{
+	const uint8_t	pay[] = { 0xa1, 0x01, 0x05 };	/* {1: 5} */
+	uint8_t		want[64];
+	size_t		n, k = 0;
+	char		err[256];
+
+	want[k++] = 0xa4;
+	want[k++] = 0x01;
+	want[k++] = 0x08;			/* ELECT */
+	want[k++] = 0x02;
+	want[k++] = 0x78;
+	want[k++] = 0x1a;
+	memcpy(want + k, ID_A, 26);
+	k += 26;
+	want[k++] = 0x03;
+	want[k++] = 0x19;			/* term 300 */
+	want[k++] = 0x01;
+	want[k++] = 0x2c;
+	want[k++] = 0x04;
+	memcpy(want + k, pay, sizeof pay);
+	k += sizeof pay;
+	assert_int_equal(net_wire_encode_raw(buf, sizeof buf, &n,
+	    NET_WIRE_ELECT, ID_A, 300, pay, sizeof pay, err, sizeof err), 0);
+	assert_int_equal(n, k);
+	assert_memory_equal(buf, want, k);
+}
+
+static void
+raw_refused(const uint8_t *pay, size_t pn, const char *want)
+{
+	char	err[256] = "";
+	size_t	n = 77;
+
+	assert_int_equal(net_wire_encode_raw(buf, sizeof buf, &n,
+	    NET_WIRE_GOSSIP_RECORDS, ID_A, 1, pay, pn, err, sizeof err), -1);
+	assert_int_equal(n, 0);
+	if (strstr(err, want) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", err, want);
+}
+
+static void
+test_raw_bad_payload(void **state)
+{
+	static uint8_t		big[NET_WIRE_MAX_MSG];
+	struct sec_cbor_writer	w;
+	uint8_t			pay[64], small[64];
+	char			err[256];
+	size_t			pn, n, i;
+
+	pn = raw_payload(pay, sizeof pay, 7);
+	raw_refused(NULL, 0, "missing");
+	raw_refused(pay, 0, "missing");
+	raw_refused(pay, pn - 1, "truncated");
+	pay[pn] = 0x00;
+	raw_refused(pay, pn + 1, "1 bytes after");
+	raw_refused((const uint8_t *)"\x82\x01\x02", 3, "not a map");
+	raw_refused((const uint8_t *)"\x01", 1, "not a map");
+	raw_refused((const uint8_t *)"\xff", 1, "malformed");
+	/* Not deterministic: a long head, an indefinite map, keys unsorted. */
+	raw_refused((const uint8_t *)"\xa1\x18\x01\x01", 4, "determin");
+	raw_refused((const uint8_t *)"\xbf\x01\x01\xff", 4, "determin");
+	raw_refused((const uint8_t *)"\xa2\x02\x01\x01\x01", 5, "determin");
+
+	/* Depth 8 is within the limits alone, not under the envelope. */
+	sec_cbor_writer_fixed(&w, pay, sizeof pay);
+	(void)sec_cbor_write_map(&w, 1);
+	(void)sec_cbor_write_uint(&w, 1);
+	for (i = 0; i < NET_WIRE_MAX_DEPTH - 1; i++)
+		(void)sec_cbor_write_array(&w, 1);
+	(void)sec_cbor_write_uint(&w, 0);
+	assert_int_equal(sec_cbor_writer_error(&w), 0);
+	raw_refused(pay, sec_cbor_writer_len(&w), "deeper than 8");
+	/* Depth 7 goes through: {1: [[[[[[0]]]]]]}. */
+	sec_cbor_writer_fixed(&w, pay, sizeof pay);
+	(void)sec_cbor_write_map(&w, 1);
+	(void)sec_cbor_write_uint(&w, 1);
+	for (i = 0; i < NET_WIRE_MAX_DEPTH - 2; i++)
+		(void)sec_cbor_write_array(&w, 1);
+	(void)sec_cbor_write_uint(&w, 0);
+	assert_int_equal(net_wire_encode_raw(buf, sizeof buf, &n,
+	    NET_WIRE_ELECT, ID_A, 1, pay, sec_cbor_writer_len(&w), err,
+	    sizeof err), 0);
+
+	/* 4096 items alone would do, not with the envelope's 8 more. */
+	sec_cbor_writer_fixed(&w, big, sizeof big);
+	(void)sec_cbor_write_map(&w, 1);
+	(void)sec_cbor_write_uint(&w, 1);
+	(void)sec_cbor_write_array(&w, NET_WIRE_MAX_ITEMS - 3);
+	for (i = 0; i < NET_WIRE_MAX_ITEMS - 3; i++)
+		(void)sec_cbor_write_uint(&w, 0);
+	assert_int_equal(sec_cbor_writer_error(&w), 0);
+	raw_refused(big, sec_cbor_writer_len(&w), "data items");
+
+	/* Only raw types; the buffer must be big enough. */
+	pn = raw_payload(pay, sizeof pay, 7);
+	assert_int_equal(net_wire_encode_raw(buf, sizeof buf, &n,
+	    NET_WIRE_HELLO, ID_A, 1, pay, pn, err, sizeof err), -1);
+	assert_non_null(strstr(err, "not a raw"));
+	assert_int_equal(net_wire_encode_raw(buf, sizeof buf, &n, 99, ID_A, 1,
+	    pay, pn, err, sizeof err), -1);
+	assert_int_equal(net_wire_encode_raw(buf, sizeof buf, &n,
+	    NET_WIRE_ELECT, "short", 1, pay, pn, err, sizeof err), -1);
+	assert_non_null(strstr(err, "sender"));
+	assert_int_equal(net_wire_encode_raw(small, 40, &n, NET_WIRE_ELECT,
+	    ID_A, 1, pay, pn, err, sizeof err), -1);
+	assert_non_null(strstr(err, "buffer"));
+}
+
+/* A peer's raw message whose payload is not a map: invalid, in step. */
+static void
+test_raw_decode_not_map(void **state)
+{
+	struct sec_cbor_writer	p;
+	struct net_wire_msg	m;
+	uint8_t			pay[16];
+	size_t			n;
+
+	sec_cbor_writer_fixed(&p, pay, sizeof pay);
+	(void)sec_cbor_write_array(&p, 0);
+	n = envelope(buf, sizeof buf, NET_WIRE_MEMBER, ID_A, 1, &p);
+	assert_int_equal(decode_fails(buf, n, "MEMBER payload: not a map"), n);
+	sec_cbor_writer_fixed(&p, pay, sizeof pay);
+	(void)sec_cbor_write_uint(&p, 5);
+	n = envelope(buf, sizeof buf, NET_WIRE_GOSSIP_WANT, ID_A, 1, &p);
+	assert_int_equal(decode_fails(buf, n, "not a map"), n);
+	/* The same envelope under an unknown type is fine. */
+	n = envelope(buf, sizeof buf, 27, ID_A, 1, &p);
+	decode_ok(buf, n, &m);
+	assert_false(m.known);
+}
+
+/* HELLO, MEMBER, PING, ELECT, BYE back to back, read 7 bytes at a time. */
+static void
+test_raw_in_stream(void **state)
+{
+	struct net_wire_hello	h = hello_of(ID_B, "b");
+	struct net_wire_msg	m;
+	uint8_t			stream[1024], rx[1024], pay[64];
+	const uint64_t		want[] = { NET_WIRE_HELLO, NET_WIRE_MEMBER,
+	    NET_WIRE_PING, NET_WIRE_ELECT, NET_WIRE_BYE };
+	char			err[256];
+	size_t			off = 0, n, pn, fed = 0, have = 0, used, got = 0;
+	int			rc;
+
+	assert_int_equal(net_wire_encode_hello(stream, sizeof stream, &n,
+	    ID_B, 2, &h, err, sizeof err), 0);
+	off += n;
+	pn = raw_payload(pay, sizeof pay, 16);
+	assert_int_equal(net_wire_encode_raw(stream + off, sizeof stream - off,
+	    &n, NET_WIRE_MEMBER, ID_B, 2, pay, pn, err, sizeof err), 0);
+	off += n;
+	assert_int_equal(net_wire_encode_ping(stream + off, sizeof stream - off,
+	    &n, ID_B, 2, 5, 6, err, sizeof err), 0);
+	off += n;
+	pn = raw_payload(pay, sizeof pay, 8);
+	assert_int_equal(net_wire_encode_raw(stream + off, sizeof stream - off,
+	    &n, NET_WIRE_ELECT, ID_B, 3, pay, pn, err, sizeof err), 0);
+	off += n;
+	assert_int_equal(net_wire_encode_bye(stream + off, sizeof stream - off,
+	    &n, ID_B, 3, "bye", err, sizeof err), 0);
+	off += n;
+
+	while (fed < off) {
+		n = off - fed < 7 ? off - fed : 7;
+		memcpy(rx + have, stream + fed, n);
+		fed += n;
+		have += n;
+		while ((rc = net_wire_next(rx, have, &m, &used, err,
+		    sizeof err)) == NET_WIRE_MSG) {
+			assert_true(got < 5);
+			assert_true(m.type == want[got]);
+			if (net_wire_type_raw(m.type)) {
+				/* Decode before the buffer moves. */
+				assert_ptr_equal(m.u.raw.payload,
+				    rx + used - pn);
+				assert_int_equal(m.u.raw.len, pn);
+				assert_int_equal(m.u.raw.payload[2],
+				    m.type == NET_WIRE_MEMBER ? 16 : 8);
+			}
+			got++;
+			memmove(rx, rx + used, have - used);
+			have -= used;
+		}
+		assert_int_equal(rc, NET_WIRE_NEED_MORE);
+	}
+	assert_int_equal(got, 5);
+	assert_int_equal(have, 0);
+}
+
 int
 main(void)
 {
@@ -756,6 +1032,11 @@ main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_encode_errors),
 		cmocka_unit_test(test_real_node_id),
+		cmocka_unit_test(test_raw_round_trip),
+		cmocka_unit_test(test_raw_known_bytes),
+		cmocka_unit_test(test_raw_bad_payload),
+		cmocka_unit_test(test_raw_decode_not_map),
+		cmocka_unit_test(test_raw_in_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

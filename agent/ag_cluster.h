@@ -1,0 +1,78 @@
+/*
+ * ag_cluster.h - the cluster protocols on the agent's event loop.
+ *
+ * net/ holds three I/O-free state machines - membership (alive / suspect /
+ * dead), gossip (one versioned record per node) and election (terms,
+ * votes, leader lease).  This file is their driver: it feeds them peer
+ * sessions going up and down, received control messages and a 50 ms tick,
+ * and carries out their actions - messages to send (encoded with
+ * net_wire), the election's hard state to persist (atomically, before any
+ * other action of that step), and changes to report.  ag_node owns the
+ * sessions and calls in; this file never touches a socket.
+ */
+#ifndef AG_CLUSTER_H
+#define AG_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "ag_record.h"
+#include "net_wire.h"
+#include "sec_identity.h"
+
+struct ag_cluster;
+
+struct ag_cluster_io {
+	/* Send an encoded control message to an authenticated peer. */
+	int	(*send)(void *arg, const char *peer, const uint8_t *buf,
+		    size_t len);
+	void	*arg;
+};
+
+struct ag_cluster_status {
+	char		leader[32];	/* node id, "" = none with quorum */
+	uint64_t	term;
+	bool		quorum;
+	const char	*role;		/* "leader", "follower", … */
+	unsigned	members;	/* known, self included */
+	unsigned	alive;		/* alive, self included */
+	unsigned	voters;
+};
+
+#define AG_ELECTION_FILE	"election.json"
+
+struct ag_cluster *ag_cluster_new(struct event_base *, const char *self,
+		    const char *data_dir, char *err, size_t errlen);
+void		 ag_cluster_set_io(struct ag_cluster *,
+		    const struct ag_cluster_io *);
+void		 ag_cluster_free(struct ag_cluster *);
+
+/* Session events from the transport (authenticated node ids). */
+void		 ag_cluster_peer_up(struct ag_cluster *, const char *);
+void		 ag_cluster_peer_down(struct ag_cluster *, const char *);
+/* A control message of one of the cluster types; -1 if malformed. */
+int		 ag_cluster_recv(struct ag_cluster *, const char *peer,
+		    const struct net_wire_msg *, char *err, size_t errlen);
+/* 1 if a control message type belongs to the cluster protocols. */
+int		 ag_cluster_handles(uint64_t type);
+
+/* Our record changed (devices, links, power): gossip it. */
+int		 ag_cluster_publish(struct ag_cluster *,
+		    const struct ag_record *);
+
+/* Calls fn for every other node's decodable record. */
+void		 ag_cluster_foreach_record(struct ag_cluster *,
+		    void (*fn)(const char *origin, const struct ag_record *,
+		    void *), void *arg);
+void		 ag_cluster_status(struct ag_cluster *,
+		    struct ag_cluster_status *);
+/* [{node_id, name, state, incarnation, is_leader, last_seen_s,
+ *   devices}] including ourselves; addr comes from the caller's table. */
+json_t		*ag_cluster_members_json(struct ag_cluster *,
+		    const char *(*addr_of)(void *, const char *), void *arg);
+
+#endif /* AG_CLUSTER_H */

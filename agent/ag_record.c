@@ -1,0 +1,317 @@
+/*
+ * ag_record.c - encoding and bounded decoding of the gossiped node record;
+ * see ag_record.h.  Keys (ascending, as deterministic CBOR wants):
+ *   record: 1 name, 2 devices [..], 3 links [..], 4 battery ratio|null,
+ *           5 on AC (bool|null)
+ *   device: 1 id, 2 name, 3 type, 4 memory total, 5 memory free|null,
+ *           6 memory bandwidth|null, 7 FLOP/s|null, 8 dtypes, 9 apis,
+ *           10 temperature|null
+ *   link:   [peer id, rtt s|null, bandwidth|null, address as seen]
+ */
+#include "ag_record.h"
+
+#include "sec_cbor.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct sec_cbor_limits record_limits = {
+	AG_RECORD_MAX_BYTES,		/* bytes */
+	4,				/* depth: record/array/device */
+	4096,				/* items */
+	256,				/* string length */
+	AG_RECORD_MAX_LINKS,		/* container length */
+	SEC_CBOR_F_DETERMINISTIC,
+};
+
+void
+ag_record_init(struct ag_record *r)
+{
+	memset(r, 0, sizeof *r);
+	r->battery_ratio = NAN;
+	r->on_ac = -1;
+}
+
+static void
+put_num(struct sec_cbor_writer *w, double v)
+{
+	if (isfinite(v))
+		(void)sec_cbor_write_float(w, v);
+	else
+		(void)sec_cbor_write_null(w);
+}
+
+static void
+put_text(struct sec_cbor_writer *w, const char *s)
+{
+	(void)sec_cbor_write_text(w, s, strlen(s));
+}
+
+static void
+put_device(struct sec_cbor_writer *w, const struct ag_record_device *d)
+{
+	(void)sec_cbor_write_map(w, 10);
+	(void)sec_cbor_write_uint(w, 1);
+	put_text(w, d->id);
+	(void)sec_cbor_write_uint(w, 2);
+	put_text(w, d->name);
+	(void)sec_cbor_write_uint(w, 3);
+	put_text(w, d->type);
+	(void)sec_cbor_write_uint(w, 4);
+	(void)sec_cbor_write_uint(w, d->memory_total_bytes);
+	(void)sec_cbor_write_uint(w, 5);
+	put_num(w, d->memory_free_bytes);
+	(void)sec_cbor_write_uint(w, 6);
+	put_num(w, d->memory_bandwidth);
+	(void)sec_cbor_write_uint(w, 7);
+	put_num(w, d->flops);
+	(void)sec_cbor_write_uint(w, 8);
+	(void)sec_cbor_write_uint(w, d->dtypes);
+	(void)sec_cbor_write_uint(w, 9);
+	(void)sec_cbor_write_uint(w, d->apis);
+	(void)sec_cbor_write_uint(w, 10);
+	put_num(w, d->temperature_celsius);
+}
+
+int
+ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
+    size_t *len)
+{
+	struct sec_cbor_writer	w;
+	int			i;
+
+	sec_cbor_writer_fixed(&w, buf, cap);
+	(void)sec_cbor_write_map(&w, 5);
+	(void)sec_cbor_write_uint(&w, 1);
+	put_text(&w, r->name);
+	(void)sec_cbor_write_uint(&w, 2);
+	(void)sec_cbor_write_array(&w, (uint64_t)r->ndevices);
+	for (i = 0; i < r->ndevices; i++)
+		put_device(&w, &r->devices[i]);
+	(void)sec_cbor_write_uint(&w, 3);
+	(void)sec_cbor_write_array(&w, (uint64_t)r->nlinks);
+	for (i = 0; i < r->nlinks; i++) {
+		(void)sec_cbor_write_array(&w, 4);
+		put_text(&w, r->links[i].peer);
+		put_num(&w, r->links[i].rtt_s);
+		put_num(&w, r->links[i].bandwidth);
+		put_text(&w, r->links[i].addr);
+	}
+	(void)sec_cbor_write_uint(&w, 4);
+	put_num(&w, r->battery_ratio);
+	(void)sec_cbor_write_uint(&w, 5);
+	if (r->on_ac < 0)
+		(void)sec_cbor_write_null(&w);
+	else
+		(void)sec_cbor_write_bool(&w, r->on_ac != 0);
+	if (sec_cbor_writer_error(&w) != 0)
+		return -1;
+	*len = sec_cbor_writer_len(&w);
+	return 0;
+}
+
+/* --- decoding --------------------------------------------------------- */
+
+struct dec {
+	struct sec_cbor_reader	 r;
+	char			*err;
+	size_t			 errlen;
+	int			 bad;
+};
+
+static void
+bad(struct dec *d, const char *what)
+{
+	if (!d->bad)
+		(void)snprintf(d->err, d->errlen, "%s%s%s", what,
+		    d->r.error ? ": " : "", d->r.error ?
+		    sec_cbor_reader_msg(&d->r) : "");
+	d->bad = 1;
+}
+
+static void
+get_text(struct dec *d, char *out, size_t size, const char *what)
+{
+	const char	*p;
+	size_t		 n;
+
+	if (sec_cbor_read_text(&d->r, &p, &n) != 0 || n >= size ||
+	    memchr(p, '\0', n) != NULL) {
+		bad(d, what);
+		return;
+	}
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+/* A number or null (NAN). */
+static double
+get_num(struct dec *d, const char *what)
+{
+	enum sec_cbor_type	t = sec_cbor_peek(&d->r);
+	double			v = NAN;
+	uint64_t		u;
+
+	if (t == SEC_CBOR_T_NULL) {
+		if (sec_cbor_read_null(&d->r) != 0)
+			bad(d, what);
+		return NAN;
+	}
+	if (t == SEC_CBOR_T_UINT) {
+		if (sec_cbor_read_uint(&d->r, &u) != 0)
+			bad(d, what);
+		return (double)u;
+	}
+	if (sec_cbor_read_float(&d->r, &v) != 0 || !isfinite(v) || v < 0)
+		bad(d, what);
+	return v;
+}
+
+static uint64_t
+get_uint(struct dec *d, uint64_t max, const char *what)
+{
+	uint64_t	v = 0;
+
+	if (sec_cbor_read_uint(&d->r, &v) != 0 || v > max)
+		bad(d, what);
+	return v;
+}
+
+static void
+get_device(struct dec *d, struct ag_record_device *dv)
+{
+	uint64_t	pairs, key, i;
+
+	memset(dv, 0, sizeof *dv);
+	dv->memory_free_bytes = dv->memory_bandwidth = dv->flops = NAN;
+	dv->temperature_celsius = NAN;
+	if (sec_cbor_read_map(&d->r, &pairs) != 0 || pairs > 32) {
+		bad(d, "device: expected a map");
+		return;
+	}
+	for (i = 0; i < pairs && !d->bad; i++) {
+		key = get_uint(d, UINT64_MAX, "device key");
+		switch (key) {
+		case 1: get_text(d, dv->id, sizeof dv->id, "device id"); break;
+		case 2: get_text(d, dv->name, sizeof dv->name, "device name");
+			break;
+		case 3: get_text(d, dv->type, sizeof dv->type, "device type");
+			break;
+		case 4: dv->memory_total_bytes = get_uint(d, UINT64_MAX,
+			    "device memory");
+			break;
+		case 5: dv->memory_free_bytes = get_num(d, "device free");
+			break;
+		case 6: dv->memory_bandwidth = get_num(d, "device bandwidth");
+			break;
+		case 7: dv->flops = get_num(d, "device flops"); break;
+		case 8: dv->dtypes = (uint32_t)get_uint(d, 0xff,
+			    "device dtypes");
+			break;
+		case 9: dv->apis = (uint32_t)get_uint(d, 0xff, "device apis");
+			break;
+		case 10: dv->temperature_celsius = get_num(d,
+			    "device temperature");
+			break;
+		default:
+			if (sec_cbor_skip(&d->r) != 0)
+				bad(d, "device: unknown key");
+		}
+	}
+	if (!d->bad && dv->id[0] == '\0')
+		bad(d, "device without an id");
+}
+
+static void
+get_devices(struct dec *d, struct ag_record *rec)
+{
+	uint64_t	n, i;
+
+	if (sec_cbor_read_array(&d->r, &n) != 0 ||
+	    n > AG_RECORD_MAX_DEVICES) {
+		bad(d, "devices: expected an array of at most 16");
+		return;
+	}
+	for (i = 0; i < n && !d->bad; i++)
+		get_device(d, &rec->devices[i]);
+	rec->ndevices = (int)n;
+}
+
+static void
+get_links(struct dec *d, struct ag_record *rec)
+{
+	uint64_t	n, i, four;
+
+	if (sec_cbor_read_array(&d->r, &n) != 0 || n > AG_RECORD_MAX_LINKS) {
+		bad(d, "links: expected an array of at most 64");
+		return;
+	}
+	for (i = 0; i < n && !d->bad; i++) {
+		struct ag_record_link *l = &rec->links[i];
+
+		if (sec_cbor_read_array(&d->r, &four) != 0 || four != 4) {
+			bad(d, "link: expected [peer, rtt, bandwidth, addr]");
+			return;
+		}
+		get_text(d, l->peer, sizeof l->peer, "link peer");
+		l->rtt_s = get_num(d, "link rtt");
+		l->bandwidth = get_num(d, "link bandwidth");
+		get_text(d, l->addr, sizeof l->addr, "link address");
+		if (!d->bad && !sec_node_id_valid(l->peer))
+			bad(d, "link peer is not a node id");
+	}
+	rec->nlinks = (int)n;
+}
+
+int
+ag_record_decode(const uint8_t *buf, size_t len, struct ag_record *rec,
+    char *err, size_t errlen)
+{
+	struct dec	d;
+	uint64_t	pairs, key, i;
+	bool		ac;
+
+	memset(&d, 0, sizeof d);
+	d.err = err;
+	d.errlen = errlen;
+	ag_record_init(rec);
+	if (sec_cbor_reader_init(&d.r, buf, len, &record_limits) != 0 ||
+	    sec_cbor_read_map(&d.r, &pairs) != 0 || pairs > 32) {
+		bad(&d, "record: expected one CBOR map");
+		return -1;
+	}
+	for (i = 0; i < pairs && !d.bad; i++) {
+		key = get_uint(&d, UINT64_MAX, "record key");
+		if (d.bad)
+			break;
+		switch (key) {
+		case 1:
+			get_text(&d, rec->name, sizeof rec->name, "name");
+			break;
+		case 2:
+			get_devices(&d, rec);
+			break;
+		case 3:
+			get_links(&d, rec);
+			break;
+		case 4:
+			rec->battery_ratio = get_num(&d, "battery");
+			break;
+		case 5:
+			if (sec_cbor_peek(&d.r) == SEC_CBOR_T_NULL)
+				(void)sec_cbor_read_null(&d.r);
+			else if (sec_cbor_read_bool(&d.r, &ac) == 0)
+				rec->on_ac = ac;
+			else
+				bad(&d, "on_ac");
+			break;
+		default:
+			if (sec_cbor_skip(&d.r) != 0)
+				bad(&d, "record: unknown key");
+		}
+	}
+	if (!d.bad && sec_cbor_reader_done(&d.r) != 0)
+		bad(&d, "record: trailing bytes");
+	return d.bad ? -1 : 0;
+}
