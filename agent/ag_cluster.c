@@ -591,7 +591,7 @@ devices_json(const struct ag_record *r)
 
 static json_t *
 member_json(struct ag_cluster *c, const char *id, const char *state,
-    uint64_t inc, const char *addr, const char *leader)
+    uint64_t inc, const char *addr, double seen, const char *leader)
 {
 	struct ag_record	*r = malloc(sizeof *r);
 	const uint8_t		*data;
@@ -606,18 +606,19 @@ member_json(struct ag_cluster *c, const char *id, const char *state,
 	    ag_record_decode(data, len, r, err, sizeof err) != 0)
 		ag_log(AG_LOG_WARNING, "record of %s: %s", id, err);
 	devs = devices_json(r);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:o}", "node_id", id,
-	    "name", r->name, "addr", addr != NULL ? addr : "", "state", state,
-	    "incarnation", (json_int_t)inc, "is_leader",
-	    strcmp(id, leader) == 0, "devices", devs != NULL ? devs :
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:o, s:o}", "node_id",
+	    id, "name", r->name, "addr", addr != NULL ? addr : "", "state",
+	    state, "incarnation", (json_int_t)inc, "is_leader",
+	    strcmp(id, leader) == 0, "last_seen_s", isfinite(seen) ?
+	    json_real(seen) : json_null(), "devices", devs != NULL ? devs :
 	    json_array());
 	free(r);
 	return o;
 }
 
 json_t *
-ag_cluster_members_json(struct ag_cluster *c,
-    const char *(*addr_of)(void *, const char *), void *arg)
+ag_cluster_members_json(struct ag_cluster *c, ag_cluster_peer_info info,
+    void *arg)
 {
 	struct ag_cluster_status	 st;
 	json_t				*a = json_array(), *o;
@@ -628,14 +629,19 @@ ag_cluster_members_json(struct ag_cluster *c,
 
 	ag_cluster_status(c, &st);
 	o = member_json(c, c->self, "alive", net_member_incarnation(c->member),
-	    "", st.leader);
+	    "", 0.0, st.leader);
 	if (a == NULL || o == NULL || json_array_append_new(a, o) != 0)
 		goto fail;
 	for (i = 0; i < net_member_capacity(c->member); i++) {
 		if ((id = net_member_slot(c->member, i, &s, &inc)) == NULL)
 			continue;
-		o = member_json(c, id, net_member_status_name(s), inc,
-		    addr_of != NULL ? addr_of(arg, id) : "", st.leader);
+		const char	*addr = "";
+		double		 seen = NAN;
+
+		if (info != NULL)
+			info(arg, id, &addr, &seen);
+		o = member_json(c, id, net_member_status_name(s), inc, addr,
+		    seen, st.leader);
 		if (o == NULL || json_array_append_new(a, o) != 0)
 			goto fail;
 	}

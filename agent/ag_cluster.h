@@ -70,9 +70,14 @@ void		 ag_cluster_foreach_record(struct ag_cluster *,
 		    void *), void *arg);
 void		 ag_cluster_status(struct ag_cluster *,
 		    struct ag_cluster_status *);
-/* [{node_id, name, state, incarnation, is_leader, last_seen_s,
- *   devices}] including ourselves; addr comes from the caller's table. */
+/*
+ * [{node_id, name, addr, state, incarnation, is_leader, last_seen_s,
+ *   devices}] including ourselves.  The caller's peer table supplies the
+ * address and how long ago the node was last heard from (NAN: never).
+ */
+typedef void	(*ag_cluster_peer_info)(void *arg, const char *id,
+		    const char **addr, double *last_seen_s);
 json_t		*ag_cluster_members_json(struct ag_cluster *,
-		    const char *(*addr_of)(void *, const char *), void *arg);
+		    ag_cluster_peer_info, void *arg);
 
 #endif /* AG_CLUSTER_H */

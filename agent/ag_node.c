@@ -46,7 +46,8 @@
 
 #define TICK_MS			500
 #define BACKOFF_MIN_S		1.0
-#define BACKOFF_MAX_S		30.0
+#define BACKOFF_MAX_S		30.0	/* --join targets */
+#define BACKOFF_LAN_MAX_S	5.0	/* found by mDNS or gossip */
 #define FIRST_PROBE_DELAY_S	1.0
 #define RX_MAX			(2 * NET_WIRE_MAX_MSG)
 #define MAX_DIALS		(AG_MAX_JOIN + 256)	/* joins + mDNS */
@@ -73,6 +74,7 @@ struct ag_peer {
 	double			 bandwidth;	/* bytes/s, NAN unknown */
 	double			 measured_at;	/* unix time of the probe */
 	int			 bw_outgoing;	/* 1: we sent that probe */
+	double			 last_heard;	/* monotonic s, 0 = never */
 	double			 next_probe;	/* monotonic s, 0 = none */
 };
 
@@ -376,6 +378,7 @@ on_control(struct net_quic_conn *c, const unsigned char *buf, size_t len,
 	}
 	memcpy(l->rx + l->rxlen, buf, len);
 	l->rxlen += len;
+	l->node->peers[l->peer].last_heard = mono_s();
 	while (l->rxlen > 0 && l->peer >= 0) {
 		rc = net_wire_next(l->rx, l->rxlen, &m, &used, err, sizeof err);
 		if (rc == NET_WIRE_NEED_MORE)
@@ -449,7 +452,8 @@ on_closed(struct net_quic_conn *c, const char *reason, void *arg)
 
 		j->link = NULL;
 		j->next_try = mono_s() + j->backoff;
-		j->backoff = fmin(j->backoff * 2, BACKOFF_MAX_S);
+		j->backoff = fmin(j->backoff * 2, j->discovered ?
+		    BACKOFF_LAN_MAX_S : BACKOFF_MAX_S);
 	}
 	net_quic_conn_set_data(c, NULL);
 	free(l->rx);
@@ -487,7 +491,8 @@ dial_join(struct ag_node *n, int i)
 	if (c == NULL) {
 		ag_log(AG_LOG_WARNING, "join %s: %s", j->text, err);
 		j->next_try = mono_s() + j->backoff;
-		j->backoff = fmin(j->backoff * 2, BACKOFF_MAX_S);
+		j->backoff = fmin(j->backoff * 2, j->discovered ?
+		    BACKOFF_LAN_MAX_S : BACKOFF_MAX_S);
 		return;
 	}
 	if ((j->link = link_new(n, c, i)) == NULL)
@@ -773,13 +778,17 @@ cluster_tick(struct ag_node *n, double now)
 	ag_cluster_foreach_record(n->cluster, mesh_from, n);
 }
 
-static const char *
-addr_of(void *arg, const char *id)
+static void
+peer_info(void *arg, const char *id, const char **addr, double *seen)
 {
 	struct ag_node	*n = arg;
 	int		 i = peer_find(n, id);
 
-	return i >= 0 ? n->peers[i].addr : "";
+	if (i < 0)
+		return;
+	*addr = n->peers[i].addr;
+	if (n->peers[i].last_heard > 0)
+		*seen = mono_s() - n->peers[i].last_heard;
 }
 
 /* --- API ---------------------------------------------------------------- */
@@ -890,7 +899,7 @@ api_members(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
 	struct ag_node	*n = ctx;
 
 	r->status = 200;
-	r->body = ag_cluster_members_json(n->cluster, addr_of, n);
+	r->body = ag_cluster_members_json(n->cluster, peer_info, n);
 }
 
 static const struct ag_api_route routes[] = {
