@@ -21,7 +21,7 @@ const struct ag_cmd ag_cmd_agent = {
 	"[--config FILE] [--data-dir DIR] [--name NAME] [--listen ADDR:PORT]\n"
 	"       [--join ADDR:PORT]... [--join-secret S | --ca DIR]\n"
 	"       [--http ADDR:PORT] [--no-mdns] [--probe-bytes N]\n"
-	"       [--probe-interval SECONDS]",
+	"       [--probe-interval SECONDS] [--idle-timeout SECONDS]",
 	"Run the node agent (QUIC peers, link measurement, local HTTP API)",
 	"  --config FILE         settings file (exogpu.conf(5)); flags override it\n"
 	"  --data-dir DIR        state directory (identity, join secret, caches)\n"
@@ -39,6 +39,9 @@ const struct ag_cmd ag_cmd_agent = {
 	"  --probe-interval S    seconds between probes, 0 = only at start and "
 	"on demand\n"
 	"                        (default: 300)\n"
+	"  --idle-timeout S      QUIC idle timeout; a dead peer's session ends "
+	"after it\n"
+	"                        (default: 1)\n"
 	"  -h, --help            show this help\n"
 	"\nWith neither --join-secret nor --ca, the node creates a cluster join "
 	"secret\nonce, prints it with the command to start the next node, and "
@@ -81,6 +84,7 @@ agent_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "no-mdns", no_argument, NULL, 0 },
 		{ "probe-bytes", required_argument, NULL, 0 },
 		{ "probe-interval", required_argument, NULL, 0 },
+		{ "idle-timeout", required_argument, NULL, 0 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};

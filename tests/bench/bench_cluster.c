@@ -1,0 +1,1380 @@
+/*
+ * bench_cluster.c - how fast a cluster of real `exogpu agent` processes
+ * on loopback forms, notices changes, survives its leader and finds dead
+ * peers, and what an idle agent costs.
+ *
+ * It starts the exogpu binary itself (EXOGPU_BIN) N times, each with its
+ * own data dir, ephemeral QUIC and API ports, no mDNS and a shared join
+ * secret; node 1 starts first and every other node --joins node 1 (the
+ * static-join case: the rest of the mesh comes from gossip).  Everything
+ * is observed from outside, through each agent's run.json and its HTTP
+ * API (/v1/status, /v1/members), exactly as an operator would see it, so
+ * the figures include the agents' event loops, QUIC and the API.
+ *
+ * Measurements (all CLOCK_MONOTONIC, polled every ~20 ms; an agent that
+ * already answered as wanted is not asked again until a final re-poll of
+ * everyone confirms agreement, so a time is "the last agent first seen in
+ * the wanted state", within one poll round, whose length is printed):
+ *   - convergence: from spawning node 1 until every agent reports
+ *     members_alive = N, voters = N and the same leader with quorum; also
+ *     when peers_connected = N-1 held on all, and start-up (spawn to
+ *     run.json) on its own;
+ *   - restart: SIGTERM a follower, time until every other agent stops
+ *     calling it alive; start it again (same data dir, same QUIC port),
+ *     time until every other agent calls it alive again;
+ *   - dead peer: kill -9 a follower, time until it is first "suspect"
+ *     anywhere and until every other agent calls it "dead";
+ *   - failover: kill -9 the leader, time until every remaining agent
+ *     names the same new leader with quorum;
+ *   - idle cost: CPU (utime+stime from /proc/PID/stat over a window) and
+ *     VmRSS of every agent of the converged large cluster.
+ * The full run does the repeated measurements on a small cluster (default
+ * 5 agents) and each once on the large one (default 32).
+ *
+ * Clean-up: stop signals are blocked and checked between polls, so ^C
+ * ends the run through the normal path (agents SIGTERMed, then SIGKILLed,
+ * temp dir removed); agents also get PR_SET_PDEATHSIG so none outlives a
+ * crashed bench.  Exit status 1 when a cluster fails to converge or
+ * recover within a generous limit, with the agents' last answers and log
+ * tails, so the bench cannot silently report nothing.
+ *
+ * Usage: bench_cluster [--quick] [--nodes N] [--small N] [--repeats R]
+ *                      [--stagger-ms MS]
+ * --quick (ctest): 3 agents, convergence, a 1 s idle sample and one
+ * failover.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ag_httpc.h"
+
+#define ID_SIZE		40
+#define ADDR_SIZE	64
+#define POLL_MS		20
+#define RUN_JSON_MAX	(64 * 1024)
+#define MAX_SERIES	64
+
+enum mstate { MS_ERR = -1, MS_ABSENT, MS_ALIVE, MS_SUSPECT, MS_DEAD,
+	MS_LEFT, MS_OTHER };
+
+struct agent {
+	int	 idx;			/* name is n<idx> */
+	pid_t	 pid;			/* 0: not running */
+	int	 port;			/* QUIC port, kept across restarts */
+	char	 dir[PATH_MAX];
+	char	 log[PATH_MAX];
+	char	 api[ADDR_SIZE];
+	char	 quic[ADDR_SIZE];
+	char	 id[ID_SIZE];
+	double	 spawned, api_up;
+};
+
+/* One /v1/status answer. */
+struct status {
+	int		 ok;		/* answered and parsed */
+	char		 leader[ID_SIZE];
+	long long	 term;
+	int		 quorum, members, alive, voters, peers;
+};
+
+struct cluster {
+	const char	*bin;
+	const char	*secret;
+	sigset_t	*stop;
+	char		 dir[PATH_MAX];
+	int		 n;
+	int		 stagger_ms;
+	struct agent	*a;
+	struct status	*last;		/* diagnostics when a wait fails */
+	double		 rounds, round_s;	/* poll round statistics */
+};
+
+/* What every running agent must report, and what the wait found. */
+struct want {
+	int		 alive;		/* members_alive, or -1 */
+	int		 voters;	/* voters, or -1 */
+	const char	*not_leader;	/* a leader to be replaced, or NULL */
+};
+
+struct agreed {
+	double		 t_first, t_all, t_peers;	/* absolute times */
+	char		 leader[ID_SIZE];
+};
+
+struct series {
+	double	v[MAX_SERIES];
+	int	n;
+};
+
+static double
+now_s(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median of n values (the input is left alone); -1 when n is 0. */
+static double
+median(const double *in, int n)
+{
+	double	*v, m;
+
+	if (n <= 0 || (v = malloc((size_t)n * sizeof *v)) == NULL)
+		return -1;
+	memcpy(v, in, (size_t)n * sizeof *v);
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	free(v);
+	return m;
+}
+
+static double
+maximum(const double *v, int n)
+{
+	double	m = -1;
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] > m)
+			m = v[i];
+	return m;
+}
+
+static void
+series_add(struct series *s, double v)
+{
+	if (s->n < MAX_SERIES)
+		s->v[s->n++] = v;
+}
+
+/* "median X s (min .. max, n runs)" */
+static void
+series_print(const char *what, const struct series *s)
+{
+	double	lo = s->n ? s->v[0] : 0;
+	int	i;
+
+	for (i = 1; i < s->n; i++)
+		if (s->v[i] < lo)
+			lo = s->v[i];
+	if (s->n == 0)
+		(void)printf("  %-44s no sample\n", what);
+	else if (s->n == 1)
+		(void)printf("  %-44s %.3f s (1 run)\n", what, s->v[0]);
+	else
+		(void)printf("  %-44s median %.3f s (min %.3f, max %.3f, "
+		    "%d runs)\n", what, median(s->v, s->n), lo,
+		    maximum(s->v, s->n), s->n);
+}
+
+/* Sleeps ms; -1 when a stop signal (^C, SIGTERM, SIGHUP) is pending. */
+static int
+nap(const struct cluster *cl, int ms)
+{
+	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	sigset_t	pend;
+	int		sig;
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+	if (sigpending(&pend) != 0)
+		return 0;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigismember(cl->stop, sig) == 1 &&
+		    sigismember(&pend, sig) == 1) {
+			(void)fprintf(stderr, "bench_cluster: %s: stopping\n",
+			    strsignal(sig));
+			return -1;
+		}
+	return 0;
+}
+
+/* --- files ---------------------------------------------------------------- */
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	/* Best effort: carry on past what cannot be removed. */
+	if (flag == FTW_DP)
+		(void)rmdir(path);
+	else
+		(void)unlink(path);
+	return 0;
+}
+
+static void
+rm_tree(const char *dir)
+{
+	if (dir[0] != '\0')
+		(void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Reads at most max bytes of path, NUL-terminated; NULL on error. */
+static char *
+read_small(const char *path, size_t max, size_t *lenp)
+{
+	char	*buf;
+	size_t	 len = 0;
+	ssize_t	 r;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return NULL;
+	if ((buf = malloc(max + 1)) == NULL) {
+		(void)close(fd);
+		return NULL;
+	}
+	while (len < max && (r = read(fd, buf + len, max - len)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			(void)close(fd);
+			return NULL;
+		}
+		len += (size_t)r;
+	}
+	(void)close(fd);
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
+}
+
+/* The last lines of an agent's log, to stderr. */
+static void
+log_tail(const struct agent *a, int lines)
+{
+	char	*buf, *p;
+	size_t	 len;
+	off_t	 size;
+	int	 fd, seen = 0;
+
+	if ((fd = open(a->log, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	size = lseek(fd, 0, SEEK_END);
+	if (size > 4096)
+		(void)lseek(fd, size - 4096, SEEK_SET);
+	else
+		(void)lseek(fd, 0, SEEK_SET);
+	if ((buf = malloc(4097)) == NULL) {
+		(void)close(fd);
+		return;
+	}
+	len = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + len, 4096 - len);
+
+		if (r <= 0 || (len += (size_t)r) >= 4096)
+			break;
+	}
+	(void)close(fd);
+	buf[len] = '\0';
+	for (p = buf + len; p > buf; p--)
+		if (p[-1] == '\n' && p != buf + len && ++seen > lines)
+			break;
+	(void)fprintf(stderr, "---- n%d log (%s), last lines:\n%s", a->idx,
+	    a->log, p);
+	free(buf);
+}
+
+/* --- agent processes ------------------------------------------------------ */
+
+/* Runs `exogpu secret` and returns its output line. */
+static int
+make_secret(const char *bin, char *out, size_t outlen)
+{
+	char	buf[256];
+	size_t	len = 0;
+	ssize_t	r;
+	pid_t	pid;
+	int	fds[2], st;
+
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return -1;
+	if ((pid = fork()) < 0) {
+		(void)close(fds[0]);
+		(void)close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		if (dup2(fds[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		(void)execl(bin, bin, "secret", (char *)NULL);
+		_exit(127);
+	}
+	(void)close(fds[1]);
+	while (len < sizeof buf - 1 &&
+	    (r = read(fds[0], buf + len, sizeof buf - 1 - len)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		len += (size_t)r;
+	}
+	(void)close(fds[0]);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0)
+		return -1;
+	buf[len] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0' || strlen(buf) >= outlen)
+		return -1;
+	(void)snprintf(out, outlen, "%s", buf);
+	return 0;
+}
+
+/*
+ * Starts agent a (first start: ephemeral QUIC port; restart: the port it
+ * had).  join is a QUIC address or NULL.  Any old run.json is removed so
+ * the new one tells when this process is up.
+ */
+static int
+spawn(struct cluster *cl, struct agent *a, const char *join)
+{
+	char		 name[16], listen[ADDR_SIZE], runj[PATH_MAX + 16];
+	char		*av[24];
+	sigset_t	 none;
+	pid_t		 pid, parent = getpid();
+	int		 k = 0, fd;
+
+	(void)snprintf(name, sizeof name, "n%d", a->idx);
+	(void)snprintf(listen, sizeof listen, "127.0.0.1:%d", a->port);
+	(void)snprintf(runj, sizeof runj, "%s/run.json", a->dir);
+	if (unlink(runj) != 0 && errno != ENOENT)
+		return -1;
+	av[k++] = (char *)cl->bin;
+	av[k++] = (char *)"agent";
+	av[k++] = (char *)"--data-dir";
+	av[k++] = a->dir;
+	av[k++] = (char *)"--name";
+	av[k++] = name;
+	av[k++] = (char *)"--listen";
+	av[k++] = listen;
+	av[k++] = (char *)"--http";
+	av[k++] = (char *)"127.0.0.1:0";
+	av[k++] = (char *)"--no-mdns";
+	av[k++] = (char *)"--join-secret";
+	av[k++] = (char *)cl->secret;
+	if (join != NULL) {
+		av[k++] = (char *)"--join";
+		av[k++] = (char *)join;
+	}
+	av[k++] = (char *)"--probe-interval";
+	av[k++] = (char *)"0";
+	av[k] = NULL;
+	(void)sigemptyset(&none);
+	a->api_up = 0;
+	a->api[0] = '\0';
+	a->spawned = now_s();
+	if ((pid = fork()) < 0) {
+		(void)fprintf(stderr, "bench_cluster: fork: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		/* Only async-signal-safe calls from here to exec. */
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		(void)signal(SIGPIPE, SIG_DFL);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
+		    getppid() != parent)
+			_exit(127);
+		if ((fd = open(a->log, O_WRONLY | O_CREAT | O_APPEND, 0644)) < 0
+		    || dup2(fd, STDOUT_FILENO) < 0 ||
+		    dup2(fd, STDERR_FILENO) < 0)
+			_exit(127);
+		if ((fd = open("/dev/null", O_RDONLY)) < 0 ||
+		    dup2(fd, STDIN_FILENO) < 0)
+			_exit(127);
+		(void)execv(cl->bin, av);
+		_exit(127);
+	}
+	a->pid = pid;
+	return 0;
+}
+
+/* Waits for a to exit (it was signalled); SIGKILL after grace_s. */
+static void
+reap(struct agent *a, double grace_s)
+{
+	double	dl = now_s() + grace_s;
+	int	st;
+
+	if (a->pid <= 0)
+		return;
+	while (waitpid(a->pid, &st, WNOHANG) == 0) {
+		if (now_s() > dl) {
+			(void)kill(a->pid, SIGKILL);
+			(void)waitpid(a->pid, &st, 0);
+			break;
+		}
+		(void)usleep(5000);
+	}
+	a->pid = 0;
+}
+
+static void
+stop_agent(struct agent *a, int sig)
+{
+	if (a->pid <= 0)
+		return;
+	(void)kill(a->pid, sig);
+	reap(a, sig == SIGKILL ? 10 : 5);
+}
+
+static void
+stop_all(struct cluster *cl)
+{
+	double	dl = now_s() + 3;
+	int	i, st, left;
+
+	for (i = 0; i < cl->n; i++)
+		if (cl->a[i].pid > 0)
+			(void)kill(cl->a[i].pid, SIGTERM);
+	do {
+		left = 0;
+		for (i = 0; i < cl->n; i++) {
+			if (cl->a[i].pid <= 0)
+				continue;
+			if (waitpid(cl->a[i].pid, &st, WNOHANG) != 0)
+				cl->a[i].pid = 0;
+			else
+				left++;
+		}
+		if (left)
+			(void)usleep(10000);
+	} while (left && now_s() < dl);
+	for (i = 0; i < cl->n; i++)
+		if (cl->a[i].pid > 0)
+			stop_agent(&cl->a[i], SIGKILL);
+}
+
+static int
+copy_str(json_t *o, const char *key, char *out, size_t outlen)
+{
+	const char	*s = json_string_value(json_object_get(o, key));
+
+	if (s == NULL || strlen(s) >= outlen)
+		return -1;
+	(void)snprintf(out, outlen, "%s", s);
+	return 0;
+}
+
+/* 1 when a's run.json names this process, 0 not yet, -1 on error. */
+static int
+read_run(struct agent *a)
+{
+	char		 path[PATH_MAX + 16], quic[ADDR_SIZE], *buf, *colon;
+	json_t		*j;
+	json_error_t	 jerr;
+	size_t		 len;
+	int		 rc = 0;
+
+	(void)snprintf(path, sizeof path, "%s/run.json", a->dir);
+	if ((buf = read_small(path, RUN_JSON_MAX, &len)) == NULL)
+		return 0;
+	j = json_loadb(buf, len, 0, &jerr);
+	free(buf);
+	if (j == NULL)
+		return 0;	/* written atomically, so only a stale one */
+	if (json_integer_value(json_object_get(j, "pid")) == a->pid) {
+		rc = -1;
+		if (copy_str(j, "api", a->api, sizeof a->api) == 0 &&
+		    copy_str(j, "node_id", a->id, sizeof a->id) == 0 &&
+		    json_string_value(json_array_get(json_object_get(j,
+		    "quic"), 0)) != NULL &&
+		    strlen(json_string_value(json_array_get(json_object_get(j,
+		    "quic"), 0))) < sizeof quic) {
+			(void)snprintf(quic, sizeof quic, "%s",
+			    json_string_value(json_array_get(json_object_get(j,
+			    "quic"), 0)));
+			if ((colon = strrchr(quic, ':')) != NULL &&
+			    atoi(colon + 1) > 0) {
+				(void)snprintf(a->quic, sizeof a->quic, "%s",
+				    quic);
+				a->port = atoi(colon + 1);
+				rc = 1;
+			}
+		}
+	}
+	json_decref(j);
+	return rc;
+}
+
+/* Waits until every running agent without an API has one. */
+static int
+wait_apis(struct cluster *cl, double limit_s)
+{
+	double	dl = now_s() + limit_s;
+	int	i, st, pending, r;
+
+	for (;;) {
+		pending = 0;
+		for (i = 0; i < cl->n; i++) {
+			struct agent *a = &cl->a[i];
+
+			if (a->pid <= 0 || a->api_up > 0)
+				continue;
+			if (waitpid(a->pid, &st, WNOHANG) == a->pid) {
+				(void)fprintf(stderr, "bench_cluster: agent "
+				    "n%d exited during start-up (status "
+				    "%d)\n", a->idx, st);
+				a->pid = 0;
+				log_tail(a, 15);
+				return -1;
+			}
+			if ((r = read_run(a)) < 0) {
+				(void)fprintf(stderr, "bench_cluster: n%d: "
+				    "bad run.json\n", a->idx);
+				return -1;
+			}
+			if (r > 0)
+				a->api_up = now_s();
+			else
+				pending++;
+		}
+		if (pending == 0)
+			return 0;
+		if (now_s() > dl) {
+			(void)fprintf(stderr, "bench_cluster: %d agent(s) "
+			    "wrote no run.json within %.0f s\n", pending,
+			    limit_s);
+			return -1;
+		}
+		if (nap(cl, 5) != 0)
+			return -1;
+	}
+}
+
+/* The QUIC address a (re)started agent joins: node 1, else the first up. */
+static const char *
+join_for(const struct cluster *cl, const struct agent *a)
+{
+	int	i;
+
+	for (i = 0; i < cl->n; i++)
+		if (&cl->a[i] != a && cl->a[i].pid > 0 &&
+		    cl->a[i].quic[0] != '\0')
+			return cl->a[i].quic;
+	return NULL;
+}
+
+/* --- API polling ------------------------------------------------------------ */
+
+static json_t *
+api_get(const struct agent *a, const char *path)
+{
+	struct ag_http_response	 resp;
+	json_error_t		 jerr;
+	json_t			*j = NULL;
+	char			 err[256];
+
+	memset(&resp, 0, sizeof resp);
+	if (ag_http_request(a->api, "GET", path, NULL, NULL, &resp, err,
+	    sizeof err) != 0)
+		return NULL;
+	if (resp.status == 200 && resp.body != NULL)
+		j = json_loadb(resp.body, resp.body_len, 0, &jerr);
+	ag_http_response_free(&resp);
+	return j;
+}
+
+static void
+get_status(const struct agent *a, struct status *s)
+{
+	json_t	*j = api_get(a, "/v1/status"), *l;
+
+	memset(s, 0, sizeof *s);
+	if (j == NULL || !json_is_object(j)) {
+		json_decref(j);
+		return;
+	}
+	l = json_object_get(j, "leader");
+	if (json_is_string(l) && strlen(json_string_value(l)) < ID_SIZE)
+		(void)snprintf(s->leader, sizeof s->leader, "%s",
+		    json_string_value(l));
+	s->term = json_integer_value(json_object_get(j, "term"));
+	s->quorum = json_is_true(json_object_get(j, "quorum"));
+	s->members = (int)json_integer_value(json_object_get(j, "members"));
+	s->alive = (int)json_integer_value(json_object_get(j,
+	    "members_alive"));
+	s->voters = (int)json_integer_value(json_object_get(j, "voters"));
+	s->peers = (int)json_integer_value(json_object_get(j,
+	    "peers_connected"));
+	s->ok = 1;
+	json_decref(j);
+}
+
+/* What observer a says about the member with node id `id`. */
+static enum mstate
+member_state(const struct agent *a, const char *id)
+{
+	json_t		*j = api_get(a, "/v1/members"), *m;
+	const char	*s;
+	enum mstate	 r = MS_ABSENT;
+	size_t		 i;
+
+	if (j == NULL || !json_is_array(j)) {
+		json_decref(j);
+		return MS_ERR;
+	}
+	json_array_foreach(j, i, m) {
+		if ((s = json_string_value(json_object_get(m, "node_id")))
+		    == NULL || strcmp(s, id) != 0)
+			continue;
+		s = json_string_value(json_object_get(m, "state"));
+		if (s == NULL)
+			r = MS_OTHER;
+		else if (strcmp(s, "alive") == 0)
+			r = MS_ALIVE;
+		else if (strcmp(s, "suspect") == 0)
+			r = MS_SUSPECT;
+		else if (strcmp(s, "dead") == 0)
+			r = MS_DEAD;
+		else if (strcmp(s, "left") == 0)
+			r = MS_LEFT;
+		else
+			r = MS_OTHER;
+		break;
+	}
+	json_decref(j);
+	return r;
+}
+
+static int
+wanted(const struct status *s, const struct want *w)
+{
+	return s->ok && s->quorum && s->leader[0] != '\0' &&
+	    (w->not_leader == NULL || strcmp(s->leader, w->not_leader) != 0) &&
+	    (w->alive < 0 || s->alive == w->alive) &&
+	    (w->voters < 0 || s->voters == w->voters);
+}
+
+static int
+running(const struct cluster *cl)
+{
+	int	i, r = 0;
+
+	for (i = 0; i < cl->n; i++)
+		r += cl->a[i].pid > 0;
+	return r;
+}
+
+static void
+dump_last(const struct cluster *cl)
+{
+	int	i;
+
+	for (i = 0; i < cl->n; i++) {
+		const struct status *s = &cl->last[i];
+
+		if (cl->a[i].pid <= 0)
+			continue;
+		if (!s->ok)
+			(void)fprintf(stderr, "  n%-3d no answer\n",
+			    cl->a[i].idx);
+		else
+			(void)fprintf(stderr, "  n%-3d leader %.8s term %lld "
+			    "quorum %d members %d alive %d voters %d peers "
+			    "%d\n", cl->a[i].idx, s->leader[0] ? s->leader :
+			    "-", s->term, s->quorum, s->members, s->alive,
+			    s->voters, s->peers);
+	}
+}
+
+/*
+ * Polls /v1/status of every running agent until all satisfy w and name
+ * the same leader (confirmed by one more full round).  out->t_peers is
+ * when peers_connected = running-1 first held on all (0: never).
+ */
+static int
+wait_agree(struct cluster *cl, const struct want *w, double limit_s,
+    struct agreed *out)
+{
+	double	*t_ok, *t_pc, dl = now_s() + limit_s, t0;
+	int	*ok, *pc, i, all, peers_all, nrun = running(cl), rc = -1;
+
+	memset(out, 0, sizeof *out);
+	t_ok = calloc((size_t)cl->n, sizeof *t_ok);
+	t_pc = calloc((size_t)cl->n, sizeof *t_pc);
+	ok = calloc((size_t)cl->n, sizeof *ok);
+	pc = calloc((size_t)cl->n, sizeof *pc);
+	if (t_ok == NULL || t_pc == NULL || ok == NULL || pc == NULL)
+		goto done;
+	while (now_s() < dl) {
+		t0 = now_s();
+		all = peers_all = 1;
+		for (i = 0; i < cl->n; i++) {
+			struct status *s = &cl->last[i];
+
+			if (cl->a[i].pid <= 0 || (ok[i] && pc[i]))
+				continue;
+			get_status(&cl->a[i], s);
+			if (!ok[i] && wanted(s, w)) {
+				ok[i] = 1;
+				t_ok[i] = now_s();
+			}
+			if (!pc[i] && s->ok && s->peers >= nrun - 1) {
+				pc[i] = 1;
+				t_pc[i] = now_s();
+			}
+		}
+		cl->round_s += now_s() - t0;
+		cl->rounds++;
+		for (i = 0; i < cl->n; i++) {
+			if (cl->a[i].pid <= 0)
+				continue;
+			all &= ok[i];
+			peers_all &= pc[i];
+		}
+		if (all) {
+			/* Confirm: everyone still there, one leader. */
+			const char *lead = NULL;
+			int agree = 1;
+
+			for (i = 0; i < cl->n; i++) {
+				struct status *s = &cl->last[i];
+
+				if (cl->a[i].pid <= 0)
+					continue;
+				get_status(&cl->a[i], s);
+				if (!wanted(s, w))
+					ok[i] = 0;
+				else if (lead == NULL)
+					lead = s->leader;
+				else if (strcmp(lead, s->leader) != 0)
+					agree = 0;
+			}
+			if (!agree)
+				memset(ok, 0, (size_t)cl->n * sizeof *ok);
+			all = agree;
+			for (i = 0; i < cl->n; i++)
+				if (cl->a[i].pid > 0)
+					all &= ok[i];
+			if (all && lead != NULL) {
+				out->t_first = dl;
+				for (i = 0; i < cl->n; i++) {
+					if (cl->a[i].pid <= 0)
+						continue;
+					if (t_ok[i] > out->t_all)
+						out->t_all = t_ok[i];
+					if (t_ok[i] < out->t_first)
+						out->t_first = t_ok[i];
+					if (peers_all && t_pc[i] > out->t_peers)
+						out->t_peers = t_pc[i];
+				}
+				(void)snprintf(out->leader, sizeof out->leader,
+				    "%s", lead);
+				rc = 0;
+				goto done;
+			}
+		}
+		if (nap(cl, POLL_MS) != 0)
+			goto done;
+	}
+	(void)fprintf(stderr, "bench_cluster: %d agents did not agree within "
+	    "%.0f s (want alive %d, voters %d%s); last answers:\n", nrun,
+	    limit_s, w->alive, w->voters, w->not_leader ? ", a new leader" :
+	    "");
+	dump_last(cl);
+	for (i = 0; i < cl->n; i++)
+		if (cl->a[i].pid > 0 && !ok[i]) {
+			log_tail(&cl->a[i], 12);
+			break;
+		}
+done:
+	free(t_ok);
+	free(t_pc);
+	free(ok);
+	free(pc);
+	return rc;
+}
+
+/*
+ * Polls /v1/members of every running agent except v about v until each
+ * reports a state accepted by `done` (a bit mask of enum mstate).
+ * *t_all: the last observer's first such answer; *t_med: the median over
+ * observers; *t_suspect (if not NULL): the first "suspect" anywhere, or
+ * 0.  All relative to t0.
+ */
+static int
+watch_member(struct cluster *cl, const struct agent *v, unsigned done,
+    double t0, double limit_s, double *t_all, double *t_med,
+    double *t_suspect)
+{
+	double	*t = calloc((size_t)cl->n, sizeof *t), dl = now_s() + limit_s;
+	double	 r0, *vals;
+	int	 i, pending = 0, nv;
+	int	 rc = -1;
+
+	if (t_suspect != NULL)
+		*t_suspect = 0;
+	if (t == NULL)
+		return -1;
+	while (now_s() < dl) {
+		pending = 0;
+		r0 = now_s();
+		for (i = 0; i < cl->n; i++) {
+			const struct agent *a = &cl->a[i];
+			enum mstate s;
+
+			if (a == v || a->pid <= 0 || t[i] > 0)
+				continue;
+			s = member_state(a, v->id);
+			if (s == MS_SUSPECT && t_suspect != NULL &&
+			    *t_suspect == 0)
+				*t_suspect = now_s() - t0;
+			if (s != MS_ERR && (done & (1u << s)) != 0)
+				t[i] = now_s() - t0;
+			else
+				pending++;
+		}
+		cl->round_s += now_s() - r0;
+		cl->rounds++;
+		if (pending == 0) {
+			vals = t;
+			nv = 0;
+			*t_all = 0;
+			for (i = 0; i < cl->n; i++) {
+				if (&cl->a[i] == v || cl->a[i].pid <= 0)
+					continue;
+				vals[nv++] = t[i];
+				if (t[i] > *t_all)
+					*t_all = t[i];
+			}
+			*t_med = median(vals, nv);
+			rc = 0;
+			break;
+		}
+		if (nap(cl, POLL_MS) != 0)
+			break;
+	}
+	if (rc != 0 && now_s() >= dl) {
+		(void)fprintf(stderr, "bench_cluster: n%d: %d observer(s) "
+		    "never reported the wanted state within %.0f s\n", v->idx,
+		    pending, limit_s);
+		log_tail(v, 8);
+	}
+	free(t);
+	return rc;
+}
+
+/* --- scenarios -------------------------------------------------------------- */
+
+static struct agent *
+by_id(struct cluster *cl, const char *id)
+{
+	int	i;
+
+	for (i = 0; i < cl->n; i++)
+		if (cl->a[i].pid > 0 && strcmp(cl->a[i].id, id) == 0)
+			return &cl->a[i];
+	return NULL;
+}
+
+/* A running follower, not node 1 (the join target); rotates with k. */
+static struct agent *
+pick_follower(struct cluster *cl, const char *leader, int k)
+{
+	int	i, j;
+
+	for (i = 0; i < cl->n; i++) {
+		j = cl->n - 1 - (i + k) % cl->n;
+		if (j > 0 && cl->a[j].pid > 0 &&
+		    strcmp(cl->a[j].id, leader) != 0)
+			return &cl->a[j];
+	}
+	return NULL;
+}
+
+static double
+conv_limit(const struct cluster *cl)
+{
+	return 30.0 + cl->n;
+}
+
+static int
+start_cluster(struct cluster *cl, int n, const char *root)
+{
+	int	i;
+
+	cl->n = n;
+	cl->a = calloc((size_t)n, sizeof *cl->a);
+	cl->last = calloc((size_t)n, sizeof *cl->last);
+	if (cl->a == NULL || cl->last == NULL)
+		return -1;
+	(void)snprintf(cl->dir, sizeof cl->dir, "%s/c%d", root, n);
+	if (mkdir(cl->dir, 0700) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct agent *a = &cl->a[i];
+
+		a->idx = i + 1;
+		(void)snprintf(a->dir, sizeof a->dir, "%s/n%d", cl->dir,
+		    a->idx);
+		(void)snprintf(a->log, sizeof a->log, "%s/n%d.log", cl->dir,
+		    a->idx);
+		if (mkdir(a->dir, 0700) != 0)
+			return -1;
+	}
+	if (spawn(cl, &cl->a[0], NULL) != 0 || wait_apis(cl, 30) != 0)
+		return -1;
+	for (i = 1; i < n; i++) {
+		if (spawn(cl, &cl->a[i], cl->a[0].quic) != 0)
+			return -1;
+		if (cl->stagger_ms > 0 && i + 1 < n &&
+		    nap(cl, cl->stagger_ms) != 0)
+			return -1;
+	}
+	return wait_apis(cl, 30 + n);
+}
+
+static int
+converge(struct cluster *cl, int n, const char *root, struct agreed *ag)
+{
+	struct want	w = { n, n, NULL };
+	double		t0, last_api = 0;
+	int		i;
+
+	if (start_cluster(cl, n, root) != 0)
+		return -1;
+	for (i = 0; i < cl->n; i++)
+		if (cl->a[i].api_up > last_api)
+			last_api = cl->a[i].api_up;
+	if (wait_agree(cl, &w, conv_limit(cl), ag) != 0)
+		return -1;
+	t0 = cl->a[0].spawned;	/* node 1's first (and only) spawn */
+	(void)printf("  start-up: node 1 API up after %.3f s; all %d APIs up "
+	    "%.3f s after node 1 was spawned (stagger %d ms)\n",
+	    cl->a[0].api_up - t0, cl->n, last_api - t0, cl->stagger_ms);
+	(void)printf("  converged (all: members_alive=%d, voters=%d, one "
+	    "leader with quorum):\n    %.3f s after spawning node 1, %.3f s "
+	    "after the last API came up\n", cl->n, cl->n, ag->t_all - t0,
+	    ag->t_all - last_api);
+	if (ag->t_peers > 0)
+		(void)printf("    peers_connected=%d on all: %.3f s after "
+		    "spawning node 1, %.3f s after the last API\n", cl->n - 1,
+		    ag->t_peers - t0, ag->t_peers - last_api);
+	(void)printf("    first agent in the converged state at %.3f s\n",
+	    ag->t_first - t0);
+	return 0;
+}
+
+/* Starts a stopped agent again (same dir and port); waits for agreement. */
+static int
+restore(struct cluster *cl, struct agent *a, double *t_api)
+{
+	struct want	w = { cl->n, cl->n, NULL };
+	struct agreed	ag;
+
+	if (spawn(cl, a, join_for(cl, a)) != 0 || wait_apis(cl, 20) != 0)
+		return -1;
+	if (t_api != NULL)
+		*t_api = a->api_up - a->spawned;
+	return wait_agree(cl, &w, 30, &ag);
+}
+
+#define M(s)	(1u << (s))
+
+/* The leader every agent names now, once the whole cluster agrees. */
+static int
+current_leader(struct cluster *cl, char *out, size_t outlen)
+{
+	struct want	w = { cl->n, cl->n, NULL };
+	struct agreed	ag;
+
+	if (wait_agree(cl, &w, 30, &ag) != 0)
+		return -1;
+	(void)snprintf(out, outlen, "%s", ag.leader);
+	return 0;
+}
+
+static int
+bench_restart(struct cluster *cl, int k, struct series *gone,
+    struct series *back, struct series *back_api, struct series *back_med)
+{
+	struct agent	*v;
+	char		 leader[ID_SIZE];
+	double		 t0, all, med;
+
+	if (current_leader(cl, leader, sizeof leader) != 0 ||
+	    (v = pick_follower(cl, leader, k)) == NULL)
+		return -1;
+	t0 = now_s();
+	stop_agent(v, SIGTERM);
+	if (watch_member(cl, v, M(MS_ABSENT) | M(MS_SUSPECT) | M(MS_DEAD) |
+	    M(MS_LEFT) | M(MS_OTHER), t0, 20, &all, &med, NULL) != 0)
+		return -1;
+	series_add(gone, all);
+	if (spawn(cl, v, join_for(cl, v)) != 0 || wait_apis(cl, 20) != 0)
+		return -1;
+	t0 = v->spawned;
+	if (watch_member(cl, v, M(MS_ALIVE), t0, 30, &all, &med, NULL) != 0)
+		return -1;
+	series_add(back, all);
+	series_add(back_api, all - (v->api_up - v->spawned));
+	series_add(back_med, med);
+	return 0;
+}
+
+static int
+bench_dead(struct cluster *cl, int k, struct series *suspect,
+    struct series *dead, struct series *dead_med)
+{
+	struct agent	*v;
+	char		 leader[ID_SIZE];
+	double		 t0, all, med, sus;
+
+	if (current_leader(cl, leader, sizeof leader) != 0 ||
+	    (v = pick_follower(cl, leader, k)) == NULL)
+		return -1;
+	t0 = now_s();
+	stop_agent(v, SIGKILL);
+	if (watch_member(cl, v, M(MS_DEAD), t0, 30, &all, &med, &sus) != 0)
+		return -1;
+	if (sus > 0)
+		series_add(suspect, sus);
+	series_add(dead, all);
+	series_add(dead_med, med);
+	return restore(cl, v, NULL);
+}
+
+static int
+bench_failover(struct cluster *cl, int again, struct series *first,
+    struct series *all)
+{
+	struct agent	*l;
+	char		 leader[ID_SIZE];
+	struct want	 w = { -1, -1, leader };
+	struct agreed	 ag;
+	double		 t0;
+
+	if (current_leader(cl, leader, sizeof leader) != 0)
+		return -1;
+	if ((l = by_id(cl, leader)) == NULL) {
+		(void)fprintf(stderr, "bench_cluster: leader %s is not one of "
+		    "ours\n", leader);
+		return -1;
+	}
+	t0 = now_s();
+	stop_agent(l, SIGKILL);
+	if (wait_agree(cl, &w, 30, &ag) != 0)
+		return -1;
+	series_add(first, ag.t_first - t0);
+	series_add(all, ag.t_all - t0);
+	return again ? restore(cl, l, NULL) : 0;
+}
+
+/* --- idle cost ------------------------------------------------------------ */
+
+static int
+proc_ticks(pid_t pid, unsigned long long *ticks)
+{
+	char			 path[64], *buf, *p;
+	size_t			 len;
+	unsigned long long	 ut, st;
+	int			 field;
+
+	(void)snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((buf = read_small(path, 4096, &len)) == NULL)
+		return -1;
+	/* comm may hold spaces and parens: fields restart after the last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL) {
+		free(buf);
+		return -1;
+	}
+	p++;
+	/* p points before field 3 (state); utime is 14, stime 15. */
+	for (field = 3; field < 14 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p, " %llu %llu", &ut, &st) != 2) {
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	*ticks = ut + st;
+	return 0;
+}
+
+static int
+proc_rss_kib(pid_t pid, long *kib)
+{
+	char	path[64], *buf, *p;
+	size_t	len;
+
+	(void)snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if ((buf = read_small(path, 16384, &len)) == NULL)
+		return -1;
+	if ((p = strstr(buf, "\nVmRSS:")) == NULL ||
+	    sscanf(p + 7, "%ld", kib) != 1) {
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	return 0;
+}
+
+static int
+idle_cost(struct cluster *cl, double window_s)
+{
+	unsigned long long	*t0, t1;
+	double			*cpu, *rss, tstart, el, sum = 0;
+	long			 hz = sysconf(_SC_CLK_TCK), kib;
+	int			 i, n = 0, rc = -1;
+
+	t0 = calloc((size_t)cl->n, sizeof *t0);
+	cpu = calloc((size_t)cl->n, sizeof *cpu);
+	rss = calloc((size_t)cl->n, sizeof *rss);
+	if (t0 == NULL || cpu == NULL || rss == NULL || hz <= 0)
+		goto out;
+	tstart = now_s();
+	for (i = 0; i < cl->n; i++)
+		if (cl->a[i].pid > 0 && proc_ticks(cl->a[i].pid, &t0[i]) != 0)
+			goto out;
+	for (el = 0; el < window_s; el += 0.1)
+		if (nap(cl, 100) != 0)
+			goto out;
+	el = now_s() - tstart;
+	for (i = 0; i < cl->n; i++) {
+		if (cl->a[i].pid <= 0)
+			continue;
+		if (proc_ticks(cl->a[i].pid, &t1) != 0 ||
+		    proc_rss_kib(cl->a[i].pid, &kib) != 0)
+			goto out;
+		cpu[n] = 100.0 * (double)(t1 - t0[i]) / (double)hz / el;
+		rss[n] = (double)kib / 1024.0;
+		sum += cpu[n];
+		n++;
+	}
+	(void)printf("  idle, %d agents over %.1f s (no API polling): CPU "
+	    "median %.2f %%, max %.2f %% of one core (all together %.1f %%);"
+	    "\n    RSS median %.1f MiB, max %.1f MiB\n", n, el,
+	    median(cpu, n), maximum(cpu, n), sum, median(rss, n),
+	    maximum(rss, n));
+	rc = 0;
+out:
+	free(t0);
+	free(cpu);
+	free(rss);
+	return rc;
+}
+
+/* --- the runs ------------------------------------------------------------- */
+
+static void
+free_cluster(struct cluster *cl)
+{
+	if (cl->a != NULL)
+		stop_all(cl);
+	free(cl->a);
+	free(cl->last);
+	cl->a = NULL;
+	cl->last = NULL;
+	cl->n = 0;
+}
+
+static void
+print_round(struct cluster *cl)
+{
+	if (cl->rounds > 0)
+		(void)printf("  (one poll round of the %d agents took %.1f ms "
+		    "on average)\n", cl->n, 1e3 * cl->round_s / cl->rounds);
+	cl->rounds = cl->round_s = 0;
+}
+
+/*
+ * One cluster of n agents: convergence, then `restarts` restarts,
+ * `deads` dead-peer detections and `failovers` leader kills, then the
+ * idle cost over idle_s (0: skipped).
+ */
+static int
+run_cluster(struct cluster *cl, const char *root, int n, int restarts,
+    int deads, int failovers, double idle_s)
+{
+	struct series	gone = { {0}, 0 }, back = { {0}, 0 };
+	struct series	back_api = { {0}, 0 }, back_med = { {0}, 0 };
+	struct series	sus = { {0}, 0 }, dead = { {0}, 0 };
+	struct series	dead_med = { {0}, 0 }, fo1 = { {0}, 0 };
+	struct series	foall = { {0}, 0 };
+	struct agreed	ag;
+	int		k;
+
+	(void)printf("cluster of %d agents:\n", n);
+	(void)fflush(stdout);
+	if (converge(cl, n, root, &ag) != 0)
+		return -1;
+	print_round(cl);
+	(void)fflush(stdout);
+	if (idle_s > 0) {
+		/* Let admission traffic and the first records settle. */
+		if (nap(cl, idle_s >= 5 ? 2000 : 200) != 0 ||
+		    idle_cost(cl, idle_s) != 0)
+			return -1;
+		(void)fflush(stdout);
+	}
+	for (k = 0; k < restarts; k++)
+		if (bench_restart(cl, k, &gone, &back, &back_api,
+		    &back_med) != 0)
+			return -1;
+	if (restarts > 0) {
+		(void)printf("  restart of a follower (SIGTERM; start again, "
+		    "same data dir and QUIC port):\n");
+		series_print("SIGTERM -> not alive on all others", &gone);
+		series_print("spawn -> alive again on all others", &back);
+		series_print("its API up -> alive again on all others",
+		    &back_api);
+		series_print("spawn -> alive again, median observer",
+		    &back_med);
+		print_round(cl);
+		(void)fflush(stdout);
+	}
+	for (k = 0; k < deads; k++)
+		if (bench_dead(cl, k, &sus, &dead, &dead_med) != 0)
+			return -1;
+	if (deads > 0) {
+		(void)printf("  dead peer (kill -9 a follower):\n");
+		series_print("kill -> first \"suspect\" on any agent", &sus);
+		series_print("kill -> \"dead\" on all others", &dead);
+		series_print("kill -> \"dead\", median observer", &dead_med);
+		print_round(cl);
+		(void)fflush(stdout);
+	}
+	for (k = 0; k < failovers; k++)
+		if (bench_failover(cl, k + 1 < failovers, &fo1, &foall) != 0)
+			return -1;
+	if (failovers > 0) {
+		(void)printf("  failover (kill -9 the leader; the old one "
+		    "restarted between runs):\n");
+		series_print("kill -> new leader with quorum, first agent",
+		    &fo1);
+		series_print("kill -> same new leader with quorum on all",
+		    &foall);
+		print_round(cl);
+	}
+	(void)fflush(stdout);
+	return 0;
+}
+
+static void
+usage(void)
+{
+	(void)fprintf(stderr, "usage: bench_cluster [--quick] [--nodes N] "
+	    "[--small N] [--repeats R] [--stagger-ms MS]\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cluster	 cl;
+	sigset_t	 stop;
+	char		 root[PATH_MAX], secret[256], sub[PATH_MAX + 16];
+	const char	*tmp = getenv("TMPDIR");
+	double		 t0 = now_s();
+	int		 i, quick = 0, nodes = 32, small = 5, repeats = 3, rc = 1;
+	int		 stagger = 50;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--quick") == 0)
+			quick = 1;
+		else if (strcmp(argv[i], "--nodes") == 0 && i + 1 < argc)
+			nodes = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--small") == 0 && i + 1 < argc)
+			small = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--repeats") == 0 && i + 1 < argc)
+			repeats = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--stagger-ms") == 0 && i + 1 < argc)
+			stagger = atoi(argv[++i]);
+		else {
+			usage();
+			return 2;
+		}
+	}
+	if (nodes < 3 || nodes > 256 || small < 3 || small > 256 ||
+	    repeats < 0 || repeats > 20 || stagger < 0 || stagger > 5000) {
+		usage();
+		return 2;
+	}
+	if (access(EXOGPU_BIN, X_OK) != 0) {
+		(void)fprintf(stderr, "bench_cluster: %s: %s\n", EXOGPU_BIN,
+		    strerror(errno));
+		return 77;
+	}
+	/* Stop signals are only looked at between polls (see nap()). */
+	(void)sigemptyset(&stop);
+	(void)sigaddset(&stop, SIGINT);
+	(void)sigaddset(&stop, SIGTERM);
+	(void)sigaddset(&stop, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &stop, NULL) != 0)
+		return 1;
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)snprintf(root, sizeof root, "%s/exogpu-bench-cluster.XXXXXX",
+	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	if (mkdtemp(root) == NULL) {
+		(void)fprintf(stderr, "bench_cluster: mkdtemp: %s\n",
+		    strerror(errno));
+		return 1;
+	}
+	memset(&cl, 0, sizeof cl);
+	cl.bin = EXOGPU_BIN;
+	cl.stop = &stop;
+	cl.secret = secret;
+	cl.stagger_ms = stagger;
+	if (make_secret(cl.bin, secret, sizeof secret) != 0) {
+		(void)fprintf(stderr, "bench_cluster: `%s secret` failed\n",
+		    cl.bin);
+		goto out;
+	}
+	(void)printf("bench_cluster: exogpu agents on loopback, static join "
+	    "(all --join node 1, no mDNS), %ld CPU(s)%s\n",
+	    sysconf(_SC_NPROCESSORS_ONLN), quick ? ", --quick" : "");
+	if (quick) {
+		(void)snprintf(sub, sizeof sub, "%s/quick", root);
+		if (mkdir(sub, 0700) != 0 ||
+		    run_cluster(&cl, sub, 3, 0, 0, 1, 1.0) != 0)
+			goto out;
+	} else {
+		(void)snprintf(sub, sizeof sub, "%s/small", root);
+		if (mkdir(sub, 0700) != 0 ||
+		    run_cluster(&cl, sub, small, repeats, repeats,
+		    repeats + 2, 0) != 0)
+			goto out;
+		free_cluster(&cl);
+		(void)snprintf(sub, sizeof sub, "%s/large", root);
+		if (mkdir(sub, 0700) != 0 ||
+		    run_cluster(&cl, sub, nodes, 1, 1, 1, 10.0) != 0)
+			goto out;
+	}
+	rc = 0;
+	(void)printf("bench_cluster: done in %.1f s\n", now_s() - t0);
+out:
+	if (rc != 0)
+		(void)fprintf(stderr, "bench_cluster: FAILED after %.1f s\n",
+		    now_s() - t0);
+	free_cluster(&cl);
+	rm_tree(root);
+	return rc;
+}
