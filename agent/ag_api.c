@@ -148,6 +148,8 @@ dispatch(struct evhttp_request *req, void *arg)
 	for (r = api->routes; r->path != NULL; r++) {
 		if (r->method == m && strcmp(r->path, path) == 0) {
 			r->fn(api->ctx, req, &reply);
+			if (reply.status == AG_API_DEFERRED)
+				return;
 			if (reply.body == NULL)
 				ag_api_error(&reply, 500, "internal",
 				    "handler produced no answer");
@@ -167,6 +169,32 @@ dispatch(struct evhttp_request *req, void *arg)
 		ag_api_error(&reply, 404, "not_found", "no such endpoint: %s",
 		    path);
 	send_json(req, &reply);
+}
+
+void
+ag_api_finish(struct evhttp_request *req, struct ag_api_reply *r)
+{
+	if (r->body == NULL)
+		ag_api_error(r, 500, "internal", "no answer");
+	send_json(req, r);
+}
+
+char *
+ag_api_body(struct evhttp_request *req, size_t *len)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	size_t		 n = in != NULL ? evbuffer_get_length(in) : 0;
+	char		*buf;
+
+	if (n > AG_API_MAX_BODY || (buf = malloc(n + 1)) == NULL)
+		return NULL;
+	if (n > 0 && evbuffer_copyout(in, buf, n) != (ev_ssize_t)n) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
 }
 
 int

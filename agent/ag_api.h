@@ -31,6 +31,16 @@ struct ag_api_reply {
 typedef void	(*ag_api_handler)(void *ctx, struct evhttp_request *,
 		    struct ag_api_reply *);
 
+/*
+ * A handler that answers later (a call forwarded to the leader) sets
+ * status AG_API_DEFERRED and no body, keeps the request, and finishes it
+ * with ag_api_finish() - exactly once.
+ */
+#define AG_API_DEFERRED	(-1)
+void		 ag_api_finish(struct evhttp_request *, struct ag_api_reply *);
+/* The request body (bounded by AG_API_MAX_BODY), NUL-terminated copy. */
+char		*ag_api_body(struct evhttp_request *, size_t *);
+
 struct ag_api_route {
 	enum evhttp_cmd_type	 method;
 	const char		*path;

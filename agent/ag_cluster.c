@@ -520,6 +520,35 @@ ag_cluster_publish(struct ag_cluster *c, const struct ag_record *r)
 
 /* --- status and members ------------------------------------------------- */
 
+int
+ag_cluster_record(struct ag_cluster *c, const char *id, struct ag_record *out)
+{
+	const uint8_t	*data;
+	size_t		 len;
+	char		 err[160];
+
+	if (net_gossip_get(c->gossip, id, &data, &len) == 0 ||
+	    ag_record_decode(data, len, out, err, sizeof err) != 0)
+		return -1;
+	return 0;
+}
+
+size_t
+ag_cluster_alive(struct ag_cluster *c, const char **ids, size_t max)
+{
+	enum net_member_status	s;
+	size_t			i, n = 0;
+	const char		*id;
+
+	if (max > 0)
+		ids[n++] = c->self;
+	for (i = 0; i < net_member_capacity(c->member) && n < max; i++)
+		if ((id = net_member_slot(c->member, i, &s, NULL)) != NULL &&
+		    s == NET_MEMBER_ALIVE)
+			ids[n++] = id;
+	return n;
+}
+
 void
 ag_cluster_foreach_record(struct ag_cluster *c,
     void (*fn)(const char *, const struct ag_record *, void *), void *arg)

@@ -68,6 +68,13 @@ int		 ag_cluster_publish(struct ag_cluster *,
 void		 ag_cluster_foreach_record(struct ag_cluster *,
 		    void (*fn)(const char *origin, const struct ag_record *,
 		    void *), void *arg);
+/* Decodes id's record into out; -1 when there is none (or it is bad). */
+int		 ag_cluster_record(struct ag_cluster *, const char *id,
+		    struct ag_record *out);
+/* Alive members' ids (self first) into ids[0..max); returns the count.
+ * The pointers stay valid until the next cluster event. */
+size_t		 ag_cluster_alive(struct ag_cluster *, const char **ids,
+		    size_t max);
 void		 ag_cluster_status(struct ag_cluster *,
 		    struct ag_cluster_status *);
 /*

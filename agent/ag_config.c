@@ -39,6 +39,7 @@ static const struct setting settings[] = {
 	STR("join-secret", join_secret),
 	STR("ca", ca_dir),
 	{ "no-mdns", K_BOOL, offsetof(struct ag_config, no_mdns), 0, 0, 0 },
+	{ "no-bench", K_BOOL, offsetof(struct ag_config, no_bench), 0, 0, 0 },
 	LONG("probe-bytes", probe_bytes, 4096, 1L << 30),
 	LONG("probe-interval", probe_interval_s, 0, 86400),
 	LONG("idle-timeout", idle_timeout_s, 1, 3600),

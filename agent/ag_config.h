@@ -32,6 +32,7 @@ struct ag_config {
 	char	join_secret[128];	/* "" = none given */
 	char	ca_dir[4096];		/* "" = join-secret mode */
 	bool	no_mdns;
+	bool	no_bench;		/* no background device benchmark */
 	long	probe_bytes;		/* bulk probe size */
 	long	probe_interval_s;	/* 0 = only at start and on demand */
 	long	idle_timeout_s;

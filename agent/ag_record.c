@@ -2,7 +2,8 @@
  * ag_record.c - encoding and bounded decoding of the gossiped node record;
  * see ag_record.h.  Keys (ascending, as deterministic CBOR wants):
  *   record: 1 name, 2 devices [..], 3 links [..], 4 battery ratio|null,
- *           5 on AC (bool|null)
+ *           5 on AC (bool|null), 6 placements (leader only; one CBOR
+ *           array, checked by agent/ag_place.c)
  *   device: 1 id, 2 name, 3 type, 4 memory total, 5 memory free|null,
  *           6 memory bandwidth|null, 7 FLOP/s|null, 8 dtypes, 9 apis,
  *           10 temperature|null
@@ -18,7 +19,7 @@
 
 static const struct sec_cbor_limits record_limits = {
 	AG_RECORD_MAX_BYTES,		/* bytes */
-	4,				/* depth: record/array/device */
+	8,				/* depth: placements go deepest */
 	4096,				/* items */
 	256,				/* string length */
 	AG_RECORD_MAX_LINKS,		/* container length */
@@ -82,7 +83,7 @@ ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
 	int			i;
 
 	sec_cbor_writer_fixed(&w, buf, cap);
-	(void)sec_cbor_write_map(&w, 5);
+	(void)sec_cbor_write_map(&w, r->placements_len > 0 ? 6 : 5);
 	(void)sec_cbor_write_uint(&w, 1);
 	put_text(&w, r->name);
 	(void)sec_cbor_write_uint(&w, 2);
@@ -105,6 +106,11 @@ ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
 		(void)sec_cbor_write_null(&w);
 	else
 		(void)sec_cbor_write_bool(&w, r->on_ac != 0);
+	if (r->placements_len > 0) {
+		(void)sec_cbor_write_uint(&w, 6);
+		(void)sec_cbor_write_encoded(&w, r->placements,
+		    r->placements_len);
+	}
 	if (sec_cbor_writer_error(&w) != 0)
 		return -1;
 	*len = sec_cbor_writer_len(&w);
@@ -264,6 +270,21 @@ get_links(struct dec *d, struct ag_record *rec)
 	rec->nlinks = (int)n;
 }
 
+/* Key 6 is kept encoded: one well-formed item, copied as it is. */
+static void
+get_raw(struct dec *d, struct ag_record *rec)
+{
+	size_t	start = d->r.pos;
+
+	if (sec_cbor_skip(&d->r) != 0 ||
+	    d->r.pos - start > sizeof rec->placements) {
+		bad(d, "placements: too large or malformed");
+		return;
+	}
+	memcpy(rec->placements, d->r.buf + start, d->r.pos - start);
+	rec->placements_len = d->r.pos - start;
+}
+
 int
 ag_record_decode(const uint8_t *buf, size_t len, struct ag_record *rec,
     char *err, size_t errlen)
@@ -297,6 +318,9 @@ ag_record_decode(const uint8_t *buf, size_t len, struct ag_record *rec,
 			break;
 		case 4:
 			rec->battery_ratio = get_num(&d, "battery");
+			break;
+		case 6:
+			get_raw(&d, rec);
 			break;
 		case 5:
 			if (sec_cbor_peek(&d.r) == SEC_CBOR_T_NULL)

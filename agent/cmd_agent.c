@@ -20,7 +20,7 @@ const struct ag_cmd ag_cmd_agent = {
 	"agent",
 	"[--config FILE] [--data-dir DIR] [--name NAME] [--listen ADDR:PORT]\n"
 	"       [--join ADDR:PORT]... [--join-secret S | --ca DIR]\n"
-	"       [--http ADDR:PORT] [--no-mdns] [--probe-bytes N]\n"
+	"       [--http ADDR:PORT] [--no-mdns] [--no-bench] [--probe-bytes N]\n"
 	"       [--probe-interval SECONDS] [--idle-timeout SECONDS]",
 	"Run the node agent (QUIC peers, link measurement, local HTTP API)",
 	"  --config FILE         settings file (exogpu.conf(5)); flags override it\n"
@@ -35,6 +35,8 @@ const struct ag_cmd ag_cmd_agent = {
 	"                        (`exogpu cert issue --out DIR`)\n"
 	"  --http ADDR:PORT      local API (default: 127.0.0.1:47471)\n"
 	"  --no-mdns             do not use mDNS discovery\n"
+	"  --no-bench            do not measure unmeasured devices in the "
+	"background\n"
 	"  --probe-bytes N       bandwidth probe size (default: 4194304)\n"
 	"  --probe-interval S    seconds between probes, 0 = only at start and "
 	"on demand\n"
@@ -82,6 +84,7 @@ agent_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "ca", required_argument, NULL, 0 },
 		{ "http", required_argument, NULL, 0 },
 		{ "no-mdns", no_argument, NULL, 0 },
+		{ "no-bench", no_argument, NULL, 0 },
 		{ "probe-bytes", required_argument, NULL, 0 },
 		{ "probe-interval", required_argument, NULL, 0 },
 		{ "idle-timeout", required_argument, NULL, 0 },

@@ -91,6 +91,10 @@ net_wire_type_name(uint64_t type)
 		return "GOSSIP_RECORDS";
 	case NET_WIRE_GOSSIP_WANT:
 		return "GOSSIP_WANT";
+	case NET_WIRE_API_REQ:
+		return "API_REQ";
+	case NET_WIRE_API_RESP:
+		return "API_RESP";
 	}
 	return "unknown";
 }
@@ -104,6 +108,8 @@ net_wire_type_raw(uint64_t type)
 	case NET_WIRE_GOSSIP_DIGEST:
 	case NET_WIRE_GOSSIP_RECORDS:
 	case NET_WIRE_GOSSIP_WANT:
+	case NET_WIRE_API_REQ:
+	case NET_WIRE_API_RESP:
 		return 1;
 	}
 	return 0;

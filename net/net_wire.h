@@ -63,6 +63,8 @@
 #define NET_WIRE_GOSSIP_DIGEST	24	/* = NET_GOSSIP_WIRE_TYPE_DIGEST */
 #define NET_WIRE_GOSSIP_RECORDS	25	/* = NET_GOSSIP_WIRE_TYPE_RECORDS */
 #define NET_WIRE_GOSSIP_WANT	26	/* = NET_GOSSIP_WIRE_TYPE_WANT */
+#define NET_WIRE_API_REQ	40	/* API call forwarded to the leader */
+#define NET_WIRE_API_RESP	41	/* its answer (agent/ag_forward.h) */
 
 /* HELLO trust modes (sec_tls: CA-signed certificates or join secret). */
 #define NET_WIRE_TRUST_CA	1

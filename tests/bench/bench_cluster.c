@@ -94,7 +94,6 @@ struct cluster {
 	const char	*bin;
 	const char	*secret;
 	sigset_t	*stop;
-	char		 dir[PATH_MAX];
 	int		 n;
 	int		 stagger_ms;
 	struct agent	*a;
@@ -107,6 +106,7 @@ struct want {
 	int		 alive;		/* members_alive, or -1 */
 	int		 voters;	/* voters, or -1 */
 	const char	*not_leader;	/* a leader to be replaced, or NULL */
+	int		 peers;		/* also wait for a full mesh */
 };
 
 struct agreed {
@@ -706,17 +706,43 @@ dump_last(const struct cluster *cl)
 	}
 }
 
+/* Records what a fresh answer of agent i says; 1 when i is wanted. */
+static int
+note(struct cluster *cl, int i, const struct want *w, int nrun, int *ok,
+    double *t_ok, int *pc, double *t_pc)
+{
+	struct status	*s = &cl->last[i];
+
+	get_status(&cl->a[i], s);
+	if (!pc[i] && s->ok && s->peers >= nrun - 1) {
+		pc[i] = 1;
+		t_pc[i] = now_s();
+	}
+	if (!wanted(s, w))
+		ok[i] = 0;
+	else if (!ok[i]) {
+		ok[i] = 1;
+		t_ok[i] = now_s();
+	}
+	return ok[i];
+}
+
 /*
  * Polls /v1/status of every running agent until all satisfy w and name
- * the same leader (confirmed by one more full round).  out->t_peers is
- * when peers_connected = running-1 first held on all (0: never).
+ * the same leader, confirmed by one more full round (agents already
+ * wanted are not asked again until then).  With w->peers it then keeps
+ * polling, up to PEERS_EXTRA_S, for peers_connected = running-1 on all;
+ * out->t_peers is when that first held on all (0: not seen).
  */
+#define PEERS_EXTRA_S	10.0
+
 static int
 wait_agree(struct cluster *cl, const struct want *w, double limit_s,
     struct agreed *out)
 {
-	double	*t_ok, *t_pc, dl = now_s() + limit_s, t0;
-	int	*ok, *pc, i, all, peers_all, nrun = running(cl), rc = -1;
+	double	*t_ok, *t_pc, dl = now_s() + limit_s, t0, conv = 0;
+	int	*ok, *pc, i, all, agree, nrun = running(cl), rc = -1;
+	const char *lead;
 
 	memset(out, 0, sizeof *out);
 	t_ok = calloc((size_t)cl->n, sizeof *t_ok);
@@ -727,55 +753,35 @@ wait_agree(struct cluster *cl, const struct want *w, double limit_s,
 		goto done;
 	while (now_s() < dl) {
 		t0 = now_s();
-		all = peers_all = 1;
-		for (i = 0; i < cl->n; i++) {
-			struct status *s = &cl->last[i];
-
-			if (cl->a[i].pid <= 0 || (ok[i] && pc[i]))
-				continue;
-			get_status(&cl->a[i], s);
-			if (!ok[i] && wanted(s, w)) {
-				ok[i] = 1;
-				t_ok[i] = now_s();
-			}
-			if (!pc[i] && s->ok && s->peers >= nrun - 1) {
-				pc[i] = 1;
-				t_pc[i] = now_s();
-			}
-		}
-		cl->round_s += now_s() - t0;
-		cl->rounds++;
+		all = 1;
 		for (i = 0; i < cl->n; i++) {
 			if (cl->a[i].pid <= 0)
 				continue;
-			all &= ok[i];
-			peers_all &= pc[i];
+			if (conv > 0 ? !pc[i] : !ok[i] || (w->peers && !pc[i]))
+				(void)note(cl, i, w, nrun, ok, t_ok, pc, t_pc);
+			all &= conv > 0 ? pc[i] : ok[i];
 		}
-		if (all) {
-			/* Confirm: everyone still there, one leader. */
-			const char *lead = NULL;
-			int agree = 1;
-
+		cl->round_s += now_s() - t0;
+		cl->rounds++;
+		if (conv > 0 && (all || now_s() - conv > PEERS_EXTRA_S))
+			break;
+		if (conv == 0 && all) {
+			/* Confirm: everyone still wanted, one leader. */
+			lead = NULL;
+			agree = 1;
 			for (i = 0; i < cl->n; i++) {
-				struct status *s = &cl->last[i];
-
 				if (cl->a[i].pid <= 0)
 					continue;
-				get_status(&cl->a[i], s);
-				if (!wanted(s, w))
-					ok[i] = 0;
+				if (!note(cl, i, w, nrun, ok, t_ok, pc, t_pc))
+					agree = 0;
 				else if (lead == NULL)
-					lead = s->leader;
-				else if (strcmp(lead, s->leader) != 0)
+					lead = cl->last[i].leader;
+				else if (strcmp(lead, cl->last[i].leader) != 0)
 					agree = 0;
 			}
-			if (!agree)
-				memset(ok, 0, (size_t)cl->n * sizeof *ok);
-			all = agree;
-			for (i = 0; i < cl->n; i++)
-				if (cl->a[i].pid > 0)
-					all &= ok[i];
-			if (all && lead != NULL) {
+			if (agree && lead != NULL) {
+				(void)snprintf(out->leader, sizeof out->leader,
+				    "%s", lead);
 				out->t_first = dl;
 				for (i = 0; i < cl->n; i++) {
 					if (cl->a[i].pid <= 0)
@@ -784,17 +790,30 @@ wait_agree(struct cluster *cl, const struct want *w, double limit_s,
 						out->t_all = t_ok[i];
 					if (t_ok[i] < out->t_first)
 						out->t_first = t_ok[i];
-					if (peers_all && t_pc[i] > out->t_peers)
-						out->t_peers = t_pc[i];
 				}
-				(void)snprintf(out->leader, sizeof out->leader,
-				    "%s", lead);
-				rc = 0;
-				goto done;
+				conv = now_s();
+				if (!w->peers)
+					break;
+				continue;
 			}
+			if (lead != NULL && !agree)	/* split: start over */
+				memset(ok, 0, (size_t)cl->n * sizeof *ok);
 		}
 		if (nap(cl, POLL_MS) != 0)
 			goto done;
+	}
+	if (conv > 0) {
+		all = 1;
+		for (i = 0; i < cl->n; i++)
+			if (cl->a[i].pid > 0) {
+				all &= pc[i];
+				if (t_pc[i] > out->t_peers)
+					out->t_peers = t_pc[i];
+			}
+		if (!all)
+			out->t_peers = 0;
+		rc = 0;
+		goto done;
 	}
 	(void)fprintf(stderr, "bench_cluster: %d agents did not agree within "
 	    "%.0f s (want alive %d, voters %d%s); last answers:\n", nrun,
@@ -819,12 +838,13 @@ done:
  * reports a state accepted by `done` (a bit mask of enum mstate).
  * *t_all: the last observer's first such answer; *t_med: the median over
  * observers; *t_suspect (if not NULL): the first "suspect" anywhere, or
- * 0.  All relative to t0.
+ * 0.  All relative to t0.  seen (if not NULL) counts the states that
+ * ended each observer's wait.
  */
 static int
 watch_member(struct cluster *cl, const struct agent *v, unsigned done,
     double t0, double limit_s, double *t_all, double *t_med,
-    double *t_suspect)
+    double *t_suspect, int seen[MS_OTHER + 1])
 {
 	double	*t = calloc((size_t)cl->n, sizeof *t), dl = now_s() + limit_s;
 	double	 r0, *vals;
@@ -848,9 +868,11 @@ watch_member(struct cluster *cl, const struct agent *v, unsigned done,
 			if (s == MS_SUSPECT && t_suspect != NULL &&
 			    *t_suspect == 0)
 				*t_suspect = now_s() - t0;
-			if (s != MS_ERR && (done & (1u << s)) != 0)
+			if (s != MS_ERR && (done & (1u << s)) != 0) {
 				t[i] = now_s() - t0;
-			else
+				if (seen != NULL)
+					seen[s]++;
+			} else
 				pending++;
 		}
 		cl->round_s += now_s() - r0;
@@ -927,18 +949,14 @@ start_cluster(struct cluster *cl, int n, const char *root)
 	cl->last = calloc((size_t)n, sizeof *cl->last);
 	if (cl->a == NULL || cl->last == NULL)
 		return -1;
-	(void)snprintf(cl->dir, sizeof cl->dir, "%s/c%d", root, n);
-	if (mkdir(cl->dir, 0700) != 0)
-		return -1;
 	for (i = 0; i < n; i++) {
 		struct agent *a = &cl->a[i];
 
 		a->idx = i + 1;
-		(void)snprintf(a->dir, sizeof a->dir, "%s/n%d", cl->dir,
-		    a->idx);
-		(void)snprintf(a->log, sizeof a->log, "%s/n%d.log", cl->dir,
-		    a->idx);
-		if (mkdir(a->dir, 0700) != 0)
+		if (snprintf(a->dir, sizeof a->dir, "%s/n%d", root, a->idx) >=
+		    (int)sizeof a->dir || snprintf(a->log, sizeof a->log,
+		    "%s/n%d.log", root, a->idx) >= (int)sizeof a->log ||
+		    mkdir(a->dir, 0700) != 0)
 			return -1;
 	}
 	if (spawn(cl, &cl->a[0], NULL) != 0 || wait_apis(cl, 30) != 0)
@@ -956,7 +974,7 @@ start_cluster(struct cluster *cl, int n, const char *root)
 static int
 converge(struct cluster *cl, int n, const char *root, struct agreed *ag)
 {
-	struct want	w = { n, n, NULL };
+	struct want	w = { n, n, NULL, 1 };
 	double		t0, last_api = 0;
 	int		i;
 
@@ -979,43 +997,53 @@ converge(struct cluster *cl, int n, const char *root, struct agreed *ag)
 		(void)printf("    peers_connected=%d on all: %.3f s after "
 		    "spawning node 1, %.3f s after the last API\n", cl->n - 1,
 		    ag->t_peers - t0, ag->t_peers - last_api);
+	else
+		(void)printf("    peers_connected=%d NOT reached on all within "
+		    "%.0f s of convergence\n", cl->n - 1, PEERS_EXTRA_S);
 	(void)printf("    first agent in the converged state at %.3f s\n",
 	    ag->t_first - t0);
 	return 0;
 }
 
-/* Starts a stopped agent again (same dir and port); waits for agreement. */
+/*
+ * Starts a stopped agent again (same data dir and QUIC port).  The next
+ * scenario's current_leader() waits for the cluster to be whole again.
+ */
 static int
-restore(struct cluster *cl, struct agent *a, double *t_api)
+restore(struct cluster *cl, struct agent *a)
 {
-	struct want	w = { cl->n, cl->n, NULL };
-	struct agreed	ag;
-
-	if (spawn(cl, a, join_for(cl, a)) != 0 || wait_apis(cl, 20) != 0)
+	if (spawn(cl, a, join_for(cl, a)) != 0)
 		return -1;
-	if (t_api != NULL)
-		*t_api = a->api_up - a->spawned;
-	return wait_agree(cl, &w, 30, &ag);
+	return wait_apis(cl, 20);
 }
 
 #define M(s)	(1u << (s))
 
-/* The leader every agent names now, once the whole cluster agrees. */
+/*
+ * The leader every agent names, once the whole cluster agrees again and
+ * (within PEERS_EXTRA_S) is a full mesh, so each scenario starts from the
+ * steady state.
+ */
 static int
 current_leader(struct cluster *cl, char *out, size_t outlen)
 {
-	struct want	w = { cl->n, cl->n, NULL };
+	struct want	w = { cl->n, cl->n, NULL, 1 };
 	struct agreed	ag;
 
 	if (wait_agree(cl, &w, 30, &ag) != 0)
 		return -1;
+	if (ag.t_peers == 0)
+		(void)printf("    note: not a full mesh %.0f s after agreeing "
+		    "(peers_connected < %d somewhere)\n", PEERS_EXTRA_S,
+		    cl->n - 1);
 	(void)snprintf(out, outlen, "%s", ag.leader);
 	return 0;
 }
 
 static int
 bench_restart(struct cluster *cl, int k, struct series *gone,
-    struct series *back, struct series *back_api, struct series *back_med)
+    struct series *back, struct series *back_api, struct series *back_med,
+    int seen[MS_OTHER + 1])
 {
 	struct agent	*v;
 	char		 leader[ID_SIZE];
@@ -1027,13 +1055,14 @@ bench_restart(struct cluster *cl, int k, struct series *gone,
 	t0 = now_s();
 	stop_agent(v, SIGTERM);
 	if (watch_member(cl, v, M(MS_ABSENT) | M(MS_SUSPECT) | M(MS_DEAD) |
-	    M(MS_LEFT) | M(MS_OTHER), t0, 20, &all, &med, NULL) != 0)
+	    M(MS_LEFT) | M(MS_OTHER), t0, 20, &all, &med, NULL, seen) != 0)
 		return -1;
 	series_add(gone, all);
 	if (spawn(cl, v, join_for(cl, v)) != 0 || wait_apis(cl, 20) != 0)
 		return -1;
 	t0 = v->spawned;
-	if (watch_member(cl, v, M(MS_ALIVE), t0, 30, &all, &med, NULL) != 0)
+	if (watch_member(cl, v, M(MS_ALIVE), t0, 30, &all, &med, NULL, NULL)
+	    != 0)
 		return -1;
 	series_add(back, all);
 	series_add(back_api, all - (v->api_up - v->spawned));
@@ -1054,13 +1083,14 @@ bench_dead(struct cluster *cl, int k, struct series *suspect,
 		return -1;
 	t0 = now_s();
 	stop_agent(v, SIGKILL);
-	if (watch_member(cl, v, M(MS_DEAD), t0, 30, &all, &med, &sus) != 0)
+	if (watch_member(cl, v, M(MS_DEAD), t0, 30, &all, &med, &sus, NULL)
+	    != 0)
 		return -1;
 	if (sus > 0)
 		series_add(suspect, sus);
 	series_add(dead, all);
 	series_add(dead_med, med);
-	return restore(cl, v, NULL);
+	return restore(cl, v);
 }
 
 static int
@@ -1069,7 +1099,7 @@ bench_failover(struct cluster *cl, int again, struct series *first,
 {
 	struct agent	*l;
 	char		 leader[ID_SIZE];
-	struct want	 w = { -1, -1, leader };
+	struct want	 w = { -1, -1, leader, 0 };
 	struct agreed	 ag;
 	double		 t0;
 
@@ -1086,7 +1116,7 @@ bench_failover(struct cluster *cl, int again, struct series *first,
 		return -1;
 	series_add(first, ag.t_first - t0);
 	series_add(all, ag.t_all - t0);
-	return again ? restore(cl, l, NULL) : 0;
+	return again ? restore(cl, l) : 0;
 }
 
 /* --- idle cost ------------------------------------------------------------ */
@@ -1221,7 +1251,7 @@ run_cluster(struct cluster *cl, const char *root, int n, int restarts,
 	struct series	dead_med = { {0}, 0 }, fo1 = { {0}, 0 };
 	struct series	foall = { {0}, 0 };
 	struct agreed	ag;
-	int		k;
+	int		k, seen[MS_OTHER + 1] = { 0 };
 
 	(void)printf("cluster of %d agents:\n", n);
 	(void)fflush(stdout);
@@ -1238,12 +1268,16 @@ run_cluster(struct cluster *cl, const char *root, int n, int restarts,
 	}
 	for (k = 0; k < restarts; k++)
 		if (bench_restart(cl, k, &gone, &back, &back_api,
-		    &back_med) != 0)
+		    &back_med, seen) != 0)
 			return -1;
 	if (restarts > 0) {
 		(void)printf("  restart of a follower (SIGTERM; start again, "
 		    "same data dir and QUIC port):\n");
 		series_print("SIGTERM -> not alive on all others", &gone);
+		(void)printf("    (state then reported: absent %d, suspect %d, "
+		    "dead %d, left %d, other %d)\n", seen[MS_ABSENT],
+		    seen[MS_SUSPECT], seen[MS_DEAD], seen[MS_LEFT],
+		    seen[MS_OTHER]);
 		series_print("spawn -> alive again on all others", &back);
 		series_print("its API up -> alive again on all others",
 		    &back_api);
@@ -1277,6 +1311,22 @@ run_cluster(struct cluster *cl, const char *root, int n, int restarts,
 	}
 	(void)fflush(stdout);
 	return 0;
+}
+
+/* The 1-minute load average: the figures mean little on a busy box. */
+static void
+print_load(const char *when)
+{
+	char	*buf;
+	size_t	 len;
+	double	 l1;
+
+	if ((buf = read_small("/proc/loadavg", 256, &len)) == NULL)
+		return;
+	if (sscanf(buf, "%lf", &l1) == 1)
+		(void)printf("bench_cluster: load average (1 min) %s: %.2f\n",
+		    when, l1);
+	free(buf);
 }
 
 static void
@@ -1351,6 +1401,7 @@ main(int argc, char **argv)
 	(void)printf("bench_cluster: exogpu agents on loopback, static join "
 	    "(all --join node 1, no mDNS), %ld CPU(s)%s\n",
 	    sysconf(_SC_NPROCESSORS_ONLN), quick ? ", --quick" : "");
+	print_load("before");
 	if (quick) {
 		(void)snprintf(sub, sizeof sub, "%s/quick", root);
 		if (mkdir(sub, 0700) != 0 ||
@@ -1369,6 +1420,7 @@ main(int argc, char **argv)
 			goto out;
 	}
 	rc = 0;
+	print_load("after");
 	(void)printf("bench_cluster: done in %.1f s\n", now_s() - t0);
 out:
 	if (rc != 0)

@@ -30,7 +30,7 @@ for n in 1 2 3 4; do
 	s=$SECRET
 	[ "$n" = 4 ] && s=$OTHER
 	mlab_spawn "$n" "$MLAB_DIR/agent$n.log" "$EXOGPU" -v agent \
-	    --data-dir "$MLAB_DIR/data$n" --name "node$n" --join-secret "$s" \
+	    --data-dir "$MLAB_DIR/data$n" --name "node$n" --join-secret "$s" --no-bench \
 	    --probe-interval 0
 done
 

@@ -40,7 +40,7 @@ start_agent()
 {
 	mlab_spawn "$1" "$MLAB_DIR/agent$1.log" "$EXOGPU" -v agent \
 	    --data-dir "$MLAB_DIR/data$1" --name "node$1" \
-	    --join-secret "$SECRET" --probe-interval 0
+	    --join-secret "$SECRET" --probe-interval 0 --no-bench
 	eval "AGENT_$1=\$MLAB_LAST_PID"
 }
 

@@ -268,7 +268,7 @@ lab_agent_start()
 	mkdir -p "$_dd" || lab_die "mkdir $_dd"
 	lab_spawn "$_n" "$_dd.log" "$EXOGPU" -v agent --data-dir "$_dd" \
 	    --name "$_name" --listen "$(lab_addr "$_n"):$_port" \
-	    --http 127.0.0.1:0 --no-mdns --join-secret "$LAB_SECRET" "$@"
+	    --http 127.0.0.1:0 --no-mdns --no-bench --join-secret "$LAB_SECRET" "$@"
 	eval "LAB_AGENT_PID_$_n=$LAB_LAST_PID"
 	eval "LAB_AGENT_DIR_$_n=\$_dd"
 	_i=0

@@ -27,7 +27,7 @@ trap 'exit 143' TERM
 
 SECRET=$("$EXOGPU" secret) || exit 1
 "$EXOGPU" -v agent --data-dir "$DIR/d1" --name n1 --listen 127.0.0.1:0 \
-    --http 127.0.0.1:0 --no-mdns --join-secret "$SECRET" \
+    --http 127.0.0.1:0 --no-mdns --no-bench --join-secret "$SECRET" \
     >"$DIR/a1.log" 2>&1 &
 PIDS="$PIDS $!"
 while [ ! -s "$DIR/d1/run.json" ]; do sleep 0.1; done
@@ -36,7 +36,7 @@ FIRST=$(sed -n 's/.*"\(127\.0\.0\.1:[0-9]*\)".*/\1/p' "$DIR/d1/run.json" |
 i=2
 while [ "$i" -le "$N" ]; do
 	"$EXOGPU" -v agent --data-dir "$DIR/d$i" --name "n$i" \
-	    --listen 127.0.0.1:0 --http 127.0.0.1:0 --no-mdns \
+	    --listen 127.0.0.1:0 --http 127.0.0.1:0 --no-mdns --no-bench \
 	    --join-secret "$SECRET" --join "$FIRST" >"$DIR/a$i.log" 2>&1 &
 	PIDS="$PIDS $!"
 	i=$((i + 1))

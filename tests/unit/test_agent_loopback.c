@@ -70,7 +70,7 @@ start(struct agent *a, const char *name, const char *listen,
 	(void)snprintf(path, sizeof path, "%s/run.json", a->dir);
 	(void)unlink(path);
 	(void)snprintf(cmd, sizeof cmd, "exec %s -v agent --data-dir %s "
-	    "--name %s --listen %s --http 127.0.0.1:0 --no-mdns "
+	    "--name %s --listen %s --http 127.0.0.1:0 --no-mdns --no-bench "
 	    "--probe-bytes 1048576 %s >>%s.log 2>&1", EXOGPU_BIN, a->dir,
 	    name, listen, extra, a->dir);
 	if ((a->pid = fork()) == 0) {

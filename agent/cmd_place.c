@@ -1,0 +1,205 @@
+/*
+ * cmd_place.c - `exogpu place`: ask the cluster's leader (through the
+ * local agent, which forwards) to place a model, list live placements or
+ * release one.
+ */
+#include "ag_cmd.h"
+#include "ag_fileio.h"
+#include "ag_httpc.h"
+#include "ag_log.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int	place_exec(const struct ag_cmd *, int, char **);
+
+const struct ag_cmd ag_cmd_place = {
+	"place",
+	"--model NAME|FILE [--context N] [--time-budget-ms N] [--json]\n"
+	"       [--api ADDR:PORT] | --list [--json] | --release ID",
+	"Place a model on the cluster (decided by the leader), list or release",
+	"  --model NAME|FILE     a catalog model (`exogpu plan --list-models`)"
+	" or a\n"
+	"                        model JSON file (docs/placement.md)\n"
+	"  --context N           context length in tokens (default: 4096)\n"
+	"  --time-budget-ms N    solver budget on the leader (default: 500)\n"
+	"  --list                list the live placements\n"
+	"  --release ID          release placement ID\n"
+	"  --json                print the agent's JSON answer\n"
+	"  --api ADDR:PORT       the agent's API (default: $EXOGPU_API or "
+	AG_API_DEFAULT_ADDR ")\n"
+	"  -h, --help            show this help\n",
+	place_exec,
+};
+
+static void
+print_placement(const json_t *p)
+{
+	const json_t	*s;
+	size_t		 i;
+	double		 lat = json_number_value(json_object_get(p, "latency_s"));
+	const json_t	*base = json_object_get(p, "baseline_latency_s");
+
+	(void)printf("placement %lld: %s, context %lld (term %lld, epoch "
+	    "%lld)\n", json_integer_value(json_object_get(p, "id")),
+	    json_string_value(json_object_get(p, "model")),
+	    json_integer_value(json_object_get(p, "context")),
+	    json_integer_value(json_object_get(p, "term")),
+	    json_integer_value(json_object_get(p, "epoch")));
+	json_array_foreach(json_object_get(p, "stages"), i, s)
+		(void)printf("  %zu  %-44s layers %lld-%lld  %.2f GB\n", i + 1,
+		    json_string_value(json_object_get(s, "device")),
+		    json_integer_value(json_object_get(s, "layer_start")),
+		    json_integer_value(json_object_get(s, "layer_end")) - 1,
+		    (double)json_integer_value(json_object_get(s,
+		    "memory_bytes")) / 1e9);
+	(void)printf("  latency %.3f ms/token (%.1f tokens/s)%s", lat * 1e3,
+	    lat > 0 ? 1 / lat : 0.0, json_is_true(json_object_get(p,
+	    "optimal")) ? ", proven optimal" : "");
+	if (json_is_number(base))
+		(void)printf("; exo's proportional split: %.3f ms/token",
+		    json_number_value(base) * 1e3);
+	(void)printf("\n");
+}
+
+/* The model argument as JSON: a file's object, or the name. */
+static json_t *
+model_arg(const char *arg)
+{
+	struct stat	 st;
+	json_error_t	 jerr;
+	json_t		*j;
+	char		*buf, err[256];
+	size_t		 len;
+
+	if (stat(arg, &st) != 0)
+		return json_string(arg);
+	if (ag_read_file(arg, 1 << 20, &buf, &len, NULL, err, sizeof err)
+	    != 0) {
+		ag_log(AG_LOG_ERR, "%s", err);
+		return NULL;
+	}
+	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
+	if (j == NULL)
+		ag_log(AG_LOG_ERR, "%s: line %d: %s", arg, jerr.line,
+		    jerr.text);
+	return j;
+}
+
+static int
+call(const char *api, const char *method, const char *path, const char *body,
+    int json)
+{
+	struct ag_http_response	 r;
+	json_t			*j, *p;
+	char			 err[512];
+	size_t			 i;
+	int			 rc = AG_EXIT_OK;
+
+	if (ag_http_request(ag_http_api_addr(api), method, path, body, NULL, &r,
+	    err, sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "%s", err);
+		return AG_EXIT_RUNTIME;
+	}
+	j = json_loadb(r.body, r.body_len, 0, NULL);
+	if (json)
+		(void)fwrite(r.body, 1, r.body_len, stdout);
+	if (j == NULL) {
+		ag_log(AG_LOG_ERR, "the agent answered %d without JSON",
+		    r.status);
+		rc = AG_EXIT_RUNTIME;
+	} else if (r.status >= 300) {
+		ag_log(AG_LOG_ERR, "%s", json_string_value(json_object_get(j,
+		    "message")));
+		rc = AG_EXIT_RUNTIME;
+	} else if (!json && strcmp(method, "GET") == 0) {
+		json_array_foreach(json_object_get(j, "placements"), i, p)
+			print_placement(p);
+		if (json_array_size(json_object_get(j, "placements")) == 0)
+			(void)printf("no placements\n");
+	} else if (!json && strcmp(method, "POST") == 0)
+		print_placement(j);
+	else if (!json)
+		(void)printf("released %lld\n", json_integer_value(
+		    json_object_get(j, "released")));
+	json_decref(j);
+	ag_http_response_free(&r);
+	return rc;
+}
+
+static int
+place_exec(const struct ag_cmd *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "context", required_argument, NULL, 'c' },
+		{ "time-budget-ms", required_argument, NULL, 'b' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "release", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "api", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*model = NULL, *api = NULL, *release = NULL;
+	long		 context = 4096, budget = 500;
+	int		 ch, json = 0, list = 0, rc;
+	char		*end, *body, path[96];
+	json_t		*req, *m;
+
+	while ((ch = ag_getopt(cmd, argc, argv, "h", longopts)) != -1) {
+		switch (ch) {
+		case 'm': model = optarg; break;
+		case 'c':
+			context = strtol(optarg, &end, 10);
+			if (*end != '\0' || context < 1 || context > 1 << 24)
+				return ag_usage_error(cmd, "--context: an "
+				    "integer 1..16777216");
+			break;
+		case 'b':
+			budget = strtol(optarg, &end, 10);
+			if (*end != '\0' || budget < 0 || budget > 60000)
+				return ag_usage_error(cmd, "--time-budget-ms: "
+				    "0..60000");
+			break;
+		case 'l': list = 1; break;
+		case 'r': release = optarg; break;
+		case 'j': json = 1; break;
+		case 'a': api = optarg; break;
+		default:
+			return ag_opt_exit(ch);
+		}
+	}
+	if (optind != argc)
+		return ag_usage_error(cmd, "unexpected argument '%s'",
+		    argv[optind]);
+	if ((model != NULL) + list + (release != NULL) != 1)
+		return ag_usage_error(cmd, "give one of --model, --list, "
+		    "--release");
+	if (list)
+		return call(api, "GET", "/v1/placements", NULL, json);
+	if (release != NULL) {
+		unsigned long long id = strtoull(release, &end, 10);
+
+		if (*end != '\0' || id == 0)
+			return ag_usage_error(cmd, "--release: a placement id");
+		(void)snprintf(path, sizeof path, "/v1/placements?id=%llu", id);
+		return call(api, "DELETE", path, NULL, json);
+	}
+	if ((m = model_arg(model)) == NULL)
+		return AG_EXIT_USAGE;
+	req = json_pack("{s:o, s:i, s:i}", "model", m, "context", (int)context,
+	    "time_budget_ms", (int)budget);
+	if (req == NULL || (body = json_dumps(req, 0)) == NULL) {
+		json_decref(req);
+		return AG_EXIT_RUNTIME;
+	}
+	json_decref(req);
+	rc = call(api, "POST", "/v1/placements", body, json);
+	free(body);
+	return rc;
+}
