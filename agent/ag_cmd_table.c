@@ -4,6 +4,7 @@
  */
 #include "ag_cmd.h"
 
+extern const struct ag_cmd ag_cmd_demo;
 extern const struct ag_cmd ag_cmd_agent;
 extern const struct ag_cmd ag_cmd_status;
 extern const struct ag_cmd ag_cmd_peers;
@@ -15,6 +16,7 @@ extern const struct ag_cmd ag_cmd_cert;
 extern const struct ag_cmd ag_cmd_secret;
 
 const struct ag_cmd *const ag_cmds[] = {
+	&ag_cmd_demo,
 	&ag_cmd_agent,
 	&ag_cmd_status,
 	&ag_cmd_peers,

@@ -388,7 +388,8 @@ lab_relay_bin()
 		echo "$LAB_RELAY"
 		return 0
 	fi
-	_b="$(dirname "$(dirname "$EXOGPU")")/tests/exogpu_udp_relay"
+	# build/exogpu -> build/tests/exogpu_udp_relay
+	_b="$(dirname "$EXOGPU")/tests/exogpu_udp_relay"
 	if [ -x "$_b" ]; then
 		echo "$_b"
 		return 0

@@ -2,7 +2,7 @@
 # run-bench.sh - link-measurement benchmark in the namespace lab: what the
 # exogpu agents report against ground truth we set ourselves.
 #
-# Usage (as root):  sh tests/lab/run-bench.sh BUILD_DIR/agent/exogpu [--quick]
+# Usage (as root):  sh tests/lab/run-bench.sh BUILD_DIR/exogpu [--quick]
 #
 # Why it exists: itest_lab_link.sh checks one point (40 Mbit/s, 25 ms) for
 # pass/fail; this prints the same measurements over a few points as a

@@ -4,7 +4,7 @@
 # afterwards every agent's log is searched for membership changes away from
 # "alive" and for leadership changes after the first election.  Both must
 # be zero.  Not part of the default suite (it takes minutes):
-#     tests/soak/cluster-soak.sh build/agent/exogpu [DURATION] [N] [HOGS]
+#     tests/soak/cluster-soak.sh build/exogpu [DURATION] [N] [HOGS]
 # Defaults: 600 s, 5 agents, 2 x nproc busy loops.
 set -u
 EXOGPU=${1:?usage: cluster-soak.sh EXOGPU [DURATION] [N] [HOGS]}
