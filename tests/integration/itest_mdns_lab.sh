@@ -30,7 +30,7 @@ set -u
 
 EXOGPU=${1:?usage: itest_mdns_lab.sh EXOGPU_BINARY SOURCE_DIR}
 SRC=${2:?usage: itest_mdns_lab.sh EXOGPU_BINARY SOURCE_DIR}
-PROBE=${MDNS_PROBE:-$(dirname "$(dirname "$EXOGPU")")/tests/disc_probe}
+PROBE=${MDNS_PROBE:-$(dirname "$EXOGPU")/tests/disc_probe}
 WRAP=${MDNS_PROBE_WRAP:-}
 MLAB_LIB="$SRC/tests/discovery/mdns_lab.sh"
 . "$MLAB_LIB"
