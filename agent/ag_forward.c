@@ -23,9 +23,9 @@ ag_fwd_encode_req(const struct ag_fwd_req *q, struct sec_cbor_writer *w)
 	(void)sec_cbor_write_uint(w, 1);
 	(void)sec_cbor_write_uint(w, q->id);
 	(void)sec_cbor_write_uint(w, 2);
-	(void)sec_cbor_write_text(w, q->method, strlen(q->method));
+	(void)sec_cbor_write_cstr(w, q->method);
 	(void)sec_cbor_write_uint(w, 3);
-	(void)sec_cbor_write_text(w, q->path, strlen(q->path));
+	(void)sec_cbor_write_cstr(w, q->path);
 	(void)sec_cbor_write_uint(w, 4);
 	(void)sec_cbor_write_bytes(w, q->body, q->body_len);
 	return sec_cbor_writer_error(w) == 0 ? 0 : -1;
@@ -55,20 +55,6 @@ fail(char *err, size_t errlen, const char *what,
 	return -1;
 }
 
-static int
-text_into(struct sec_cbor_reader *r, char *out, size_t size)
-{
-	const char	*p;
-	size_t		 n;
-
-	if (sec_cbor_read_text(r, &p, &n) != 0 || n >= size ||
-	    memchr(p, '\0', n) != NULL)
-		return -1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return 0;
-}
-
 int
 ag_fwd_decode_req(const uint8_t *buf, size_t len, struct ag_fwd_req *q,
     char *err, size_t errlen)
@@ -85,9 +71,9 @@ ag_fwd_decode_req(const uint8_t *buf, size_t len, struct ag_fwd_req *q,
 		if (sec_cbor_read_uint(&r, &key) != 0)
 			return fail(err, errlen, "API_REQ: bad key", &r);
 		if ((key == 1 && sec_cbor_read_uint(&r, &q->id) != 0) ||
-		    (key == 2 && text_into(&r, q->method, sizeof q->method)
+		    (key == 2 && sec_cbor_read_cstr(&r, q->method, sizeof q->method)
 		    != 0) ||
-		    (key == 3 && text_into(&r, q->path, sizeof q->path) != 0) ||
+		    (key == 3 && sec_cbor_read_cstr(&r, q->path, sizeof q->path) != 0) ||
 		    (key == 4 && sec_cbor_read_bytes(&r, &q->body,
 		    &q->body_len) != 0) ||
 		    (key > 4 && sec_cbor_skip(&r) != 0))

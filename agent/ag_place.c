@@ -30,26 +30,11 @@ static const struct sec_cbor_limits place_limits = {
 /* --- encoding ------------------------------------------------------------ */
 
 static void
-put_num(struct sec_cbor_writer *w, double v)
-{
-	if (isfinite(v))
-		(void)sec_cbor_write_float(w, v);
-	else
-		(void)sec_cbor_write_null(w);
-}
-
-static void
-put_text(struct sec_cbor_writer *w, const char *s)
-{
-	(void)sec_cbor_write_text(w, s, strlen(s));
-}
-
-static void
 put_model(struct sec_cbor_writer *w, const struct pl_model *m)
 {
 	(void)sec_cbor_write_map(w, 9);
 	(void)sec_cbor_write_uint(w, 1);
-	put_text(w, m->name);
+	(void)sec_cbor_write_cstr(w, m->name);
 	(void)sec_cbor_write_uint(w, 2);
 	(void)sec_cbor_write_uint(w, m->layers);
 	(void)sec_cbor_write_uint(w, 3);
@@ -59,13 +44,13 @@ put_model(struct sec_cbor_writer *w, const struct pl_model *m)
 	(void)sec_cbor_write_uint(w, 5);
 	(void)sec_cbor_write_uint(w, m->activation_bytes);
 	(void)sec_cbor_write_uint(w, 6);
-	put_num(w, m->flops_per_token_per_layer);
+	(void)sec_cbor_write_measure(w, m->flops_per_token_per_layer);
 	(void)sec_cbor_write_uint(w, 7);
 	(void)sec_cbor_write_uint(w, m->embed_bytes);
 	(void)sec_cbor_write_uint(w, 8);
 	(void)sec_cbor_write_uint(w, m->head_bytes);
 	(void)sec_cbor_write_uint(w, 9);
-	put_text(w, pl_dtype_name(m->dtype));
+	(void)sec_cbor_write_cstr(w, pl_dtype_name(m->dtype));
 }
 
 static void
@@ -88,24 +73,24 @@ put_placement(struct sec_cbor_writer *w, const struct ag_placement *p)
 	(void)sec_cbor_write_array(w, (uint64_t)p->nstages);
 	for (i = 0; i < p->nstages; i++) {
 		(void)sec_cbor_write_array(w, 5);
-		put_text(w, p->stages[i].device);
-		put_text(w, p->stages[i].node);
+		(void)sec_cbor_write_cstr(w, p->stages[i].device);
+		(void)sec_cbor_write_cstr(w, p->stages[i].node);
 		(void)sec_cbor_write_uint(w, p->stages[i].layer_start);
 		(void)sec_cbor_write_uint(w, p->stages[i].layer_end);
 		(void)sec_cbor_write_uint(w, p->stages[i].memory_bytes);
 	}
 	(void)sec_cbor_write_uint(w, 7);
-	put_num(w, p->latency_s);
+	(void)sec_cbor_write_measure(w, p->latency_s);
 	(void)sec_cbor_write_uint(w, 8);
 	(void)sec_cbor_write_bool(w, p->optimal);
 	(void)sec_cbor_write_uint(w, 9);
-	put_num(w, p->lower_bound_s);
+	(void)sec_cbor_write_measure(w, p->lower_bound_s);
 	(void)sec_cbor_write_uint(w, 10);
-	put_num(w, p->solve_ms);
+	(void)sec_cbor_write_measure(w, p->solve_ms);
 	(void)sec_cbor_write_uint(w, 11);
-	put_num(w, p->baseline_latency_s);
+	(void)sec_cbor_write_measure(w, p->baseline_latency_s);
 	(void)sec_cbor_write_uint(w, 12);
-	put_num(w, p->decided_at);
+	(void)sec_cbor_write_measure(w, p->decided_at);
 }
 
 int
@@ -145,39 +130,18 @@ get_uint(struct dec *d, uint64_t max)
 static double
 get_num(struct dec *d)
 {
-	double		v = NAN;
-	uint64_t	u;
+	double	v;
 
-	switch (sec_cbor_peek(&d->r)) {
-	case SEC_CBOR_T_NULL:
-		if (sec_cbor_read_null(&d->r) != 0)
-			d->bad = 1;
-		return NAN;
-	case SEC_CBOR_T_UINT:
-		if (sec_cbor_read_uint(&d->r, &u) != 0)
-			d->bad = 1;
-		return (double)u;
-	default:
-		if (sec_cbor_read_float(&d->r, &v) != 0 || !isfinite(v) ||
-		    v < 0)
-			d->bad = 1;
-		return v;
-	}
+	if (sec_cbor_read_measure(&d->r, &v) != 0)
+		d->bad = 1;
+	return v;
 }
 
 static void
 get_text(struct dec *d, char *out, size_t size)
 {
-	const char	*p;
-	size_t		 n;
-
-	if (sec_cbor_read_text(&d->r, &p, &n) != 0 || n >= size ||
-	    memchr(p, '\0', n) != NULL) {
+	if (sec_cbor_read_cstr(&d->r, out, size) != 0)
 		d->bad = 1;
-		return;
-	}
-	memcpy(out, p, n);
-	out[n] = '\0';
 }
 
 static void

@@ -35,44 +35,29 @@ ag_record_init(struct ag_record *r)
 }
 
 static void
-put_num(struct sec_cbor_writer *w, double v)
-{
-	if (isfinite(v))
-		(void)sec_cbor_write_float(w, v);
-	else
-		(void)sec_cbor_write_null(w);
-}
-
-static void
-put_text(struct sec_cbor_writer *w, const char *s)
-{
-	(void)sec_cbor_write_text(w, s, strlen(s));
-}
-
-static void
 put_device(struct sec_cbor_writer *w, const struct ag_record_device *d)
 {
 	(void)sec_cbor_write_map(w, 10);
 	(void)sec_cbor_write_uint(w, 1);
-	put_text(w, d->id);
+	(void)sec_cbor_write_cstr(w, d->id);
 	(void)sec_cbor_write_uint(w, 2);
-	put_text(w, d->name);
+	(void)sec_cbor_write_cstr(w, d->name);
 	(void)sec_cbor_write_uint(w, 3);
-	put_text(w, d->type);
+	(void)sec_cbor_write_cstr(w, d->type);
 	(void)sec_cbor_write_uint(w, 4);
 	(void)sec_cbor_write_uint(w, d->memory_total_bytes);
 	(void)sec_cbor_write_uint(w, 5);
-	put_num(w, d->memory_free_bytes);
+	(void)sec_cbor_write_measure(w, d->memory_free_bytes);
 	(void)sec_cbor_write_uint(w, 6);
-	put_num(w, d->memory_bandwidth);
+	(void)sec_cbor_write_measure(w, d->memory_bandwidth);
 	(void)sec_cbor_write_uint(w, 7);
-	put_num(w, d->flops);
+	(void)sec_cbor_write_measure(w, d->flops);
 	(void)sec_cbor_write_uint(w, 8);
 	(void)sec_cbor_write_uint(w, d->dtypes);
 	(void)sec_cbor_write_uint(w, 9);
 	(void)sec_cbor_write_uint(w, d->apis);
 	(void)sec_cbor_write_uint(w, 10);
-	put_num(w, d->temperature_celsius);
+	(void)sec_cbor_write_measure(w, d->temperature_celsius);
 }
 
 int
@@ -85,7 +70,7 @@ ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
 	sec_cbor_writer_fixed(&w, buf, cap);
 	(void)sec_cbor_write_map(&w, r->placements_len > 0 ? 6 : 5);
 	(void)sec_cbor_write_uint(&w, 1);
-	put_text(&w, r->name);
+	(void)sec_cbor_write_cstr(&w, r->name);
 	(void)sec_cbor_write_uint(&w, 2);
 	(void)sec_cbor_write_array(&w, (uint64_t)r->ndevices);
 	for (i = 0; i < r->ndevices; i++)
@@ -94,13 +79,13 @@ ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
 	(void)sec_cbor_write_array(&w, (uint64_t)r->nlinks);
 	for (i = 0; i < r->nlinks; i++) {
 		(void)sec_cbor_write_array(&w, 4);
-		put_text(&w, r->links[i].peer);
-		put_num(&w, r->links[i].rtt_s);
-		put_num(&w, r->links[i].bandwidth);
-		put_text(&w, r->links[i].addr);
+		(void)sec_cbor_write_cstr(&w, r->links[i].peer);
+		(void)sec_cbor_write_measure(&w, r->links[i].rtt_s);
+		(void)sec_cbor_write_measure(&w, r->links[i].bandwidth);
+		(void)sec_cbor_write_cstr(&w, r->links[i].addr);
 	}
 	(void)sec_cbor_write_uint(&w, 4);
-	put_num(&w, r->battery_ratio);
+	(void)sec_cbor_write_measure(&w, r->battery_ratio);
 	(void)sec_cbor_write_uint(&w, 5);
 	if (r->on_ac < 0)
 		(void)sec_cbor_write_null(&w);
@@ -139,37 +124,17 @@ bad(struct dec *d, const char *what)
 static void
 get_text(struct dec *d, char *out, size_t size, const char *what)
 {
-	const char	*p;
-	size_t		 n;
-
-	if (sec_cbor_read_text(&d->r, &p, &n) != 0 || n >= size ||
-	    memchr(p, '\0', n) != NULL) {
+	if (sec_cbor_read_cstr(&d->r, out, size) != 0)
 		bad(d, what);
-		return;
-	}
-	memcpy(out, p, n);
-	out[n] = '\0';
 }
 
 /* A number or null (NAN). */
 static double
 get_num(struct dec *d, const char *what)
 {
-	enum sec_cbor_type	t = sec_cbor_peek(&d->r);
-	double			v = NAN;
-	uint64_t		u;
+	double	v;
 
-	if (t == SEC_CBOR_T_NULL) {
-		if (sec_cbor_read_null(&d->r) != 0)
-			bad(d, what);
-		return NAN;
-	}
-	if (t == SEC_CBOR_T_UINT) {
-		if (sec_cbor_read_uint(&d->r, &u) != 0)
-			bad(d, what);
-		return (double)u;
-	}
-	if (sec_cbor_read_float(&d->r, &v) != 0 || !isfinite(v) || v < 0)
+	if (sec_cbor_read_measure(&d->r, &v) != 0)
 		bad(d, what);
 	return v;
 }

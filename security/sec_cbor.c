@@ -1170,3 +1170,64 @@ sec_cbor_write_encoded(struct sec_cbor_writer *w, const void *p, size_t n)
 	w->len += n;
 	return 0;
 }
+
+/* ---- helpers for records of measurements ---- */
+
+int
+sec_cbor_read_measure(struct sec_cbor_reader *r, double *v)
+{
+	uint64_t	u;
+	int		rc;
+
+	*v = NAN;
+	switch (sec_cbor_peek(r)) {
+	case SEC_CBOR_T_NULL:
+		return sec_cbor_read_null(r);
+	case SEC_CBOR_T_UINT:
+		if ((rc = sec_cbor_read_uint(r, &u)) == 0)
+			*v = (double)u;
+		return rc;
+	default:
+		if ((rc = sec_cbor_read_float(r, v)) != 0)
+			return rc;
+		if (!isfinite(*v) || *v < 0) {
+			*v = NAN;
+			return rd_fail(r, SEC_CBOR_ERANGE, "a measurement must "
+			    "be finite and >= 0");
+		}
+		return 0;
+	}
+}
+
+int
+sec_cbor_read_cstr(struct sec_cbor_reader *r, char *out, size_t size)
+{
+	const char	*p;
+	size_t		 n;
+	int		 rc;
+
+	if (size == 0)
+		return rd_fail(r, SEC_CBOR_EINVAL, "no room for a string");
+	out[0] = '\0';
+	if ((rc = sec_cbor_read_text(r, &p, &n)) != 0)
+		return rc;
+	if (n >= size || memchr(p, '\0', n) != NULL)
+		return rd_fail(r, SEC_CBOR_ERANGE, "string too long or with "
+		    "a NUL");
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int
+sec_cbor_write_measure(struct sec_cbor_writer *w, double v)
+{
+	return isfinite(v) ? sec_cbor_write_float(w, v) :
+	    sec_cbor_write_null(w);
+}
+
+int
+sec_cbor_write_cstr(struct sec_cbor_writer *w, const char *s)
+{
+	return sec_cbor_write_text(w, s, strlen(s));
+}

@@ -186,6 +186,13 @@ int	sec_cbor_read_null(struct sec_cbor_reader *r);
 int	sec_cbor_read_float(struct sec_cbor_reader *r, double *v);
 /* Skips the next item whole (a tag with its content, a container ...). */
 int	sec_cbor_skip(struct sec_cbor_reader *r);
+/*
+ * A measurement: null (*v = NAN), an unsigned integer or a float, which
+ * must be finite and >= 0.  The form sec_cbor_write_measure() writes.
+ */
+int	sec_cbor_read_measure(struct sec_cbor_reader *r, double *v);
+/* A text string into out[0..size) with its NUL; no embedded NUL. */
+int	sec_cbor_read_cstr(struct sec_cbor_reader *r, char *out, size_t size);
 
 /* ---- writer ---- */
 
@@ -226,6 +233,10 @@ int	sec_cbor_write_bool(struct sec_cbor_writer *w, bool v);
 int	sec_cbor_write_null(struct sec_cbor_writer *w);
 /* Shortest of half / single / double that represents v exactly. */
 int	sec_cbor_write_float(struct sec_cbor_writer *w, double v);
+/* v as a float, or null when it is not finite (unknown). */
+int	sec_cbor_write_measure(struct sec_cbor_writer *w, double v);
+/* A NUL-terminated string as text. */
+int	sec_cbor_write_cstr(struct sec_cbor_writer *w, const char *s);
 /* Appends already-encoded CBOR (e.g. a pre-built protected header). */
 int	sec_cbor_write_encoded(struct sec_cbor_writer *w, const void *p,
 	    size_t n);

@@ -40,6 +40,7 @@
  *
  * Usage: bench_cluster [--quick] [--nodes N] [--small N] [--repeats R]
  *                      [--stagger-ms MS]
+ * (--small 0 skips the small cluster.)
  * --quick (ctest): 3 agents, convergence, a 1 s idle sample and one
  * failover.
  */
@@ -1363,7 +1364,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (nodes < 3 || nodes > 256 || small < 3 || small > 256 ||
+	if (nodes < 3 || nodes > 256 || (small != 0 && small < 3) ||
+	    small > 256 ||
 	    repeats < 0 || repeats > 20 || stagger < 0 || stagger > 5000) {
 		usage();
 		return 2;
@@ -1409,9 +1411,9 @@ main(int argc, char **argv)
 			goto out;
 	} else {
 		(void)snprintf(sub, sizeof sub, "%s/small", root);
-		if (mkdir(sub, 0700) != 0 ||
+		if (small > 0 && (mkdir(sub, 0700) != 0 ||
 		    run_cluster(&cl, sub, small, repeats, repeats,
-		    repeats + 2, 0) != 0)
+		    repeats + 2, 0) != 0))
 			goto out;
 		free_cluster(&cl);
 		(void)snprintf(sub, sizeof sub, "%s/large", root);

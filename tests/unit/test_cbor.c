@@ -1193,6 +1193,65 @@ test_writer_boundaries(void **state)
 	}
 }
 
+/* Measurements (number or null) and C strings, both directions. */
+static void
+test_measure_and_cstr(void **state)
+{
+	struct sec_cbor_writer	w;
+	struct sec_cbor_reader	r;
+	uint8_t			buf[64];
+	double			v;
+	/* [null, 7, 1.5, -1.0, "abc", "abcd", "a\0b"] */
+	static const uint8_t	in[] = { 0x87, 0xf6, 0x07, 0xf9, 0x3e, 0x00,
+				    0xf9, 0xbc, 0x00, 0x63, 'a', 'b', 'c',
+				    0x64, 'a', 'b', 'c', 'd', 0x63, 'a', 0,
+				    'b' };
+	uint64_t		n;
+
+	sec_cbor_writer_fixed(&w, buf, sizeof buf);
+	assert_int_equal(sec_cbor_write_measure(&w, NAN), 0);
+	assert_int_equal(sec_cbor_write_measure(&w, INFINITY), 0);
+	assert_int_equal(sec_cbor_write_measure(&w, 1.5), 0);
+	assert_int_equal(sec_cbor_write_cstr(&w, "ab"), 0);
+	assert_int_equal(sec_cbor_writer_len(&w), 7);
+	assert_memory_equal(buf, "\xf6\xf6\xf9\x3e\x00\x62" "ab", 8);
+
+	assert_int_equal(sec_cbor_reader_init(&r, in, sizeof in,
+	    &lim_default), 0);
+	assert_int_equal(sec_cbor_read_array(&r, &n), 0);
+	assert_int_equal(sec_cbor_read_measure(&r, &v), 0);
+	assert_true(isnan(v));
+	assert_int_equal(sec_cbor_read_measure(&r, &v), 0);
+	assert_true(v == 7.0);
+	assert_int_equal(sec_cbor_read_measure(&r, &v), 0);
+	assert_true(v == 1.5);
+	assert_int_equal(sec_cbor_read_measure(&r, &v), SEC_CBOR_ERANGE);
+	assert_true(isnan(v));
+}
+
+static void
+test_cstr_bounds(void **state)
+{
+	struct sec_cbor_reader	r;
+	char			out[4];
+	static const uint8_t	ok[] = { 0x63, 'a', 'b', 'c' };
+	static const uint8_t	big[] = { 0x64, 'a', 'b', 'c', 'd' };
+	static const uint8_t	nul[] = { 0x63, 'a', 0, 'b' };
+
+	assert_int_equal(sec_cbor_reader_init(&r, ok, sizeof ok,
+	    &lim_default), 0);
+	assert_int_equal(sec_cbor_read_cstr(&r, out, sizeof out), 0);
+	assert_string_equal(out, "abc");
+	assert_int_equal(sec_cbor_reader_init(&r, big, sizeof big,
+	    &lim_default), 0);
+	assert_int_equal(sec_cbor_read_cstr(&r, out, sizeof out),
+	    SEC_CBOR_ERANGE);
+	assert_int_equal(sec_cbor_reader_init(&r, nul, sizeof nul,
+	    &lim_default), 0);
+	assert_int_equal(sec_cbor_read_cstr(&r, out, sizeof out),
+	    SEC_CBOR_ERANGE);
+}
+
 int
 main(void)
 {
@@ -1217,6 +1276,8 @@ main(void)
 		cmocka_unit_test(test_writer_fixed_no_partial),
 		cmocka_unit_test(test_writer_dynamic),
 		cmocka_unit_test(test_writer_boundaries),
+		cmocka_unit_test(test_measure_and_cstr),
+		cmocka_unit_test(test_cstr_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
