@@ -38,6 +38,7 @@ static const struct setting settings[] = {
 	{ "join", K_JOIN, 0, 0, 0, 0 },
 	STR("join-secret", join_secret),
 	STR("ca", ca_dir),
+	STR("sysfs-root", sysfs_root),
 	{ "no-mdns", K_BOOL, offsetof(struct ag_config, no_mdns), 0, 0, 0 },
 	{ "no-bench", K_BOOL, offsetof(struct ag_config, no_bench), 0, 0, 0 },
 	LONG("probe-bytes", probe_bytes, 4096, 1L << 30),

@@ -33,6 +33,7 @@ struct ag_config {
 	char	ca_dir[4096];		/* "" = join-secret mode */
 	bool	no_mdns;
 	bool	no_bench;		/* no background device benchmark */
+	char	sysfs_root[4096];	/* "" = /; for tests */
 	long	probe_bytes;		/* bulk probe size */
 	long	probe_interval_s;	/* 0 = only at start and on demand */
 	long	idle_timeout_s;

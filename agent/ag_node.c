@@ -123,6 +123,7 @@ struct ag_node {
 	struct ag_places		 places;	/* leader: authoritative */
 	int				 was_leader;
 	double				 next_reshard, next_improve;
+	double				 next_validity;
 	struct fwd_pending {
 		uint64_t		 id;
 		struct evhttp_request	*req;	/* NULL: slot free or gone */
@@ -804,6 +805,25 @@ mesh_from(const char *origin, const struct ag_record *r, void *arg)
 	}
 }
 
+static const char *
+sysfs_root(const struct ag_node *n)
+{
+	return n->cfg->sysfs_root[0] != '\0' ? n->cfg->sysfs_root : "/";
+}
+
+/* The live part of the inventory (telemetry, power), cache for the rest. */
+static void
+refresh_inventory(struct ag_node *n)
+{
+	struct ag_devices_opts	do_ = { n->data_dir, sysfs_root(n), false,
+				    false };
+	struct ag_devices_stats	ds;
+
+	if (n->inv != NULL && n->bench_pid == 0 &&
+	    ag_devices_get(&do_, n->inv, &ds) != 0)
+		ag_log(AG_LOG_WARNING, "cannot refresh device telemetry");
+}
+
 /*
  * Devices come from the registry cache at start; figures the cache lacks
  * are measured in the background by `exogpu devices --bench` (a child
@@ -830,7 +850,8 @@ bench_start(struct ag_node *n)
 			(void)dup2(fd, STDOUT_FILENO);
 		}
 		(void)execl("/proc/self/exe", "exogpu", "-q", "devices",
-		    "--bench", "--data-dir", n->data_dir, (char *)NULL);
+		    "--bench", "--data-dir", n->data_dir, "--sysfs-root",
+		    sysfs_root(n), (char *)NULL);
 		_exit(127);
 	}
 	if (n->bench_pid < 0) {
@@ -844,7 +865,8 @@ bench_start(struct ag_node *n)
 static void
 bench_poll(struct ag_node *n)
 {
-	struct ag_devices_opts	do_ = { n->data_dir, "/", false, false };
+	struct ag_devices_opts	do_ = { n->data_dir, sysfs_root(n), false,
+				    false };
 	struct ag_devices_stats	ds;
 	int			st;
 
@@ -877,6 +899,7 @@ cluster_tick(struct ag_node *n, double now)
 	if (n->cluster == NULL || now < n->next_publish)
 		return;
 	n->next_publish = now + PUBLISH_EVERY_S;
+	refresh_inventory(n);
 	publish_record(n);
 	ag_cluster_foreach_record(n->cluster, mesh_from, n);
 }
@@ -899,6 +922,7 @@ peer_info(void *arg, const char *id, const char **addr, double *seen)
 #define PLACE_BUDGET_MS		500
 #define RESHARD_EVERY_S		0.2
 #define IMPROVE_EVERY_S		10.0
+#define VALIDITY_EVERY_S	1.0	/* records change every 2 s */
 #define IMPROVE_RATIO		0.9	/* adopt a re-plan 10 % faster */
 #define FWD_TIMEOUT_S		10.0
 #define MAX_SNAPSHOT		256
@@ -968,6 +992,26 @@ solve_now(struct ag_node *n, const struct pl_model *m, uint32_t context,
 	free(recs);
 	free(nodes);
 	return rc;
+}
+
+/* Every stage's device is still usable in the live snapshot. */
+static int
+devices_ok(struct ag_node *n, const struct ag_placement *p)
+{
+	struct ag_snapshot_node	*nodes = calloc(MAX_SNAPSHOT, sizeof *nodes);
+	struct ag_record	**recs = calloc(MAX_SNAPSHOT, sizeof *recs);
+	size_t			 k, i;
+	int			 ok = 1;
+
+	if (nodes != NULL && recs != NULL) {
+		k = snapshot(n, nodes, recs);
+		ok = ag_place_devices_ok(nodes, k, p);
+	}
+	for (i = 0; recs != NULL && i < MAX_SNAPSHOT; i++)
+		free(recs[i]);
+	free(recs);
+	free(nodes);
+	return ok;
 }
 
 /* The model of a request: a catalog name or a model object. */
@@ -1132,6 +1176,7 @@ reshard(struct ag_node *n, double now)
 	size_t		 na;
 	uint64_t	 term;
 	int		 i, dirty = 0, improve = now >= n->next_improve;
+	int		 validity = now >= n->next_validity;
 	char		 err[512];
 
 	if (now < n->next_reshard)
@@ -1139,6 +1184,8 @@ reshard(struct ag_node *n, double now)
 	n->next_reshard = now + RESHARD_EVERY_S;
 	if (improve)
 		n->next_improve = now + IMPROVE_EVERY_S;
+	if (validity)
+		n->next_validity = now + VALIDITY_EVERY_S;
 	(void)is_leader(n, &term);
 	/*
 	 * Usable: alive members we hold a session with (the mesh is full,
@@ -1152,6 +1199,8 @@ reshard(struct ag_node *n, double now)
 		struct ag_placement	*p = &n->places.p[i], q = *p;
 		int			 lost = ag_place_uses_lost(p, alive, na);
 
+		if (!lost && validity && !devices_ok(n, p))
+			lost = 2;	/* overheated, battery low, … */
 		if (!lost && !improve)
 			continue;
 		if (solve_now(n, &p->model, p->context, PLACE_BUDGET_MS, &q,
@@ -1168,7 +1217,8 @@ reshard(struct ag_node *n, double now)
 		q.term = term;
 		ag_log(AG_LOG_NOTICE, "placement %llu re-planned (%s): epoch "
 		    "%llu, %.3f -> %.3f ms/token", (unsigned long long)p->id,
-		    lost ? "a node is gone" : "faster plan",
+		    lost == 1 ? "a node is gone" : lost ? "a device is no longer "
+		    "eligible" : "faster plan",
 		    (unsigned long long)q.epoch, p->latency_s * 1e3,
 		    q.latency_s * 1e3);
 		*p = q;
@@ -1792,7 +1842,8 @@ setup(struct ag_node *n, char *err, size_t errlen)
 		ag_cluster_set_io(n->cluster, &io);
 	}
 	if ((n->inv = calloc(1, sizeof *n->inv)) != NULL) {
-		struct ag_devices_opts	do_ = { n->data_dir, "/", false, false };
+		struct ag_devices_opts	do_ = { n->data_dir, sysfs_root(n),
+					    false, false };
 		struct ag_devices_stats	ds;
 
 		if (ag_devices_get(&do_, n->inv, &ds) != 0) {

@@ -356,6 +356,30 @@ ag_place_plan(const struct ag_snapshot_node *nodes, size_t n,
 }
 
 int
+ag_place_devices_ok(const struct ag_snapshot_node *nodes, size_t n,
+    const struct ag_placement *p)
+{
+	struct pl_cluster	cl;
+	struct ag_snapshot_opts	so;
+	size_t			k, dropped;
+	char			err[160];
+	int			i, ok = 1;
+
+	ag_snapshot_opts_init(&so);
+	if (ag_snapshot_build(nodes, n, &so, &cl, &dropped, err, sizeof err)
+	    != 0)
+		return 0;
+	for (i = 0; ok && i < p->nstages; i++) {
+		for (k = 0; k < cl.ndevices; k++)
+			if (strcmp(cl.devices[k].id, p->stages[i].device) == 0)
+				break;
+		ok = k < cl.ndevices && cl.devices[k].eligible;
+	}
+	pl_cluster_free(&cl);
+	return ok;
+}
+
+int
 ag_place_uses_lost(const struct ag_placement *p, const char *const *alive,
     size_t n)
 {

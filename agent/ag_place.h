@@ -70,6 +70,12 @@ int	ag_place_plan(const struct ag_snapshot_node *, size_t,
 /* 1 if any stage sits on a node not in alive[0..n). */
 int	ag_place_uses_lost(const struct ag_placement *,
 	    const char *const *alive, size_t n);
+/*
+ * 1 if every stage's device is still in the snapshot and eligible (not
+ * overheated, not on a low battery, measured); 0 if one is not.
+ */
+int	ag_place_devices_ok(const struct ag_snapshot_node *, size_t,
+	    const struct ag_placement *);
 json_t	*ag_place_json(const struct ag_placement *);
 
 #endif /* AG_PLACE_H */

@@ -37,6 +37,7 @@ const struct ag_cmd ag_cmd_agent = {
 	"  --no-mdns             do not use mDNS discovery\n"
 	"  --no-bench            do not measure unmeasured devices in the "
 	"background\n"
+	"  --sysfs-root DIR      read /proc and /sys under DIR (testing)\n"
 	"  --probe-bytes N       bandwidth probe size (default: 4194304)\n"
 	"  --probe-interval S    seconds between probes, 0 = only at start and "
 	"on demand\n"
@@ -85,6 +86,7 @@ agent_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "http", required_argument, NULL, 0 },
 		{ "no-mdns", no_argument, NULL, 0 },
 		{ "no-bench", no_argument, NULL, 0 },
+		{ "sysfs-root", required_argument, NULL, 0 },
 		{ "probe-bytes", required_argument, NULL, 0 },
 		{ "probe-interval", required_argument, NULL, 0 },
 		{ "idle-timeout", required_argument, NULL, 0 },
