@@ -430,6 +430,14 @@ ag_cluster_peer_down(struct ag_cluster *c, const char *id)
 	(void)net_gossip_step(c->gossip, &ge, now, gossip_emit, c);
 }
 
+void
+ag_cluster_leave(struct ag_cluster *c)
+{
+	struct net_member_event	me = { NET_MEMBER_EV_LEAVE, NULL, NULL };
+
+	(void)net_member_step(c->member, &me, now_ms(), member_emit, c);
+}
+
 int
 ag_cluster_handles(uint64_t type)
 {

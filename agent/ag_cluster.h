@@ -60,6 +60,8 @@ int		 ag_cluster_recv(struct ag_cluster *, const char *peer,
 /* 1 if a control message type belongs to the cluster protocols. */
 int		 ag_cluster_handles(uint64_t type);
 
+/* We are shutting down: tell the members we left (not crashed). */
+void		 ag_cluster_leave(struct ag_cluster *);
 /* Our record changed (devices, links, power): gossip it. */
 int		 ag_cluster_publish(struct ag_cluster *,
 		    const struct ag_record *);

@@ -14,6 +14,8 @@ extern const struct ag_cmd ag_cmd_devices;
 extern const struct ag_cmd ag_cmd_plan;
 extern const struct ag_cmd ag_cmd_cert;
 extern const struct ag_cmd ag_cmd_secret;
+extern const struct ag_cmd ag_cmd_token;
+extern const struct ag_cmd ag_cmd_audit;
 
 const struct ag_cmd *const ag_cmds[] = {
 	&ag_cmd_demo,
@@ -26,5 +28,7 @@ const struct ag_cmd *const ag_cmds[] = {
 	&ag_cmd_plan,
 	&ag_cmd_cert,
 	&ag_cmd_secret,
+	&ag_cmd_token,
+	&ag_cmd_audit,
 	NULL
 };

@@ -1692,6 +1692,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	ag_log(AG_LOG_NOTICE, "%s: shutting down", strsignal((int)sig));
+	if (n->cluster != NULL)
+		ag_cluster_leave(n->cluster);	/* "left", not "dead" */
 	for (i = 0; i < n->npeers; i++) {
 		struct ag_link *l = n->peers[i].link;
 

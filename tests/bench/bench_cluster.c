@@ -6,7 +6,13 @@
  * It starts the exogpu binary itself (EXOGPU_BIN) N times, each with its
  * own data dir, ephemeral QUIC and API ports, no mDNS and a shared join
  * secret; node 1 starts first and every other node --joins node 1 (the
- * static-join case: the rest of the mesh comes from gossip).  Everything
+ * static-join case: the rest of the mesh comes from gossip).  Agents run
+ * with --no-bench and small link probes (--probe-bytes, 64 KiB unless
+ * told otherwise; --probe-interval 0 still probes every new session
+ * once): N agents on one box each micro-benchmarking the same CPU, or
+ * pushing N(N-1) default 4 MiB probes through QUIC at once, would
+ * measure CPU contention, not the cluster protocols (on real hardware
+ * every agent has its own machine).  Everything
  * is observed from outside, through each agent's run.json and its HTTP
  * API (/v1/status, /v1/members), exactly as an operator would see it, so
  * the figures include the agents' event loops, QUIC and the API.
@@ -39,7 +45,7 @@
  * tails, so the bench cannot silently report nothing.
  *
  * Usage: bench_cluster [--quick] [--nodes N] [--small N] [--repeats R]
- *                      [--stagger-ms MS]
+ *                      [--stagger-ms MS] [--probe-bytes N]
  * (--small 0 skips the small cluster.)
  * --quick (ctest): 3 agents, convergence, a 1 s idle sample and one
  * failover.
@@ -53,6 +59,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -97,6 +104,7 @@ struct cluster {
 	sigset_t	*stop;
 	int		 n;
 	int		 stagger_ms;
+	long		 probe_bytes;	/* --probe-bytes of every agent */
 	struct agent	*a;
 	struct status	*last;		/* diagnostics when a wait fails */
 	double		 rounds, round_s;	/* poll round statistics */
@@ -119,6 +127,8 @@ struct series {
 	double	v[MAX_SERIES];
 	int	n;
 };
+
+static double	agents_cpu_s(const struct cluster *);
 
 static double
 now_s(void)
@@ -358,6 +368,7 @@ static int
 spawn(struct cluster *cl, struct agent *a, const char *join)
 {
 	char		 name[16], listen[ADDR_SIZE], runj[PATH_MAX + 16];
+	char		 probe[32];
 	char		*av[24];
 	sigset_t	 none;
 	pid_t		 pid, parent = getpid();
@@ -366,6 +377,7 @@ spawn(struct cluster *cl, struct agent *a, const char *join)
 	(void)snprintf(name, sizeof name, "n%d", a->idx);
 	(void)snprintf(listen, sizeof listen, "127.0.0.1:%d", a->port);
 	(void)snprintf(runj, sizeof runj, "%s/run.json", a->dir);
+	(void)snprintf(probe, sizeof probe, "%ld", cl->probe_bytes);
 	if (unlink(runj) != 0 && errno != ENOENT)
 		return -1;
 	av[k++] = (char *)cl->bin;
@@ -379,6 +391,9 @@ spawn(struct cluster *cl, struct agent *a, const char *join)
 	av[k++] = (char *)"--http";
 	av[k++] = (char *)"127.0.0.1:0";
 	av[k++] = (char *)"--no-mdns";
+	av[k++] = (char *)"--no-bench";
+	av[k++] = (char *)"--probe-bytes";
+	av[k++] = probe;
 	av[k++] = (char *)"--join-secret";
 	av[k++] = (char *)cl->secret;
 	if (join != NULL) {
@@ -976,7 +991,8 @@ static int
 converge(struct cluster *cl, int n, const char *root, struct agreed *ag)
 {
 	struct want	w = { n, n, NULL, 1 };
-	double		t0, last_api = 0;
+	double		t0, cpu, last_api = 0;
+	long		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int		i;
 
 	if (start_cluster(cl, n, root) != 0)
@@ -1003,6 +1019,12 @@ converge(struct cluster *cl, int n, const char *root, struct agreed *ag)
 		    "%.0f s of convergence\n", cl->n - 1, PEERS_EXTRA_S);
 	(void)printf("    first agent in the converged state at %.3f s\n",
 	    ag->t_first - t0);
+	cpu = agents_cpu_s(cl);
+	if (cpu >= 0 && ncpu > 0)
+		(void)printf("    CPU used by all agents from spawn to "
+		    "convergence: %.1f s (%.0f %% of the %ld core(s) over that "
+		    "time)\n", cpu, 100 * cpu / (ag->t_all - t0) / (double)ncpu,
+		    ncpu);
 	return 0;
 }
 
@@ -1149,6 +1171,23 @@ proc_ticks(pid_t pid, unsigned long long *ticks)
 	free(buf);
 	*ticks = ut + st;
 	return 0;
+}
+
+/* CPU seconds used so far by all running agents; -1 if unreadable. */
+static double
+agents_cpu_s(const struct cluster *cl)
+{
+	unsigned long long	t, sum = 0;
+	long			hz = sysconf(_SC_CLK_TCK);
+	int			i;
+
+	for (i = 0; i < cl->n; i++)
+		if (cl->a[i].pid > 0) {
+			if (proc_ticks(cl->a[i].pid, &t) != 0)
+				return -1;
+			sum += t;
+		}
+	return hz > 0 ? (double)sum / (double)hz : -1;
 }
 
 static int
@@ -1334,19 +1373,22 @@ static void
 usage(void)
 {
 	(void)fprintf(stderr, "usage: bench_cluster [--quick] [--nodes N] "
-	    "[--small N] [--repeats R] [--stagger-ms MS]\n");
+	    "[--small N] [--repeats R] [--stagger-ms MS] [--probe-bytes N]"
+	    "\n");
 }
 
 int
 main(int argc, char **argv)
 {
 	struct cluster	 cl;
+	struct rusage	 ru;
 	sigset_t	 stop;
 	char		 root[PATH_MAX], secret[256], sub[PATH_MAX + 16];
 	const char	*tmp = getenv("TMPDIR");
 	double		 t0 = now_s();
 	int		 i, quick = 0, nodes = 32, small = 5, repeats = 3, rc = 1;
 	int		 stagger = 50;
+	long		 probe = 64 * 1024;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
@@ -1359,6 +1401,8 @@ main(int argc, char **argv)
 			repeats = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--stagger-ms") == 0 && i + 1 < argc)
 			stagger = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--probe-bytes") == 0 && i + 1 < argc)
+			probe = atol(argv[++i]);
 		else {
 			usage();
 			return 2;
@@ -1366,7 +1410,8 @@ main(int argc, char **argv)
 	}
 	if (nodes < 3 || nodes > 256 || (small != 0 && small < 3) ||
 	    small > 256 ||
-	    repeats < 0 || repeats > 20 || stagger < 0 || stagger > 5000) {
+	    repeats < 0 || repeats > 20 || stagger < 0 || stagger > 5000 ||
+	    probe < 4096 || probe > (1L << 30)) {
 		usage();
 		return 2;
 	}
@@ -1395,14 +1440,16 @@ main(int argc, char **argv)
 	cl.stop = &stop;
 	cl.secret = secret;
 	cl.stagger_ms = stagger;
+	cl.probe_bytes = probe;
 	if (make_secret(cl.bin, secret, sizeof secret) != 0) {
 		(void)fprintf(stderr, "bench_cluster: `%s secret` failed\n",
 		    cl.bin);
 		goto out;
 	}
 	(void)printf("bench_cluster: exogpu agents on loopback, static join "
-	    "(all --join node 1, no mDNS), %ld CPU(s)%s\n",
-	    sysconf(_SC_NPROCESSORS_ONLN), quick ? ", --quick" : "");
+	    "(all --join node 1, no mDNS), --no-bench, --probe-bytes %ld, "
+	    "%ld CPU(s)%s\n", probe, sysconf(_SC_NPROCESSORS_ONLN),
+	    quick ? ", --quick" : "");
 	print_load("before");
 	if (quick) {
 		(void)snprintf(sub, sizeof sub, "%s/quick", root);
@@ -1423,6 +1470,11 @@ main(int argc, char **argv)
 	}
 	rc = 0;
 	print_load("after");
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		(void)printf("bench_cluster: the bench itself (polling) used "
+		    "%.1f s of CPU\n", (double)ru.ru_utime.tv_sec +
+		    (double)ru.ru_stime.tv_sec + ((double)ru.ru_utime.tv_usec +
+		    (double)ru.ru_stime.tv_usec) / 1e6);
 	(void)printf("bench_cluster: done in %.1f s\n", now_s() - t0);
 out:
 	if (rc != 0)

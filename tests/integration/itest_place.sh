@@ -116,7 +116,7 @@ i=0
 until "$EXOGPU" place --list --json --api "$(api "$W")" 2>/dev/null |
     jq -e '.placements[0].epoch >= 2' >/dev/null; do
 	i=$((i + 1))
-	[ "$i" -lt 200 ] || fail "no re-plan after the host died"
+	[ "$i" -lt 400 ] || fail "no re-plan after the host died"
 	sleep 0.05
 done
 echo "host node killed: re-planned (epoch 2) after $(elapsed "$t0") s"
