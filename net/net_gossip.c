@@ -14,6 +14,7 @@
  * comparing a digest with our table is linear, not quadratic.
  */
 #include "net_gossip.h"
+#include "net_idtab.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -47,8 +48,7 @@ struct net_gossip {
 
 	struct gs_rec		*r;
 	size_t			 cap;
-	uint16_t		*index;
-	size_t			 icap;
+	struct net_idtab	 idx;		/* by origin */
 	struct gs_rec		*own;
 
 	struct gs_peer		*peers;
@@ -81,81 +81,27 @@ net_gossip_config_default(struct net_gossip_config *cfg)
 	cfg->seed = 1;
 }
 
-static uint64_t
-gs_rand(struct net_gossip *g)
+static const char *
+gs_id_of(const void *arg, size_t slot)
 {
-	uint64_t	z;
+	const struct net_gossip	*g = arg;
 
-	z = (g->rng += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static int
-gs_id_ok(const char *id)
-{
-	size_t	n;
-
-	if (id == NULL)
-		return 0;
-	for (n = 0; n < SEC_NODE_ID_SIZE && id[n] != '\0'; n++)
-		continue;
-	return n > 0 && n < SEC_NODE_ID_SIZE;
-}
-
-/* Copies a node id (at most SEC_NODE_ID_LEN characters) into dst. */
-static void
-gs_idcpy(char *dst, const char *src)
-{
-	size_t	i;
-
-	for (i = 0; i < SEC_NODE_ID_LEN && src[i] != '\0'; i++)
-		dst[i] = src[i];
-	dst[i] = '\0';
-}
-
-static size_t
-gs_hash(const char *id)
-{
-	uint64_t	h = UINT64_C(0xcbf29ce484222325);
-
-	for (; *id != '\0'; id++)
-		h = (h ^ (unsigned char)*id) * UINT64_C(0x100000001b3);
-	return (size_t)(h ^ (h >> 29));
+	return g->r[slot].used ? g->r[slot].origin : NULL;
 }
 
 static struct gs_rec *
 gs_find(const struct net_gossip *g, const char *origin)
 {
-	size_t	h, mask = g->icap - 1;
+	size_t	slot;
 
-	for (h = gs_hash(origin) & mask; g->index[h] != 0; h = (h + 1) & mask)
-		if (strcmp(g->r[g->index[h] - 1].origin, origin) == 0)
-			return &g->r[g->index[h] - 1];
-	return NULL;
-}
-
-static void
-gs_index_put(struct net_gossip *g, size_t slot)
-{
-	size_t	h, mask = g->icap - 1;
-
-	for (h = gs_hash(g->r[slot].origin) & mask; g->index[h] != 0;
-	    h = (h + 1) & mask)
-		continue;
-	g->index[h] = (uint16_t)(slot + 1);
+	slot = net_idtab_find(&g->idx, origin, gs_id_of, g);
+	return slot != NET_IDTAB_NONE ? &g->r[slot] : NULL;
 }
 
 static void
 gs_index_rebuild(struct net_gossip *g)
 {
-	size_t	i;
-
-	memset(g->index, 0, g->icap * sizeof *g->index);
-	for (i = 0; i < g->cap; i++)
-		if (g->r[i].used)
-			gs_index_put(g, i);
+	net_idtab_rebuild(&g->idx, g->cap, gs_id_of, g);
 }
 
 static struct gs_rec *
@@ -171,8 +117,8 @@ gs_add(struct net_gossip *g, const char *origin)
 	r = &g->r[i];
 	memset(r, 0, sizeof *r);
 	r->used = true;
-	gs_idcpy(r->origin, origin);
-	gs_index_put(g, i);
+	net_idcpy(r->origin, origin);
+	net_idtab_put(&g->idx, r->origin, i);
 	return r;
 }
 
@@ -252,7 +198,7 @@ gs_out_add(struct net_gossip *g, const char *origin, uint64_t version,
 		gs_out_flush(g);
 	e = &g->out.e[g->out.n++];
 	memset(e, 0, sizeof *e);
-	gs_idcpy(e->origin, origin);
+	net_idcpy(e->origin, origin);
 	e->version = version;
 	e->data = data;
 	e->len = len;
@@ -273,7 +219,7 @@ gs_choose(struct net_gossip *g, size_t k, const char *exclude)
 	if (k > n)
 		k = n;
 	for (i = 0; i < k; i++) {
-		j = i + (size_t)(gs_rand(g) % (n - i));
+		j = i + (size_t)(net_splitmix64(&g->rng) % (n - i));
 		t = g->pick[i];
 		g->pick[i] = g->pick[j];
 		g->pick[j] = t;
@@ -538,7 +484,8 @@ gs_tick(struct net_gossip *g)
 	if (g->now >= g->next_ae) {
 		if (gs_choose(g, 1, NULL) == 1)
 			gs_send_digest(g, g->peers[g->pick[0]].id);
-		jit = g->cfg.ae_ms / 2 > 0 ? gs_rand(g) % (g->cfg.ae_ms / 2) : 0;
+		jit = g->cfg.ae_ms / 2 > 0 ?
+		    net_splitmix64(&g->rng) % (g->cfg.ae_ms / 2) : 0;
 		g->next_ae = g->now + g->cfg.ae_ms * 3 / 4 + jit;
 	}
 }
@@ -553,7 +500,7 @@ gs_peer_up(struct net_gossip *g, const char *peer)
 			return;
 	if (g->npeers == g->cap)
 		return;
-	gs_idcpy(g->peers[g->npeers].id, peer);
+	net_idcpy(g->peers[g->npeers].id, peer);
 	g->npeers++;
 	gs_send_digest(g, g->peers[g->npeers - 1].id);
 }
@@ -582,7 +529,7 @@ net_gossip_msg_valid(const struct net_gossip_msg *msg, size_t max_record)
 	    msg->n > NET_GOSSIP_MSG_ENTRIES || msg->hops > NET_GOSSIP_HOPS_MAX)
 		return -1;
 	for (i = 0; i < msg->n; i++) {
-		if (!gs_id_ok(msg->e[i].origin))
+		if (!net_id_ok(msg->e[i].origin))
 			return -1;
 		if (msg->kind == NET_GOSSIP_RECORDS &&
 		    (msg->e[i].len > max_record ||
@@ -597,7 +544,7 @@ net_gossip_new(const char *self, const struct net_gossip_config *cfg)
 {
 	struct net_gossip	*g;
 
-	if (!gs_id_ok(self) || cfg == NULL || cfg->max_origins < 2 ||
+	if (!net_id_ok(self) || cfg == NULL || cfg->max_origins < 2 ||
 	    cfg->max_origins > NET_GOSSIP_MAX_ORIGINS ||
 	    cfg->max_record < 1 || cfg->max_record > NET_GOSSIP_RECORD_MAX ||
 	    cfg->fanout < 1 || cfg->hops > NET_GOSSIP_HOPS_MAX ||
@@ -608,18 +555,15 @@ net_gossip_new(const char *self, const struct net_gossip_config *cfg)
 	if ((g = calloc(1, sizeof *g)) == NULL)
 		return NULL;
 	g->cfg = *cfg;
-	gs_idcpy(g->self, self);
+	net_idcpy(g->self, self);
 	g->rng = cfg->seed;
 	g->cap = cfg->max_origins;
-	for (g->icap = 1; g->icap < 2 * g->cap; g->icap *= 2)
-		continue;
 	g->r = calloc(g->cap, sizeof *g->r);
-	g->index = calloc(g->icap, sizeof *g->index);
 	g->peers = calloc(g->cap, sizeof *g->peers);
 	g->pick = calloc(g->cap, sizeof *g->pick);
 	g->fwd = calloc(g->cap, sizeof *g->fwd);
-	if (g->r == NULL || g->index == NULL || g->peers == NULL ||
-	    g->pick == NULL || g->fwd == NULL) {
+	if (g->r == NULL || g->peers == NULL || g->pick == NULL ||
+	    g->fwd == NULL || net_idtab_init(&g->idx, g->cap) == -1) {
 		net_gossip_free(g);
 		errno = ENOMEM;
 		return NULL;
@@ -639,7 +583,7 @@ net_gossip_free(struct net_gossip *g)
 		for (i = 0; i < g->cap; i++)
 			free(g->r[i].data);
 	free(g->r);
-	free(g->index);
+	net_idtab_free(&g->idx);
 	free(g->peers);
 	free(g->pick);
 	free(g->fwd);
@@ -665,7 +609,7 @@ net_gossip_step(struct net_gossip *g, const struct net_gossip_event *ev,
 	case NET_GOSSIP_EV_PEER_UP:
 	case NET_GOSSIP_EV_PEER_DOWN:
 	case NET_GOSSIP_EV_FORGET:
-		if (!gs_id_ok(ev->peer) || strcmp(ev->peer, g->self) == 0)
+		if (!net_id_ok(ev->peer) || strcmp(ev->peer, g->self) == 0)
 			return -1;
 		break;
 	default:
@@ -683,7 +627,7 @@ net_gossip_step(struct net_gossip *g, const struct net_gossip_event *ev,
 	if (!g->started) {
 		g->started = true;
 		g->next_ae = now + (g->cfg.ae_ms > 1 ?
-		    gs_rand(g) % g->cfg.ae_ms : 0);
+		    net_splitmix64(&g->rng) % g->cfg.ae_ms : 0);
 	}
 	g->emit = emit;
 	g->emit_arg = arg;

@@ -15,6 +15,7 @@
  * allocated after net_member_new().
  */
 #include "net_member.h"
+#include "net_idtab.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -53,8 +54,7 @@ struct net_member {
 
 	struct mb_entry		*e;
 	size_t			 cap;
-	uint16_t		*index;		/* slot + 1, 0 = free */
-	size_t			 icap;		/* power of two >= 2 cap */
+	struct net_idtab	 idx;		/* by node id */
 	uint16_t		*pick;		/* scratch for peer choice */
 
 	struct net_member_msg	 out;		/* scratch for SEND */
@@ -112,82 +112,27 @@ net_member_status_name(enum net_member_status s)
 
 /* ---- small helpers ---- */
 
-static uint64_t
-mb_rand(struct net_member *m)
+static const char *
+mb_id_of(const void *arg, size_t slot)
 {
-	uint64_t	z;
+	const struct net_member	*m = arg;
 
-	/* splitmix64: tiny, seedable, good enough to pick peers. */
-	z = (m->rng += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static int
-mb_id_ok(const char *id)
-{
-	size_t	n;
-
-	if (id == NULL)
-		return 0;
-	for (n = 0; n < SEC_NODE_ID_SIZE && id[n] != '\0'; n++)
-		continue;
-	return n > 0 && n < SEC_NODE_ID_SIZE;
-}
-
-/* Copies a node id (at most SEC_NODE_ID_LEN characters) into dst. */
-static void
-mb_idcpy(char *dst, const char *src)
-{
-	size_t	i;
-
-	for (i = 0; i < SEC_NODE_ID_LEN && src[i] != '\0'; i++)
-		dst[i] = src[i];
-	dst[i] = '\0';
-}
-
-static size_t
-mb_hash(const char *id)
-{
-	uint64_t	h = UINT64_C(0xcbf29ce484222325);
-
-	for (; *id != '\0'; id++)
-		h = (h ^ (unsigned char)*id) * UINT64_C(0x100000001b3);
-	return (size_t)(h ^ (h >> 29));
+	return m->e[slot].used ? m->e[slot].id : NULL;
 }
 
 static struct mb_entry *
 mb_find(const struct net_member *m, const char *id)
 {
-	size_t	h, mask = m->icap - 1;
+	size_t	slot;
 
-	for (h = mb_hash(id) & mask; m->index[h] != 0; h = (h + 1) & mask)
-		if (strcmp(m->e[m->index[h] - 1].id, id) == 0)
-			return &m->e[m->index[h] - 1];
-	return NULL;
-}
-
-static void
-mb_index_put(struct net_member *m, size_t slot)
-{
-	size_t	h, mask = m->icap - 1;
-
-	for (h = mb_hash(m->e[slot].id) & mask; m->index[h] != 0;
-	    h = (h + 1) & mask)
-		continue;
-	m->index[h] = (uint16_t)(slot + 1);
+	slot = net_idtab_find(&m->idx, id, mb_id_of, m);
+	return slot != NET_IDTAB_NONE ? &m->e[slot] : NULL;
 }
 
 static void
 mb_index_rebuild(struct net_member *m)
 {
-	size_t	i;
-
-	memset(m->index, 0, m->icap * sizeof *m->index);
-	for (i = 0; i < m->cap; i++)
-		if (m->e[i].used)
-			mb_index_put(m, i);
+	net_idtab_rebuild(&m->idx, m->cap, mb_id_of, m);
 }
 
 static struct mb_entry *
@@ -203,11 +148,11 @@ mb_add(struct net_member *m, const char *id)
 	e = &m->e[i];
 	memset(e, 0, sizeof *e);
 	e->used = true;
-	mb_idcpy(e->id, id);
+	net_idcpy(e->id, id);
 	e->last_rx = m->now;
 	e->grace_until = m->now;
 	e->changed_at = m->now;
-	mb_index_put(m, i);
+	net_idtab_put(&m->idx, e->id, i);
 	return e;
 }
 
@@ -283,7 +228,7 @@ mb_choose(struct net_member *m, size_t k, const char *exclude)
 	if (k > n)
 		k = n;
 	for (i = 0; i < k; i++) {
-		j = i + (size_t)(mb_rand(m) % (n - i));
+		j = i + (size_t)(net_splitmix64(&m->rng) % (n - i));
 		t = m->pick[i];
 		m->pick[i] = m->pick[j];
 		m->pick[j] = t;
@@ -333,8 +278,8 @@ mb_claim_set(struct net_member_claim *c, const char *subject, uint8_t status,
     uint64_t inc, const char *from)
 {
 	memset(c, 0, sizeof *c);
-	mb_idcpy(c->subject, subject);
-	mb_idcpy(c->from, from);
+	net_idcpy(c->subject, subject);
+	net_idcpy(c->from, from);
 	c->status = status;
 	c->incarnation = inc;
 }
@@ -428,7 +373,7 @@ mb_add_confirm(struct net_member *m, struct mb_entry *e, const char *from)
 			return;
 	if (e->nconfirm == NET_MEMBER_CONFIRM_MAX)
 		return;
-	mb_idcpy(e->confirm[e->nconfirm], from);
+	net_idcpy(e->confirm[e->nconfirm], from);
 	e->nconfirm++;
 }
 
@@ -661,7 +606,7 @@ mb_tick(struct net_member *m)
 		}
 		/* sync_ms +- 25 % so nodes do not fall into step. */
 		jit = m->cfg.sync_ms / 2 > 0 ?
-		    mb_rand(m) % (m->cfg.sync_ms / 2) : 0;
+		    net_splitmix64(&m->rng) % (m->cfg.sync_ms / 2) : 0;
 		m->next_sync = m->now + m->cfg.sync_ms * 3 / 4 + jit;
 	}
 }
@@ -683,25 +628,23 @@ net_member_new(const char *self, const struct net_member_config *cfg)
 {
 	struct net_member	*m;
 
-	if (!mb_id_ok(self) || cfg == NULL || !mb_config_ok(cfg)) {
+	if (!net_id_ok(self) || cfg == NULL || !mb_config_ok(cfg)) {
 		errno = EINVAL;
 		return NULL;
 	}
 	if ((m = calloc(1, sizeof *m)) == NULL)
 		return NULL;
 	m->cfg = *cfg;
-	mb_idcpy(m->self, self);
+	net_idcpy(m->self, self);
 	m->rng = cfg->seed;
 	m->cap = cfg->max_members;
-	for (m->icap = 1; m->icap < 2 * m->cap; m->icap *= 2)
-		continue;
 	m->e = calloc(m->cap, sizeof *m->e);
-	m->index = calloc(m->icap, sizeof *m->index);
 	m->pick = calloc(m->cap, sizeof *m->pick);
 	m->bcast.c = calloc(NET_MEMBER_MSG_CLAIMS, sizeof *m->bcast.c);
 	m->fwd.c = calloc(NET_MEMBER_MSG_CLAIMS, sizeof *m->fwd.c);
 	m->reply.c = calloc(NET_MEMBER_MSG_CLAIMS, sizeof *m->reply.c);
-	if (m->e == NULL || m->index == NULL || m->pick == NULL ||
+	if (m->e == NULL || m->pick == NULL ||
+	    net_idtab_init(&m->idx, m->cap) == -1 ||
 	    m->bcast.c == NULL || m->fwd.c == NULL || m->reply.c == NULL) {
 		net_member_free(m);
 		errno = ENOMEM;
@@ -716,7 +659,7 @@ net_member_free(struct net_member *m)
 	if (m == NULL)
 		return;
 	free(m->e);
-	free(m->index);
+	net_idtab_free(&m->idx);
 	free(m->pick);
 	free(m->bcast.c);
 	free(m->fwd.c);
@@ -739,8 +682,8 @@ net_member_msg_valid(const struct net_member_msg *msg)
 	    (msg->flags & ~(unsigned)NET_MEMBER_F_ALL) != 0)
 		return -1;
 	for (i = 0; i < msg->nclaims; i++) {
-		if (!mb_id_ok(msg->claims[i].subject) ||
-		    !mb_id_ok(msg->claims[i].from) ||
+		if (!net_id_ok(msg->claims[i].subject) ||
+		    !net_id_ok(msg->claims[i].from) ||
 		    msg->claims[i].status < NET_MEMBER_ALIVE ||
 		    msg->claims[i].status > NET_MEMBER_LEFT)
 			return -1;
@@ -757,7 +700,7 @@ net_member_step(struct net_member *m, const struct net_member_event *ev,
 	if (ev == NULL || emit == NULL)
 		return -1;
 	if (ev->type != NET_MEMBER_EV_TICK && ev->type != NET_MEMBER_EV_LEAVE) {
-		if (!mb_id_ok(ev->peer) || strcmp(ev->peer, m->self) == 0)
+		if (!net_id_ok(ev->peer) || strcmp(ev->peer, m->self) == 0)
 			return -1;
 		if (ev->type == NET_MEMBER_EV_RECV && (ev->msg == NULL ||
 		    net_member_msg_valid(ev->msg) != 0))
