@@ -43,6 +43,14 @@ int	ag_getopt(const struct ag_cmd *, int, char **, const char *,
 	    const struct option *);
 /* Exit code for an AG_OPT_* result. */
 int	ag_opt_exit(int);
+/*
+ * Commands with subcommands (`cert init`, `token issue`): checks argv[1]
+ * against subs (NULL-terminated), handles -h/--help, and shifts argv so
+ * the subcommand's options parse as a command's.  Returns -1 to go on with
+ * *sub set, else the exit code to return.
+ */
+int	ag_subcommand(const struct ag_cmd *, int *, char ***,
+	    const char *const *subs, const char **sub);
 /* Prints "exogpu NAME: message" plus usage on stderr; returns AG_EXIT_USAGE. */
 int	ag_usage_error(const struct ag_cmd *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -87,6 +87,37 @@ ag_getopt(const struct ag_cmd *cmd, int argc, char **argv,
 }
 
 int
+ag_subcommand(const struct ag_cmd *cmd, int *argc, char ***argv,
+    const char *const *subs, const char **sub)
+{
+	const char *const	*s;
+
+	if (*argc < 2) {
+		char	list[128] = "";
+		size_t	off = 0;
+
+		for (s = subs; *s != NULL && off < sizeof list; s++)
+			off += (size_t)snprintf(list + off, sizeof list - off,
+			    "%s%s", s == subs ? "" : ", ", *s);
+		return ag_usage_error(cmd, "which one: %s?", list);
+	}
+	*sub = (*argv)[1];
+	if (strcmp(*sub, "-h") == 0 || strcmp(*sub, "--help") == 0) {
+		ag_cmd_usage(cmd, stdout, 1);
+		return AG_EXIT_OK;
+	}
+	for (s = subs; *s != NULL; s++)
+		if (strcmp(*s, *sub) == 0)
+			break;
+	if (*s == NULL)
+		return ag_usage_error(cmd, "unknown subcommand '%s'", *sub);
+	(*argc)--;
+	(*argv)++;
+	optind = 1;
+	return -1;
+}
+
+int
 ag_opt_exit(int ch)
 {
 	return ch == AG_OPT_HELP ? AG_EXIT_OK : AG_EXIT_USAGE;

@@ -301,22 +301,11 @@ cert_exec(const struct ag_cmd *cmd, int argc, char **argv)
 	const char	*sub, *dir = NULL, *cadir = NULL, *name = NULL;
 	const char	*out = NULL;
 	unsigned	 days = 0;
-	int		 ch, force = 0;
+	static const char *const subs[] = { "init", "issue", "id", NULL };
+	int		 ch, force = 0, rc;
 
-	if (argc < 2)
-		return ag_usage_error(cmd, "which one: init, issue or id?");
-	sub = argv[1];
-	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
-		ag_cmd_usage(cmd, stdout, 1);
-		return AG_EXIT_OK;
-	}
-	if (strcmp(sub, "init") != 0 && strcmp(sub, "issue") != 0 &&
-	    strcmp(sub, "id") != 0)
-		return ag_usage_error(cmd, "unknown subcommand '%s'", sub);
-	/* Options follow the subcommand: parse argv[1..] as a command. */
-	argc--;
-	argv++;
-	optind = 1;
+	if ((rc = ag_subcommand(cmd, &argc, &argv, subs, &sub)) >= 0)
+		return rc;
 	while ((ch = ag_getopt(cmd, argc, argv, "h", longopts)) != -1) {
 		switch (ch) {
 		case 'd':

@@ -527,23 +527,13 @@ token_exec(const struct ag_cmd *cmd, int argc, char **argv)
 	};
 	struct token_opts	 o;
 	const char		*sub;
-	int			 ch, issue_only, keygen_only;
+	static const char *const subs[] = { "keygen", "issue", "inspect",
+				    NULL };
+	int			 ch, issue_only, keygen_only, rc;
 
 	memset(&o, 0, sizeof o);
-	if (argc < 2)
-		return ag_usage_error(cmd, "which one: keygen, issue or "
-		    "inspect?");
-	sub = argv[1];
-	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
-		ag_cmd_usage(cmd, stdout, 1);
-		return AG_EXIT_OK;
-	}
-	if (strcmp(sub, "keygen") != 0 && strcmp(sub, "issue") != 0 &&
-	    strcmp(sub, "inspect") != 0)
-		return ag_usage_error(cmd, "unknown subcommand '%s'", sub);
-	argc--;
-	argv++;
-	optind = 1;
+	if ((rc = ag_subcommand(cmd, &argc, &argv, subs, &sub)) >= 0)
+		return rc;
 	while ((ch = ag_getopt(cmd, argc, argv, "h", longopts)) != -1) {
 		switch (ch) {
 		case 'o': o.out = optarg; break;
