@@ -10,7 +10,7 @@
  * 30 s, after any failure or loss), start bandwidth probes that are due.
  * The API handlers only read this state.
  */
-#include "ag_node.h"
+#include "ag_node_int.h"
 #include "ag_api.h"
 #include "ag_cluster.h"
 #include "ag_devices.h"
@@ -48,94 +48,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef EXOGPU_VERSION
-#define EXOGPU_VERSION "unknown"
-#endif
-
-#define TICK_MS			500
-#define BACKOFF_MIN_S		1.0
-#define BACKOFF_MAX_S		30.0	/* --join targets */
-#define BACKOFF_LAN_MAX_S	5.0	/* found by mDNS or gossip */
-#define FIRST_PROBE_DELAY_S	1.0
-#define RX_MAX			(2 * NET_WIRE_MAX_MSG)
-#define MAX_DIALS		(AG_MAX_JOIN + 256)	/* joins + mDNS */
-
-struct ag_node;
-
-struct ag_link {
-	struct ag_node		*node;
-	struct net_quic_conn	*conn;
-	int			 peer;	/* index in peers, -1 before auth */
-	int			 join;	/* index in joins, -1 if accepted */
-	int			 hello;	/* their HELLO arrived */
-	unsigned char		*rx;
-	size_t			 rxlen;
-};
-
-struct ag_peer {
-	char			 node_id[SEC_NODE_ID_SIZE];
-	char			 name[NET_WIRE_NAME_MAX + 1];
-	char			 addr[INET6_ADDRSTRLEN + 16];
-	struct ag_link		*link;		/* NULL: not connected */
-	struct net_quic_stats	 stats;		/* last known */
-	int			 have_stats;
-	double			 bandwidth;	/* bytes/s, NAN unknown */
-	double			 measured_at;	/* unix time of the probe */
-	int			 bw_outgoing;	/* 1: we sent that probe */
-	double			 last_heard;	/* monotonic s, 0 = never */
-	double			 next_probe;	/* monotonic s, 0 = none */
-};
-
-struct ag_join {
-	char			 text[AG_ADDR_MAX];
-	struct sockaddr_storage	 ss;
-	socklen_t		 sl;
-	struct ag_link		*link;		/* attempt or connection */
-	double			 backoff;
-	double			 next_try;	/* monotonic s */
-	char			 peer_id[SEC_NODE_ID_SIZE];
-	int			 self;		/* it was us: stop */
-	int			 discovered;	/* from mDNS, not --join */
-	int			 unused;	/* free slot (mDNS lost it) */
-};
-
-struct ag_node {
-	const struct ag_config		*cfg;
-	struct event_base		*base;
-	struct ag_trust			 trust;
-	char				 name[NET_WIRE_NAME_MAX + 1];
-	char				 data_dir[PATH_MAX];
-	gnutls_certificate_credentials_t creds;
-	struct net_quic_endpoint	*ep;
-	struct ag_api			*api;
-	struct event			*tick, *sigterm, *sigint;
-	char				 api_addr[AG_ADDR_MAX];
-	double				 started;	/* monotonic */
-	int				 npeers;
-	struct ag_peer			 peers[AG_MAX_PEERS];
-	int				 njoins;
-	struct ag_join			 joins[MAX_DIALS];
-	struct disc_mdns		*mdns;
-	struct ag_cluster		*cluster;
-	struct be_inventory		*inv;		/* this node's devices */
-	pid_t				 bench_pid;	/* background bench */
-	struct ag_record		*self_rec;	/* last published */
-	struct ag_places		 places;	/* leader: authoritative */
-	int				 was_leader;
-	double				 next_reshard, next_improve;
-	double				 next_validity;
-	struct fwd_pending {
-		uint64_t		 id;
-		struct evhttp_request	*req;	/* NULL: slot free or gone */
-		double			 deadline;
-	}				 fwd[32];
-	uint64_t			 fwd_seq;
-	double				 next_publish;	/* monotonic s */
-	int				 stopping;
-};
-
-static double
-mono_s(void)
+double
+ag_node_now(void)
 {
 	struct timespec	ts;
 
@@ -168,8 +82,8 @@ addr_text(const struct sockaddr *sa, char *buf, size_t size)
 
 /* --- peers and links ------------------------------------------------ */
 
-static int
-peer_find(struct ag_node *n, const char *id)
+int
+ag_node_peer_find(struct ag_node *n, const char *id)
 {
 	int	i;
 
@@ -183,7 +97,7 @@ static int
 peer_add(struct ag_node *n, const char *id)
 {
 	struct ag_peer	*p;
-	int		 i = peer_find(n, id);
+	int		 i = ag_node_peer_find(n, id);
 
 	if (i >= 0)
 		return i;
@@ -216,8 +130,8 @@ link_new(struct ag_node *n, struct net_quic_conn *c, int join)
 	return l;
 }
 
-static void
-send_msg(struct ag_link *l, const uint8_t *buf, size_t len)
+void
+ag_node_send(struct ag_link *l, const uint8_t *buf, size_t len)
 {
 	if (net_quic_send_control(l->conn, buf, len) != 0)
 		ag_log(AG_LOG_WARNING, "peer %s: control stream full, closing",
@@ -245,7 +159,7 @@ send_hello(struct ag_link *l)
 		ag_log(AG_LOG_ERR, "cannot encode HELLO: %s", err);
 		return;
 	}
-	send_msg(l, buf, len);
+	ag_node_send(l, buf, len);
 }
 
 /* The node id whose side opened this connection. */
@@ -314,8 +228,6 @@ on_established(struct net_quic_conn *c, const char *peer_id,
 	send_hello(l);
 }
 
-static void	on_api_req(struct ag_link *, const struct net_wire_msg *);
-static void	on_api_resp(struct ag_node *, const struct net_wire_msg *);
 
 static void
 handle_msg(struct ag_link *l, const struct net_wire_msg *m)
@@ -340,9 +252,9 @@ handle_msg(struct ag_link *l, const struct net_wire_msg *m)
 	}
 	if (m->type == NET_WIRE_API_REQ || m->type == NET_WIRE_API_RESP) {
 		if (l->hello && m->type == NET_WIRE_API_REQ)
-			on_api_req(l, m);
+			ag_node_on_api_req(l, m);
 		else if (l->hello)
-			on_api_resp(n, m);
+			ag_node_on_api_resp(n, m);
 		return;
 	}
 	if (ag_cluster_handles(m->type)) {
@@ -367,7 +279,7 @@ handle_msg(struct ag_link *l, const struct net_wire_msg *m)
 		}
 		(void)snprintf(p->name, sizeof p->name, "%s", m->u.hello.name);
 		if (!l->hello) {
-			p->next_probe = mono_s() + FIRST_PROBE_DELAY_S;
+			p->next_probe = ag_node_now() + FIRST_PROBE_DELAY_S;
 			l->hello = 1;
 			ag_cluster_peer_up(n->cluster, p->node_id);
 		}
@@ -378,7 +290,7 @@ handle_msg(struct ag_link *l, const struct net_wire_msg *m)
 		if (net_wire_encode_pong(buf, sizeof buf, &len,
 		    n->trust.node_id, 0, m->u.ping.nonce, m->u.ping.sent_at_us,
 		    err, sizeof err) == 0)
-			send_msg(l, buf, len);
+			ag_node_send(l, buf, len);
 		break;
 	case NET_WIRE_BYE:
 		ag_log(AG_LOG_INFO, "peer %s leaving: %s", p->node_id,
@@ -408,7 +320,7 @@ on_control(struct net_quic_conn *c, const unsigned char *buf, size_t len,
 	}
 	memcpy(l->rx + l->rxlen, buf, len);
 	l->rxlen += len;
-	l->node->peers[l->peer].last_heard = mono_s();
+	l->node->peers[l->peer].last_heard = ag_node_now();
 	while (l->rxlen > 0 && l->peer >= 0) {
 		rc = net_wire_next(l->rx, l->rxlen, &m, &used, err, sizeof err);
 		if (rc == NET_WIRE_NEED_MORE)
@@ -481,7 +393,7 @@ on_closed(struct net_quic_conn *c, const char *reason, void *arg)
 		struct ag_join *j = &n->joins[l->join];
 
 		j->link = NULL;
-		j->next_try = mono_s() + j->backoff;
+		j->next_try = ag_node_now() + j->backoff;
 		j->backoff = fmin(j->backoff * 2, j->discovered ?
 		    BACKOFF_LAN_MAX_S : BACKOFF_MAX_S);
 	}
@@ -498,8 +410,8 @@ on_net_log(int level, const char *line, void *arg)
 
 /* --- periodic work ---------------------------------------------------- */
 
-static int
-peer_connected(const struct ag_node *n, const char *id)
+int
+ag_node_peer_connected(const struct ag_node *n, const char *id)
 {
 	int	i;
 
@@ -520,7 +432,7 @@ dial_join(struct ag_node *n, int i)
 	    sizeof err);
 	if (c == NULL) {
 		ag_log(AG_LOG_WARNING, "join %s: %s", j->text, err);
-		j->next_try = mono_s() + j->backoff;
+		j->next_try = ag_node_now() + j->backoff;
 		j->backoff = fmin(j->backoff * 2, j->discovered ?
 		    BACKOFF_LAN_MAX_S : BACKOFF_MAX_S);
 		return;
@@ -529,8 +441,8 @@ dial_join(struct ag_node *n, int i)
 		net_quic_close(c, NET_QUIC_APP_INTERNAL, "out of memory");
 }
 
-static void
-start_probe(struct ag_node *n, struct ag_peer *p)
+void
+ag_node_start_probe(struct ag_node *n, struct ag_peer *p)
 {
 	if (p->link == NULL || !p->link->hello)
 		return;
@@ -546,7 +458,7 @@ static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct ag_node	*n = arg;
-	double		 now = mono_s();
+	double		 now = ag_node_now();
 	int		 i;
 
 	if (n->stopping)
@@ -556,7 +468,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 
 		if (j->unused || j->self || j->link != NULL ||
 		    now < j->next_try ||
-		    (j->peer_id[0] && peer_connected(n, j->peer_id)))
+		    (j->peer_id[0] && ag_node_peer_connected(n, j->peer_id)))
 			continue;
 		dial_join(n, i);
 	}
@@ -565,7 +477,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 
 		if (p->link == NULL || p->next_probe == 0 || now < p->next_probe)
 			continue;
-		start_probe(n, p);
+		ag_node_start_probe(n, p);
 		p->next_probe = n->cfg->probe_interval_s > 0 ?
 		    now + (double)n->cfg->probe_interval_s : 0;
 	}
@@ -690,7 +602,7 @@ static int
 cluster_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
 {
 	struct ag_node	*n = arg;
-	int		 i = peer_find(n, peer);
+	int		 i = ag_node_peer_find(n, peer);
 
 	if (i < 0 || n->peers[i].link == NULL || !n->peers[i].link->hello)
 		return -1;
@@ -723,8 +635,8 @@ record_devices(const struct ag_node *n, struct ag_record *r)
 }
 
 /* Our record: devices, the links we measured, power state. */
-static void
-publish_record(struct ag_node *n)
+void
+ag_node_publish(struct ag_node *n)
 {
 	struct ag_record	*r = malloc(sizeof *r);
 	int			 i;
@@ -779,7 +691,7 @@ mesh_from(const char *origin, const struct ag_record *r, void *arg)
 		const struct ag_record_link *l = &r->links[i];
 
 		if (strcmp(l->peer, n->trust.node_id) == 0 ||
-		    l->addr[0] == '\0' || peer_connected(n, l->peer) ||
+		    l->addr[0] == '\0' || ag_node_peer_connected(n, l->peer) ||
 		    net_quic_addr_parse(l->addr, &ss, &sl, err,
 		    sizeof err) != 0 || dial_find(n, (struct sockaddr *)&ss,
 		    sl) >= 0)
@@ -885,746 +797,35 @@ bench_poll(struct ag_node *n)
 	}
 }
 
-static void	leader_tick(struct ag_node *, double);
-static void	fwd_expire(struct ag_node *, double);
 
 static void
 cluster_tick(struct ag_node *n, double now)
 {
 	bench_poll(n);
 	if (n->cluster != NULL) {
-		leader_tick(n, now);
-		fwd_expire(n, now);
+		ag_node_leader_tick(n, now);
+		ag_node_fwd_expire(n, now);
 	}
 	if (n->cluster == NULL || now < n->next_publish)
 		return;
 	n->next_publish = now + PUBLISH_EVERY_S;
 	refresh_inventory(n);
-	publish_record(n);
+	ag_node_publish(n);
 	ag_cluster_foreach_record(n->cluster, mesh_from, n);
 }
 
-static void
-peer_info(void *arg, const char *id, const char **addr, double *seen)
+void
+ag_node_peer_info(void *arg, const char *id, const char **addr, double *seen)
 {
 	struct ag_node	*n = arg;
-	int		 i = peer_find(n, id);
+	int		 i = ag_node_peer_find(n, id);
 
 	if (i < 0)
 		return;
 	*addr = n->peers[i].addr;
 	if (n->peers[i].last_heard > 0)
-		*seen = mono_s() - n->peers[i].last_heard;
+		*seen = ag_node_now() - n->peers[i].last_heard;
 }
-
-/* --- placement (leader) ---------------------------------------------------- */
-
-#define PLACE_BUDGET_MS		500
-#define RESHARD_EVERY_S		0.2
-#define IMPROVE_EVERY_S		10.0
-#define VALIDITY_EVERY_S	1.0	/* records change every 2 s */
-#define IMPROVE_RATIO		0.9	/* adopt a re-plan 10 % faster */
-#define FWD_TIMEOUT_S		10.0
-#define MAX_SNAPSHOT		256
-
-static int
-is_leader(struct ag_node *n, uint64_t *term)
-{
-	struct ag_cluster_status	st;
-
-	ag_cluster_status(n->cluster, &st);
-	if (term != NULL)
-		*term = st.term;
-	return strcmp(st.role, "leader") == 0 && st.quorum;
-}
-
-/* Records of the alive members (ours included) for the solver. */
-static size_t
-snapshot(struct ag_node *n, struct ag_snapshot_node *out,
-    struct ag_record **recs)
-{
-	const char	*ids[MAX_SNAPSHOT];
-	size_t		 nid, i, k = 0;
-
-	nid = ag_cluster_alive(n->cluster, ids, MAX_SNAPSHOT);
-	for (i = 0; i < nid; i++) {
-		if (i == 0) {
-			if (n->self_rec == NULL)
-				continue;
-			out[k].node_id = n->trust.node_id;
-			out[k++].rec = n->self_rec;
-			continue;
-		}
-		if (!peer_connected(n, ids[i]))
-			continue;	/* no session: not usable now */
-		if ((recs[k] = malloc(sizeof *recs[k])) == NULL)
-			break;
-		if (ag_cluster_record(n->cluster, ids[i], recs[k]) != 0) {
-			free(recs[k]);
-			recs[k] = NULL;
-			continue;
-		}
-		out[k].node_id = ids[i];
-		out[k].rec = recs[k];
-		k++;
-	}
-	return k;
-}
-
-/* Solves m on the live cluster into p (plan fields only). */
-static int
-solve_now(struct ag_node *n, const struct pl_model *m, uint32_t context,
-    double budget_ms, struct ag_placement *p, char *err, size_t errlen)
-{
-	struct ag_snapshot_node	*nodes = calloc(MAX_SNAPSHOT, sizeof *nodes);
-	struct ag_record	**recs = calloc(MAX_SNAPSHOT, sizeof *recs);
-	size_t			 k, i;
-	int			 rc = -1;
-
-	if (nodes != NULL && recs != NULL) {
-		k = snapshot(n, nodes, recs);
-		rc = ag_place_plan(nodes, k, m, context, budget_ms, p, err,
-		    errlen);
-	} else
-		(void)snprintf(err, errlen, "out of memory");
-	for (i = 0; recs != NULL && i < MAX_SNAPSHOT; i++)
-		free(recs[i]);
-	free(recs);
-	free(nodes);
-	return rc;
-}
-
-/* Every stage's device is still usable in the live snapshot. */
-static int
-devices_ok(struct ag_node *n, const struct ag_placement *p)
-{
-	struct ag_snapshot_node	*nodes = calloc(MAX_SNAPSHOT, sizeof *nodes);
-	struct ag_record	**recs = calloc(MAX_SNAPSHOT, sizeof *recs);
-	size_t			 k, i;
-	int			 ok = 1;
-
-	if (nodes != NULL && recs != NULL) {
-		k = snapshot(n, nodes, recs);
-		ok = ag_place_devices_ok(nodes, k, p);
-	}
-	for (i = 0; recs != NULL && i < MAX_SNAPSHOT; i++)
-		free(recs[i]);
-	free(recs);
-	free(nodes);
-	return ok;
-}
-
-/* The model of a request: a catalog name or a model object. */
-static int
-request_model(const json_t *j, struct pl_model *m, char *err, size_t errlen)
-{
-	char	*text;
-	int	 rc;
-
-	if (json_is_string(j)) {
-		if (pl_catalog_find(json_string_value(j), m) != 0) {
-			(void)snprintf(err, errlen, "unknown model '%s' (see "
-			    "`exogpu plan --list-models`)",
-			    json_string_value(j));
-			return -1;
-		}
-		return 0;
-	}
-	if (!json_is_object(j) || (text = json_dumps(j, 0)) == NULL) {
-		(void)snprintf(err, errlen, "model: a catalog name or a model "
-		    "object");
-		return -1;
-	}
-	rc = ag_planio_parse_model(text, strlen(text), "model", m, err,
-	    errlen);
-	free(text);
-	return rc;
-}
-
-static uint64_t
-next_place_id(const struct ag_node *n)
-{
-	uint64_t	id = 0;
-	int		i;
-
-	for (i = 0; i < n->places.n; i++)
-		if (n->places.p[i].id > id)
-			id = n->places.p[i].id;
-	return id + 1;
-}
-
-static void
-place_create(struct ag_node *n, const char *body, size_t len,
-    struct ag_api_reply *r)
-{
-	struct ag_placement	*p;
-	json_error_t		 jerr;
-	json_t			*j, *jc, *jb;
-	struct pl_model		 m;
-	uint64_t		 term;
-	double			 budget = PLACE_BUDGET_MS;
-	long long		 ctx = 4096;
-	char			 err[512];
-	int			 rc;
-
-	if (!is_leader(n, &term)) {
-		ag_api_error(r, 503, "not_leader", "this node lost the "
-		    "leadership; retry");
-		return;
-	}
-	if ((j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) ==
-	    NULL || !json_is_object(j)) {
-		ag_api_error(r, 400, "bad_json", "expected a JSON object: %s",
-		    j == NULL ? jerr.text : "not an object");
-		json_decref(j);
-		return;
-	}
-	jc = json_object_get(j, "context");
-	jb = json_object_get(j, "time_budget_ms");
-	if (jc != NULL && (!json_is_integer(jc) ||
-	    (ctx = json_integer_value(jc)) < 1 || ctx > (1 << 24))) {
-		ag_api_error(r, 400, "bad_request", "context: an integer "
-		    "1..16777216");
-		json_decref(j);
-		return;
-	}
-	if (jb != NULL && (!json_is_number(jb) ||
-	    (budget = json_number_value(jb)) < 0 || budget > 60000)) {
-		ag_api_error(r, 400, "bad_request", "time_budget_ms: 0..60000");
-		json_decref(j);
-		return;
-	}
-	if (request_model(json_object_get(j, "model"), &m, err, sizeof err)
-	    != 0) {
-		ag_api_error(r, 400, "bad_model", "%s", err);
-		json_decref(j);
-		return;
-	}
-	json_decref(j);
-	if (n->places.n >= AG_PLACE_MAX) {
-		ag_api_error(r, 409, "too_many", "%d placements are live; "
-		    "release one first", AG_PLACE_MAX);
-		return;
-	}
-	p = &n->places.p[n->places.n];
-	memset(p, 0, sizeof *p);
-	rc = solve_now(n, &m, (uint32_t)ctx, budget, p, err, sizeof err);
-	if (rc != 0) {
-		ag_api_error(r, rc == 1 ? 422 : 503, rc == 1 ? "infeasible" :
-		    "cannot_place", "%s", err);
-		return;
-	}
-	p->id = next_place_id(n);
-	p->term = term;
-	p->epoch = 1;
-	n->places.n++;
-	ag_log(AG_LOG_NOTICE, "placement %llu: %s on %d stage(s), %.3f ms/token"
-	    "%s", (unsigned long long)p->id, m.name, p->nstages,
-	    p->latency_s * 1e3, p->optimal ? " (proven optimal)" : "");
-	publish_record(n);
-	r->status = 201;
-	r->body = ag_place_json(p);
-}
-
-static void
-place_delete(struct ag_node *n, uint64_t id, struct ag_api_reply *r)
-{
-	int	i;
-
-	if (!is_leader(n, NULL)) {
-		ag_api_error(r, 503, "not_leader", "retry");
-		return;
-	}
-	for (i = 0; i < n->places.n; i++) {
-		if (n->places.p[i].id != id)
-			continue;
-		memmove(&n->places.p[i], &n->places.p[i + 1],
-		    (size_t)(n->places.n - i - 1) * sizeof n->places.p[0]);
-		n->places.n--;
-		publish_record(n);
-		r->status = 200;
-		r->body = json_pack("{s:I}", "released", (json_int_t)id);
-		return;
-	}
-	ag_api_error(r, 404, "not_found", "no placement %llu",
-	    (unsigned long long)id);
-}
-
-/* Runs a placement call (local or forwarded) into r. */
-static void
-place_call(struct ag_node *n, const char *method, const char *path,
-    const char *body, size_t len, struct ag_api_reply *r)
-{
-	unsigned long long	id;
-	char			extra;
-
-	if (strcmp(method, "POST") == 0 && strcmp(path, "/v1/placements") == 0)
-		place_create(n, body, len, r);
-	else if (strcmp(method, "DELETE") == 0 &&
-	    sscanf(path, "/v1/placements?id=%llu%c", &id, &extra) == 1)
-		place_delete(n, id, r);
-	else
-		ag_api_error(r, 400, "bad_request", "%s %s cannot be "
-		    "forwarded", method, path);
-}
-
-/* Leader: re-plan placements that lost a node, or that got 10 % faster. */
-static void
-reshard(struct ag_node *n, double now)
-{
-	const char	*alive[MAX_SNAPSHOT];
-	size_t		 na;
-	uint64_t	 term;
-	int		 i, dirty = 0, improve = now >= n->next_improve;
-	int		 validity = now >= n->next_validity;
-	char		 err[512];
-
-	if (now < n->next_reshard)
-		return;
-	n->next_reshard = now + RESHARD_EVERY_S;
-	if (improve)
-		n->next_improve = now + IMPROVE_EVERY_S;
-	if (validity)
-		n->next_validity = now + VALIDITY_EVERY_S;
-	(void)is_leader(n, &term);
-	/*
-	 * Usable: alive members we hold a session with (the mesh is full,
-	 * so a lost session is the earliest sign of a dead node).
-	 */
-	na = ag_cluster_alive(n->cluster, alive, MAX_SNAPSHOT);
-	for (i = 1; i < (int)na; i++)
-		if (!peer_connected(n, alive[i]))
-			alive[i--] = alive[--na];
-	for (i = 0; i < n->places.n; i++) {
-		struct ag_placement	*p = &n->places.p[i], q = *p;
-		int			 lost = ag_place_uses_lost(p, alive, na);
-
-		if (!lost && validity && !devices_ok(n, p))
-			lost = 2;	/* overheated, battery low, … */
-		if (!lost && !improve)
-			continue;
-		if (solve_now(n, &p->model, p->context, PLACE_BUDGET_MS, &q,
-		    err, sizeof err) != 0) {
-			if (lost)
-				ag_log(AG_LOG_WARNING, "placement %llu lost a "
-				    "node and cannot be re-planned: %s",
-				    (unsigned long long)p->id, err);
-			continue;
-		}
-		if (!lost && q.latency_s > p->latency_s * IMPROVE_RATIO)
-			continue;
-		q.epoch = p->epoch + 1;
-		q.term = term;
-		ag_log(AG_LOG_NOTICE, "placement %llu re-planned (%s): epoch "
-		    "%llu, %.3f -> %.3f ms/token", (unsigned long long)p->id,
-		    lost == 1 ? "a node is gone" : lost ? "a device is no longer "
-		    "eligible" : "faster plan",
-		    (unsigned long long)q.epoch, p->latency_s * 1e3,
-		    q.latency_s * 1e3);
-		*p = q;
-		dirty = 1;
-	}
-	if (dirty)
-		publish_record(n);
-}
-
-/* A new leader takes over the newest placements any record carries. */
-static void
-adopt_placements(const char *origin, const struct ag_record *r, void *arg)
-{
-	struct ag_node		*n = arg;
-	struct ag_places	 ps;
-	char			 err[160];
-	uint64_t		 mine = 0, theirs = 0;
-	int			 i;
-
-	if (r->placements_len == 0 || ag_place_decode(r->placements,
-	    r->placements_len, &ps, err, sizeof err) != 0)
-		return;
-	for (i = 0; i < ps.n; i++)
-		theirs = ps.p[i].term > theirs ? ps.p[i].term : theirs;
-	for (i = 0; i < n->places.n; i++)
-		mine = n->places.p[i].term > mine ? n->places.p[i].term : mine;
-	if (theirs > mine) {
-		n->places = ps;
-		ag_log(AG_LOG_NOTICE, "took over %d placement(s) from %s",
-		    ps.n, origin);
-	}
-}
-
-static void
-leader_tick(struct ag_node *n, double now)
-{
-	int	leader = is_leader(n, NULL);
-
-	if (leader && !n->was_leader) {
-		n->was_leader = 1;
-		ag_cluster_foreach_record(n->cluster, adopt_placements, n);
-		n->next_reshard = 0;
-		publish_record(n);
-	} else if (!leader && n->was_leader) {
-		n->was_leader = 0;
-		n->places.n = 0;	/* the next leader owns them now */
-	}
-	if (leader)
-		reshard(n, now);
-}
-
-/* --- forwarding to the leader ------------------------------------------- */
-
-static void
-fwd_conn_closed(struct evhttp_connection *conn, void *arg)
-{
-	struct fwd_pending	*f = arg;
-
-	f->req = NULL;		/* the client left; drop the answer */
-}
-
-static void
-forward(struct ag_node *n, struct evhttp_request *req, const char *method,
-    const char *path, const char *body, size_t len, struct ag_api_reply *r)
-{
-	struct ag_cluster_status	 st;
-	struct ag_fwd_req		 q;
-	struct sec_cbor_writer		 w;
-	struct fwd_pending		*f = NULL;
-	uint8_t				 msg[NET_WIRE_MAX_MSG];
-	size_t				 mlen;
-	char				 err[160];
-	int				 i, pi;
-
-	ag_cluster_status(n->cluster, &st);
-	if (st.leader[0] == '\0' || (pi = peer_find(n, st.leader)) < 0 ||
-	    n->peers[pi].link == NULL || !n->peers[pi].link->hello) {
-		ag_api_error(r, 503, "no_leader", "no leader with a majority "
-		    "is reachable from this node");
-		return;
-	}
-	for (i = 0; i < (int)(sizeof n->fwd / sizeof n->fwd[0]); i++)
-		if (n->fwd[i].id == 0) {
-			f = &n->fwd[i];
-			break;
-		}
-	if (f == NULL || len > AG_FWD_BODY_MAX) {
-		ag_api_error(r, 503, "busy", "too many forwarded calls");
-		return;
-	}
-	memset(&q, 0, sizeof q);
-	q.id = ++n->fwd_seq;
-	(void)snprintf(q.method, sizeof q.method, "%s", method);
-	(void)snprintf(q.path, sizeof q.path, "%s", path);
-	q.body = (const uint8_t *)body;
-	q.body_len = len;
-	sec_cbor_writer_dynamic(&w, NET_WIRE_MAX_MSG - 256);
-	if (ag_fwd_encode_req(&q, &w) != 0 || net_wire_encode_raw(msg,
-	    sizeof msg, &mlen, NET_WIRE_API_REQ, n->trust.node_id, 0,
-	    sec_cbor_writer_data(&w), sec_cbor_writer_len(&w), err,
-	    sizeof err) != 0 || net_quic_send_control(n->peers[pi].link->conn,
-	    msg, mlen) != 0) {
-		sec_cbor_writer_release(&w);
-		ag_api_error(r, 502, "forward_failed", "cannot reach the "
-		    "leader");
-		return;
-	}
-	sec_cbor_writer_release(&w);
-	f->id = q.id;
-	f->req = req;
-	f->deadline = mono_s() + FWD_TIMEOUT_S;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-	    fwd_conn_closed, f);
-	r->status = AG_API_DEFERRED;
-}
-
-/* Leader side: run a forwarded call and answer it. */
-static void
-on_api_req(struct ag_link *l, const struct net_wire_msg *m)
-{
-	struct ag_node		*n = l->node;
-	struct ag_fwd_req	 q;
-	struct ag_fwd_resp	 a;
-	struct ag_api_reply	 r = { 500, NULL };
-	struct sec_cbor_writer	 w;
-	uint8_t			 msg[NET_WIRE_MAX_MSG];
-	size_t			 mlen;
-	char			 err[160], *body, *text = NULL;
-
-	if (ag_fwd_decode_req(m->u.raw.payload, m->u.raw.len, &q, err,
-	    sizeof err) != 0) {
-		ag_log(AG_LOG_WARNING, "bad API_REQ: %s", err);
-		return;
-	}
-	if ((body = malloc(q.body_len + 1)) == NULL)
-		return;
-	memcpy(body, q.body, q.body_len);
-	body[q.body_len] = '\0';
-	place_call(n, q.method, q.path, body, q.body_len, &r);
-	free(body);
-	if (r.body != NULL)
-		text = json_dumps(r.body, 0);
-	json_decref(r.body);
-	memset(&a, 0, sizeof a);
-	a.id = q.id;
-	a.status = (unsigned)r.status;
-	a.body = (const uint8_t *)(text != NULL ? text : "{}");
-	a.body_len = text != NULL ? strlen(text) : 2;
-	sec_cbor_writer_dynamic(&w, NET_WIRE_MAX_MSG - 256);
-	if (ag_fwd_encode_resp(&a, &w) == 0 && net_wire_encode_raw(msg,
-	    sizeof msg, &mlen, NET_WIRE_API_RESP, n->trust.node_id, 0,
-	    sec_cbor_writer_data(&w), sec_cbor_writer_len(&w), err,
-	    sizeof err) == 0)
-		send_msg(l, msg, mlen);
-	sec_cbor_writer_release(&w);
-	free(text);
-}
-
-static void
-fwd_finish(struct fwd_pending *f, struct ag_api_reply *r)
-{
-	if (f->req != NULL) {
-		evhttp_connection_set_closecb(
-		    evhttp_request_get_connection(f->req), NULL, NULL);
-		ag_api_finish(f->req, r);
-	} else
-		json_decref(r->body);
-	memset(f, 0, sizeof *f);
-}
-
-/* Follower side: the leader's answer. */
-static void
-on_api_resp(struct ag_node *n, const struct net_wire_msg *m)
-{
-	struct ag_fwd_resp	a;
-	struct ag_api_reply	r = { 502, NULL };
-	char			err[160];
-	size_t			i;
-
-	if (ag_fwd_decode_resp(m->u.raw.payload, m->u.raw.len, &a, err,
-	    sizeof err) != 0) {
-		ag_log(AG_LOG_WARNING, "bad API_RESP: %s", err);
-		return;
-	}
-	for (i = 0; i < sizeof n->fwd / sizeof n->fwd[0]; i++) {
-		if (n->fwd[i].id != a.id || a.id == 0)
-			continue;
-		r.status = (int)a.status;
-		r.body = json_loadb((const char *)a.body, a.body_len, 0, NULL);
-		if (r.body == NULL)
-			ag_api_error(&r, 502, "bad_answer", "the leader's "
-			    "answer is not JSON");
-		fwd_finish(&n->fwd[i], &r);
-		return;
-	}
-}
-
-static void
-fwd_expire(struct ag_node *n, double now)
-{
-	struct ag_api_reply	r = { 504, NULL };
-	size_t			i;
-
-	for (i = 0; i < sizeof n->fwd / sizeof n->fwd[0]; i++) {
-		if (n->fwd[i].id == 0 || now < n->fwd[i].deadline)
-			continue;
-		ag_api_error(&r, 504, "leader_timeout", "the leader did not "
-		    "answer within %.0f s", FWD_TIMEOUT_S);
-		fwd_finish(&n->fwd[i], &r);
-	}
-}
-
-/* --- API ---------------------------------------------------------------- */
-
-static json_t *
-num_or_null(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
-
-static void
-api_status(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
-{
-	struct ag_node		*n = ctx;
-	struct ag_cluster_status cs;
-	int			 i, connected = 0;
-
-	for (i = 0; i < n->npeers; i++)
-		connected += n->peers[i].link != NULL &&
-		    n->peers[i].link->hello;
-	ag_cluster_status(n->cluster, &cs);
-	r->status = 200;
-	r->body = json_pack("{s:s, s:s, s:s, s:f, s:s, s:i, s:o, s:I, s:b, "
-	    "s:s, s:i, s:i, s:i}",
-	    "node_id", n->trust.node_id, "name", n->name,
-	    "version", EXOGPU_VERSION, "uptime_s", mono_s() - n->started,
-	    "trust_mode", ag_trust_mode_name(n->trust.mode),
-	    "peers_connected", connected,
-	    "leader", cs.leader[0] ? json_string(cs.leader) : json_null(),
-	    "term", (json_int_t)cs.term, "quorum", cs.quorum, "role", cs.role,
-	    "members", cs.members, "members_alive", cs.alive,
-	    "voters", cs.voters);
-}
-
-static json_t *
-peer_json(struct ag_peer *p)
-{
-	struct net_quic_stats	 live;
-	const struct net_quic_stats *st = NULL;
-	int			 connected = p->link != NULL && p->link->hello;
-
-	if (p->link != NULL && net_quic_conn_stats(p->link->conn, &live) == 0) {
-		p->stats = live;
-		p->have_stats = 1;
-	}
-	if (p->have_stats)
-		st = &p->stats;
-	return json_pack("{s:s, s:s, s:s, s:b, s:{s:o, s:o, s:o, s:o}, s:o, "
-	    "s:o, s:o, s:o, s:o}",
-	    "node_id", p->node_id, "name", p->name, "addr", p->addr,
-	    "connected", connected,
-	    "rtt_s",
-	    "min", st && st->min_rtt > 0 ? json_real(st->min_rtt) : json_null(),
-	    "smoothed", st && st->smoothed_rtt > 0 ?
-	    json_real(st->smoothed_rtt) : json_null(),
-	    "latest", st && st->latest_rtt > 0 ? json_real(st->latest_rtt) :
-	    json_null(),
-	    "jitter", st && st->smoothed_rtt > 0 ? json_real(st->rttvar) :
-	    json_null(),
-	    "loss_ratio", st ? json_real(st->loss_ratio) : json_null(),
-	    "bandwidth_bytes_per_s", num_or_null(p->bandwidth),
-	    "bandwidth_direction", !isfinite(p->bandwidth) ? json_null() :
-	    json_string(p->bw_outgoing ? "outgoing" : "incoming"),
-	    "delivery_rate_bytes_per_s", st && st->delivery_rate > 0 ?
-	    json_real((double)st->delivery_rate) : json_null(),
-	    "measured_at", num_or_null(p->measured_at));
-}
-
-static void
-api_peers(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
-{
-	struct ag_node	*n = ctx;
-	json_t		*a = json_array();
-	int		 i;
-
-	for (i = 0; a != NULL && i < n->npeers; i++) {
-		json_t *p = peer_json(&n->peers[i]);
-
-		if (p == NULL || json_array_append_new(a, p) != 0) {
-			json_decref(a);
-			a = NULL;
-		}
-	}
-	r->status = 200;
-	r->body = a;
-}
-
-static void
-api_probe(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
-{
-	struct ag_node	*n = ctx;
-	int		 i, started = 0;
-
-	for (i = 0; i < n->npeers; i++) {
-		if (n->peers[i].link == NULL || !n->peers[i].link->hello)
-			continue;
-		start_probe(n, &n->peers[i]);
-		started++;
-	}
-	r->status = 202;
-	r->body = json_pack("{s:i, s:I}", "probes_started", started,
-	    "probe_bytes", (json_int_t)n->cfg->probe_bytes);
-}
-
-static void
-api_members(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
-{
-	struct ag_node	*n = ctx;
-
-	r->status = 200;
-	r->body = ag_cluster_members_json(n->cluster, peer_info, n);
-}
-
-/* POST and DELETE /v1/placements: here if we lead, else at the leader. */
-static void
-api_place_call(struct ag_node *n, struct evhttp_request *req,
-    const char *method, struct ag_api_reply *r)
-{
-	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
-	const char		*query = uri != NULL ?
-				    evhttp_uri_get_query(uri) : NULL;
-	char			 path[128], *body;
-	size_t			 len = 0;
-
-	(void)snprintf(path, sizeof path, "/v1/placements%s%s",
-	    query != NULL ? "?" : "", query != NULL ? query : "");
-	if ((body = ag_api_body(req, &len)) == NULL) {
-		ag_api_error(r, 413, "too_large", "body over %d bytes",
-		    AG_API_MAX_BODY);
-		return;
-	}
-	if (is_leader(n, NULL))
-		place_call(n, method, path, body, len, r);
-	else
-		forward(n, req, method, path, body, len, r);
-	free(body);
-}
-
-static void
-api_place_post(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
-{
-	api_place_call(ctx, req, "POST", r);
-}
-
-static void
-api_place_delete(void *ctx, struct evhttp_request *req,
-    struct ag_api_reply *r)
-{
-	api_place_call(ctx, req, "DELETE", r);
-}
-
-/* The live placements: the leader's own list, else its record's. */
-static void
-api_place_list(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
-{
-	struct ag_node			*n = ctx;
-	struct ag_cluster_status	 st;
-	struct ag_places		*ps = calloc(1, sizeof *ps);
-	struct ag_record		*rec = malloc(sizeof *rec);
-	char				 err[160];
-	json_t				*a = json_array();
-	int				 i;
-
-	ag_cluster_status(n->cluster, &st);
-	if (ps != NULL && rec != NULL && a != NULL) {
-		if (is_leader(n, NULL))
-			*ps = n->places;
-		else if (st.leader[0] != '\0' &&
-		    ag_cluster_record(n->cluster, st.leader, rec) == 0 &&
-		    rec->placements_len > 0 &&
-		    ag_place_decode(rec->placements, rec->placements_len, ps,
-		    err, sizeof err) != 0)
-			ag_log(AG_LOG_WARNING, "leader's placements: %s", err);
-		for (i = 0; i < ps->n; i++)
-			if (json_array_append_new(a, ag_place_json(&ps->p[i]))
-			    != 0)
-				break;
-	}
-	free(ps);
-	free(rec);
-	r->status = 200;
-	r->body = json_pack("{s:o, s:o}", "leader", st.leader[0] ?
-	    json_string(st.leader) : json_null(), "placements",
-	    a != NULL ? a : json_array());
-}
-
-static const struct ag_api_route routes[] = {
-	{ EVHTTP_REQ_GET, "/v1/members", api_members },
-	{ EVHTTP_REQ_GET, "/v1/placements", api_place_list },
-	{ EVHTTP_REQ_POST, "/v1/placements", api_place_post },
-	{ EVHTTP_REQ_DELETE, "/v1/placements", api_place_delete },
-	{ EVHTTP_REQ_GET, "/v1/status", api_status },
-	{ EVHTTP_REQ_GET, "/v1/peers", api_peers },
-	{ EVHTTP_REQ_POST, "/v1/peers/probe", api_probe },
-	{ 0, NULL, NULL },
-};
 
 /* --- start and stop ----------------------------------------------------- */
 
@@ -1856,7 +1057,7 @@ setup(struct ag_node *n, char *err, size_t errlen)
 	bench_start(n);
 	if (open_endpoint(n, err, errlen) != 0)
 		return -1;
-	if ((n->api = ag_api_new(n->base, c->http, routes, n, &port, err,
+	if ((n->api = ag_api_new(n->base, c->http, ag_node_routes, n, &port, err,
 	    errlen)) == NULL)
 		return -1;
 	{
@@ -1930,7 +1131,7 @@ ag_node_run(const struct ag_config *cfg)
 		return AG_EXIT_RUNTIME;
 	}
 	n->cfg = cfg;
-	n->started = mono_s();
+	n->started = ag_node_now();
 	(void)signal(SIGPIPE, SIG_IGN);
 	if (setup(n, err, sizeof err) != 0) {
 		ag_log(AG_LOG_ERR, "%s", err);

@@ -1,0 +1,146 @@
+/*
+ * ag_node_int.h - the agent's state, shared by the files that make up the
+ * running node (not an API for anything outside agent/ag_node*.c).
+ *
+ * ag_node.c owns the transport, peers, joins, discovery and the cluster
+ * glue; ag_node_place.c the leader's placements and forwarding to the
+ * leader; ag_node_api.c the HTTP routes.  They share one struct ag_node
+ * and the few functions declared at the bottom; everything else stays
+ * static in its file.
+ */
+#ifndef AG_NODE_INT_H
+#define AG_NODE_INT_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "ag_api.h"
+#include "ag_cluster.h"
+#include "ag_config.h"
+#include "ag_node.h"
+#include "ag_place.h"
+#include "ag_record.h"
+#include "ag_trust.h"
+#include "disc_mdns.h"
+#include "net_quic.h"
+#include "net_wire.h"
+
+#ifndef EXOGPU_VERSION
+#define EXOGPU_VERSION "unknown"
+#endif
+
+#define TICK_MS			500
+#define BACKOFF_MIN_S		1.0
+#define BACKOFF_MAX_S		30.0	/* --join targets */
+#define BACKOFF_LAN_MAX_S	5.0	/* found by mDNS or gossip */
+#define FIRST_PROBE_DELAY_S	1.0
+#define RX_MAX			(2 * NET_WIRE_MAX_MSG)
+#define MAX_DIALS		(AG_MAX_JOIN + 256)	/* joins + mDNS */
+
+struct ag_node;
+
+struct ag_link {
+	struct ag_node		*node;
+	struct net_quic_conn	*conn;
+	int			 peer;	/* index in peers, -1 before auth */
+	int			 join;	/* index in joins, -1 if accepted */
+	int			 hello;	/* their HELLO arrived */
+	unsigned char		*rx;
+	size_t			 rxlen;
+};
+
+struct ag_peer {
+	char			 node_id[SEC_NODE_ID_SIZE];
+	char			 name[NET_WIRE_NAME_MAX + 1];
+	char			 addr[INET6_ADDRSTRLEN + 16];
+	struct ag_link		*link;		/* NULL: not connected */
+	struct net_quic_stats	 stats;		/* last known */
+	int			 have_stats;
+	double			 bandwidth;	/* bytes/s, NAN unknown */
+	double			 measured_at;	/* unix time of the probe */
+	int			 bw_outgoing;	/* 1: we sent that probe */
+	double			 last_heard;	/* monotonic s, 0 = never */
+	double			 next_probe;	/* monotonic s, 0 = none */
+};
+
+struct ag_join {
+	char			 text[AG_ADDR_MAX];
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	struct ag_link		*link;		/* attempt or connection */
+	double			 backoff;
+	double			 next_try;	/* monotonic s */
+	char			 peer_id[SEC_NODE_ID_SIZE];
+	int			 self;		/* it was us: stop */
+	int			 discovered;	/* from mDNS, not --join */
+	int			 unused;	/* free slot (mDNS lost it) */
+};
+
+struct ag_node {
+	const struct ag_config		*cfg;
+	struct event_base		*base;
+	struct ag_trust			 trust;
+	char				 name[NET_WIRE_NAME_MAX + 1];
+	char				 data_dir[PATH_MAX];
+	gnutls_certificate_credentials_t creds;
+	struct net_quic_endpoint	*ep;
+	struct ag_api			*api;
+	struct event			*tick, *sigterm, *sigint;
+	char				 api_addr[AG_ADDR_MAX];
+	double				 started;	/* monotonic */
+	int				 npeers;
+	struct ag_peer			 peers[AG_MAX_PEERS];
+	int				 njoins;
+	struct ag_join			 joins[MAX_DIALS];
+	struct disc_mdns		*mdns;
+	struct ag_cluster		*cluster;
+	struct be_inventory		*inv;		/* this node's devices */
+	pid_t				 bench_pid;	/* background bench */
+	struct ag_record		*self_rec;	/* last published */
+	struct ag_places		 places;	/* leader: authoritative */
+	int				 was_leader;
+	double				 next_reshard, next_improve;
+	double				 next_validity;
+	struct fwd_pending {
+		uint64_t		 id;
+		struct evhttp_request	*req;	/* NULL: slot free or gone */
+		double			 deadline;
+	}				 fwd[32];
+	uint64_t			 fwd_seq;
+	double				 next_publish;	/* monotonic s */
+	int				 stopping;
+};
+
+/* ag_node.c */
+double	 ag_node_now(void);		/* monotonic seconds */
+int	 ag_node_peer_find(struct ag_node *, const char *id);
+int	 ag_node_peer_connected(const struct ag_node *, const char *id);
+void	 ag_node_send(struct ag_link *, const uint8_t *, size_t);
+void	 ag_node_start_probe(struct ag_node *, struct ag_peer *);
+void	 ag_node_publish(struct ag_node *);
+void	 ag_node_peer_info(void *arg, const char *id, const char **addr,
+	    double *seen);
+
+/* ag_node_place.c */
+int	 ag_node_is_leader(struct ag_node *, uint64_t *term);
+void	 ag_node_leader_tick(struct ag_node *, double now);
+void	 ag_node_fwd_expire(struct ag_node *, double now);
+void	 ag_node_place_call(struct ag_node *, const char *method,
+	    const char *path, const char *body, size_t len,
+	    struct ag_api_reply *);
+void	 ag_node_forward(struct ag_node *, struct evhttp_request *,
+	    const char *method, const char *path, const char *body,
+	    size_t len, struct ag_api_reply *);
+void	 ag_node_on_api_req(struct ag_link *, const struct net_wire_msg *);
+void	 ag_node_on_api_resp(struct ag_node *, const struct net_wire_msg *);
+
+/* ag_node_api.c */
+extern const struct ag_api_route ag_node_routes[];
+
+#endif /* AG_NODE_INT_H */

@@ -1,0 +1,540 @@
+/*
+ * ag_node_place.c - the leader's side of placement: solving requests on a
+ * snapshot of gossiped records, re-planning when a used node dies, a
+ * device becomes ineligible or a clearly faster plan appears, taking over
+ * a previous leader's placements; and forwarding placement calls from a
+ * follower's API to the leader over the control stream.
+ *
+ * Why here and not in ag_node.c: these are the only code paths that
+ * decide and change placements, so access control, quotas and the audit
+ * log hook in at one place.
+ */
+#include "ag_node_int.h"
+#include "ag_forward.h"
+#include "ag_log.h"
+#include "ag_place.h"
+#include "ag_planio.h"
+#include "ag_snapshot.h"
+
+#include "net_wire.h"
+#include "pl_model.h"
+#include "sec_cbor.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- placement (leader) ---------------------------------------------------- */
+
+#define PLACE_BUDGET_MS		500
+#define RESHARD_EVERY_S		0.2
+#define IMPROVE_EVERY_S		10.0
+#define VALIDITY_EVERY_S	1.0	/* records change every 2 s */
+#define IMPROVE_RATIO		0.9	/* adopt a re-plan 10 % faster */
+#define FWD_TIMEOUT_S		10.0
+#define MAX_SNAPSHOT		256
+
+int
+ag_node_is_leader(struct ag_node *n, uint64_t *term)
+{
+	struct ag_cluster_status	st;
+
+	ag_cluster_status(n->cluster, &st);
+	if (term != NULL)
+		*term = st.term;
+	return strcmp(st.role, "leader") == 0 && st.quorum;
+}
+
+/* Records of the alive members (ours included) for the solver. */
+static size_t
+snapshot(struct ag_node *n, struct ag_snapshot_node *out,
+    struct ag_record **recs)
+{
+	const char	*ids[MAX_SNAPSHOT];
+	size_t		 nid, i, k = 0;
+
+	nid = ag_cluster_alive(n->cluster, ids, MAX_SNAPSHOT);
+	for (i = 0; i < nid; i++) {
+		if (i == 0) {
+			if (n->self_rec == NULL)
+				continue;
+			out[k].node_id = n->trust.node_id;
+			out[k++].rec = n->self_rec;
+			continue;
+		}
+		if (!ag_node_peer_connected(n, ids[i]))
+			continue;	/* no session: not usable now */
+		if ((recs[k] = malloc(sizeof *recs[k])) == NULL)
+			break;
+		if (ag_cluster_record(n->cluster, ids[i], recs[k]) != 0) {
+			free(recs[k]);
+			recs[k] = NULL;
+			continue;
+		}
+		out[k].node_id = ids[i];
+		out[k].rec = recs[k];
+		k++;
+	}
+	return k;
+}
+
+/* Solves m on the live cluster into p (plan fields only). */
+static int
+solve_now(struct ag_node *n, const struct pl_model *m, uint32_t context,
+    double budget_ms, struct ag_placement *p, char *err, size_t errlen)
+{
+	struct ag_snapshot_node	*nodes = calloc(MAX_SNAPSHOT, sizeof *nodes);
+	struct ag_record	**recs = calloc(MAX_SNAPSHOT, sizeof *recs);
+	size_t			 k, i;
+	int			 rc = -1;
+
+	if (nodes != NULL && recs != NULL) {
+		k = snapshot(n, nodes, recs);
+		rc = ag_place_plan(nodes, k, m, context, budget_ms, p, err,
+		    errlen);
+	} else
+		(void)snprintf(err, errlen, "out of memory");
+	for (i = 0; recs != NULL && i < MAX_SNAPSHOT; i++)
+		free(recs[i]);
+	free(recs);
+	free(nodes);
+	return rc;
+}
+
+/* Every stage's device is still usable in the live snapshot. */
+static int
+devices_ok(struct ag_node *n, const struct ag_placement *p)
+{
+	struct ag_snapshot_node	*nodes = calloc(MAX_SNAPSHOT, sizeof *nodes);
+	struct ag_record	**recs = calloc(MAX_SNAPSHOT, sizeof *recs);
+	size_t			 k, i;
+	int			 ok = 1;
+
+	if (nodes != NULL && recs != NULL) {
+		k = snapshot(n, nodes, recs);
+		ok = ag_place_devices_ok(nodes, k, p);
+	}
+	for (i = 0; recs != NULL && i < MAX_SNAPSHOT; i++)
+		free(recs[i]);
+	free(recs);
+	free(nodes);
+	return ok;
+}
+
+/* The model of a request: a catalog name or a model object. */
+static int
+request_model(const json_t *j, struct pl_model *m, char *err, size_t errlen)
+{
+	char	*text;
+	int	 rc;
+
+	if (json_is_string(j)) {
+		if (pl_catalog_find(json_string_value(j), m) != 0) {
+			(void)snprintf(err, errlen, "unknown model '%s' (see "
+			    "`exogpu plan --list-models`)",
+			    json_string_value(j));
+			return -1;
+		}
+		return 0;
+	}
+	if (!json_is_object(j) || (text = json_dumps(j, 0)) == NULL) {
+		(void)snprintf(err, errlen, "model: a catalog name or a model "
+		    "object");
+		return -1;
+	}
+	rc = ag_planio_parse_model(text, strlen(text), "model", m, err,
+	    errlen);
+	free(text);
+	return rc;
+}
+
+static uint64_t
+next_place_id(const struct ag_node *n)
+{
+	uint64_t	id = 0;
+	int		i;
+
+	for (i = 0; i < n->places.n; i++)
+		if (n->places.p[i].id > id)
+			id = n->places.p[i].id;
+	return id + 1;
+}
+
+static void
+place_create(struct ag_node *n, const char *body, size_t len,
+    struct ag_api_reply *r)
+{
+	struct ag_placement	*p;
+	json_error_t		 jerr;
+	json_t			*j, *jc, *jb;
+	struct pl_model		 m;
+	uint64_t		 term;
+	double			 budget = PLACE_BUDGET_MS;
+	long long		 ctx = 4096;
+	char			 err[512];
+	int			 rc;
+
+	if (!ag_node_is_leader(n, &term)) {
+		ag_api_error(r, 503, "not_leader", "this node lost the "
+		    "leadership; retry");
+		return;
+	}
+	if ((j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL || !json_is_object(j)) {
+		ag_api_error(r, 400, "bad_json", "expected a JSON object: %s",
+		    j == NULL ? jerr.text : "not an object");
+		json_decref(j);
+		return;
+	}
+	jc = json_object_get(j, "context");
+	jb = json_object_get(j, "time_budget_ms");
+	if (jc != NULL && (!json_is_integer(jc) ||
+	    (ctx = json_integer_value(jc)) < 1 || ctx > (1 << 24))) {
+		ag_api_error(r, 400, "bad_request", "context: an integer "
+		    "1..16777216");
+		json_decref(j);
+		return;
+	}
+	if (jb != NULL && (!json_is_number(jb) ||
+	    (budget = json_number_value(jb)) < 0 || budget > 60000)) {
+		ag_api_error(r, 400, "bad_request", "time_budget_ms: 0..60000");
+		json_decref(j);
+		return;
+	}
+	if (request_model(json_object_get(j, "model"), &m, err, sizeof err)
+	    != 0) {
+		ag_api_error(r, 400, "bad_model", "%s", err);
+		json_decref(j);
+		return;
+	}
+	json_decref(j);
+	if (n->places.n >= AG_PLACE_MAX) {
+		ag_api_error(r, 409, "too_many", "%d placements are live; "
+		    "release one first", AG_PLACE_MAX);
+		return;
+	}
+	p = &n->places.p[n->places.n];
+	memset(p, 0, sizeof *p);
+	rc = solve_now(n, &m, (uint32_t)ctx, budget, p, err, sizeof err);
+	if (rc != 0) {
+		ag_api_error(r, rc == 1 ? 422 : 503, rc == 1 ? "infeasible" :
+		    "cannot_place", "%s", err);
+		return;
+	}
+	p->id = next_place_id(n);
+	p->term = term;
+	p->epoch = 1;
+	n->places.n++;
+	ag_log(AG_LOG_NOTICE, "placement %llu: %s on %d stage(s), %.3f ms/token"
+	    "%s", (unsigned long long)p->id, m.name, p->nstages,
+	    p->latency_s * 1e3, p->optimal ? " (proven optimal)" : "");
+	ag_node_publish(n);
+	r->status = 201;
+	r->body = ag_place_json(p);
+}
+
+static void
+place_delete(struct ag_node *n, uint64_t id, struct ag_api_reply *r)
+{
+	int	i;
+
+	if (!ag_node_is_leader(n, NULL)) {
+		ag_api_error(r, 503, "not_leader", "retry");
+		return;
+	}
+	for (i = 0; i < n->places.n; i++) {
+		if (n->places.p[i].id != id)
+			continue;
+		memmove(&n->places.p[i], &n->places.p[i + 1],
+		    (size_t)(n->places.n - i - 1) * sizeof n->places.p[0]);
+		n->places.n--;
+		ag_node_publish(n);
+		r->status = 200;
+		r->body = json_pack("{s:I}", "released", (json_int_t)id);
+		return;
+	}
+	ag_api_error(r, 404, "not_found", "no placement %llu",
+	    (unsigned long long)id);
+}
+
+/* Runs a placement call (local or forwarded) into r. */
+void
+ag_node_place_call(struct ag_node *n, const char *method, const char *path,
+    const char *body, size_t len, struct ag_api_reply *r)
+{
+	unsigned long long	id;
+	char			extra;
+
+	if (strcmp(method, "POST") == 0 && strcmp(path, "/v1/placements") == 0)
+		place_create(n, body, len, r);
+	else if (strcmp(method, "DELETE") == 0 &&
+	    sscanf(path, "/v1/placements?id=%llu%c", &id, &extra) == 1)
+		place_delete(n, id, r);
+	else
+		ag_api_error(r, 400, "bad_request", "%s %s cannot be "
+		    "forwarded", method, path);
+}
+
+/* Leader: re-plan placements that lost a node, or that got 10 % faster. */
+static void
+reshard(struct ag_node *n, double now)
+{
+	const char	*alive[MAX_SNAPSHOT];
+	size_t		 na;
+	uint64_t	 term;
+	int		 i, dirty = 0, improve = now >= n->next_improve;
+	int		 validity = now >= n->next_validity;
+	char		 err[512];
+
+	if (now < n->next_reshard)
+		return;
+	n->next_reshard = now + RESHARD_EVERY_S;
+	if (improve)
+		n->next_improve = now + IMPROVE_EVERY_S;
+	if (validity)
+		n->next_validity = now + VALIDITY_EVERY_S;
+	(void)ag_node_is_leader(n, &term);
+	/*
+	 * Usable: alive members we hold a session with (the mesh is full,
+	 * so a lost session is the earliest sign of a dead node).
+	 */
+	na = ag_cluster_alive(n->cluster, alive, MAX_SNAPSHOT);
+	for (i = 1; i < (int)na; i++)
+		if (!ag_node_peer_connected(n, alive[i]))
+			alive[i--] = alive[--na];
+	for (i = 0; i < n->places.n; i++) {
+		struct ag_placement	*p = &n->places.p[i], q = *p;
+		int			 lost = ag_place_uses_lost(p, alive, na);
+
+		if (!lost && validity && !devices_ok(n, p))
+			lost = 2;	/* overheated, battery low, … */
+		if (!lost && !improve)
+			continue;
+		if (solve_now(n, &p->model, p->context, PLACE_BUDGET_MS, &q,
+		    err, sizeof err) != 0) {
+			if (lost)
+				ag_log(AG_LOG_WARNING, "placement %llu lost a "
+				    "node and cannot be re-planned: %s",
+				    (unsigned long long)p->id, err);
+			continue;
+		}
+		if (!lost && q.latency_s > p->latency_s * IMPROVE_RATIO)
+			continue;
+		q.epoch = p->epoch + 1;
+		q.term = term;
+		ag_log(AG_LOG_NOTICE, "placement %llu re-planned (%s): epoch "
+		    "%llu, %.3f -> %.3f ms/token", (unsigned long long)p->id,
+		    lost == 1 ? "a node is gone" : lost ? "a device is no longer "
+		    "eligible" : "faster plan",
+		    (unsigned long long)q.epoch, p->latency_s * 1e3,
+		    q.latency_s * 1e3);
+		*p = q;
+		dirty = 1;
+	}
+	if (dirty)
+		ag_node_publish(n);
+}
+
+/* A new leader takes over the newest placements any record carries. */
+static void
+adopt_placements(const char *origin, const struct ag_record *r, void *arg)
+{
+	struct ag_node		*n = arg;
+	struct ag_places	 ps;
+	char			 err[160];
+	uint64_t		 mine = 0, theirs = 0;
+	int			 i;
+
+	if (r->placements_len == 0 || ag_place_decode(r->placements,
+	    r->placements_len, &ps, err, sizeof err) != 0)
+		return;
+	for (i = 0; i < ps.n; i++)
+		theirs = ps.p[i].term > theirs ? ps.p[i].term : theirs;
+	for (i = 0; i < n->places.n; i++)
+		mine = n->places.p[i].term > mine ? n->places.p[i].term : mine;
+	if (theirs > mine) {
+		n->places = ps;
+		ag_log(AG_LOG_NOTICE, "took over %d placement(s) from %s",
+		    ps.n, origin);
+	}
+}
+
+void
+ag_node_leader_tick(struct ag_node *n, double now)
+{
+	int	leader = ag_node_is_leader(n, NULL);
+
+	if (leader && !n->was_leader) {
+		n->was_leader = 1;
+		ag_cluster_foreach_record(n->cluster, adopt_placements, n);
+		n->next_reshard = 0;
+		ag_node_publish(n);
+	} else if (!leader && n->was_leader) {
+		n->was_leader = 0;
+		n->places.n = 0;	/* the next leader owns them now */
+	}
+	if (leader)
+		reshard(n, now);
+}
+
+/* --- forwarding to the leader ------------------------------------------- */
+
+static void
+fwd_conn_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct fwd_pending	*f = arg;
+
+	f->req = NULL;		/* the client left; drop the answer */
+}
+
+void
+ag_node_forward(struct ag_node *n, struct evhttp_request *req, const char *method,
+    const char *path, const char *body, size_t len, struct ag_api_reply *r)
+{
+	struct ag_cluster_status	 st;
+	struct ag_fwd_req		 q;
+	struct sec_cbor_writer		 w;
+	struct fwd_pending		*f = NULL;
+	uint8_t				 msg[NET_WIRE_MAX_MSG];
+	size_t				 mlen;
+	char				 err[160];
+	int				 i, pi;
+
+	ag_cluster_status(n->cluster, &st);
+	if (st.leader[0] == '\0' || (pi = ag_node_peer_find(n, st.leader)) < 0 ||
+	    n->peers[pi].link == NULL || !n->peers[pi].link->hello) {
+		ag_api_error(r, 503, "no_leader", "no leader with a majority "
+		    "is reachable from this node");
+		return;
+	}
+	for (i = 0; i < (int)(sizeof n->fwd / sizeof n->fwd[0]); i++)
+		if (n->fwd[i].id == 0) {
+			f = &n->fwd[i];
+			break;
+		}
+	if (f == NULL || len > AG_FWD_BODY_MAX) {
+		ag_api_error(r, 503, "busy", "too many forwarded calls");
+		return;
+	}
+	memset(&q, 0, sizeof q);
+	q.id = ++n->fwd_seq;
+	(void)snprintf(q.method, sizeof q.method, "%s", method);
+	(void)snprintf(q.path, sizeof q.path, "%s", path);
+	q.body = (const uint8_t *)body;
+	q.body_len = len;
+	sec_cbor_writer_dynamic(&w, NET_WIRE_MAX_MSG - 256);
+	if (ag_fwd_encode_req(&q, &w) != 0 || net_wire_encode_raw(msg,
+	    sizeof msg, &mlen, NET_WIRE_API_REQ, n->trust.node_id, 0,
+	    sec_cbor_writer_data(&w), sec_cbor_writer_len(&w), err,
+	    sizeof err) != 0 || net_quic_send_control(n->peers[pi].link->conn,
+	    msg, mlen) != 0) {
+		sec_cbor_writer_release(&w);
+		ag_api_error(r, 502, "forward_failed", "cannot reach the "
+		    "leader");
+		return;
+	}
+	sec_cbor_writer_release(&w);
+	f->id = q.id;
+	f->req = req;
+	f->deadline = ag_node_now() + FWD_TIMEOUT_S;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+	    fwd_conn_closed, f);
+	r->status = AG_API_DEFERRED;
+}
+
+/* Leader side: run a forwarded call and answer it. */
+void
+ag_node_on_api_req(struct ag_link *l, const struct net_wire_msg *m)
+{
+	struct ag_node		*n = l->node;
+	struct ag_fwd_req	 q;
+	struct ag_fwd_resp	 a;
+	struct ag_api_reply	 r = { 500, NULL };
+	struct sec_cbor_writer	 w;
+	uint8_t			 msg[NET_WIRE_MAX_MSG];
+	size_t			 mlen;
+	char			 err[160], *body, *text = NULL;
+
+	if (ag_fwd_decode_req(m->u.raw.payload, m->u.raw.len, &q, err,
+	    sizeof err) != 0) {
+		ag_log(AG_LOG_WARNING, "bad API_REQ: %s", err);
+		return;
+	}
+	if ((body = malloc(q.body_len + 1)) == NULL)
+		return;
+	memcpy(body, q.body, q.body_len);
+	body[q.body_len] = '\0';
+	ag_node_place_call(n, q.method, q.path, body, q.body_len, &r);
+	free(body);
+	if (r.body != NULL)
+		text = json_dumps(r.body, 0);
+	json_decref(r.body);
+	memset(&a, 0, sizeof a);
+	a.id = q.id;
+	a.status = (unsigned)r.status;
+	a.body = (const uint8_t *)(text != NULL ? text : "{}");
+	a.body_len = text != NULL ? strlen(text) : 2;
+	sec_cbor_writer_dynamic(&w, NET_WIRE_MAX_MSG - 256);
+	if (ag_fwd_encode_resp(&a, &w) == 0 && net_wire_encode_raw(msg,
+	    sizeof msg, &mlen, NET_WIRE_API_RESP, n->trust.node_id, 0,
+	    sec_cbor_writer_data(&w), sec_cbor_writer_len(&w), err,
+	    sizeof err) == 0)
+		ag_node_send(l, msg, mlen);
+	sec_cbor_writer_release(&w);
+	free(text);
+}
+
+static void
+fwd_finish(struct fwd_pending *f, struct ag_api_reply *r)
+{
+	if (f->req != NULL) {
+		evhttp_connection_set_closecb(
+		    evhttp_request_get_connection(f->req), NULL, NULL);
+		ag_api_finish(f->req, r);
+	} else
+		json_decref(r->body);
+	memset(f, 0, sizeof *f);
+}
+
+/* Follower side: the leader's answer. */
+void
+ag_node_on_api_resp(struct ag_node *n, const struct net_wire_msg *m)
+{
+	struct ag_fwd_resp	a;
+	struct ag_api_reply	r = { 502, NULL };
+	char			err[160];
+	size_t			i;
+
+	if (ag_fwd_decode_resp(m->u.raw.payload, m->u.raw.len, &a, err,
+	    sizeof err) != 0) {
+		ag_log(AG_LOG_WARNING, "bad API_RESP: %s", err);
+		return;
+	}
+	for (i = 0; i < sizeof n->fwd / sizeof n->fwd[0]; i++) {
+		if (n->fwd[i].id != a.id || a.id == 0)
+			continue;
+		r.status = (int)a.status;
+		r.body = json_loadb((const char *)a.body, a.body_len, 0, NULL);
+		if (r.body == NULL)
+			ag_api_error(&r, 502, "bad_answer", "the leader's "
+			    "answer is not JSON");
+		fwd_finish(&n->fwd[i], &r);
+		return;
+	}
+}
+
+void
+ag_node_fwd_expire(struct ag_node *n, double now)
+{
+	struct ag_api_reply	r = { 504, NULL };
+	size_t			i;
+
+	for (i = 0; i < sizeof n->fwd / sizeof n->fwd[0]; i++) {
+		if (n->fwd[i].id == 0 || now < n->fwd[i].deadline)
+			continue;
+		ag_api_error(&r, 504, "leader_timeout", "the leader did not "
+		    "answer within %.0f s", FWD_TIMEOUT_S);
+		fwd_finish(&n->fwd[i], &r);
+	}
+}
