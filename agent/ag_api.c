@@ -20,6 +20,7 @@ struct ag_api {
 	struct evhttp			*http;
 	const struct ag_api_route	*routes;
 	void				*ctx;
+	ag_api_authorizer		 authorize;
 };
 
 void
@@ -70,17 +71,27 @@ send_json(struct evhttp_request *req, struct ag_api_reply *r)
 {
 	struct evbuffer	*buf = evbuffer_new();
 	char		*text = NULL;
+	const char	*type = "application/json";
+	int		 bad;
 
-	if (r->body != NULL)
-		text = json_dumps(r->body, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-	if (buf == NULL || text == NULL ||
-	    evbuffer_add(buf, text, strlen(text)) != 0 ||
-	    evbuffer_add(buf, "\n", 1) != 0) {
+	if (r->raw != NULL) {
+		type = r->content_type != NULL ? r->content_type :
+		    "application/octet-stream";
+		bad = buf == NULL || evbuffer_add(buf, r->raw, r->raw_len) != 0;
+	} else {
+		if (r->body != NULL)
+			text = json_dumps(r->body, JSON_INDENT(2) |
+			    JSON_ENSURE_ASCII);
+		bad = buf == NULL || text == NULL ||
+		    evbuffer_add(buf, text, strlen(text)) != 0 ||
+		    evbuffer_add(buf, "\n", 1) != 0;
+	}
+	if (bad) {
 		evhttp_send_error(req, 500, "Internal Server Error");
 		goto out;
 	}
 	if (evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json") != 0 ||
+	    "Content-Type", type) != 0 ||
 	    evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Cache-Control", "no-store") != 0) {
 		evhttp_send_error(req, 500, "Internal Server Error");
@@ -93,6 +104,8 @@ out:
 		evbuffer_free(buf);
 	json_decref(r->body);
 	r->body = NULL;
+	free(r->raw);
+	r->raw = NULL;
 }
 
 static const char *
@@ -137,7 +150,7 @@ dispatch(struct evhttp_request *req, void *arg)
 	struct ag_api			*api = arg;
 	const struct evhttp_uri		*uri = evhttp_request_get_evhttp_uri(req);
 	const struct ag_api_route	*r;
-	struct ag_api_reply		 reply = { 500, NULL };
+	struct ag_api_reply		 reply = { 500, NULL, NULL, 0, NULL };
 	const char			*path = uri != NULL ?
 					    evhttp_uri_get_path(uri) : NULL;
 	enum evhttp_cmd_type		 m = evhttp_request_get_command(req);
@@ -147,10 +160,13 @@ dispatch(struct evhttp_request *req, void *arg)
 		path = "/";
 	for (r = api->routes; r->path != NULL; r++) {
 		if (r->method == m && strcmp(r->path, path) == 0) {
-			r->fn(api->ctx, req, &reply);
+			if (r->auth == AG_API_PUBLIC || api->authorize == NULL
+			    || api->authorize(api->ctx, req, r->auth, &reply)
+			    == 0)
+				r->fn(api->ctx, req, &reply);
 			if (reply.status == AG_API_DEFERRED)
 				return;
-			if (reply.body == NULL)
+			if (reply.body == NULL && reply.raw == NULL)
 				ag_api_error(&reply, 500, "internal",
 				    "handler produced no answer");
 			send_json(req, &reply);
@@ -174,7 +190,7 @@ dispatch(struct evhttp_request *req, void *arg)
 void
 ag_api_finish(struct evhttp_request *req, struct ag_api_reply *r)
 {
-	if (r->body == NULL)
+	if (r->body == NULL && r->raw == NULL)
 		ag_api_error(r, 500, "internal", "no answer");
 	send_json(req, r);
 }
@@ -280,6 +296,12 @@ ag_api_new(struct event_base *base, const char *addr,
 			    ((struct sockaddr_in *)&ss)->sin_port);
 	}
 	return api;
+}
+
+void
+ag_api_set_authorizer(struct ag_api *api, ag_api_authorizer fn)
+{
+	api->authorize = fn;
 }
 
 void

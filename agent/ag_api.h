@@ -22,10 +22,17 @@
 
 struct ag_api;
 
-/* What a handler answers: a status and a JSON body it hands over. */
+/*
+ * What a handler answers: a status and a JSON body it hands over - or,
+ * for the few non-JSON routes (the dashboard page, /metrics), raw bytes
+ * with their content type (raw is malloc'd and also handed over).
+ */
 struct ag_api_reply {
 	int		 status;	/* 200, 400, … */
 	json_t		*body;		/* owned by the server after return */
+	char		*raw;		/* instead of body; owned likewise */
+	size_t		 raw_len;
+	const char	*content_type;	/* for raw; a static string */
 };
 
 typedef void	(*ag_api_handler)(void *ctx, struct evhttp_request *,
@@ -41,11 +48,32 @@ void		 ag_api_finish(struct evhttp_request *, struct ag_api_reply *);
 /* The request body (bounded by AG_API_MAX_BODY), NUL-terminated copy. */
 char		*ag_api_body(struct evhttp_request *, size_t *);
 
+/*
+ * What a route needs from the caller (docs/tokens.md, "Enforcement").
+ * With no authoriser installed every route is open (a loopback-only API
+ * without token keys); with one, every route but AG_API_PUBLIC goes
+ * through it before the handler runs.
+ */
+enum ag_api_auth {
+	AG_API_PUBLIC = 0,	/* health and the static dashboard page */
+	AG_API_READ,		/* cluster and tenant reads: "read" */
+	AG_API_PLACE,		/* create or release placements: "place" */
+	AG_API_ADMIN,		/* revocation, audit, probes: "admin" */
+};
+
 struct ag_api_route {
 	enum evhttp_cmd_type	 method;
 	const char		*path;
 	ag_api_handler		 fn;
+	enum ag_api_auth	 auth;
 };
+
+/*
+ * Decides whether req may use a route that needs `need`: 0 to go on, or
+ * -1 with the refusal (401/403 JSON error) filled into the reply.
+ */
+typedef int	(*ag_api_authorizer)(void *ctx, struct evhttp_request *,
+		    enum ag_api_auth need, struct ag_api_reply *);
 
 /*
  * Listens on addr ("127.0.0.1:47471", "[::1]:0") with the routes (ending
@@ -56,6 +84,8 @@ struct ag_api	*ag_api_new(struct event_base *, const char *addr,
 		    const struct ag_api_route *, void *ctx, int *port,
 		    char *err, size_t errlen);
 void		 ag_api_free(struct ag_api *);
+/* Installs the authoriser (NULL: every route open). */
+void		 ag_api_set_authorizer(struct ag_api *, ag_api_authorizer);
 
 /* Builds an error reply. */
 void		 ag_api_error(struct ag_api_reply *, int status,

@@ -203,12 +203,13 @@ api_place_list(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
 }
 
 const struct ag_api_route ag_node_routes[] = {
-	{ EVHTTP_REQ_GET, "/v1/members", api_members },
-	{ EVHTTP_REQ_GET, "/v1/placements", api_place_list },
-	{ EVHTTP_REQ_POST, "/v1/placements", api_place_post },
-	{ EVHTTP_REQ_DELETE, "/v1/placements", api_place_delete },
-	{ EVHTTP_REQ_GET, "/v1/status", api_status },
-	{ EVHTTP_REQ_GET, "/v1/peers", api_peers },
-	{ EVHTTP_REQ_POST, "/v1/peers/probe", api_probe },
-	{ 0, NULL, NULL },
+	{ EVHTTP_REQ_GET, "/v1/status", api_status, AG_API_PUBLIC },
+	{ EVHTTP_REQ_GET, "/v1/members", api_members, AG_API_READ },
+	{ EVHTTP_REQ_GET, "/v1/peers", api_peers, AG_API_READ },
+	{ EVHTTP_REQ_POST, "/v1/peers/probe", api_probe, AG_API_ADMIN },
+	{ EVHTTP_REQ_GET, "/v1/placements", api_place_list, AG_API_READ },
+	{ EVHTTP_REQ_POST, "/v1/placements", api_place_post, AG_API_PLACE },
+	{ EVHTTP_REQ_DELETE, "/v1/placements", api_place_delete,
+	    AG_API_PLACE },
+	{ 0, NULL, NULL, AG_API_PUBLIC },
 };

@@ -82,6 +82,24 @@ struct ag_join {
 	int			 unused;	/* free slot (mDNS lost it) */
 };
 
+/*
+ * Counters and the solve-time histogram for /metrics.  Bucket i counts
+ * solves with time <= ag_node_solve_bounds[i] (not cumulative; the last
+ * bucket is +Inf).
+ */
+#define AG_NODE_SOLVE_BUCKETS	10
+extern const double ag_node_solve_bounds[AG_NODE_SOLVE_BUCKETS - 1];
+
+struct ag_node_stats {
+	uint64_t	solves;
+	double		solve_seconds_sum;
+	uint64_t	solve_bucket[AG_NODE_SOLVE_BUCKETS];
+	uint64_t	placements_created;	/* leader: admitted requests */
+	uint64_t	placements_released;
+	uint64_t	replans;		/* new epochs published */
+	uint64_t	denials;		/* requests refused by policy */
+};
+
 struct ag_node {
 	const struct ag_config		*cfg;
 	struct event_base		*base;
@@ -114,6 +132,7 @@ struct ag_node {
 	}				 fwd[32];
 	uint64_t			 fwd_seq;
 	double				 next_publish;	/* monotonic s */
+	struct ag_node_stats		 stats;
 	int				 stopping;
 };
 
@@ -128,6 +147,7 @@ void	 ag_node_peer_info(void *arg, const char *id, const char **addr,
 	    double *seen);
 
 /* ag_node_place.c */
+void	 ag_node_stats_solve(struct ag_node *, double seconds);
 int	 ag_node_is_leader(struct ag_node *, uint64_t *term);
 void	 ag_node_leader_tick(struct ag_node *, double now);
 void	 ag_node_fwd_expire(struct ag_node *, double now);

@@ -35,6 +35,23 @@
 #define FWD_TIMEOUT_S		10.0
 #define MAX_SNAPSHOT		256
 
+const double ag_node_solve_bounds[AG_NODE_SOLVE_BUCKETS - 1] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5,
+};
+
+void
+ag_node_stats_solve(struct ag_node *n, double seconds)
+{
+	int	i;
+
+	for (i = 0; i < AG_NODE_SOLVE_BUCKETS - 1; i++)
+		if (seconds <= ag_node_solve_bounds[i])
+			break;
+	n->stats.solve_bucket[i]++;
+	n->stats.solves++;
+	n->stats.solve_seconds_sum += seconds;
+}
+
 int
 ag_node_is_leader(struct ag_node *n, uint64_t *term)
 {
@@ -93,6 +110,8 @@ solve_now(struct ag_node *n, const struct pl_model *m, uint32_t context,
 		k = snapshot(n, nodes, recs);
 		rc = ag_place_plan(nodes, k, m, context, budget_ms, p, err,
 		    errlen);
+		if (rc == 0)
+			ag_node_stats_solve(n, p->solve_ms / 1e3);
 	} else
 		(void)snprintf(err, errlen, "out of memory");
 	for (i = 0; recs != NULL && i < MAX_SNAPSHOT; i++)
@@ -226,6 +245,7 @@ place_create(struct ag_node *n, const char *body, size_t len,
 	p->term = term;
 	p->epoch = 1;
 	n->places.n++;
+	n->stats.placements_created++;
 	ag_log(AG_LOG_NOTICE, "placement %llu: %s on %d stage(s), %.3f ms/token"
 	    "%s", (unsigned long long)p->id, m.name, p->nstages,
 	    p->latency_s * 1e3, p->optimal ? " (proven optimal)" : "");
@@ -249,6 +269,7 @@ place_delete(struct ag_node *n, uint64_t id, struct ag_api_reply *r)
 		memmove(&n->places.p[i], &n->places.p[i + 1],
 		    (size_t)(n->places.n - i - 1) * sizeof n->places.p[0]);
 		n->places.n--;
+		n->stats.placements_released++;
 		ag_node_publish(n);
 		r->status = 200;
 		r->body = json_pack("{s:I}", "released", (json_int_t)id);
@@ -330,6 +351,7 @@ reshard(struct ag_node *n, double now)
 		    (unsigned long long)q.epoch, p->latency_s * 1e3,
 		    q.latency_s * 1e3);
 		*p = q;
+		n->stats.replans++;
 		dirty = 1;
 	}
 	if (dirty)
@@ -450,7 +472,7 @@ ag_node_on_api_req(struct ag_link *l, const struct net_wire_msg *m)
 	struct ag_node		*n = l->node;
 	struct ag_fwd_req	 q;
 	struct ag_fwd_resp	 a;
-	struct ag_api_reply	 r = { 500, NULL };
+	struct ag_api_reply	 r = { .status = 500 };
 	struct sec_cbor_writer	 w;
 	uint8_t			 msg[NET_WIRE_MAX_MSG];
 	size_t			 mlen;
@@ -502,7 +524,7 @@ void
 ag_node_on_api_resp(struct ag_node *n, const struct net_wire_msg *m)
 {
 	struct ag_fwd_resp	a;
-	struct ag_api_reply	r = { 502, NULL };
+	struct ag_api_reply	r = { .status = 502 };
 	char			err[160];
 	size_t			i;
 
@@ -527,7 +549,7 @@ ag_node_on_api_resp(struct ag_node *n, const struct net_wire_msg *m)
 void
 ag_node_fwd_expire(struct ag_node *n, double now)
 {
-	struct ag_api_reply	r = { 504, NULL };
+	struct ag_api_reply	r = { .status = 504 };
 	size_t			i;
 
 	for (i = 0; i < sizeof n->fwd / sizeof n->fwd[0]; i++) {
