@@ -2,6 +2,15 @@
  * ag_api.c - routing, limits and JSON replies for the local HTTP API; see
  * ag_api.h.  evhttp parses HTTP; this file decides what each request
  * gets and makes sure every answer, error or not, is JSON.
+ *
+ * Connections: libevent 2.1 has no evhttp_set_max_connections (it came
+ * with 2.2), so the number of open connections is bounded only by the
+ * process's descriptor limit.  What this file does bound is the cost of
+ * reaching it: when accept() fails for want of descriptors or memory, the
+ * listening socket stays readable and libevent would retry at once, for
+ * ever - a busy loop logging "Error from accept() call" many thousand
+ * times a second.  accept_error() stops accepting for
+ * AG_API_ACCEPT_PAUSE_MS instead, warns once a minute, and tries again.
  */
 #include "ag_api.h"
 #include "ag_log.h"
@@ -9,19 +18,35 @@
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+
+#define AG_API_ACCEPT_PAUSE_MS	250
+#define AG_API_ACCEPT_WARN_S	60
 
 struct ag_api {
 	struct evhttp			*http;
 	const struct ag_api_route	*routes;
 	void				*ctx;
 	ag_api_authorizer		 authorize;
+	struct evconnlistener		*listener;	/* evhttp's */
+	struct event			*resume;	/* ends an accept pause */
+	time_t				 warned;	/* last accept warning */
+	struct ag_api			*next;
 };
+
+/*
+ * The live servers.  libevent hands the listener's error callback evhttp's
+ * pointer, not ours, so accept_error() finds its server here (one per
+ * agent; a few in tests).
+ */
+static struct ag_api	*ag_apis;
 
 void
 ag_api_error(struct ag_api_reply *r, int status, const char *code,
@@ -248,6 +273,55 @@ ag_api_split_addr(const char *s, char *host, size_t size, int *port)
 	return 0;
 }
 
+static void
+accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct ag_api	*api = arg;
+
+	if (evconnlistener_enable(api->listener) != 0)
+		ag_log(AG_LOG_ERR, "api: cannot accept connections again");
+}
+
+/* accept() failed and will fail again at once (EMFILE, ENFILE, ENOMEM). */
+static void
+accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct ag_api	*api;
+	struct timeval	 tv = { 0, AG_API_ACCEPT_PAUSE_MS * 1000 };
+	int		 e = EVUTIL_SOCKET_ERROR();
+	time_t		 now = time(NULL);
+
+	for (api = ag_apis; api != NULL; api = api->next)
+		if (api->listener == lev)
+			break;
+	if (api == NULL)
+		return;
+	if (api->warned == 0 || now - api->warned >= AG_API_ACCEPT_WARN_S) {
+		ag_log(AG_LOG_WARNING, "api: cannot accept connections (%s); "
+		    "pausing %d ms at a time", evutil_socket_error_to_string(e),
+		    AG_API_ACCEPT_PAUSE_MS);
+		api->warned = now;
+	}
+	if (evconnlistener_disable(lev) != 0 ||
+	    event_add(api->resume, &tv) != 0)
+		ag_log(AG_LOG_ERR, "api: cannot pause accepting connections");
+}
+
+/* Hooks accept_error() onto evhttp's listener. */
+static int
+watch_accept(struct ag_api *api, struct event_base *base,
+    struct evhttp_bound_socket *sock)
+{
+	api->listener = evhttp_bound_socket_get_listener(sock);
+	if (api->listener == NULL ||
+	    (api->resume = evtimer_new(base, accept_resume, api)) == NULL)
+		return -1;
+	evconnlistener_set_error_cb(api->listener, accept_error);
+	api->next = ag_apis;
+	ag_apis = api;
+	return 0;
+}
+
 struct ag_api *
 ag_api_new(struct event_base *base, const char *addr,
     const struct ag_api_route *routes, void *ctx, int *port, char *err,
@@ -284,6 +358,11 @@ ag_api_new(struct event_base *base, const char *addr,
 		ag_api_free(api);
 		return NULL;
 	}
+	if (watch_accept(api, base, sock) != 0) {
+		(void)snprintf(err, errlen, "out of memory");
+		ag_api_free(api);
+		return NULL;
+	}
 	if (port != NULL) {
 		struct sockaddr_storage	ss;
 		socklen_t		sl = sizeof ss;
@@ -307,8 +386,17 @@ ag_api_set_authorizer(struct ag_api *api, ag_api_authorizer fn)
 void
 ag_api_free(struct ag_api *api)
 {
+	struct ag_api	**pp;
+
 	if (api == NULL)
 		return;
+	for (pp = &ag_apis; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == api) {
+			*pp = api->next;
+			break;
+		}
+	if (api->resume != NULL)
+		event_free(api->resume);
 	if (api->http != NULL)
 		evhttp_free(api->http);
 	free(api);

@@ -4,9 +4,14 @@
  * A route is (method, path, handler).  Handlers return a JSON value and a
  * status; the server does the rest: serialisation, Content-Type, JSON
  * errors ({"error": code, "message": text}) for unknown routes (404), wrong
- * methods (405 with Allow), oversized requests (413 from evhttp's limits)
- * and handler failures (500).  Requests are bounded in header and body
- * size and in time, so a slow or greedy client cannot hold the agent.
+ * methods (405 with Allow) and handler failures (500).  Requests are
+ * bounded in header and body size (evhttp itself refuses what is over:
+ * 400/413, and methods it does not know, 501 - those answers are
+ * libevent's small HTML pages, as libevent 2.1 has no hook to change
+ * them) and each connection has an idle timeout.  The idle timer restarts
+ * with every byte, so a client trickling bytes keeps its connection; it
+ * costs one descriptor, and running out of descriptors makes the server
+ * pause accepting instead of spinning (docs/operations.md, "Limits").
  * The API listens on loopback by default (docs/operations.md).
  */
 #ifndef AG_API_H
@@ -59,6 +64,7 @@ enum ag_api_auth {
 	AG_API_READ,		/* cluster and tenant reads: "read" */
 	AG_API_PLACE,		/* create or release placements: "place" */
 	AG_API_ADMIN,		/* revocation, audit, probes: "admin" */
+	AG_API_ISSUE,		/* delegated token issuing: "token:issue" */
 };
 
 struct ag_api_route {

@@ -51,6 +51,8 @@ struct ag_cluster {
 	char			 conn[MAX_CONNECTED][SEC_NODE_ID_SIZE];
 	struct net_gossip_msg	*rxg;		/* decode scratch (large) */
 	struct net_member_msg	*rxm;
+	struct ag_cluster_counters ctr;	/* for /metrics */
+	char			 last_leader[NET_ELECT_ID_SIZE];
 };
 
 static uint64_t
@@ -72,6 +74,13 @@ rand32(void *arg)
 	c->rng ^= c->rng << 25;
 	c->rng ^= c->rng >> 27;
 	return (uint32_t)((c->rng * UINT64_C(2685821657736338717)) >> 32);
+}
+
+static enum ag_cluster_proto
+proto_of(uint64_t type)
+{
+	return type == NET_WIRE_MEMBER ? AG_CLUSTER_MEMBERSHIP :
+	    type == NET_WIRE_ELECT ? AG_CLUSTER_ELECTION : AG_CLUSTER_GOSSIP;
 }
 
 /* --- sending ------------------------------------------------------------ */
@@ -99,6 +108,8 @@ send_payload(struct ag_cluster *c, const char *peer, uint64_t type,
 	else if (c->io.send != NULL &&
 	    c->io.send(c->io.arg, peer, buf, len) != 0)
 		ag_log(AG_LOG_DEBUG, "cluster: cannot send to %s", peer);
+	else
+		c->ctr.sent[proto_of(type)]++;
 	free(buf);
 }
 
@@ -275,6 +286,14 @@ elect_step(struct ag_cluster *c, const struct net_elect_event *ev)
 	    ev->type != NET_ELECT_EV_RECV)
 		ag_log(AG_LOG_DEBUG, "election: %s", net_elect_strerror(rc));
 	net_elect_status(c->elect, now, &after);
+	if (after.role == NET_ELECT_CANDIDATE &&
+	    (before.role != NET_ELECT_CANDIDATE || before.term != after.term))
+		c->ctr.elections_started++;
+	if (after.leader.s[0] != '\0' &&
+	    strcmp(after.leader.s, c->last_leader) != 0) {
+		c->ctr.leader_changes++;
+		memcpy(c->last_leader, after.leader.s, sizeof c->last_leader);
+	}
 	if (before.role != after.role || before.term != after.term)
 		ag_log(AG_LOG_NOTICE, "election: term %llu, %s%s%s",
 		    (unsigned long long)after.term,
@@ -446,8 +465,8 @@ ag_cluster_handles(uint64_t type)
 	    type == NET_WIRE_GOSSIP_WANT;
 }
 
-int
-ag_cluster_recv(struct ag_cluster *c, const char *peer,
+static int
+recv_one(struct ag_cluster *c, const char *peer,
     const struct net_wire_msg *m, char *err, size_t errlen)
 {
 	const uint8_t		*p = m->u.raw.payload;
@@ -503,6 +522,18 @@ ag_cluster_recv(struct ag_cluster *c, const char *peer,
 		}
 	}
 	return 0;
+}
+
+int
+ag_cluster_recv(struct ag_cluster *c, const char *peer,
+    const struct net_wire_msg *m, char *err, size_t errlen)
+{
+	int	rc;
+
+	c->ctr.received[proto_of(m->type)]++;
+	if ((rc = recv_one(c, peer, m, err, errlen)) != 0)
+		c->ctr.refused++;
+	return rc;
 }
 
 int
@@ -686,6 +717,13 @@ ag_cluster_members_json(struct ag_cluster *c, ag_cluster_peer_info info,
 fail:
 	json_decref(a);
 	return NULL;
+}
+
+void
+ag_cluster_counters(struct ag_cluster *c, struct ag_cluster_counters *out)
+{
+	*out = c->ctr;
+	out->records_updated = net_gossip_stats(c->gossip)->accepted;
 }
 
 /* --- life cycle ----------------------------------------------------------- */

@@ -89,4 +89,23 @@ typedef void	(*ag_cluster_peer_info)(void *arg, const char *id,
 json_t		*ag_cluster_members_json(struct ag_cluster *,
 		    ag_cluster_peer_info, void *arg);
 
+/* Counters since this process started, for /metrics (docs/metrics.md). */
+enum ag_cluster_proto {
+	AG_CLUSTER_MEMBERSHIP,
+	AG_CLUSTER_GOSSIP,
+	AG_CLUSTER_ELECTION,
+	AG_CLUSTER_NPROTO
+};
+
+struct ag_cluster_counters {
+	uint64_t	sent[AG_CLUSTER_NPROTO];	/* to the transport */
+	uint64_t	received[AG_CLUSTER_NPROTO];	/* from peers */
+	uint64_t	refused;	/* received, malformed or refused */
+	uint64_t	records_updated;	/* peers' records taken in */
+	uint64_t	elections_started;	/* stood as candidate */
+	uint64_t	leader_changes;	/* a new leader became known */
+};
+void		 ag_cluster_counters(struct ag_cluster *,
+		    struct ag_cluster_counters *);
+
 #endif /* AG_CLUSTER_H */

@@ -7,20 +7,21 @@
 #include "ag_api.h"
 
 #include <ctype.h>
+#include <getopt.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_STR, K_ADDR, K_BOOL, K_LONG, K_JOIN };
+enum kind { K_STR, K_ADDR, K_BOOL, K_LONG, K_JOIN, K_DOUBLE };
 
 struct setting {
 	const char	*key;
 	enum kind	 kind;
 	size_t		 off;
 	size_t		 size;		/* K_STR/K_ADDR buffer size */
-	long		 min, max;	/* K_LONG */
+	long		 min, max;	/* K_LONG, K_DOUBLE */
 };
 
 #define STR(k, f)	{ k, K_STR, offsetof(struct ag_config, f), \
@@ -28,6 +29,8 @@ struct setting {
 #define ADDR(k, f)	{ k, K_ADDR, offsetof(struct ag_config, f), \
 			    sizeof(((struct ag_config *)0)->f), 0, 0 }
 #define LONG(k, f, lo, hi) { k, K_LONG, offsetof(struct ag_config, f), 0, \
+			    lo, hi }
+#define DBL(k, f, lo, hi) { k, K_DOUBLE, offsetof(struct ag_config, f), 0, \
 			    lo, hi }
 
 static const struct setting settings[] = {
@@ -44,6 +47,25 @@ static const struct setting settings[] = {
 	LONG("probe-bytes", probe_bytes, 4096, 1L << 30),
 	LONG("probe-interval", probe_interval_s, 0, 86400),
 	LONG("idle-timeout", idle_timeout_s, 1, 3600),
+	STR("token-keys", token_keys),
+	STR("token-audience", token_audience),
+	STR("token-signing-key", token_signing_key),
+	LONG("token-skew", token_skew_s, 0, 3600),
+	{ "insecure-open-api", K_BOOL, offsetof(struct ag_config, open_api), 0,
+	    0, 0 },
+	LONG("audit-checkpoint", audit_checkpoint_s, 1, 86400),
+	LONG("audit-rotate-bytes", audit_rotate_bytes, 65536, 1L << 40),
+	LONG("thermal-horizon", thermal_horizon_s, 10, 86400),
+	DBL("alert-temp-celsius", alert_temp_c, 0, 200),
+	DBL("alert-temp-clear-celsius", alert_temp_clear_c, 0, 200),
+	DBL("alert-memory-ratio", alert_memory, 0, 1),
+	DBL("alert-memory-clear-ratio", alert_memory_clear, 0, 1),
+	DBL("alert-battery-ratio", alert_battery, 0, 1),
+	DBL("alert-battery-clear-ratio", alert_battery_clear, 0, 1),
+	DBL("alert-link-loss-ratio", alert_loss, 0, 1),
+	DBL("alert-link-loss-clear-ratio", alert_loss_clear, 0, 1),
+	LONG("alert-link-loss-hold", alert_loss_hold_s, 0, 3600),
+	LONG("alert-quorum-hold", alert_quorum_hold_s, 0, 3600),
 };
 
 void
@@ -54,6 +76,53 @@ ag_config_defaults(struct ag_config *c)
 	c->probe_bytes = 4L << 20;
 	c->probe_interval_s = 300;
 	c->idle_timeout_s = 1;
+	c->token_skew_s = 60;
+	c->audit_checkpoint_s = 300;
+	c->audit_rotate_bytes = 64L << 20;
+	c->thermal_horizon_s = 300;
+	c->alert_temp_c = 85;
+	c->alert_temp_clear_c = 80;
+	c->alert_memory = 0.95;
+	c->alert_memory_clear = 0.90;
+	c->alert_battery = 0.15;
+	c->alert_battery_clear = 0.20;
+	c->alert_loss = 0.05;
+	c->alert_loss_clear = 0.01;
+	c->alert_loss_hold_s = 5;
+	c->alert_quorum_hold_s = 3;
+}
+
+/* Clear must be strictly on the safe side, or a value sitting on the
+ * threshold would raise and clear on alternate readings. */
+static int
+check_pair(const char *raise_key, double raise, const char *clear_key,
+    double clear, int below, char *err, size_t errlen)
+{
+	if (below ? clear > raise : clear < raise)
+		return 0;
+	(void)snprintf(err, errlen, "%s (%g) must be %s %s (%g): an alert "
+	    "clears on the safe side of where it raises", clear_key, clear,
+	    below ? "above" : "below", raise_key, raise);
+	return -1;
+}
+
+int
+ag_config_check(const struct ag_config *c, char *err, size_t errlen)
+{
+	if (check_pair("alert-temp-celsius", c->alert_temp_c,
+	    "alert-temp-clear-celsius", c->alert_temp_clear_c, 0, err,
+	    errlen) != 0 ||
+	    check_pair("alert-memory-ratio", c->alert_memory,
+	    "alert-memory-clear-ratio", c->alert_memory_clear, 0, err,
+	    errlen) != 0 ||
+	    check_pair("alert-battery-ratio", c->alert_battery,
+	    "alert-battery-clear-ratio", c->alert_battery_clear, 1, err,
+	    errlen) != 0 ||
+	    check_pair("alert-link-loss-ratio", c->alert_loss,
+	    "alert-link-loss-clear-ratio", c->alert_loss_clear, 0, err,
+	    errlen) != 0)
+		return -1;
+	return 0;
 }
 
 static int
@@ -97,6 +166,25 @@ set_bool(bool *dst, const char *key, const char *v, char *err, size_t errlen)
 		    key, v);
 		return -1;
 	}
+	return 0;
+}
+
+static int
+set_double(double *dst, const struct setting *s, const char *v, char *err,
+    size_t errlen)
+{
+	char	*end;
+	double	 d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (v[0] == '\0' || *end != '\0' || errno != 0 || !(d >= s->min) ||
+	    !(d <= s->max)) {
+		(void)snprintf(err, errlen, "%s: '%s' is not a number in "
+		    "%ld..%ld", s->key, v, s->min, s->max);
+		return -1;
+	}
+	*dst = d;
 	return 0;
 }
 
@@ -145,6 +233,9 @@ ag_config_set(struct ag_config *c, const char *key, const char *v, char *err,
 		case K_LONG:
 			return set_long((long *)(void *)(base + s->off), s, v,
 			    err, errlen);
+		case K_DOUBLE:
+			return set_double((double *)(void *)(base + s->off), s,
+			    v, err, errlen);
 		case K_JOIN:
 			if (c->njoin >= AG_MAX_JOIN) {
 				(void)snprintf(err, errlen, "join: at most %d "
@@ -238,4 +329,24 @@ ag_config_parse(struct ag_config *c, const char *buf, size_t len, char *err,
 		pos += n + (nl != NULL);
 	}
 	return 0;
+}
+
+void
+ag_config_options(struct option *out)
+{
+	size_t	i, n = sizeof settings / sizeof settings[0];
+
+	/* The table must leave room for config, help and the terminator. */
+	_Static_assert(sizeof settings / sizeof settings[0] + 3 <=
+	    AG_CONFIG_OPTIONS, "AG_CONFIG_OPTIONS too small");
+	for (i = 0; i < n; i++) {
+		out[i].name = settings[i].key;
+		out[i].has_arg = settings[i].kind == K_BOOL ? no_argument :
+		    required_argument;
+		out[i].flag = NULL;
+		out[i].val = 0;
+	}
+	out[n] = (struct option){ "config", required_argument, NULL, 'c' };
+	out[n + 1] = (struct option){ "help", no_argument, NULL, 'h' };
+	out[n + 2] = (struct option){ NULL, 0, NULL, 0 };
 }

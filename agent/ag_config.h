@@ -3,7 +3,7 @@
  * and the command line (flags win).
  *
  * The file is lines of `key = value` with `#` comments; keys are the long
- * flag names (docs/exogpu.conf.5.md).  `join` may repeat.  The parser is
+ * flag names (man/exogpu.conf.5).  `join` may repeat.  The parser is
  * bounded (file size, line length, line count, joins) and strict: an
  * unknown key or a bad value stops the agent with the file and line, so
  * a typo never silently changes what the daemon does.
@@ -37,9 +37,37 @@ struct ag_config {
 	long	probe_bytes;		/* bulk probe size */
 	long	probe_interval_s;	/* 0 = only at start and on demand */
 	long	idle_timeout_s;
+	char	token_keys[4096];	/* "" = tokens not enforced */
+	char	token_audience[128];	/* "" = any audience */
+	char	token_signing_key[4096];	/* "" = no delegated issuing */
+	long	token_skew_s;
+	bool	open_api;		/* serve a non-loopback API w/o keys */
+	long	audit_checkpoint_s;
+	long	audit_rotate_bytes;
+	long	thermal_horizon_s;	/* throttle prediction look-ahead */
+	/* Alerts (docs/alerts.md): raise / clear thresholds, hold times. */
+	double	alert_temp_c, alert_temp_clear_c;
+	double	alert_memory, alert_memory_clear;	/* used ratio */
+	double	alert_battery, alert_battery_clear;	/* charge ratio */
+	double	alert_loss, alert_loss_clear;		/* link loss ratio */
+	long	alert_loss_hold_s;
+	long	alert_quorum_hold_s;
 };
 
 void	ag_config_defaults(struct ag_config *);
+/*
+ * Checks what single keys cannot: each alert's clear threshold lies on the
+ * safe side of its raise threshold.  Call it once every setting is in.
+ */
+int	ag_config_check(const struct ag_config *, char *err, size_t errlen);
+/*
+ * getopt_long options for every key (the flags are the keys), then
+ * "config" ('c') and "help" ('h') and the terminator: out needs
+ * AG_CONFIG_OPTIONS entries.  Flag options have val 0.
+ */
+#define AG_CONFIG_OPTIONS	64
+struct option;
+void	ag_config_options(struct option *out);
 /*
  * Applies one setting (from a flag or a file line).  -1 with err saying
  * why (unknown key, value too long, not a number, out of range).

@@ -10,16 +10,16 @@
 #include <string.h>
 
 static const struct sec_cbor_limits fwd_limits = {
-	AG_FWD_BODY_MAX + 512, 2, 16, AG_FWD_BODY_MAX, 8,
+	AG_FWD_BODY_MAX + AG_FWD_TOKEN_MAX + 512, 2, 16, AG_FWD_BODY_MAX, 8,
 	SEC_CBOR_F_DETERMINISTIC,
 };
 
 int
 ag_fwd_encode_req(const struct ag_fwd_req *q, struct sec_cbor_writer *w)
 {
-	if (q->body_len > AG_FWD_BODY_MAX)
+	if (q->body_len > AG_FWD_BODY_MAX || strlen(q->token) > AG_FWD_TOKEN_MAX)
 		return -1;
-	(void)sec_cbor_write_map(w, 4);
+	(void)sec_cbor_write_map(w, q->token[0] ? 5 : 4);
 	(void)sec_cbor_write_uint(w, 1);
 	(void)sec_cbor_write_uint(w, q->id);
 	(void)sec_cbor_write_uint(w, 2);
@@ -28,6 +28,10 @@ ag_fwd_encode_req(const struct ag_fwd_req *q, struct sec_cbor_writer *w)
 	(void)sec_cbor_write_cstr(w, q->path);
 	(void)sec_cbor_write_uint(w, 4);
 	(void)sec_cbor_write_bytes(w, q->body, q->body_len);
+	if (q->token[0]) {
+		(void)sec_cbor_write_uint(w, 5);
+		(void)sec_cbor_write_cstr(w, q->token);
+	}
 	return sec_cbor_writer_error(w) == 0 ? 0 : -1;
 }
 
@@ -76,7 +80,9 @@ ag_fwd_decode_req(const uint8_t *buf, size_t len, struct ag_fwd_req *q,
 		    (key == 3 && sec_cbor_read_cstr(&r, q->path, sizeof q->path) != 0) ||
 		    (key == 4 && sec_cbor_read_bytes(&r, &q->body,
 		    &q->body_len) != 0) ||
-		    (key > 4 && sec_cbor_skip(&r) != 0))
+		    (key == 5 && sec_cbor_read_cstr(&r, q->token,
+		    sizeof q->token) != 0) ||
+		    (key > 5 && sec_cbor_skip(&r) != 0))
 			return fail(err, errlen, "API_REQ: bad value", &r);
 		if (key >= 1 && key <= 4)
 			seen |= 1u << key;

@@ -6,8 +6,10 @@
  * decide it.  A follower wraps the call (method, path, JSON body) in an
  * API_REQ message to the leader and answers its HTTP client when the
  * API_RESP with the same id comes back (or with 504 after a deadline).
- * Payloads are CBOR maps: request {1 id, 2 method, 3 path, 4 body},
- * response {1 id, 2 status, 3 body}; the decoder is bounded and fuzzed.
+ * Payloads are CBOR maps: request {1 id, 2 method, 3 path, 4 body,
+ * 5 bearer token text (only when the client sent one)}, response {1 id,
+ * 2 status, 3 body}; the decoder is bounded and fuzzed.  The leader checks
+ * the forwarded token itself: a follower's word is never taken for it.
  */
 #ifndef AG_FORWARD_H
 #define AG_FORWARD_H
@@ -16,6 +18,7 @@
 #include <stdint.h>
 
 #define AG_FWD_BODY_MAX		(48 * 1024)
+#define AG_FWD_TOKEN_MAX	11000	/* >= SEC_TOKEN_TEXT_MAX */
 
 struct sec_cbor_writer;
 
@@ -25,6 +28,7 @@ struct ag_fwd_req {
 	char		 path[128];
 	const uint8_t	*body;		/* points into the decoded buffer */
 	size_t		 body_len;
+	char		 token[AG_FWD_TOKEN_MAX + 1];	/* "" none */
 };
 
 struct ag_fwd_resp {

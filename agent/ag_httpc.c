@@ -3,6 +3,8 @@
  * response parser; see ag_httpc.h.
  */
 #include "ag_httpc.h"
+#include "ag_fileio.h"
+#include "sec_token.h"
 #include "ag_api.h"
 
 #include <ctype.h>
@@ -288,5 +290,38 @@ ag_http_parse_response(const char *raw, size_t len,
 	resp->body[blen] = '\0';
 	resp->body_len = blen;
 	resp->status = status;
+	return 0;
+}
+
+int
+ag_http_load_token(const char *path, char **text, char *err, size_t errlen)
+{
+	uint8_t	 raw[SEC_TOKEN_MAX_BYTES];
+	char	*buf = NULL, why[256];
+	size_t	 len = 0;
+	int	 n;
+
+	*text = NULL;
+	if (path == NULL || path[0] == '\0')
+		path = getenv("EXOGPU_TOKEN");
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	if (ag_read_file(path, SEC_TOKEN_TEXT_MAX + 64, &buf, &len, NULL, why,
+	    sizeof why) != 0) {
+		(void)snprintf(err, errlen, "token: %s", why);
+		return -1;
+	}
+	n = sec_token_decode_text((const uint8_t *)buf, len, raw, sizeof raw);
+	free(buf);
+	if (n < 0 || (*text = malloc(SEC_TOKEN_TEXT_MAX + 1)) == NULL ||
+	    sec_token_encode_text(raw, (size_t)n, *text,
+	    SEC_TOKEN_TEXT_MAX + 1) < 0) {
+		free(*text);
+		*text = NULL;
+		(void)snprintf(err, errlen, "token %s: not a token file (want "
+		    "the base64url text or the CBOR `exogpu token issue` "
+		    "writes)", path);
+		return -1;
+	}
 	return 0;
 }

@@ -32,6 +32,14 @@ void	ag_http_response_free(struct ag_http_response *);
 /* Parses a complete raw response (for tests and the fuzzer). */
 int	ag_http_parse_response(const char *, size_t,
 	    struct ag_http_response *, char *, size_t);
+/*
+ * The bearer token a client sends: the file given (--token FILE), else
+ * the file $EXOGPU_TOKEN names, else none (*text = NULL).  The file may
+ * hold the text form or raw CBOR (docs/tokens.md).  0 with *text
+ * malloc'd or NULL, or -1 with err.
+ */
+int	ag_http_load_token(const char *explicit_path, char **text, char *err,
+	    size_t errlen);
 /* The API address: explicit, else $EXOGPU_API, else 127.0.0.1:47471. */
 const char	*ag_http_api_addr(const char *explicit_addr);
 

@@ -482,6 +482,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		    now + (double)n->cfg->probe_interval_s : 0;
 	}
 	cluster_tick(n, now);
+	ag_node_obs_tick(n, now);
 }
 
 /* --- mDNS discovery ---------------------------------------------------- */
@@ -609,10 +610,32 @@ cluster_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
 	return net_quic_send_control(n->peers[i].link->conn, buf, len);
 }
 
-static void
-record_devices(const struct ag_node *n, struct ag_record *r)
+/*
+ * The CPU package's thermal zone stands in for the CPU device's own
+ * sensor (CPUs have none through Vulkan or OpenCL); NAN when no zone says.
+ */
+double
+ag_node_cpu_temperature(const struct ag_node *n)
 {
+	static const char *const zones[] = { "x86_pkg_temp", "cpu-thermal",
+	    "cpu_thermal", "soc_thermal", "k10temp" };
+	double	t = NAN;
+	size_t	k;
 	int	i;
+
+	for (i = 0; n->inv != NULL && i < n->inv->node.nzones; i++)
+		for (k = 0; k < sizeof zones / sizeof zones[0]; k++)
+			if (strcmp(n->inv->node.zones[i].type, zones[k]) == 0 &&
+			    !(n->inv->node.zones[i].temperature_celsius <= t))
+				t = n->inv->node.zones[i].temperature_celsius;
+	return t;
+}
+
+static void
+record_devices(struct ag_node *n, struct ag_record *r)
+{
+	struct ag_thermal_track		*tr;
+	int				 i;
 
 	for (i = 0; n->inv != NULL && i < n->inv->ndevices &&
 	    r->ndevices < AG_RECORD_MAX_DEVICES; i++) {
@@ -631,6 +654,19 @@ record_devices(const struct ag_node *n, struct ag_record *r)
 		o->dtypes = d->dtypes;
 		o->apis = d->apis;
 		o->temperature_celsius = d->telemetry.temperature_celsius;
+		if (d->type == BE_TYPE_CPU && !isfinite(o->temperature_celsius))
+			o->temperature_celsius = ag_node_cpu_temperature(n);
+		tr = ag_thermal_observe(&n->thermal, d->id, ag_node_now(),
+		    o->temperature_celsius);
+		o->throttle_predicted = tr != NULL && tr->flagged;
+		if (tr != NULL && tr->flagged != tr->logged) {
+			ag_log(AG_LOG_NOTICE, "device %s: %s (now %.1f C, "
+			    "%.0f s ahead %.1f C)", d->id, tr->flagged ?
+			    "predicted to throttle" : "no longer predicted to "
+			    "throttle", o->temperature_celsius,
+			    n->thermal.horizon_s, tr->predicted_c);
+			tr->logged = tr->flagged;
+		}
 	}
 }
 
@@ -670,10 +706,17 @@ ag_node_publish(struct ag_node *n)
 		ag_log(AG_LOG_WARNING, "placements do not fit in the record");
 		r->placements_len = 0;
 	}
+	ag_node_auth_record(n, r);
 	if (ag_cluster_publish(n->cluster, r) != 0)
 		ag_log(AG_LOG_WARNING, "cannot publish this node's record");
 	free(n->self_rec);
 	n->self_rec = r;
+}
+
+static void
+learn_from(const char *origin, const struct ag_record *r, void *arg)
+{
+	ag_node_auth_learn(arg, origin, r);
 }
 
 /* Members we learned of through gossip get dialled at the address a
@@ -802,6 +845,7 @@ static void
 cluster_tick(struct ag_node *n, double now)
 {
 	bench_poll(n);
+	ag_node_auth_tick(n, now);
 	if (n->cluster != NULL) {
 		ag_node_leader_tick(n, now);
 		ag_node_fwd_expire(n, now);
@@ -812,6 +856,7 @@ cluster_tick(struct ag_node *n, double now)
 	refresh_inventory(n);
 	ag_node_publish(n);
 	ag_cluster_foreach_record(n->cluster, mesh_from, n);
+	ag_cluster_foreach_record(n->cluster, learn_from, n);
 }
 
 void
@@ -1036,6 +1081,8 @@ setup(struct ag_node *n, char *err, size_t errlen)
 		(void)snprintf(err, errlen, "event_base_new failed");
 		return -1;
 	}
+	ag_thermal_init(&n->thermal, (double)c->thermal_horizon_s,
+	    AG_NODE_THROTTLE_C);
 	if ((n->cluster = ag_cluster_new(n->base, n->trust.node_id,
 	    n->data_dir, err, errlen)) == NULL)
 		return -1;
@@ -1044,6 +1091,8 @@ setup(struct ag_node *n, char *err, size_t errlen)
 
 		ag_cluster_set_io(n->cluster, &io);
 	}
+	if (ag_node_obs_init(n, err, errlen) != 0)
+		return -1;
 	if ((n->inv = calloc(1, sizeof *n->inv)) != NULL) {
 		struct ag_devices_opts	do_ = { n->data_dir, sysfs_root(n),
 					    false, false };
@@ -1055,11 +1104,14 @@ setup(struct ag_node *n, char *err, size_t errlen)
 		}
 	}
 	bench_start(n);
+	if (ag_node_auth_init(n, err, errlen) != 0)
+		return -1;
 	if (open_endpoint(n, err, errlen) != 0)
 		return -1;
 	if ((n->api = ag_api_new(n->base, c->http, ag_node_routes, n, &port, err,
 	    errlen)) == NULL)
 		return -1;
+	ag_api_set_authorizer(n->api, ag_node_authorize);
 	{
 		char host[256];
 
@@ -1096,6 +1148,7 @@ teardown(struct ag_node *n)
 	if (n->ep != NULL)
 		net_quic_endpoint_free(n->ep);
 	ag_cluster_free(n->cluster);
+	ag_node_obs_free(n);
 	free(n->inv);
 	free(n->self_rec);
 	if (n->bench_pid > 0) {
@@ -1103,6 +1156,7 @@ teardown(struct ag_node *n)
 		(void)waitpid(n->bench_pid, NULL, 0);
 	}
 	ag_api_free(n->api);
+	ag_node_auth_free(n);
 	if (n->tick != NULL)
 		event_free(n->tick);
 	if (n->sigterm != NULL)

@@ -5,6 +5,7 @@
  * serves.
  */
 #include "ag_node_int.h"
+#include "ag_forward.h"
 #include "ag_log.h"
 #include "ag_place.h"
 #include "ag_trust.h"
@@ -137,21 +138,28 @@ api_place_call(struct ag_node *n, struct evhttp_request *req,
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const char		*query = uri != NULL ?
 				    evhttp_uri_get_query(uri) : NULL;
-	char			 path[128], *body;
+	char			 path[128], *body, *token;
 	size_t			 len = 0;
 
+	if ((token = malloc(AG_FWD_TOKEN_MAX + 1)) == NULL) {
+		ag_api_error(r, 503, "busy", "out of memory");
+		return;
+	}
+	ag_node_bearer(req, token, AG_FWD_TOKEN_MAX + 1);
 	(void)snprintf(path, sizeof path, "/v1/placements%s%s",
 	    query != NULL ? "?" : "", query != NULL ? query : "");
 	if ((body = ag_api_body(req, &len)) == NULL) {
 		ag_api_error(r, 413, "too_large", "body over %d bytes",
 		    AG_API_MAX_BODY);
+		free(token);
 		return;
 	}
 	if (ag_node_is_leader(n, NULL))
-		ag_node_place_call(n, method, path, body, len, r);
+		ag_node_place_call(n, method, path, body, len, token, r);
 	else
-		ag_node_forward(n, req, method, path, body, len, r);
+		ag_node_forward(n, req, method, path, body, len, token, r);
 	free(body);
+	free(token);
 }
 
 static void
@@ -190,7 +198,8 @@ api_place_list(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
 		    err, sizeof err) != 0)
 			ag_log(AG_LOG_WARNING, "leader's placements: %s", err);
 		for (i = 0; i < ps->n; i++)
-			if (json_array_append_new(a, ag_place_json(&ps->p[i]))
+			if (ag_auth_owns(&n->who, ps->p[i].tenant) &&
+			    json_array_append_new(a, ag_place_json(&ps->p[i]))
 			    != 0)
 				break;
 	}
@@ -211,5 +220,14 @@ const struct ag_api_route ag_node_routes[] = {
 	{ EVHTTP_REQ_POST, "/v1/placements", api_place_post, AG_API_PLACE },
 	{ EVHTTP_REQ_DELETE, "/v1/placements", api_place_delete,
 	    AG_API_PLACE },
+	{ EVHTTP_REQ_GET, "/", ag_node_api_page, AG_API_PUBLIC },
+	{ EVHTTP_REQ_GET, "/v1/devices", ag_node_api_devices, AG_API_READ },
+	{ EVHTTP_REQ_GET, "/v1/links", ag_node_api_links, AG_API_READ },
+	{ EVHTTP_REQ_GET, "/v1/events", ag_node_api_events, AG_API_READ },
+	{ EVHTTP_REQ_POST, "/v1/tokens/revoke", ag_node_api_revoke,
+	    AG_API_ADMIN },
+	{ EVHTTP_REQ_GET, "/v1/audit", ag_node_api_audit, AG_API_ADMIN },
+	{ EVHTTP_REQ_POST, "/v1/tokens", ag_node_api_issue, AG_API_ISSUE },
+	{ EVHTTP_REQ_GET, "/metrics", ag_node_api_metrics, AG_API_READ },
 	{ 0, NULL, NULL, AG_API_PUBLIC },
 };

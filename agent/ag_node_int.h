@@ -21,6 +21,10 @@
 #include <event2/http.h>
 
 #include "ag_api.h"
+#include "ag_auth.h"
+#include "ag_auditlog.h"
+#include "ag_revoke.h"
+#include "ag_thermal.h"
 #include "ag_cluster.h"
 #include "ag_config.h"
 #include "ag_node.h"
@@ -88,6 +92,8 @@ struct ag_join {
  * bucket is +Inf).
  */
 #define AG_NODE_SOLVE_BUCKETS	10
+/* Throttle point for the prediction: the snapshot's "too hot" line. */
+#define AG_NODE_THROTTLE_C	90.0
 extern const double ag_node_solve_bounds[AG_NODE_SOLVE_BUCKETS - 1];
 
 struct ag_node_stats {
@@ -133,6 +139,16 @@ struct ag_node {
 	uint64_t			 fwd_seq;
 	double				 next_publish;	/* monotonic s */
 	struct ag_node_stats		 stats;
+	struct ag_auth			 auth;		/* token policy */
+	struct ag_revoke		 revoked;	/* cluster-wide */
+	struct ag_auditlog		*audit;
+	struct ag_principal		 who;	/* of the request being served */
+	char				*signing_key;	/* PEM; NULL: none */
+	size_t				 signing_key_len;
+	double				 next_auth_tick;
+	double				 next_stuck_log;
+	struct ag_thermal		 thermal;	/* throttle prediction */
+	struct ag_obs			*obs;		/* alerts, events */
 	int				 stopping;
 };
 
@@ -143,8 +159,36 @@ int	 ag_node_peer_connected(const struct ag_node *, const char *id);
 void	 ag_node_send(struct ag_link *, const uint8_t *, size_t);
 void	 ag_node_start_probe(struct ag_node *, struct ag_peer *);
 void	 ag_node_publish(struct ag_node *);
+double	 ag_node_cpu_temperature(const struct ag_node *);
 void	 ag_node_peer_info(void *arg, const char *id, const char **addr,
 	    double *seen);
+
+/* ag_node_auth.c */
+int	 ag_node_auth_init(struct ag_node *, char *err, size_t errlen);
+void	 ag_node_auth_tick(struct ag_node *, double now);
+void	 ag_node_auth_free(struct ag_node *);
+/* Merges the revocations in a peer's record (from the publish loop). */
+void	 ag_node_auth_learn(struct ag_node *, const char *origin,
+	    const struct ag_record *);
+/* Puts our revocation list into our record. */
+void	 ag_node_auth_record(struct ag_node *, struct ag_record *);
+int	 ag_node_authorize(void *ctx, struct evhttp_request *,
+	    enum ag_api_auth need, struct ag_api_reply *);
+/*
+ * Appends an audit record (flushed).  -1 when the log cannot take it:
+ * the caller must then refuse the action.
+ */
+int	 ag_node_audit(struct ag_node *, const char *actor, const char *action,
+	    const char *object, int allowed, const char *fmt, ...)
+	    __attribute__((format(printf, 6, 7)));
+/* The bearer token text of a request ("" none), for forwarding. */
+void	 ag_node_bearer(struct evhttp_request *, char *out, size_t size);
+void	 ag_node_api_revoke(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
+void	 ag_node_api_audit(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
+void	 ag_node_api_issue(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
 
 /* ag_node_place.c */
 void	 ag_node_stats_solve(struct ag_node *, double seconds);
@@ -152,15 +196,38 @@ int	 ag_node_is_leader(struct ag_node *, uint64_t *term);
 void	 ag_node_leader_tick(struct ag_node *, double now);
 void	 ag_node_fwd_expire(struct ag_node *, double now);
 void	 ag_node_place_call(struct ag_node *, const char *method,
-	    const char *path, const char *body, size_t len,
+	    const char *path, const char *body, size_t len, const char *token,
 	    struct ag_api_reply *);
 void	 ag_node_forward(struct ag_node *, struct evhttp_request *,
 	    const char *method, const char *path, const char *body,
-	    size_t len, struct ag_api_reply *);
+	    size_t len, const char *token, struct ag_api_reply *);
 void	 ag_node_on_api_req(struct ag_link *, const struct net_wire_msg *);
 void	 ag_node_on_api_resp(struct ag_node *, const struct net_wire_msg *);
 
 /* ag_node_api.c */
 extern const struct ag_api_route ag_node_routes[];
+
+/* ag_node_metrics.c */
+void	 ag_node_api_metrics(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
+
+/* ag_node_view.c */
+void	 ag_node_api_page(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
+void	 ag_node_api_devices(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
+void	 ag_node_api_links(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
+
+/* ag_node_obs.c */
+struct ag_alert;
+int	 ag_node_obs_init(struct ag_node *, char *err, size_t errlen);
+void	 ag_node_obs_tick(struct ag_node *, double now);
+void	 ag_node_obs_free(struct ag_node *);
+void	 ag_node_api_events(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
+/* Raised alerts (ag_alert.h; since is monotonic) into out[0..max). */
+size_t	 ag_node_obs_active(struct ag_node *, const struct ag_alert **out,
+	    size_t max);
 
 #endif /* AG_NODE_INT_H */

@@ -21,9 +21,11 @@
 #include "sec_cbor.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* --- placement (leader) ---------------------------------------------------- */
 
@@ -180,18 +182,110 @@ next_place_id(const struct ag_node *n)
 	return id + 1;
 }
 
+/* Parses a placement request body; 0, or -1 with err. */
+static int
+place_request(const char *body, size_t len, struct pl_model *m,
+    long long *ctx, double *budget, char *err, size_t errlen)
+{
+	json_error_t	 jerr;
+	json_t		*j, *jc, *jb;
+	int		 rc = -1;
+
+	if ((j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL || !json_is_object(j)) {
+		(void)snprintf(err, errlen, "expected a JSON object: %s",
+		    j == NULL ? jerr.text : "not an object");
+		json_decref(j);
+		return -1;
+	}
+	jc = json_object_get(j, "context");
+	jb = json_object_get(j, "time_budget_ms");
+	if (jc != NULL && (!json_is_integer(jc) ||
+	    (*ctx = json_integer_value(jc)) < 1 || *ctx > (1 << 24)))
+		(void)snprintf(err, errlen, "context: an integer 1..16777216");
+	else if (jb != NULL && (!json_is_number(jb) ||
+	    (*budget = json_number_value(jb)) < 0 || *budget > 60000))
+		(void)snprintf(err, errlen, "time_budget_ms: 0..60000");
+	else
+		rc = request_model(json_object_get(j, "model"), m, err,
+		    errlen);
+	json_decref(j);
+	return rc;
+}
+
+/* The token's tenant, selectors and quotas go with the placement. */
 static void
-place_create(struct ag_node *n, const char *body, size_t len,
-    struct ag_api_reply *r)
+place_scope(const struct ag_principal *who, struct ag_placement *p)
+{
+	const struct sec_token_claims	*c = &who->claims;
+	size_t				 i;
+
+	if (!who->token)
+		return;
+	(void)snprintf(p->tenant, sizeof p->tenant, "%s", who->tenant);
+	(void)snprintf(p->token_id, sizeof p->token_id, "%s", who->token_id);
+	for (i = 0; i < c->ndevices && i < AG_PLACE_SELECTORS; i++)
+		(void)snprintf(p->selectors[i], sizeof p->selectors[i], "%s",
+		    c->devices[i]);
+	p->nselectors = (int)i;
+	p->max_devices = c->has_max_devices ? c->max_devices : 0;
+	p->max_memory_bytes = c->has_max_memory ? c->max_memory_bytes : 0;
+}
+
+static uint64_t
+plan_bytes(const struct ag_placement *p)
+{
+	uint64_t	b = 0;
+	int		i;
+
+	for (i = 0; i < p->nstages; i++)
+		b += p->stages[i].memory_bytes;
+	return b;
+}
+
+/*
+ * Whether p (a new plan, or a re-plan of placement p->id) keeps its
+ * tenant within the quotas: 0, or -1 with why.
+ */
+static int
+within_quota(const struct ag_node *n, const struct ag_placement *p,
+    char *why, size_t size)
+{
+	uint64_t	dev, bytes;
+
+	if (p->tenant[0] == '\0')
+		return 0;
+	ag_place_usage(&n->places, p->tenant, p->id, &dev, &bytes);
+	if (p->max_devices > 0 && dev + (uint64_t)p->nstages >
+	    p->max_devices) {
+		(void)snprintf(why, size, "quota: tenant %s holds %llu "
+		    "device(s), this plan needs %d more, max_devices is %llu",
+		    p->tenant, (unsigned long long)dev, p->nstages,
+		    (unsigned long long)p->max_devices);
+		return -1;
+	}
+	if (p->max_memory_bytes > 0 && bytes + plan_bytes(p) >
+	    p->max_memory_bytes) {
+		(void)snprintf(why, size, "quota: tenant %s holds %llu bytes, "
+		    "this plan needs %llu more, max_memory_bytes is %llu",
+		    p->tenant, (unsigned long long)bytes,
+		    (unsigned long long)plan_bytes(p),
+		    (unsigned long long)p->max_memory_bytes);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+place_create(struct ag_node *n, const struct ag_principal *who,
+    const char *body, size_t len, struct ag_api_reply *r)
 {
 	struct ag_placement	*p;
-	json_error_t		 jerr;
-	json_t			*j, *jc, *jb;
 	struct pl_model		 m;
 	uint64_t		 term;
 	double			 budget = PLACE_BUDGET_MS;
 	long long		 ctx = 4096;
-	char			 err[512];
+	char			 err[512], actor[200], object[160];
 	int			 rc;
 
 	if (!ag_node_is_leader(n, &term)) {
@@ -199,73 +293,91 @@ place_create(struct ag_node *n, const char *body, size_t len,
 		    "leadership; retry");
 		return;
 	}
-	if ((j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) ==
-	    NULL || !json_is_object(j)) {
-		ag_api_error(r, 400, "bad_json", "expected a JSON object: %s",
-		    j == NULL ? jerr.text : "not an object");
-		json_decref(j);
-		return;
-	}
-	jc = json_object_get(j, "context");
-	jb = json_object_get(j, "time_budget_ms");
-	if (jc != NULL && (!json_is_integer(jc) ||
-	    (ctx = json_integer_value(jc)) < 1 || ctx > (1 << 24))) {
-		ag_api_error(r, 400, "bad_request", "context: an integer "
-		    "1..16777216");
-		json_decref(j);
-		return;
-	}
-	if (jb != NULL && (!json_is_number(jb) ||
-	    (budget = json_number_value(jb)) < 0 || budget > 60000)) {
-		ag_api_error(r, 400, "bad_request", "time_budget_ms: 0..60000");
-		json_decref(j);
-		return;
-	}
-	if (request_model(json_object_get(j, "model"), &m, err, sizeof err)
+	if (place_request(body, len, &m, &ctx, &budget, err, sizeof err)
 	    != 0) {
-		ag_api_error(r, 400, "bad_model", "%s", err);
-		json_decref(j);
+		ag_api_error(r, 400, "bad_request", "%s", err);
 		return;
 	}
-	json_decref(j);
 	if (n->places.n >= AG_PLACE_MAX) {
 		ag_api_error(r, 409, "too_many", "%d placements are live; "
 		    "release one first", AG_PLACE_MAX);
 		return;
 	}
+	ag_auth_actor(who, actor, sizeof actor);
+	(void)snprintf(object, sizeof object, "model/%s", m.name);
 	p = &n->places.p[n->places.n];
 	memset(p, 0, sizeof *p);
+	place_scope(who, p);
+	p->id = next_place_id(n);
 	rc = solve_now(n, &m, (uint32_t)ctx, budget, p, err, sizeof err);
+	if (rc == 0 && within_quota(n, p, err, sizeof err) != 0)
+		rc = 2;
 	if (rc != 0) {
-		ag_api_error(r, rc == 1 ? 422 : 503, rc == 1 ? "infeasible" :
-		    "cannot_place", "%s", err);
+		n->stats.denials += rc == 2;
+		if (ag_node_audit(n, actor, "place", object, 0, "%s", err) != 0)
+			ag_api_error(r, 503, "audit_unavailable", "the audit "
+			    "log cannot be written; nothing was placed");
+		else
+			ag_api_error(r, rc == 2 ? 403 : rc == 1 ? 422 : 503,
+			    rc == 2 ? "quota_exceeded" : rc == 1 ?
+			    "infeasible" : "cannot_place", "%s", err);
 		return;
 	}
-	p->id = next_place_id(n);
 	p->term = term;
 	p->epoch = 1;
+	(void)snprintf(object, sizeof object, "placement/%llu model/%s",
+	    (unsigned long long)p->id, m.name);
+	if (ag_node_audit(n, actor, "place", object, 1, "%d stage(s), %llu "
+	    "bytes, %.3f ms/token, term %llu", p->nstages,
+	    (unsigned long long)plan_bytes(p), p->latency_s * 1e3,
+	    (unsigned long long)term) != 0) {
+		ag_api_error(r, 503, "audit_unavailable", "the audit log "
+		    "cannot be written; nothing was placed");
+		return;
+	}
 	n->places.n++;
 	n->stats.placements_created++;
 	ag_log(AG_LOG_NOTICE, "placement %llu: %s on %d stage(s), %.3f ms/token"
-	    "%s", (unsigned long long)p->id, m.name, p->nstages,
-	    p->latency_s * 1e3, p->optimal ? " (proven optimal)" : "");
+	    "%s%s%s", (unsigned long long)p->id, m.name, p->nstages,
+	    p->latency_s * 1e3, p->optimal ? " (proven optimal)" : "",
+	    p->tenant[0] ? " for tenant " : "", p->tenant);
 	ag_node_publish(n);
 	r->status = 201;
 	r->body = ag_place_json(p);
 }
 
 static void
-place_delete(struct ag_node *n, uint64_t id, struct ag_api_reply *r)
+place_delete(struct ag_node *n, const struct ag_principal *who, uint64_t id,
+    struct ag_api_reply *r)
 {
+	char	actor[200], object[64];
 	int	i;
 
 	if (!ag_node_is_leader(n, NULL)) {
 		ag_api_error(r, 503, "not_leader", "retry");
 		return;
 	}
+	ag_auth_actor(who, actor, sizeof actor);
+	(void)snprintf(object, sizeof object, "placement/%llu",
+	    (unsigned long long)id);
 	for (i = 0; i < n->places.n; i++) {
 		if (n->places.p[i].id != id)
 			continue;
+		if (!ag_auth_owns(who, n->places.p[i].tenant)) {
+			n->stats.denials++;
+			(void)ag_node_audit(n, actor, "release", object, 0,
+			    "owned by another tenant");
+			ag_api_error(r, 403, "forbidden", "placement %llu "
+			    "belongs to another tenant",
+			    (unsigned long long)id);
+			return;
+		}
+		if (ag_node_audit(n, actor, "release", object, 1, "released")
+		    != 0) {
+			ag_api_error(r, 503, "audit_unavailable", "the audit "
+			    "log cannot be written; nothing was released");
+			return;
+		}
 		memmove(&n->places.p[i], &n->places.p[i + 1],
 		    (size_t)(n->places.n - i - 1) * sizeof n->places.p[0]);
 		n->places.n--;
@@ -279,22 +391,69 @@ place_delete(struct ag_node *n, uint64_t id, struct ag_api_reply *r)
 	    (unsigned long long)id);
 }
 
-/* Runs a placement call (local or forwarded) into r. */
+/*
+ * Runs a placement call (local or forwarded) into r.  token is the
+ * caller's Authorization header ("" none): the leader checks it itself,
+ * whichever node the call came in at.
+ */
 void
 ag_node_place_call(struct ag_node *n, const char *method, const char *path,
-    const char *body, size_t len, struct ag_api_reply *r)
+    const char *body, size_t len, const char *token, struct ag_api_reply *r)
 {
+	struct ag_principal	who;
+	struct ag_auth_denial	why;
 	unsigned long long	id;
-	char			extra;
+	char			extra, actor[200];
 
+	if (ag_auth_check(&n->auth, token[0] ? token : NULL, AG_API_PLACE,
+	    (int64_t)time(NULL), &who, &why) != 0) {
+		n->stats.denials++;
+		if (why.token_id[0])
+			(void)snprintf(actor, sizeof actor, "tok:%s@%s",
+			    why.token_id, why.tenant);
+		else
+			(void)snprintf(actor, sizeof actor, "anonymous");
+		(void)ag_node_audit(n, actor, "deny", path, 0, "%s",
+		    why.reason);
+		ag_api_error(r, why.status, why.code, "%s", why.reason);
+		return;
+	}
 	if (strcmp(method, "POST") == 0 && strcmp(path, "/v1/placements") == 0)
-		place_create(n, body, len, r);
+		place_create(n, &who, body, len, r);
 	else if (strcmp(method, "DELETE") == 0 &&
 	    sscanf(path, "/v1/placements?id=%llu%c", &id, &extra) == 1)
-		place_delete(n, id, r);
+		place_delete(n, &who, id, r);
 	else
 		ag_api_error(r, 400, "bad_request", "%s %s cannot be "
 		    "forwarded", method, path);
+}
+
+/* An audit record of this node's own doing. */
+static int __attribute__((format(printf, 4, 5)))
+audit_self(struct ag_node *n, const char *action, uint64_t id,
+    const char *fmt, ...)
+{
+	char	actor[64], object[64], reason[256];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	(void)snprintf(actor, sizeof actor, "node:%s", n->trust.node_id);
+	(void)snprintf(object, sizeof object, "placement/%llu",
+	    (unsigned long long)id);
+	return ag_node_audit(n, actor, action, object, 1, "%s", reason);
+}
+
+/* A placement that needs a re-plan and cannot get one: said every 30 s. */
+static void
+stuck(struct ag_node *n, double now, uint64_t id, const char *why)
+{
+	if (now < n->next_stuck_log)
+		return;
+	n->next_stuck_log = now + 30.0;
+	ag_log(AG_LOG_WARNING, "placement %llu lost a node or device and "
+	    "cannot be re-planned: %s", (unsigned long long)id, why);
 }
 
 /* Leader: re-plan placements that lost a node, or that got 10 % faster. */
@@ -335,15 +494,23 @@ reshard(struct ag_node *n, double now)
 		if (solve_now(n, &p->model, p->context, PLACE_BUDGET_MS, &q,
 		    err, sizeof err) != 0) {
 			if (lost)
-				ag_log(AG_LOG_WARNING, "placement %llu lost a "
-				    "node and cannot be re-planned: %s",
-				    (unsigned long long)p->id, err);
+				stuck(n, now, p->id, err);
 			continue;
 		}
 		if (!lost && q.latency_s > p->latency_s * IMPROVE_RATIO)
 			continue;
+		if (within_quota(n, &q, err, sizeof err) != 0) {
+			if (lost)
+				stuck(n, now, p->id, err);
+			continue;
+		}
 		q.epoch = p->epoch + 1;
 		q.term = term;
+		if (audit_self(n, "replan", p->id, "epoch %llu, %s, %d stage(s)",
+		    (unsigned long long)q.epoch, lost == 1 ? "a node is gone" :
+		    lost ? "a device is no longer eligible" : "faster plan",
+		    q.nstages) != 0)
+			continue;	/* not recorded, not done */
 		ag_log(AG_LOG_NOTICE, "placement %llu re-planned (%s): epoch "
 		    "%llu, %.3f -> %.3f ms/token", (unsigned long long)p->id,
 		    lost == 1 ? "a node is gone" : lost ? "a device is no longer "
@@ -385,15 +552,24 @@ adopt_placements(const char *origin, const struct ag_record *r, void *arg)
 void
 ag_node_leader_tick(struct ag_node *n, double now)
 {
-	int	leader = ag_node_is_leader(n, NULL);
+	uint64_t	term;
+	int		leader = ag_node_is_leader(n, &term);
+	char		actor[64], object[64];
 
+	(void)snprintf(actor, sizeof actor, "node:%s", n->trust.node_id);
+	(void)snprintf(object, sizeof object, "term/%llu",
+	    (unsigned long long)term);
 	if (leader && !n->was_leader) {
 		n->was_leader = 1;
 		ag_cluster_foreach_record(n->cluster, adopt_placements, n);
+		(void)ag_node_audit(n, actor, "leader", object, 1, "became "
+		    "leader; took over %d placement(s)", n->places.n);
 		n->next_reshard = 0;
 		ag_node_publish(n);
 	} else if (!leader && n->was_leader) {
 		n->was_leader = 0;
+		(void)ag_node_audit(n, actor, "leader", object, 1, "no longer "
+		    "leader; %d placement(s) left to the next", n->places.n);
 		n->places.n = 0;	/* the next leader owns them now */
 	}
 	if (leader)
@@ -412,7 +588,8 @@ fwd_conn_closed(struct evhttp_connection *conn, void *arg)
 
 void
 ag_node_forward(struct ag_node *n, struct evhttp_request *req, const char *method,
-    const char *path, const char *body, size_t len, struct ag_api_reply *r)
+    const char *path, const char *body, size_t len, const char *token,
+    struct ag_api_reply *r)
 {
 	struct ag_cluster_status	 st;
 	struct ag_fwd_req		 q;
@@ -443,6 +620,12 @@ ag_node_forward(struct ag_node *n, struct evhttp_request *req, const char *metho
 	q.id = ++n->fwd_seq;
 	(void)snprintf(q.method, sizeof q.method, "%s", method);
 	(void)snprintf(q.path, sizeof q.path, "%s", path);
+	if (strlen(token) > AG_FWD_TOKEN_MAX) {
+		ag_api_error(r, 401, "unauthorized", "Authorization header too "
+		    "long");
+		return;
+	}
+	(void)snprintf(q.token, sizeof q.token, "%s", token);
 	q.body = (const uint8_t *)body;
 	q.body_len = len;
 	sec_cbor_writer_dynamic(&w, NET_WIRE_MAX_MSG - 256);
@@ -487,7 +670,7 @@ ag_node_on_api_req(struct ag_link *l, const struct net_wire_msg *m)
 		return;
 	memcpy(body, q.body, q.body_len);
 	body[q.body_len] = '\0';
-	ag_node_place_call(n, q.method, q.path, body, q.body_len, &r);
+	ag_node_place_call(n, q.method, q.path, body, q.body_len, q.token, &r);
 	free(body);
 	if (r.body != NULL)
 		text = json_dumps(r.body, 0);

@@ -6,7 +6,9 @@
  * 2 layers, 3 layer bytes, 4 KV bytes/token/layer, 5 activation bytes,
  * 6 FLOP/token/layer, 7 embedding bytes, 8 head bytes, 9 dtype}, 5 context,
  * 6 stages [[device, node, start, end, memory]...], 7 latency s, 8 optimal,
- * 9 lower bound s, 10 solve ms, 11 baseline latency s|null, 12 decided at}.
+ * 9 lower bound s, 10 solve ms, 11 baseline latency s|null, 12 decided at,
+ * 13 tenant, 14 token id, 15 [device selectors], 16 max devices, 17 max
+ * memory bytes} (13-17 only for a tenant's placement).
  */
 #include "ag_place.h"
 #include "ag_snapshot.h"
@@ -23,7 +25,7 @@
 #include <time.h>
 
 static const struct sec_cbor_limits place_limits = {
-	AG_PLACE_BYTES, 5, 2048, 128, AG_PLACE_STAGES + 16,
+	AG_PLACE_BYTES, 5, 2048, 128, AG_PLACE_SELECTORS + 8,
 	SEC_CBOR_F_DETERMINISTIC,
 };
 
@@ -56,9 +58,9 @@ put_model(struct sec_cbor_writer *w, const struct pl_model *m)
 static void
 put_placement(struct sec_cbor_writer *w, const struct ag_placement *p)
 {
-	int	i;
+	int	i, scoped = p->tenant[0] != '\0';
 
-	(void)sec_cbor_write_map(w, 12);
+	(void)sec_cbor_write_map(w, scoped ? 17 : 12);
 	(void)sec_cbor_write_uint(w, 1);
 	(void)sec_cbor_write_uint(w, p->id);
 	(void)sec_cbor_write_uint(w, 2);
@@ -91,6 +93,20 @@ put_placement(struct sec_cbor_writer *w, const struct ag_placement *p)
 	(void)sec_cbor_write_measure(w, p->baseline_latency_s);
 	(void)sec_cbor_write_uint(w, 12);
 	(void)sec_cbor_write_measure(w, p->decided_at);
+	if (!scoped)
+		return;
+	(void)sec_cbor_write_uint(w, 13);
+	(void)sec_cbor_write_cstr(w, p->tenant);
+	(void)sec_cbor_write_uint(w, 14);
+	(void)sec_cbor_write_cstr(w, p->token_id);
+	(void)sec_cbor_write_uint(w, 15);
+	(void)sec_cbor_write_array(w, (uint64_t)p->nselectors);
+	for (i = 0; i < p->nselectors; i++)
+		(void)sec_cbor_write_cstr(w, p->selectors[i]);
+	(void)sec_cbor_write_uint(w, 16);
+	(void)sec_cbor_write_uint(w, p->max_devices);
+	(void)sec_cbor_write_uint(w, 17);
+	(void)sec_cbor_write_uint(w, p->max_memory_bytes);
 }
 
 int
@@ -206,6 +222,20 @@ get_stages(struct dec *d, struct ag_placement *p)
 }
 
 static void
+get_selectors(struct dec *d, struct ag_placement *p)
+{
+	uint64_t	n, i;
+
+	if (sec_cbor_read_array(&d->r, &n) != 0 || n > AG_PLACE_SELECTORS) {
+		d->bad = 1;
+		return;
+	}
+	for (i = 0; i < n && !d->bad; i++)
+		get_text(d, p->selectors[i], sizeof p->selectors[i]);
+	p->nselectors = (int)n;
+}
+
+static void
 get_placement(struct dec *d, struct ag_placement *p)
 {
 	uint64_t	pairs, key, i;
@@ -236,6 +266,11 @@ get_placement(struct dec *d, struct ag_placement *p)
 		case 10: p->solve_ms = get_num(d); break;
 		case 11: p->baseline_latency_s = get_num(d); break;
 		case 12: p->decided_at = get_num(d); break;
+		case 13: get_text(d, p->tenant, sizeof p->tenant); break;
+		case 14: get_text(d, p->token_id, sizeof p->token_id); break;
+		case 15: get_selectors(d, p); break;
+		case 16: p->max_devices = get_uint(d, UINT64_MAX); break;
+		case 17: p->max_memory_bytes = get_uint(d, UINT64_MAX); break;
 		default:
 			if (sec_cbor_skip(&d->r) != 0)
 				d->bad = 1;
@@ -303,6 +338,22 @@ fill_stages(const struct pl_cluster *cl, const struct pl_plan *plan,
 	}
 }
 
+/* Snapshot options with p's device selectors as the allow list. */
+static void
+scope_opts(const struct ag_placement *p, struct ag_snapshot_opts *so,
+    const char **allow)
+{
+	int	i;
+
+	ag_snapshot_opts_init(so);
+	if (p->nselectors <= 0)
+		return;
+	for (i = 0; i < p->nselectors && i < AG_PLACE_SELECTORS; i++)
+		allow[i] = p->selectors[i];
+	so->allow_devices = allow;
+	so->nallow = (size_t)i;
+}
+
 int
 ag_place_plan(const struct ag_snapshot_node *nodes, size_t n,
     const struct pl_model *m, uint32_t context, double budget_ms,
@@ -314,9 +365,10 @@ ag_place_plan(const struct ag_snapshot_node *nodes, size_t n,
 	struct ag_snapshot_opts	so;
 	size_t			dropped = 0;
 	double			t0 = mono_ms(NULL);
+	const char		*allow[AG_PLACE_SELECTORS];
 	int			rc;
 
-	ag_snapshot_opts_init(&so);
+	scope_opts(out, &so, allow);
 	if (ag_snapshot_build(nodes, n, &so, &cl, &dropped, err, errlen) != 0)
 		return -1;
 	pl_solve_opts_init(&o);
@@ -363,9 +415,10 @@ ag_place_devices_ok(const struct ag_snapshot_node *nodes, size_t n,
 	struct ag_snapshot_opts	so;
 	size_t			k, dropped;
 	char			err[160];
+	const char		*allow[AG_PLACE_SELECTORS];
 	int			i, ok = 1;
 
-	ag_snapshot_opts_init(&so);
+	scope_opts(p, &so, allow);
 	if (ag_snapshot_build(nodes, n, &so, &cl, &dropped, err, sizeof err)
 	    != 0)
 		return 0;
@@ -415,12 +468,33 @@ ag_place_json(const struct ag_placement *p)
 		}
 	}
 	return json_pack("{s:I, s:s, s:i, s:I, s:I, s:o, s:f, s:b, s:f, s:f, "
-	    "s:o, s:f}", "id", (json_int_t)p->id, "model", p->model.name,
+	    "s:o, s:f, s:o, s:o}", "id", (json_int_t)p->id, "model", p->model.name,
 	    "context", (int)p->context, "term", (json_int_t)p->term, "epoch",
 	    (json_int_t)p->epoch, "stages", stages, "latency_s", p->latency_s,
 	    "optimal", p->optimal, "lower_bound_s", p->lower_bound_s,
 	    "solve_ms", p->solve_ms, "baseline_latency_s",
 	    isfinite(p->baseline_latency_s) ?
 	    json_real(p->baseline_latency_s) : json_null(),
-	    "decided_at", p->decided_at);
+	    "decided_at", p->decided_at,
+	    "tenant", p->tenant[0] ? json_string(p->tenant) : json_null(),
+	    "token_id", p->token_id[0] ? json_string(p->token_id) :
+	    json_null());
+}
+
+void
+ag_place_usage(const struct ag_places *ps, const char *tenant,
+    uint64_t skip_id, uint64_t *devices, uint64_t *bytes)
+{
+	int	i, k;
+
+	*devices = *bytes = 0;
+	for (i = 0; i < ps->n; i++) {
+		const struct ag_placement *p = &ps->p[i];
+
+		if (p->id == skip_id || strcmp(p->tenant, tenant) != 0)
+			continue;
+		for (k = 0; k < p->nstages; k++)
+			*bytes += p->stages[k].memory_bytes;
+		*devices += (uint64_t)p->nstages;
+	}
 }

@@ -24,6 +24,8 @@
 #define AG_PLACE_MAX		8	/* live placements */
 #define AG_PLACE_STAGES		16	/* stages in one plan */
 #define AG_PLACE_BYTES		8192	/* encoded list */
+#define AG_PLACE_SELECTORS	32	/* device selectors kept per placement */
+#define AG_PLACE_SEL_SIZE	128	/* one selector + NUL */
 
 struct ag_snapshot_node;
 
@@ -49,6 +51,18 @@ struct ag_placement {
 	double		solve_ms;
 	double		baseline_latency_s;	/* NAN: baseline infeasible */
 	double		decided_at;		/* Unix time */
+	/*
+	 * Who asked, under which token (docs/tokens.md, "Enforcement"):
+	 * "" for both when the agent does not enforce tokens.  The device
+	 * selectors restrict every plan and re-plan of this placement
+	 * (none: every device); they are input to ag_place_plan.
+	 */
+	char		tenant[AG_PLACE_SEL_SIZE];
+	char		token_id[33];		/* hex cti */
+	int		nselectors;
+	char		selectors[AG_PLACE_SELECTORS][AG_PLACE_SEL_SIZE];
+	uint64_t	max_devices;		/* tenant quota, 0 none */
+	uint64_t	max_memory_bytes;	/* tenant quota, 0 none */
 };
 
 struct ag_places {
@@ -62,7 +76,8 @@ int	ag_place_decode(const uint8_t *, size_t, struct ag_places *, char *,
 	    size_t);
 /*
  * Solves model at context on the snapshot of the cluster; fills out's
- * plan fields (not id/term/epoch).  0, 1 infeasible (err says why) or -1.
+ * plan fields (not id/term/epoch).  out's selectors (when nselectors >
+ * 0) limit the devices considered.  0, 1 infeasible (err says why) or -1.
  */
 int	ag_place_plan(const struct ag_snapshot_node *, size_t,
 	    const struct pl_model *, uint32_t context, double budget_ms,
@@ -72,10 +87,13 @@ int	ag_place_uses_lost(const struct ag_placement *,
 	    const char *const *alive, size_t n);
 /*
  * 1 if every stage's device is still in the snapshot and eligible (not
- * overheated, not on a low battery, measured); 0 if one is not.
+ * overheated, not on a low battery, measured, selected); 0 if one is not.
  */
 int	ag_place_devices_ok(const struct ag_snapshot_node *, size_t,
 	    const struct ag_placement *);
 json_t	*ag_place_json(const struct ag_placement *);
+/* Devices and bytes a tenant holds in ps ("" tenant: nobody's). */
+void	ag_place_usage(const struct ag_places *, const char *tenant,
+	    uint64_t skip_id, uint64_t *devices, uint64_t *bytes);
 
 #endif /* AG_PLACE_H */

@@ -3,10 +3,12 @@
  * see ag_record.h.  Keys (ascending, as deterministic CBOR wants):
  *   record: 1 name, 2 devices [..], 3 links [..], 4 battery ratio|null,
  *           5 on AC (bool|null), 6 placements (leader only; one CBOR
- *           array, checked by agent/ag_place.c)
+ *           array, checked by agent/ag_place.c), 7 revoked token ids
+ *           (one CBOR array, checked by agent/ag_revoke.c)
  *   device: 1 id, 2 name, 3 type, 4 memory total, 5 memory free|null,
  *           6 memory bandwidth|null, 7 FLOP/s|null, 8 dtypes, 9 apis,
- *           10 temperature|null
+ *           10 temperature|null, 11 predicted to throttle (bool, only
+ *           when true)
  *   link:   [peer id, rtt s|null, bandwidth|null, address as seen]
  */
 #include "ag_record.h"
@@ -22,7 +24,7 @@ static const struct sec_cbor_limits record_limits = {
 	8,				/* depth: placements go deepest */
 	4096,				/* items */
 	256,				/* string length */
-	AG_RECORD_MAX_LINKS,		/* container length */
+	128,				/* container length: links, revocations */
 	SEC_CBOR_F_DETERMINISTIC,
 };
 
@@ -37,7 +39,7 @@ ag_record_init(struct ag_record *r)
 static void
 put_device(struct sec_cbor_writer *w, const struct ag_record_device *d)
 {
-	(void)sec_cbor_write_map(w, 10);
+	(void)sec_cbor_write_map(w, d->throttle_predicted ? 11 : 10);
 	(void)sec_cbor_write_uint(w, 1);
 	(void)sec_cbor_write_cstr(w, d->id);
 	(void)sec_cbor_write_uint(w, 2);
@@ -58,6 +60,10 @@ put_device(struct sec_cbor_writer *w, const struct ag_record_device *d)
 	(void)sec_cbor_write_uint(w, d->apis);
 	(void)sec_cbor_write_uint(w, 10);
 	(void)sec_cbor_write_measure(w, d->temperature_celsius);
+	if (d->throttle_predicted) {
+		(void)sec_cbor_write_uint(w, 11);
+		(void)sec_cbor_write_bool(w, true);
+	}
 }
 
 int
@@ -68,7 +74,8 @@ ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
 	int			i;
 
 	sec_cbor_writer_fixed(&w, buf, cap);
-	(void)sec_cbor_write_map(&w, r->placements_len > 0 ? 6 : 5);
+	(void)sec_cbor_write_map(&w, 5 + (r->placements_len > 0) +
+	    (r->revoked_len > 0));
 	(void)sec_cbor_write_uint(&w, 1);
 	(void)sec_cbor_write_cstr(&w, r->name);
 	(void)sec_cbor_write_uint(&w, 2);
@@ -95,6 +102,10 @@ ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
 		(void)sec_cbor_write_uint(&w, 6);
 		(void)sec_cbor_write_encoded(&w, r->placements,
 		    r->placements_len);
+	}
+	if (r->revoked_len > 0) {
+		(void)sec_cbor_write_uint(&w, 7);
+		(void)sec_cbor_write_encoded(&w, r->revoked, r->revoked_len);
 	}
 	if (sec_cbor_writer_error(&w) != 0)
 		return -1;
@@ -153,6 +164,7 @@ static void
 get_device(struct dec *d, struct ag_record_device *dv)
 {
 	uint64_t	pairs, key, i;
+	bool		flag = false;
 
 	memset(dv, 0, sizeof *dv);
 	dv->memory_free_bytes = dv->memory_bandwidth = dv->flops = NAN;
@@ -184,6 +196,11 @@ get_device(struct dec *d, struct ag_record_device *dv)
 			break;
 		case 10: dv->temperature_celsius = get_num(d,
 			    "device temperature");
+			break;
+		case 11:
+			if (sec_cbor_read_bool(&d->r, &flag) != 0)
+				bad(d, "device throttle prediction");
+			dv->throttle_predicted = flag;
 			break;
 		default:
 			if (sec_cbor_skip(&d->r) != 0)
@@ -235,19 +252,19 @@ get_links(struct dec *d, struct ag_record *rec)
 	rec->nlinks = (int)n;
 }
 
-/* Key 6 is kept encoded: one well-formed item, copied as it is. */
+/* Keys 6 and 7 are kept encoded: one well-formed item, copied as it is. */
 static void
-get_raw(struct dec *d, struct ag_record *rec)
+get_raw(struct dec *d, uint8_t *out, size_t cap, size_t *len,
+    const char *what)
 {
 	size_t	start = d->r.pos;
 
-	if (sec_cbor_skip(&d->r) != 0 ||
-	    d->r.pos - start > sizeof rec->placements) {
-		bad(d, "placements: too large or malformed");
+	if (sec_cbor_skip(&d->r) != 0 || d->r.pos - start > cap) {
+		bad(d, what);
 		return;
 	}
-	memcpy(rec->placements, d->r.buf + start, d->r.pos - start);
-	rec->placements_len = d->r.pos - start;
+	memcpy(out, d->r.buf + start, d->r.pos - start);
+	*len = d->r.pos - start;
 }
 
 int
@@ -285,7 +302,14 @@ ag_record_decode(const uint8_t *buf, size_t len, struct ag_record *rec,
 			rec->battery_ratio = get_num(&d, "battery");
 			break;
 		case 6:
-			get_raw(&d, rec);
+			get_raw(&d, rec->placements, sizeof rec->placements,
+			    &rec->placements_len, "placements: too large or "
+			    "malformed");
+			break;
+		case 7:
+			get_raw(&d, rec->revoked, sizeof rec->revoked,
+			    &rec->revoked_len, "revoked: too large or "
+			    "malformed");
 			break;
 		case 5:
 			if (sec_cbor_peek(&d.r) == SEC_CBOR_T_NULL)

@@ -17,7 +17,7 @@
 
 #include "sec_identity.h"
 
-#define AG_RECORD_MAX_BYTES	(16 * 1024)
+#define AG_RECORD_MAX_BYTES	(24 * 1024)
 #define AG_RECORD_MAX_DEVICES	16
 #define AG_RECORD_MAX_LINKS	64
 
@@ -32,6 +32,7 @@ struct ag_record_device {
 	uint32_t	dtypes;			/* enum be_dtype flags */
 	uint32_t	apis;			/* enum be_api flags */
 	double		temperature_celsius;	/* NAN unknown */
+	int		throttle_predicted;	/* ag_thermal.h: 1 = will */
 };
 
 struct ag_record_link {
@@ -52,6 +53,9 @@ struct ag_record {
 	/* The leader's placements (ag_place.h CBOR array), else empty. */
 	size_t			placements_len;
 	uint8_t			placements[8192];
+	/* Revoked token ids this node knows (ag_revoke.h CBOR), or empty. */
+	size_t			revoked_len;
+	uint8_t			revoked[4096];
 };
 
 void	ag_record_init(struct ag_record *);

@@ -417,7 +417,7 @@ add_device(struct build *b, size_t i, const struct ag_record_device *rd,
 	d.eligible = !node_ineligible &&
 	    !(isfinite(rd->temperature_celsius) &&
 	    rd->temperature_celsius > b->o->max_temp_celsius) &&
-	    allowed(b->o, node, dev);
+	    !rd->throttle_predicted && allowed(b->o, node, dev);
 	d.has_thermal = 0;
 	if (pl_cluster_add_device(b->out, &d) != 0) {
 		set_err(b->err, b->errlen, "%s: out of memory", d.id);

@@ -18,7 +18,8 @@
  *   - dtypes: FP32 -> fp32, fp16, bf16, q8_0, q4_0; FP16 -> fp16;
  *     INT8 -> int8 (FP64 adds nothing);
  *   - ineligible (kept, eligible = 0): the node is on battery below
- *     min_battery_ratio, the device is hotter than max_temp_celsius, or an
+ *     min_battery_ratio, the device is hotter than max_temp_celsius or its
+ *     node predicts it will throttle (ag_thermal.h), or an
  *     allow list is given and selects neither "NODEID/DEVICEID", the
  *     device id nor the node id;
  *   - links: one per node pair that at least one side reported; one-way

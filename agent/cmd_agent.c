@@ -21,7 +21,11 @@ const struct ag_cmd ag_cmd_agent = {
 	"[--config FILE] [--data-dir DIR] [--name NAME] [--listen ADDR:PORT]\n"
 	"       [--join ADDR:PORT]... [--join-secret S | --ca DIR]\n"
 	"       [--http ADDR:PORT] [--no-mdns] [--no-bench] [--probe-bytes N]\n"
-	"       [--probe-interval SECONDS] [--idle-timeout SECONDS]",
+	"       [--probe-interval SECONDS] [--idle-timeout SECONDS]\n"
+	"       [--token-keys FILE [--token-audience AUD] [--token-skew S]\n"
+	"       [--token-signing-key FILE]]\n"
+	"       [--insecure-open-api] [--audit-checkpoint S]\n"
+	"       [--audit-rotate-bytes N] [--thermal-horizon SECONDS]",
 	"Run the node agent (QUIC peers, link measurement, local HTTP API)",
 	"  --config FILE         settings file (exogpu.conf(5)); flags override it\n"
 	"  --data-dir DIR        state directory (identity, join secret, caches)\n"
@@ -45,8 +49,32 @@ const struct ag_cmd ag_cmd_agent = {
 	"  --idle-timeout S      QUIC idle timeout; a dead peer's session ends "
 	"after it\n"
 	"                        (default: 1)\n"
+	"  --token-keys FILE     enforce access tokens signed by these public "
+	"keys\n"
+	"                        (`exogpu token keygen`; docs/tokens.md)\n"
+	"  --token-audience AUD  accept only tokens issued for AUD\n"
+	"  --token-skew S        clock slack for token times (default: 60)\n"
+	"  --token-signing-key FILE  sign delegated tokens (POST /v1/tokens)"
+	"\n"
+	"  --insecure-open-api   serve a non-loopback --http without "
+	"--token-keys\n"
+	"  --audit-checkpoint S  seconds between signed audit checkpoints\n"
+	"                        (default: 300; also when idle)\n"
+	"  --audit-rotate-bytes N  rotate DATA/audit.log past N bytes "
+	"(default: 64 MiB)\n"
+	"  --thermal-horizon S   look-ahead of the throttle prediction "
+	"(default: 300)\n"
+	"  --alert-*             alert thresholds (docs/alerts.md): "
+	"temp-celsius,\n"
+	"                        temp-clear-celsius, memory-ratio, "
+	"memory-clear-ratio,\n"
+	"                        battery-ratio, battery-clear-ratio, "
+	"link-loss-ratio,\n"
+	"                        link-loss-clear-ratio, link-loss-hold, "
+	"quorum-hold\n"
 	"  -h, --help            show this help\n"
-	"\nWith neither --join-secret nor --ca, the node creates a cluster join "
+	"\nEvery flag is also a config file key (exogpu.conf(5)).\n"
+	"With neither --join-secret nor --ca, the node creates a cluster join "
 	"secret\nonce, prints it with the command to start the next node, and "
 	"reuses it.\n",
 	agent_exec,
@@ -75,24 +103,7 @@ load_file(struct ag_config *c, const char *path)
 static int
 agent_exec(const struct ag_cmd *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "data-dir", required_argument, NULL, 0 },
-		{ "name", required_argument, NULL, 0 },
-		{ "listen", required_argument, NULL, 0 },
-		{ "join", required_argument, NULL, 0 },
-		{ "join-secret", required_argument, NULL, 0 },
-		{ "ca", required_argument, NULL, 0 },
-		{ "http", required_argument, NULL, 0 },
-		{ "no-mdns", no_argument, NULL, 0 },
-		{ "no-bench", no_argument, NULL, 0 },
-		{ "sysfs-root", required_argument, NULL, 0 },
-		{ "probe-bytes", required_argument, NULL, 0 },
-		{ "probe-interval", required_argument, NULL, 0 },
-		{ "idle-timeout", required_argument, NULL, 0 },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct option		 longopts[AG_CONFIG_OPTIONS];
 	struct ag_config	*c = calloc(1, sizeof *c);
 	const char		*config = NULL;
 	char			 err[512];
@@ -100,6 +111,7 @@ agent_exec(const struct ag_cmd *cmd, int argc, char **argv)
 
 	if (c == NULL)
 		return AG_EXIT_RUNTIME;
+	ag_config_options(longopts);
 	ag_config_defaults(c);
 	/* First pass: only --config, so flags can override the file. */
 	while ((ch = ag_getopt(cmd, argc, argv, "c:h", longopts)) != -1) {
@@ -134,6 +146,10 @@ agent_exec(const struct ag_cmd *cmd, int argc, char **argv)
 			free(c);
 			return ag_usage_error(cmd, "--%s", err);
 		}
+	}
+	if (ag_config_check(c, err, sizeof err) != 0) {
+		free(c);
+		return ag_usage_error(cmd, "%s", err);
 	}
 	rc = ag_node_run(c);
 	free(c);

@@ -1,7 +1,9 @@
 /*
- * cmd_audit.c - `exogpu audit verify`: checks a tamper-evident audit log.
+ * cmd_audit.c - `exogpu audit`: checks a tamper-evident audit log, or
+ * shows the newest entries of a running agent's log.
  *
  *   exogpu audit verify PATH... [--key PUB] [--checkpoint FILE]
+ *   exogpu audit tail [-n N] [--json] [--api ADDR:PORT] [--token FILE]
  *
  * PATHs oldest first (audit.log.2 audit.log.1 audit.log).  Prints
  * "ok: N records, M checkpoints, chain head H" and exits 0, or the first
@@ -12,11 +14,13 @@
  */
 #include "ag_cmd.h"
 #include "ag_fileio.h"
+#include "ag_httpc.h"
 #include "ag_log.h"
 
 #include "sec_audit.h"
 #include "sec_pem.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +29,11 @@ static int	audit_exec(const struct ag_cmd *, int, char **);
 
 const struct ag_cmd ag_cmd_audit = {
 	"audit",
-	"verify PATH... [--key PUB] [--checkpoint FILE]",
-	"Verify a tamper-evident audit log (hash chain and signed checkpoints)",
+	"verify PATH... [--key PUB] [--checkpoint FILE]\n"
+	"       exogpu audit tail [-n N] [--json] [--api ADDR:PORT] "
+	"[--token FILE]",
+	"Verify a tamper-evident audit log, or show a running agent's newest "
+	"entries",
 	"  PATH...            the log files, oldest first\n"
 	"                     (audit.log.2 audit.log.1 audit.log)\n"
 	"  --key PUB          node public key or certificate (PEM): check\n"
@@ -35,8 +42,14 @@ const struct ag_cmd ag_cmd_audit = {
 	"  --checkpoint FILE  a checkpoint line kept outside the log; the\n"
 	"                     log must reach and match it (detects\n"
 	"                     truncation of the newest file)\n"
+	"  tail               the agent's newest entries (admin token)\n"
+	"  -n N               how many (default: 20, at most 1000)\n"
+	"  --json             print the agent's JSON answer\n"
+	"  --api ADDR:PORT    the agent's API (default: $EXOGPU_API or "
+	AG_API_DEFAULT_ADDR ")\n"
+	"  --token FILE       access token (default: $EXOGPU_TOKEN)\n"
 	"  -h, --help         show this help\n"
-	"Exit: 0 intact, 1 tampered, 2 usage or unreadable input.\n",
+	"Exit (verify): 0 intact, 1 tampered, 2 usage or unreadable input.\n",
 	audit_exec,
 };
 
@@ -89,20 +102,95 @@ audit_verify(char **paths, size_t n, const char *keyfile,
 	return AG_EXIT_OK;
 }
 
+static void
+print_entry(const json_t *e)
+{
+	const char	*k = json_string_value(json_object_get(e, "kind"));
+#define F(name) (json_string_value(json_object_get(e, name)) != NULL ? \
+	    json_string_value(json_object_get(e, name)) : "-")
+
+	if (k != NULL && strcmp(k, "ckpt") == 0)
+		(void)printf("%6s %s checkpoint of %s entries\n", F("seq"),
+		    F("time"), F("size"));
+	else
+		(void)printf("%6s %s %-8s %s %s %s: %s\n", F("seq"), F("time"),
+		    F("decision"), F("actor"), F("action"), F("object"),
+		    F("reason"));
+#undef F
+}
+
+static int
+audit_tail(unsigned long n, int json, const char *api, const char *tokfile)
+{
+	struct ag_http_response	 r;
+	json_t			*j = NULL, *e;
+	char			 path[64], err[512], *token = NULL;
+	size_t			 i;
+	int			 rc = AG_EXIT_RUNTIME;
+
+	if (ag_http_load_token(tokfile, &token, err, sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "%s", err);
+		return AG_EXIT_USAGE;
+	}
+	(void)snprintf(path, sizeof path, "/v1/audit?n=%lu", n);
+	if (ag_http_request(ag_http_api_addr(api), "GET", path, NULL, token,
+	    &r, err, sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "%s", err);
+		free(token);
+		return AG_EXIT_RUNTIME;
+	}
+	free(token);
+	j = json_loadb(r.body, r.body_len, 0, NULL);
+	if (r.status != 200)
+		ag_log(AG_LOG_ERR, "the agent answered %d: %s", r.status,
+		    j != NULL ? json_string_value(json_object_get(j,
+		    "message")) : "(no JSON)");
+	else if (json)
+		(void)fwrite(r.body, 1, r.body_len, stdout);
+	else
+		json_array_foreach(json_object_get(j, "entries"), i, e)
+			print_entry(e);
+	if (r.status == 200)
+		rc = AG_EXIT_OK;
+	json_decref(j);
+	ag_http_response_free(&r);
+	return rc;
+}
+
 static int
 audit_exec(const struct ag_cmd *cmd, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "key",	required_argument,	NULL, 'k' },
 		{ "checkpoint",	required_argument,	NULL, 'c' },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "api",	required_argument,	NULL, 'a' },
+		{ "token",	required_argument,	NULL, 't' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	const char	*keyfile = NULL, *ckfile = NULL;
-	int		 ch;
+	const char	*keyfile = NULL, *ckfile = NULL, *api = NULL;
+	const char	*tok = NULL;
+	unsigned long	 n = 20;
+	char		*end;
+	int		 ch, json = 0;
 
-	while ((ch = ag_getopt(cmd, argc, argv, "h", longopts)) != -1) {
+	while ((ch = ag_getopt(cmd, argc, argv, "hn:", longopts)) != -1) {
 		switch (ch) {
+		case 'n':
+			n = strtoul(optarg, &end, 10);
+			if (*end != '\0' || n < 1 || n > 1000)
+				return ag_usage_error(cmd, "-n: 1..1000");
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'a':
+			api = optarg;
+			break;
+		case 't':
+			tok = optarg;
+			break;
 		case 'k':
 			keyfile = optarg;
 			break;
@@ -113,8 +201,17 @@ audit_exec(const struct ag_cmd *cmd, int argc, char **argv)
 			return ag_opt_exit(ch);
 		}
 	}
+	if (optind < argc && strcmp(argv[optind], "tail") == 0) {
+		if (optind + 1 != argc || keyfile != NULL || ckfile != NULL)
+			return ag_usage_error(cmd, "audit tail takes [-n N] "
+			    "[--json] [--api ADDR:PORT] [--token FILE]");
+		return audit_tail(n, json, api, tok);
+	}
 	if (optind >= argc || strcmp(argv[optind], "verify") != 0)
-		return ag_usage_error(cmd, "expected 'verify'");
+		return ag_usage_error(cmd, "expected 'verify' or 'tail'");
+	if (json || api != NULL || tok != NULL)
+		return ag_usage_error(cmd, "--json, --api and --token are for "
+		    "audit tail");
 	optind++;
 	if (optind >= argc)
 		return ag_usage_error(cmd, "no log file given");

@@ -304,10 +304,12 @@ run_demo(const char *base, int n, const char *model, int once)
 		goto out;
 	print_plan(p);
 	json_decref(p);
-	(void)printf("\nAPI (every agent answers): http://%s/v1/status, "
-	    "/v1/members, /v1/placements\ntry:  exogpu members --api %s\n"
+	(void)printf("\ndashboard: http://%s/\n"
+	    "API (every agent answers): http://%s/v1/status, /v1/members, "
+	    "/v1/devices,\n  /v1/links, /v1/placements, /v1/events, /metrics\n"
+	    "try:  exogpu members --api %s\n"
 	    "      exogpu place --list --api %s\n", nodes[0].api,
-	    nodes[0].api, nodes[0].api);
+	    nodes[0].api, nodes[0].api, nodes[0].api);
 	(void)fflush(stdout);
 	rc = AG_EXIT_OK;
 	if (!once) {

@@ -19,7 +19,8 @@ static int	place_exec(const struct ag_cmd *, int, char **);
 const struct ag_cmd ag_cmd_place = {
 	"place",
 	"--model NAME|FILE [--context N] [--time-budget-ms N] [--json]\n"
-	"       [--api ADDR:PORT] | --list [--json] | --release ID",
+	"       [--api ADDR:PORT] [--token FILE] | --list [--json] |\n"
+	"       --release ID",
 	"Place a model on the cluster (decided by the leader), list or release",
 	"  --model NAME|FILE     a catalog model (`exogpu plan --list-models`)"
 	" or a\n"
@@ -31,6 +32,10 @@ const struct ag_cmd ag_cmd_place = {
 	"  --json                print the agent's JSON answer\n"
 	"  --api ADDR:PORT       the agent's API (default: $EXOGPU_API or "
 	AG_API_DEFAULT_ADDR ")\n"
+	"  --token FILE          access token, when the agent enforces them "
+	"(the\n"
+	"                        token's device selectors and quotas apply;\n"
+	"                        default: the file $EXOGPU_TOKEN names)\n"
 	"  -h, --help            show this help\n",
 	place_exec,
 };
@@ -91,17 +96,23 @@ model_arg(const char *arg)
 }
 
 static int
-call(const char *api, const char *method, const char *path, const char *body,
-    int json)
+call(const char *api, const char *tokfile, const char *method,
+    const char *path, const char *body, int json)
 {
 	struct ag_http_response	 r;
 	json_t			*j, *p;
-	char			 err[512];
+	char			 err[512], *token = NULL;
 	size_t			 i;
 	int			 rc = AG_EXIT_OK;
 
-	if (ag_http_request(ag_http_api_addr(api), method, path, body, NULL, &r,
-	    err, sizeof err) != 0) {
+	if (ag_http_load_token(tokfile, &token, err, sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "%s", err);
+		return AG_EXIT_USAGE;
+	}
+	rc = ag_http_request(ag_http_api_addr(api), method, path, body, token,
+	    &r, err, sizeof err);
+	free(token);
+	if (rc != 0) {
 		ag_log(AG_LOG_ERR, "%s", err);
 		return AG_EXIT_RUNTIME;
 	}
@@ -142,10 +153,12 @@ place_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "release", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "api", required_argument, NULL, 'a' },
+		{ "token", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*model = NULL, *api = NULL, *release = NULL;
+	const char	*token = NULL;
 	long		 context = 4096, budget = 500;
 	int		 ch, json = 0, list = 0, rc;
 	char		*end, *body, path[96];
@@ -170,6 +183,7 @@ place_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		case 'r': release = optarg; break;
 		case 'j': json = 1; break;
 		case 'a': api = optarg; break;
+		case 't': token = optarg; break;
 		default:
 			return ag_opt_exit(ch);
 		}
@@ -181,14 +195,14 @@ place_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		return ag_usage_error(cmd, "give one of --model, --list, "
 		    "--release");
 	if (list)
-		return call(api, "GET", "/v1/placements", NULL, json);
+		return call(api, token, "GET", "/v1/placements", NULL, json);
 	if (release != NULL) {
 		unsigned long long id = strtoull(release, &end, 10);
 
 		if (*end != '\0' || id == 0)
 			return ag_usage_error(cmd, "--release: a placement id");
 		(void)snprintf(path, sizeof path, "/v1/placements?id=%llu", id);
-		return call(api, "DELETE", path, NULL, json);
+		return call(api, token, "DELETE", path, NULL, json);
 	}
 	if ((m = model_arg(model)) == NULL)
 		return AG_EXIT_USAGE;
@@ -199,7 +213,7 @@ place_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		return AG_EXIT_RUNTIME;
 	}
 	json_decref(req);
-	rc = call(api, "POST", "/v1/placements", body, json);
+	rc = call(api, token, "POST", "/v1/placements", body, json);
 	free(body);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int	status_exec(const struct ag_cmd *, int, char **);
@@ -18,24 +19,26 @@ static int	members_exec(const struct ag_cmd *, int, char **);
 #define CLIENT_HELP \
 	"  --json            print the agent's JSON answer\n" \
 	"  --api ADDR:PORT   the agent's API (default: $EXOGPU_API or " \
-	AG_API_DEFAULT_ADDR ")\n"
+	AG_API_DEFAULT_ADDR ")\n" \
+	"  --token FILE      access token, when the agent enforces them\n" \
+	"                    (default: the file $EXOGPU_TOKEN names)\n"
 
 const struct ag_cmd ag_cmd_status = {
-	"status", "[--json] [--api ADDR:PORT]",
+	"status", "[--json] [--api ADDR:PORT] [--token FILE]",
 	"Show the local agent's node id, name, uptime and peer count",
 	CLIENT_HELP "  -h, --help        show this help\n",
 	status_exec,
 };
 
 const struct ag_cmd ag_cmd_members = {
-	"members", "[--json] [--api ADDR:PORT]",
+	"members", "[--json] [--api ADDR:PORT] [--token FILE]",
 	"List the cluster's members with their state, leader and devices",
 	CLIENT_HELP "  -h, --help        show this help\n",
 	members_exec,
 };
 
 const struct ag_cmd ag_cmd_peers = {
-	"peers", "[--json] [--probe] [--api ADDR:PORT]",
+	"peers", "[--json] [--probe] [--api ADDR:PORT] [--token FILE]",
 	"List the agent's peers with RTT, loss and bandwidth",
 	CLIENT_HELP
 	"  --probe           start a bandwidth probe to every connected peer\n"
@@ -47,6 +50,7 @@ struct client_opts {
 	int		 json;
 	int		 probe;
 	const char	*api;
+	const char	*token;		/* file */
 };
 
 static int
@@ -57,6 +61,7 @@ client_opts(const struct ag_cmd *cmd, int argc, char **argv,
 		{ "json", no_argument, NULL, 'j' },
 		{ "api", required_argument, NULL, 'a' },
 		{ "probe", no_argument, NULL, 'p' },
+		{ "token", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -68,6 +73,8 @@ client_opts(const struct ag_cmd *cmd, int argc, char **argv,
 			o->json = 1;
 		else if (ch == 'a')
 			o->api = optarg;
+		else if (ch == 't')
+			o->token = optarg;
 		else if (ch == 'p' && cmd == &ag_cmd_peers)
 			o->probe = 1;
 		else if (ch == 'p')
@@ -83,15 +90,23 @@ client_opts(const struct ag_cmd *cmd, int argc, char **argv,
 
 /* GET path; returns the parsed JSON or NULL (error printed). */
 static json_t *
-fetch(const char *api, const char *method, const char *path, int raw)
+fetch(const struct client_opts *o, const char *method, const char *path,
+    int raw)
 {
 	struct ag_http_response	 r;
 	json_error_t		 jerr;
 	json_t			*j;
-	char			 err[512];
+	char			 err[512], *token = NULL;
+	int			 rc;
 
-	if (ag_http_request(ag_http_api_addr(api), method, path, NULL, NULL,
-	    &r, err, sizeof err) != 0) {
+	if (ag_http_load_token(o->token, &token, err, sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "%s", err);
+		return NULL;
+	}
+	rc = ag_http_request(ag_http_api_addr(o->api), method, path, NULL,
+	    token, &r, err, sizeof err);
+	free(token);
+	if (rc != 0) {
 		ag_log(AG_LOG_ERR, "%s", err);
 		return NULL;
 	}
@@ -120,7 +135,7 @@ status_exec(const struct ag_cmd *cmd, int argc, char **argv)
 
 	if ((rc = client_opts(cmd, argc, argv, &o)) >= 0)
 		return rc;
-	if ((j = fetch(o.api, "GET", "/v1/status", o.json)) == NULL)
+	if ((j = fetch(&o, "GET", "/v1/status", o.json)) == NULL)
 		return AG_EXIT_RUNTIME;
 	if (!o.json) {
 		const char *leader = json_string_value(json_object_get(j,
@@ -183,7 +198,7 @@ peers_exec(const struct ag_cmd *cmd, int argc, char **argv)
 	if ((rc = client_opts(cmd, argc, argv, &o)) >= 0)
 		return rc;
 	if (o.probe) {
-		if ((j = fetch(o.api, "POST", "/v1/peers/probe", 0)) == NULL)
+		if ((j = fetch(&o, "POST", "/v1/peers/probe", 0)) == NULL)
 			return AG_EXIT_RUNTIME;
 		if (!o.json)
 			(void)printf("started %lld probe(s)\n",
@@ -193,7 +208,7 @@ peers_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		if (!o.json)
 			return AG_EXIT_OK;
 	}
-	if ((j = fetch(o.api, "GET", "/v1/peers", o.json)) == NULL)
+	if ((j = fetch(&o, "GET", "/v1/peers", o.json)) == NULL)
 		return AG_EXIT_RUNTIME;
 	if (!o.json) {
 		(void)printf("%-26s %-16s %-24s %-9s %12s %7s %14s\n", "NODE",
@@ -215,7 +230,7 @@ members_exec(const struct ag_cmd *cmd, int argc, char **argv)
 
 	if ((rc = client_opts(cmd, argc, argv, &o)) >= 0)
 		return rc;
-	if ((j = fetch(o.api, "GET", "/v1/members", o.json)) == NULL)
+	if ((j = fetch(&o, "GET", "/v1/members", o.json)) == NULL)
 		return AG_EXIT_RUNTIME;
 	if (!o.json) {
 		(void)printf("%-26s %-16s %-8s %-6s %-24s %s\n", "NODE", "NAME",

@@ -8,9 +8,14 @@
  *       [--devices SEL,...] [--max-devices N] [--max-memory BYTES]
  *       [--aud CLUSTER] [--iss NAME] [--out FILE]
  *       prints the token text (or writes it to FILE, mode 0600).
+ *       Without --key the agent signs it (POST /v1/tokens) under the
+ *       caller's token:issue token (--token), never wider than that.
  *   exogpu token inspect FILE [--key PUB] [--json]
  *       shows the claims and the verdict; exits 0 only for a token that
  *       verifies with --key and is valid now.
+ *   exogpu token revoke ID|FILE [--expires UNIX] [--api ADDR] [--token F]
+ *       asks the agent (admin scope) to revoke a token; the cluster
+ *       gossips and persists the revocation until the token expires.
  *
  * The token format and checks are security/sec_token.c's; this file only
  * parses the command line and moves bytes to and from files.  See
@@ -18,6 +23,7 @@
  */
 #include "ag_cmd.h"
 #include "ag_fileio.h"
+#include "ag_httpc.h"
 #include "ag_log.h"
 
 #include "sec_pem.h"
@@ -46,13 +52,19 @@ const struct ag_cmd ag_cmd_token = {
 	"--ttl DURATION\n"
 	"           [--devices SEL,...] [--max-devices N] [--max-memory BYTES]"
 	"\n           [--aud CLUSTER] [--iss NAME] [--out FILE]\n"
-	"       exogpu token inspect FILE [--key PUB] [--json]",
+	"       exogpu token issue --token FILE [--api ADDR:PORT] --sub TENANT "
+	"...\n"
+	"       exogpu token inspect FILE [--key PUB] [--json]\n"
+	"       exogpu token revoke ID|FILE [--expires UNIX] [--api ADDR:PORT]\n"
+	"           [--token FILE] [--json]",
 	"Create token signing keys, issue and inspect tenant access tokens",
 	"  keygen              write DIR/token.key (0600) and DIR/token.pub\n"
 	"    --out DIR         where to write them\n"
 	"    --force           replace existing files\n"
 	"  issue               sign a token with --key; prints it\n"
-	"    --key FILE        the signing key (token.key)\n"
+	"    --key FILE        the signing key (token.key); without it the\n"
+	"                      agent signs (--api, --token: a token:issue\n"
+	"                      token; never wider than that token)\n"
 	"    --sub TENANT      the tenant the token is for\n"
 	"    --scope LIST      comma list of place, read, admin, token:issue\n"
 	"    --ttl DURATION    lifetime: N, Ns, Nm, Nh or Nd (at most 366d)\n"
@@ -65,6 +77,14 @@ const struct ag_cmd ag_cmd_token = {
 	"  inspect FILE        show a token's claims and verdict ('-' = stdin)\n"
 	"    --key PUB         verify with this public key (token.pub)\n"
 	"    --json            {\"valid\": ..., \"reason\": ..., \"claims\": ...}\n"
+	"  revoke ID|FILE      revoke a token everywhere (through the agent)\n"
+	"                      by id (cti, 32 hex digits) or token file\n"
+	"    --expires UNIX    keep the revocation until then (default: the\n"
+	"                      token's exp from FILE, else 367 days)\n"
+	"    --api ADDR:PORT   the agent's API (default: $EXOGPU_API or "
+	AG_API_DEFAULT_ADDR ")\n"
+	"    --token FILE      your admin token (default: $EXOGPU_TOKEN)\n"
+	"    --json            print the agent's JSON answer\n"
 	"  -h, --help          show this help\n",
 	token_exec,
 };
@@ -72,6 +92,7 @@ const struct ag_cmd ag_cmd_token = {
 struct token_opts {
 	const char	*out, *key, *sub, *scope, *ttl, *devices;
 	const char	*max_devices, *max_memory, *aud, *iss;
+	const char	*api, *token, *expires;
 	int		 force, json;
 };
 
@@ -227,6 +248,104 @@ add_device(const char *p, size_t n, void *arg)
 	return 0;
 }
 
+/* Writes the token text to --out (0600) or stdout. */
+static int
+emit_token(const struct token_opts *o, char *text, size_t size)
+{
+	char	err[256];
+	size_t	n = strlen(text);
+
+	if (o->out == NULL) {
+		(void)printf("%s\n", text);
+		return AG_EXIT_OK;
+	}
+	if (n + 1 < size) {
+		text[n++] = '\n';
+		text[n] = '\0';
+	}
+	if (ag_write_atomic(o->out, text, n, 0600, err, sizeof err) < 0) {
+		ag_log(AG_LOG_ERR, "%s", err);
+		return AG_EXIT_RUNTIME;
+	}
+	return AG_EXIT_OK;
+}
+
+static json_t *
+remote_request(const struct sec_token_claims *c, int64_t now)
+{
+	json_t	*j, *sc = json_array(), *dv = NULL;
+	size_t	 i;
+	unsigned bit;
+
+	for (bit = 1; sc != NULL && bit <= SEC_TOKEN_SCOPE_ALL; bit <<= 1)
+		if ((c->scopes & bit) && json_array_append_new(sc,
+		    json_string(sec_token_scope_name(bit))) != 0)
+			break;
+	if (c->ndevices > 0 && (dv = json_array()) != NULL)
+		for (i = 0; i < c->ndevices; i++)
+			if (json_array_append_new(dv,
+			    json_string(c->devices[i])) != 0)
+				break;
+	j = json_pack("{s:s, s:o, s:I}", "sub", c->sub, "scopes", sc, "ttl_s",
+	    (json_int_t)(c->exp - now));
+	if (j != NULL && dv != NULL)
+		(void)json_object_set_new(j, "devices", dv);
+	else
+		json_decref(dv);
+	if (j != NULL && c->has_max_devices)
+		(void)json_object_set_new(j, "max_devices",
+		    json_integer((json_int_t)c->max_devices));
+	if (j != NULL && c->has_max_memory)
+		(void)json_object_set_new(j, "max_memory_bytes",
+		    json_integer((json_int_t)c->max_memory_bytes));
+	return j;
+}
+
+/* Without --key: the agent signs, under the caller's token:issue token. */
+static int
+issue_remote(const struct token_opts *o, const struct sec_token_claims *c,
+    int64_t now)
+{
+	struct ag_http_response	 r;
+	json_t			*req, *j = NULL;
+	char			 err[512], *body = NULL, *token = NULL;
+	char			 text[SEC_TOKEN_TEXT_MAX + 2];
+	int			 rc = AG_EXIT_RUNTIME;
+
+	if (ag_http_load_token(o->token, &token, err, sizeof err) != 0 ||
+	    token == NULL) {
+		ag_log(AG_LOG_ERR, "%s", token == NULL && err[0] == '\0' ?
+		    "token issue: give --key FILE to sign here, or --token "
+		    "FILE (a token:issue token) to have the agent sign" : err);
+		return AG_EXIT_USAGE;
+	}
+	if ((req = remote_request(c, now)) == NULL ||
+	    (body = json_dumps(req, 0)) == NULL ||
+	    ag_http_request(ag_http_api_addr(o->api), "POST", "/v1/tokens",
+	    body, token, &r, err, sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "%s", body == NULL ? "out of memory" : err);
+		goto out;
+	}
+	j = json_loadb(r.body, r.body_len, 0, NULL);
+	if (r.status != 201 || !json_is_string(json_object_get(j, "token")))
+		ag_log(AG_LOG_ERR, "the agent answered %d: %s", r.status,
+		    j != NULL && json_is_string(json_object_get(j, "message")) ?
+		    json_string_value(json_object_get(j, "message")) :
+		    "(no token)");
+	else {
+		(void)snprintf(text, sizeof text, "%s",
+		    json_string_value(json_object_get(j, "token")));
+		rc = emit_token(o, text, sizeof text);
+	}
+	ag_http_response_free(&r);
+out:
+	json_decref(j);
+	json_decref(req);
+	free(body);
+	free(token);
+	return rc;
+}
+
 static int
 issue_claims(const struct ag_cmd *cmd, const struct token_opts *o,
     struct sec_token_claims *c, int64_t now)
@@ -234,10 +353,9 @@ issue_claims(const struct ag_cmd *cmd, const struct token_opts *o,
 	int64_t	ttl;
 
 	memset(c, 0, sizeof *c);
-	if (o->key == NULL || o->sub == NULL || o->scope == NULL ||
-	    o->ttl == NULL)
-		return ag_usage_error(cmd, "token issue needs --key, --sub, "
-		    "--scope and --ttl");
+	if (o->sub == NULL || o->scope == NULL || o->ttl == NULL)
+		return ag_usage_error(cmd, "token issue needs --sub, --scope "
+		    "and --ttl (and --key, or an agent that issues: --token)");
 	if (set_str(c->sub, o->sub) < 0)
 		return ag_usage_error(cmd, "--sub: 1-%d characters",
 		    SEC_TOKEN_STR_SIZE - 1);
@@ -277,10 +395,12 @@ token_issue(const struct ag_cmd *cmd, const struct token_opts *o)
 	uint8_t			*tok = NULL;
 	size_t			 keylen, toklen;
 	int64_t			 now = (int64_t)time(NULL);
-	int			 n, rc = AG_EXIT_RUNTIME;
+	int			 rc = AG_EXIT_RUNTIME;
 
 	if (issue_claims(cmd, o, &c, now) != 0)
 		return AG_EXIT_USAGE;
+	if (o->key == NULL)
+		return issue_remote(o, &c, now);
 	if (ag_read_file(o->key, SEC_PEM_MAX, &key, &keylen, NULL, err,
 	    sizeof err) < 0) {
 		ag_log(AG_LOG_ERR, "%s", err);
@@ -288,21 +408,11 @@ token_issue(const struct ag_cmd *cmd, const struct token_opts *o)
 	}
 	if (sec_token_issue(key, keylen, &c, now, &tok, &toklen, err,
 	    sizeof err) < 0 ||
-	    (n = sec_token_encode_text(tok, toklen, text, sizeof text)) < 0) {
+	    sec_token_encode_text(tok, toklen, text, sizeof text) < 0) {
 		ag_log(AG_LOG_ERR, "%s", err);
 		goto out;
 	}
-	if (o->out == NULL) {
-		(void)printf("%s\n", text);
-		rc = AG_EXIT_OK;
-	} else {
-		text[n++] = '\n';
-		if (ag_write_atomic(o->out, text, (size_t)n, 0600, err,
-		    sizeof err) < 0)
-			ag_log(AG_LOG_ERR, "%s", err);
-		else
-			rc = AG_EXIT_OK;
-	}
+	rc = emit_token(o, text, sizeof text);
 out:
 	if (key != NULL) {
 		memset(key, 0, keylen);
@@ -504,6 +614,96 @@ token_inspect(const struct token_opts *o, const char *path)
 	return res == SEC_TOKEN_OK ? AG_EXIT_OK : AG_EXIT_RUNTIME;
 }
 
+/* ---- revoke ---- */
+
+/* ID (32 hex) as it is, or a token file's cti and exp. */
+static int
+revoke_target(const char *arg, char *id, size_t idsize, int64_t *exp)
+{
+	struct sec_token_claims	 c;
+	uint8_t			 tok[SEC_TOKEN_MAX_BYTES];
+	char			*in = NULL, err[256];
+	size_t			 len, i;
+	int			 n;
+
+	if (strlen(arg) == 32 && strspn(arg, "0123456789abcdefABCDEF") == 32) {
+		(void)snprintf(id, idsize, "%s", arg);
+		return 0;
+	}
+	if (read_input(arg, &in, &len, err, sizeof err) < 0) {
+		ag_log(AG_LOG_ERR, "%s is neither a token id (32 hex digits) "
+		    "nor a readable token file: %s", arg, err);
+		return -1;
+	}
+	n = sec_token_decode_text((const uint8_t *)in, len, tok, sizeof tok);
+	free(in);
+	if (n < 0 || sec_token_decode_unverified(tok, (size_t)n, &c, err,
+	    sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "%s: not a token", arg);
+		return -1;
+	}
+	for (i = 0; i < SEC_TOKEN_CTI_LEN && 2 * i + 2 < idsize; i++)
+		(void)snprintf(id + 2 * i, 3, "%02x", c.cti[i]);
+	*exp = c.exp;
+	return 0;
+}
+
+static int
+token_revoke(const struct ag_cmd *cmd, const struct token_opts *o,
+    const char *arg)
+{
+	struct ag_http_response	 r;
+	json_t			*req, *j;
+	int64_t			 exp = 0, file_exp = 0;
+	char			 id[2 * SEC_TOKEN_CTI_LEN + 1], err[512], *end;
+	char			*body = NULL, *token = NULL;
+	int			 rc = AG_EXIT_RUNTIME;
+
+	if (o->expires != NULL) {
+		errno = 0;
+		exp = strtoll(o->expires, &end, 10);
+		if (errno != 0 || *end != '\0' || exp <= 0)
+			return ag_usage_error(cmd, "--expires: unix seconds");
+	}
+	if (revoke_target(arg, id, sizeof id, &file_exp) != 0)
+		return AG_EXIT_USAGE;
+	if (o->expires == NULL)
+		exp = file_exp;		/* 0 for a bare id: the agent's default */
+	if (ag_http_load_token(o->token, &token, err, sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "%s", err);
+		return AG_EXIT_USAGE;
+	}
+	req = exp > 0 ? json_pack("{s:s, s:I}", "id", id, "expires",
+	    (json_int_t)exp) : json_pack("{s:s}", "id", id);
+	if (req == NULL || (body = json_dumps(req, 0)) == NULL ||
+	    ag_http_request(ag_http_api_addr(o->api), "POST",
+	    "/v1/tokens/revoke", body, token, &r, err, sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "%s", body == NULL ? "out of memory" : err);
+		goto out;
+	}
+	if (o->json)
+		(void)fwrite(r.body, 1, r.body_len, stdout);
+	j = json_loadb(r.body, r.body_len, 0, NULL);
+	if (r.status != 200)
+		ag_log(AG_LOG_ERR, "the agent answered %d: %s", r.status,
+		    j != NULL ? json_string_value(json_object_get(j,
+		    "message")) : "(no JSON)");
+	else {
+		if (!o->json)
+			(void)printf("revoked %s until %lld\n", id,
+			    (long long)json_integer_value(json_object_get(j,
+			    "expires")));
+		rc = AG_EXIT_OK;
+	}
+	json_decref(j);
+	ag_http_response_free(&r);
+out:
+	json_decref(req);
+	free(body);
+	free(token);
+	return rc;
+}
+
 /* ---- dispatch ---- */
 
 static int
@@ -522,13 +722,16 @@ token_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "aud",	 required_argument,	NULL, 'a' },
 		{ "iss",	 required_argument,	NULL, 'i' },
 		{ "json",	 no_argument,		NULL, 'j' },
+		{ "api",	 required_argument,	NULL, 'A' },
+		{ "token",	 required_argument,	NULL, 'T' },
+		{ "expires",	 required_argument,	NULL, 'E' },
 		{ "help",	 no_argument,		NULL, 'h' },
 		{ NULL,		 0,			NULL, 0 }
 	};
 	struct token_opts	 o;
 	const char		*sub;
 	static const char *const subs[] = { "keygen", "issue", "inspect",
-				    NULL };
+				    "revoke", NULL };
 	int			 ch, issue_only, keygen_only, rc;
 
 	memset(&o, 0, sizeof o);
@@ -548,6 +751,9 @@ token_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		case 'a': o.aud = optarg; break;
 		case 'i': o.iss = optarg; break;
 		case 'j': o.json = 1; break;
+		case 'A': o.api = optarg; break;
+		case 'T': o.token = optarg; break;
+		case 'E': o.expires = optarg; break;
 		default:
 			return ag_opt_exit(ch);
 		}
@@ -556,6 +762,25 @@ token_exec(const struct ag_cmd *cmd, int argc, char **argv)
 	    o.devices != NULL || o.max_devices != NULL ||
 	    o.max_memory != NULL || o.aud != NULL || o.iss != NULL;
 	keygen_only = o.force;
+	if (strcmp(sub, "revoke") == 0) {
+		if (optind + 1 != argc)
+			return ag_usage_error(cmd, "token revoke wants one ID "
+			    "or FILE");
+		if (issue_only || keygen_only || o.out != NULL || o.key != NULL)
+			return ag_usage_error(cmd, "token revoke takes "
+			    "[--expires UNIX] [--api ADDR:PORT] [--token FILE] "
+			    "[--json]");
+		return token_revoke(cmd, &o, argv[optind]);
+	}
+	if (o.expires != NULL || ((o.api != NULL || o.token != NULL) &&
+	    (strcmp(sub, "issue") != 0 || o.key != NULL)))
+		return ag_usage_error(cmd, "--api and --token are for token "
+		    "revoke and for token issue without --key; --expires is "
+		    "for token revoke");
+	if (strcmp(sub, "issue") == 0 && o.key == NULL && (o.aud != NULL ||
+	    o.iss != NULL))
+		return ag_usage_error(cmd, "--aud and --iss are set by the "
+		    "agent when it issues");
 	if (strcmp(sub, "inspect") == 0) {
 		if (optind + 1 != argc)
 			return ag_usage_error(cmd, "token inspect wants one "

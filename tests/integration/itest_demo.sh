@@ -14,7 +14,7 @@ if ! timeout 240 "$EXOGPU" demo --once --nodes 3 >"$OUT" 2>&1; then
 fi
 cat "$OUT"
 for want in "leader .* elected" "placement 1 of llama-3-8b:q4_0" \
-    "stage 1: layers 0-" "decode latency"; do
+    "stage 1: layers 0-" "decode latency" "dashboard: http://127.0.0.1:"; do
 	grep -q "$want" "$OUT" || { echo "FAIL: no '$want'"; exit 1; }
 done
 dir=$(sed -n 's/.*(logs in \(.*\))$/\1/p' "$OUT")

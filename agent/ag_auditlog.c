@@ -1,0 +1,305 @@
+/*
+ * ag_auditlog.c - the agent's audit log file: open, append, checkpoint,
+ * rotate and tail; see ag_auditlog.h.  The format and the chain are
+ * security/sec_audit.c's; this file owns descriptors and file names.
+ */
+#include "ag_auditlog.h"
+
+#include "sec_audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ROTATED_MAX	999	/* audit.log.1 .. .999 */
+/* Enough for AG_AUDIT_TAIL_MAX lines of the longest kind. */
+#define TAIL_BYTES	((long)AG_AUDIT_TAIL_MAX * (SEC_AUDIT_LINE_MAX + 1))
+
+struct ag_auditlog {
+	char			 path[PATH_MAX];
+	int			 fd;
+	struct sec_audit_writer	*w;
+	struct sec_audit_signer	*signer;
+	long			 rotate_bytes;
+	int64_t			 last_ckpt;	/* 0: none this run */
+};
+
+const char *
+ag_auditlog_path(const struct ag_auditlog *l)
+{
+	return l->path;
+}
+
+static int
+open_fd(const char *path, char *err, size_t errlen)
+{
+	int	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return fd;
+}
+
+struct ag_auditlog *
+ag_auditlog_open(const char *dir, const char *key_pem, size_t key_len,
+    long rotate_bytes, char *err, size_t errlen)
+{
+	struct ag_auditlog	*l = calloc(1, sizeof *l);
+	struct stat		 st;
+	char			 why[256], prev[PATH_MAX + 8];
+	int			 prev_fd, rc;
+
+	if (l == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->fd = -1;
+	l->rotate_bytes = rotate_bytes > 0 ? rotate_bytes :
+	    AG_AUDIT_DEFAULT_ROTATE;
+	if (snprintf(l->path, sizeof l->path, "%s/%s", dir, AG_AUDIT_FILE) >=
+	    (int)sizeof l->path) {
+		(void)snprintf(err, errlen, "audit log path too long");
+		goto fail;
+	}
+	if ((l->signer = sec_audit_signer_new(key_pem, key_len, err, errlen))
+	    == NULL)
+		goto fail;
+	if ((l->fd = open_fd(l->path, err, errlen)) < 0)
+		goto fail;
+	/*
+	 * An empty audit.log next to audit.log.1 is a rotation cut short
+	 * (renamed, not yet sealed): the chain continues from audit.log.1.
+	 */
+	(void)snprintf(prev, sizeof prev, "%s.1", l->path);
+	prev_fd = open(prev, O_RDONLY | O_CLOEXEC);
+	rc = sec_audit_writer_open(&l->w, l->fd, prev_fd, why, sizeof why);
+	if (rc == 0 && prev_fd >= 0 && fstat(l->fd, &st) == 0 &&
+	    st.st_size == 0)
+		rc = sec_audit_checkpoint(l->w, (int64_t)time(NULL), l->signer,
+		    why, sizeof why);
+	if (prev_fd >= 0)
+		(void)close(prev_fd);
+	if (rc != 0) {
+		(void)snprintf(err, errlen, "audit log %s is damaged (%s); the "
+		    "agent will not extend it.  Check it with `exogpu audit "
+		    "verify %s`, move it aside, and start again", l->path, why,
+		    l->path);
+		goto fail;
+	}
+	return l;
+fail:
+	if (l->fd >= 0)
+		(void)close(l->fd);
+	sec_audit_signer_free(l->signer);
+	free(l);
+	return NULL;
+}
+
+void
+ag_auditlog_close(struct ag_auditlog *l, int64_t now)
+{
+	char	err[256];
+
+	if (l == NULL)
+		return;
+	if (l->w != NULL)
+		(void)sec_audit_checkpoint(l->w, now, l->signer, err,
+		    sizeof err);
+	sec_audit_writer_free(l->w);
+	sec_audit_signer_free(l->signer);
+	if (l->fd >= 0)
+		(void)close(l->fd);
+	free(l);
+}
+
+/* audit.log.N -> .N+1 from the top, then audit.log -> audit.log.1. */
+static int
+shift_files(const struct ag_auditlog *l, char *err, size_t errlen)
+{
+	char		from[PATH_MAX + 8], to[PATH_MAX + 8];
+	struct stat	st;
+	int		top;
+
+	for (top = 1; top <= ROTATED_MAX; top++) {
+		(void)snprintf(from, sizeof from, "%s.%d", l->path, top);
+		if (stat(from, &st) != 0)
+			break;
+	}
+	if (top > ROTATED_MAX) {
+		(void)snprintf(err, errlen, "%d rotated audit files: archive "
+		    "the oldest ones", ROTATED_MAX);
+		return -1;
+	}
+	for (; top >= 1; top--) {
+		if (top == 1)
+			(void)snprintf(from, sizeof from, "%s", l->path);
+		else
+			(void)snprintf(from, sizeof from, "%s.%d", l->path,
+			    top - 1);
+		(void)snprintf(to, sizeof to, "%s.%d", l->path, top);
+		if (rename(from, to) != 0) {
+			(void)snprintf(err, errlen, "rotate %s: %s", from,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+rotate(struct ag_auditlog *l, int64_t now, char *err, size_t errlen)
+{
+	int	fd;
+
+	if (shift_files(l, err, errlen) != 0)
+		return -1;
+	if ((fd = open_fd(l->path, err, errlen)) < 0)
+		return -1;
+	if (sec_audit_rotate(l->w, fd, now, l->signer, err, errlen) != 0) {
+		(void)close(fd);
+		return -1;
+	}
+	(void)close(l->fd);
+	l->fd = fd;
+	l->last_ckpt = now;
+	return 0;
+}
+
+int
+ag_auditlog_add(struct ag_auditlog *l, int64_t now, const char *actor,
+    const char *action, const char *object, int allowed, const char *reason,
+    char *err, size_t errlen)
+{
+	struct sec_audit_rec	r;
+	struct stat		st;
+
+	if (l == NULL) {
+		(void)snprintf(err, errlen, "no audit log");
+		return -1;
+	}
+	if (fstat(l->fd, &st) == 0 && st.st_size >= l->rotate_bytes &&
+	    rotate(l, now, err, errlen) != 0)
+		return -1;
+	memset(&r, 0, sizeof r);
+	r.time = now;
+	r.actor = actor;
+	r.action = action;
+	r.object = object[0] ? object : "-";
+	r.allowed = allowed;
+	r.reason = reason[0] ? reason : "-";
+	return sec_audit_append(l->w, &r, err, errlen);
+}
+
+int
+ag_auditlog_tick(struct ag_auditlog *l, int64_t now, long interval_s,
+    char *err, size_t errlen)
+{
+	if (l == NULL)
+		return 0;
+	if (l->last_ckpt == 0) {
+		l->last_ckpt = now;	/* first tick: start the clock */
+		return sec_audit_checkpoint(l->w, now, l->signer, err, errlen);
+	}
+	if (now - l->last_ckpt < interval_s)
+		return 0;
+	l->last_ckpt = now;
+	return sec_audit_checkpoint(l->w, now, l->signer, err, errlen);
+}
+
+/* "k=v k=v" -> {"k": "v" (percent-decoded), ...}. */
+static json_t *
+line_json(const char *line, size_t len)
+{
+	json_t	*o = json_object();
+	char	 buf[SEC_AUDIT_LINE_MAX + 1], *tok, *save = NULL, *eq;
+
+	if (o == NULL || len > SEC_AUDIT_LINE_MAX) {
+		json_decref(o);
+		return NULL;
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	for (tok = strtok_r(buf, " ", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ", &save)) {
+		char	 val[SEC_AUDIT_LINE_MAX + 1];
+		size_t	 i, k = 0;
+		unsigned h;
+		json_t	*jv;
+
+		if ((eq = strchr(tok, '=')) == NULL)
+			continue;
+		*eq++ = '\0';
+		for (i = 0; eq[i] != '\0'; i++) {
+			if (eq[i] == '%' && eq[i + 1] && eq[i + 2] &&
+			    sscanf(eq + i + 1, "%2x", &h) == 1) {
+				val[k++] = (char)h;
+				i += 2;
+			} else
+				val[k++] = eq[i];
+		}
+		val[k] = '\0';
+		/* Not UTF-8 once decoded: keep the encoded (ASCII) text. */
+		if ((jv = json_stringn(val, k)) == NULL)
+			jv = json_string(eq);
+		if (json_object_set_new(o, tok, jv) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+json_t *
+ag_auditlog_tail(struct ag_auditlog *l, size_t n, char *err, size_t errlen)
+{
+	json_t	*a = json_array();
+	char	*buf = malloc(TAIL_BYTES + 1);
+	off_t	 size, from;
+	ssize_t	 got;
+	size_t	 start;
+
+	if (a == NULL || buf == NULL || l == NULL) {
+		(void)snprintf(err, errlen, "no audit log");
+		goto fail;
+	}
+	if ((size = lseek(l->fd, 0, SEEK_END)) < 0) {
+		(void)snprintf(err, errlen, "%s: %s", l->path, strerror(errno));
+		goto fail;
+	}
+	from = size > TAIL_BYTES ? size - TAIL_BYTES : 0;
+	if ((got = pread(l->fd, buf, (size_t)(size - from), from)) < 0) {
+		(void)snprintf(err, errlen, "%s: %s", l->path, strerror(errno));
+		goto fail;
+	}
+	start = 0;
+	if (from > 0) {			/* skip a partial first line */
+		while (start < (size_t)got && buf[start] != '\n')
+			start++;
+		start++;
+	}
+	while (start < (size_t)got) {
+		char	*nl = memchr(buf + start, '\n', (size_t)got - start);
+		json_t	*o;
+
+		if (nl == NULL)
+			break;
+		if ((o = line_json(buf + start, (size_t)(nl - (buf + start))))
+		    != NULL && json_array_append_new(a, o) != 0)
+			break;
+		start = (size_t)(nl - buf) + 1;
+	}
+	while (json_array_size(a) > n)
+		(void)json_array_remove(a, 0);
+	free(buf);
+	return a;
+fail:
+	free(buf);
+	json_decref(a);
+	return NULL;
+}

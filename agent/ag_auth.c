@@ -1,0 +1,201 @@
+/*
+ * ag_auth.c - bearer-token checks for the API; see ag_auth.h for the
+ * policy.  Verification itself is security/sec_token.c; this file maps
+ * routes to scopes and results to HTTP answers.
+ */
+#include "ag_auth.h"
+#include "ag_fileio.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define KEYS_MAX_BYTES	(64 * 1024)
+
+int
+ag_auth_init(struct ag_auth *a, const char *keys_path, const char *audience,
+    long skew_s, char *err, size_t errlen)
+{
+	char	why[256];
+
+	memset(a, 0, sizeof *a);
+	a->skew = skew_s < 0 ? AG_AUTH_DEFAULT_SKEW_S : skew_s;
+	if (audience != NULL)
+		(void)snprintf(a->audience, sizeof a->audience, "%s", audience);
+	if (keys_path == NULL || keys_path[0] == '\0')
+		return 0;
+	if (ag_read_file(keys_path, KEYS_MAX_BYTES, &a->keys, &a->keys_len,
+	    NULL, why, sizeof why) != 0) {
+		(void)snprintf(err, errlen, "token keys: %s", why);
+		return -1;
+	}
+	if (strstr(a->keys, "-----BEGIN PUBLIC KEY-----") == NULL) {
+		(void)snprintf(err, errlen, "token keys %s: no \"BEGIN PUBLIC "
+		    "KEY\" block (give the token.pub that `exogpu token keygen` "
+		    "wrote, not the private key)", keys_path);
+		ag_auth_free(a);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ag_auth_free(struct ag_auth *a)
+{
+	free(a->keys);
+	a->keys = NULL;
+	a->keys_len = 0;
+}
+
+bool
+ag_auth_enabled(const struct ag_auth *a)
+{
+	return a->keys != NULL;
+}
+
+int
+ag_auth_parse_header(const char *v, uint8_t *out, size_t outsize)
+{
+	size_t	len;
+
+	if (v == NULL)
+		return -1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (strncasecmp(v, "Bearer", 6) != 0 || (v[6] != ' ' && v[6] != '\t'))
+		return -1;
+	v += 6;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	/* Text form only (a header cannot carry raw CBOR), then blanks. */
+	len = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_");
+	if (len == 0 || len > SEC_TOKEN_TEXT_MAX ||
+	    v[len + strspn(v + len, " \t")] != '\0')
+		return -1;
+	return sec_token_decode_text((const uint8_t *)v, len, out, outsize);
+}
+
+static bool
+revoked_cb(const uint8_t *cti, size_t len, void *arg)
+{
+	const struct ag_revoke	*r = arg;
+
+	return r != NULL && ag_revoke_has(r, cti, len);
+}
+
+static int
+deny(struct ag_auth_denial *why, const char *reason)
+{
+	why->status = 401;
+	why->code = "unauthorized";
+	(void)snprintf(why->reason, sizeof why->reason, "%s", reason);
+	return -1;
+}
+
+/* Scope bits that satisfy need. */
+static unsigned
+accepted(enum ag_api_auth need)
+{
+	switch (need) {
+	case AG_API_READ:
+		return SEC_TOKEN_SCOPE_READ | SEC_TOKEN_SCOPE_PLACE |
+		    SEC_TOKEN_SCOPE_ADMIN;
+	case AG_API_PLACE:
+		return SEC_TOKEN_SCOPE_PLACE;
+	case AG_API_ADMIN:
+		return SEC_TOKEN_SCOPE_ADMIN;
+	case AG_API_ISSUE:
+		return SEC_TOKEN_SCOPE_ISSUE;
+	case AG_API_PUBLIC:
+		break;
+	}
+	return SEC_TOKEN_SCOPE_ALL;
+}
+
+static const char *
+need_name(enum ag_api_auth need)
+{
+	return need == AG_API_ADMIN ? "admin" : need == AG_API_PLACE ?
+	    "place" : need == AG_API_ISSUE ? "token:issue" :
+	    "read, place or admin";
+}
+
+int
+ag_auth_check(const struct ag_auth *a, const char *authorization,
+    enum ag_api_auth need, int64_t now, struct ag_principal *who,
+    struct ag_auth_denial *why)
+{
+	struct sec_token_policy	pol;
+	enum sec_token_result	res;
+	uint8_t			tok[SEC_TOKEN_MAX_BYTES];
+	char			detail[160] = "";
+	int			len;
+	size_t			i;
+
+	memset(who, 0, sizeof *who);
+	memset(why, 0, sizeof *why);
+	if (!ag_auth_enabled(a) || need == AG_API_PUBLIC)
+		return 0;
+	if (authorization == NULL)
+		return deny(why, "this agent enforces tokens: send "
+		    "Authorization: Bearer <token> (CLI: --token FILE)");
+	if ((len = ag_auth_parse_header(authorization, tok, sizeof tok)) < 0)
+		return deny(why, "Authorization is not \"Bearer "
+		    "<base64url token>\"");
+	memset(&pol, 0, sizeof pol);
+	pol.audience = a->audience[0] ? a->audience : NULL;
+	pol.now = now;
+	pol.skew = a->skew;
+	pol.revoked = revoked_cb;
+	pol.revoked_arg = (void *)(uintptr_t)a->revoked;
+	res = sec_token_verify(tok, (size_t)len, a->keys, a->keys_len, &pol,
+	    &who->claims, detail, sizeof detail);
+	if (res >= SEC_TOKEN_NOT_YET_VALID) {
+		for (i = 0; i < SEC_TOKEN_CTI_LEN; i++)
+			(void)snprintf(why->token_id + 2 * i, 3, "%02x",
+			    who->claims.cti[i]);
+		(void)snprintf(why->tenant, sizeof why->tenant, "%s",
+		    who->claims.sub);
+	}
+	if (res != SEC_TOKEN_OK) {
+		why->status = 401;
+		why->code = "unauthorized";
+		(void)snprintf(why->reason, sizeof why->reason, "token %s%s%s",
+		    sec_token_result_name(res), detail[0] ? ": " : "", detail);
+		memset(who, 0, sizeof *who);
+		return -1;
+	}
+	if ((who->claims.scopes & accepted(need)) == 0) {
+		why->status = 403;
+		why->code = "forbidden";
+		(void)snprintf(why->reason, sizeof why->reason, "scope missing: "
+		    "this call needs %s", need_name(need));
+		memset(who, 0, sizeof *who);
+		return -1;
+	}
+	who->token = true;
+	memcpy(who->token_id, why->token_id, sizeof who->token_id);
+	(void)snprintf(who->tenant, sizeof who->tenant, "%s", who->claims.sub);
+	return 0;
+}
+
+bool
+ag_auth_owns(const struct ag_principal *who, const char *tenant)
+{
+	if (!who->token || (who->claims.scopes & SEC_TOKEN_SCOPE_ADMIN))
+		return true;
+	return strcmp(who->tenant, tenant) == 0;
+}
+
+void
+ag_auth_actor(const struct ag_principal *who, char *out, size_t size)
+{
+	if (!who->token)
+		(void)snprintf(out, size, "local");
+	else
+		(void)snprintf(out, size, "tok:%s@%s", who->token_id,
+		    who->tenant);
+}

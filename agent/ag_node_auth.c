@@ -1,0 +1,617 @@
+/*
+ * ag_node_auth.c - access control, revocation and the audit log on the
+ * running node: the API authoriser, POST /v1/tokens/revoke, GET
+ * /v1/audit, merging revocations gossiped by other nodes, and the audit
+ * helper every decision goes through.
+ *
+ * Shape: the policy is agent/ag_auth.c, the revocation set
+ * agent/ag_revoke.c and the log agent/ag_auditlog.c - all without the
+ * node; this file is the glue that knows the node's data dir, its peers'
+ * records and its HTTP requests.  Revocations are persisted (atomically)
+ * before they are acknowledged or re-gossiped, so a restart never forgets
+ * one; a damaged revocation file stops the agent rather than silently
+ * unrevoking tokens.
+ */
+#include "ag_node_int.h"
+#include "ag_datadir.h"
+#include "ag_fileio.h"
+#include "ag_issue.h"
+#include "ag_log.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define REVOKE_DEFAULT_TTL_S	(367LL * 86400)	/* > the longest token */
+#define AUDIT_TAIL_DEFAULT	100
+
+static int64_t
+unix_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int
+ag_node_audit(struct ag_node *n, const char *actor, const char *action,
+    const char *object, int allowed, const char *fmt, ...)
+{
+	char	reason[512], err[256];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	if (ag_auditlog_add(n->audit, unix_now(), actor, action, object,
+	    allowed, reason, err, sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "audit log: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- revocation list ---------------------------------------------------- */
+
+static int
+revoked_path(const struct ag_node *n, char *out, size_t size)
+{
+	return ag_datadir_path(n->data_dir, AG_REVOKE_FILE, out, size);
+}
+
+static int
+revoked_save(struct ag_node *n, char *err, size_t errlen)
+{
+	uint8_t	buf[AG_REVOKE_BYTES];
+	char	path[PATH_MAX];
+	size_t	len;
+
+	if (ag_revoke_encode(&n->revoked, buf, sizeof buf, &len) != 0 ||
+	    revoked_path(n, path, sizeof path) != 0) {
+		(void)snprintf(err, errlen, "cannot encode the revocation "
+		    "list");
+		return -1;
+	}
+	return ag_write_atomic(path, buf, len, 0600, err, errlen);
+}
+
+static int
+revoked_load(struct ag_node *n, char *err, size_t errlen)
+{
+	char	path[PATH_MAX], why[256], *buf = NULL;
+	size_t	len = 0;
+	int	missing = 0;
+
+	ag_revoke_init(&n->revoked);
+	if (revoked_path(n, path, sizeof path) != 0) {
+		(void)snprintf(err, errlen, "data dir path too long");
+		return -1;
+	}
+	if (ag_read_file(path, AG_REVOKE_BYTES, &buf, &len, &missing, why,
+	    sizeof why) != 0) {
+		if (missing)
+			return 0;
+		(void)snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	if (ag_revoke_decode((const uint8_t *)buf, len, &n->revoked, why,
+	    sizeof why) != 0) {
+		(void)snprintf(err, errlen, "%s is damaged (%s); refusing to "
+		    "start without the revoked token list.  Restore it from a "
+		    "backup or another node's data dir", path, why);
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	(void)ag_revoke_expire(&n->revoked, unix_now() - n->auth.skew);
+	return 0;
+}
+
+void
+ag_node_auth_record(struct ag_node *n, struct ag_record *r)
+{
+	if (n->revoked.n > 0 && ag_revoke_encode(&n->revoked, r->revoked,
+	    sizeof r->revoked, &r->revoked_len) != 0)
+		r->revoked_len = 0;
+}
+
+void
+ag_node_auth_learn(struct ag_node *n, const char *origin,
+    const struct ag_record *r)
+{
+	struct ag_revoke	*theirs;
+	char			 err[256], hex[2 * AG_REVOKE_ID_LEN + 1];
+	char			 actor[64], object[64];
+	int64_t			 now = unix_now();
+	size_t			 i;
+	int			 changed = 0, rc;
+
+	if (r->revoked_len == 0 || (theirs = malloc(sizeof *theirs)) == NULL)
+		return;
+	if (ag_revoke_decode(r->revoked, r->revoked_len, theirs, err,
+	    sizeof err) != 0) {
+		ag_log(AG_LOG_WARNING, "%s's record: %s", origin, err);
+		free(theirs);
+		return;
+	}
+	(void)snprintf(actor, sizeof actor, "node:%s", origin);
+	for (i = 0; i < theirs->n; i++) {
+		const struct ag_revoke_entry *e = &theirs->e[i];
+		int	known = ag_revoke_has(&n->revoked, e->id,
+			    AG_REVOKE_ID_LEN);
+
+		if (e->expires < now - n->auth.skew)
+			continue;	/* refused as expired anyway */
+		if ((rc = ag_revoke_add(&n->revoked, e->id, e->expires)) < 0) {
+			ag_log(AG_LOG_WARNING, "revocation list full (%d); "
+			    "ignoring the rest of %s's", AG_REVOKE_MAX, origin);
+			break;
+		}
+		changed += rc;
+		if (rc == 0 || known)
+			continue;
+		ag_revoke_id_hex(e->id, hex);
+		(void)snprintf(object, sizeof object, "token/%s", hex);
+		ag_log(AG_LOG_NOTICE, "token %s revoked (learned from %s)",
+		    hex, origin);
+		(void)ag_node_audit(n, actor, "revoke.learned", object, 1,
+		    "gossiped revocation, expires %lld", (long long)e->expires);
+	}
+	free(theirs);
+	if (changed > 0 && revoked_save(n, err, sizeof err) != 0)
+		ag_log(AG_LOG_ERR, "cannot save revocations: %s", err);
+}
+
+/* --- the authoriser ----------------------------------------------------- */
+
+void
+ag_node_bearer(struct evhttp_request *req, char *out, size_t size)
+{
+	const char	*v = evhttp_find_header(
+			    evhttp_request_get_input_headers(req),
+			    "Authorization");
+
+	out[0] = '\0';
+	if (v != NULL && strlen(v) < size)
+		(void)snprintf(out, size, "%s", v);
+}
+
+static void
+refuse(struct ag_api_reply *r, struct evhttp_request *req,
+    const struct ag_auth_denial *why)
+{
+	if (evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "WWW-Authenticate", why->status == 403 ?
+	    "Bearer error=\"insufficient_scope\"" :
+	    "Bearer error=\"invalid_token\"") != 0)
+		ag_log(AG_LOG_WARNING, "api: cannot add WWW-Authenticate");
+	ag_api_error(r, why->status, why->code, "%s", why->reason);
+}
+
+static void
+deny_actor(const struct ag_auth_denial *why, char *out, size_t size)
+{
+	if (why->token_id[0])
+		(void)snprintf(out, size, "tok:%s@%s", why->token_id,
+		    why->tenant);
+	else
+		(void)snprintf(out, size, "anonymous");
+}
+
+int
+ag_node_authorize(void *ctx, struct evhttp_request *req,
+    enum ag_api_auth need, struct ag_api_reply *r)
+{
+	struct ag_node		*n = ctx;
+	struct ag_auth_denial	 why;
+	const char		*uri = evhttp_request_get_uri(req);
+	const char		*hdr = evhttp_find_header(
+				    evhttp_request_get_input_headers(req),
+				    "Authorization");
+	char			 actor[200], object[160];
+
+	if (ag_auth_check(&n->auth, hdr, need, unix_now(), &n->who, &why)
+	    == 0)
+		return 0;
+	n->stats.denials++;
+	deny_actor(&why, actor, sizeof actor);
+	(void)snprintf(object, sizeof object, "api:%s %.120s",
+	    evhttp_request_get_command(req) == EVHTTP_REQ_GET ? "GET" :
+	    evhttp_request_get_command(req) == EVHTTP_REQ_POST ? "POST" :
+	    evhttp_request_get_command(req) == EVHTTP_REQ_DELETE ? "DELETE" :
+	    "OTHER", uri != NULL ? uri : "?");
+	ag_log(AG_LOG_NOTICE, "denied %s for %s: %s", object, actor,
+	    why.reason);
+	(void)ag_node_audit(n, actor, "deny", object, 0, "%s", why.reason);
+	refuse(r, req, &why);
+	return -1;
+}
+
+/* --- routes ------------------------------------------------------------- */
+
+static int
+revoke_args(const char *body, size_t len, uint8_t *id, int64_t *expires,
+    char *err, size_t errlen)
+{
+	json_error_t	 jerr;
+	json_t		*j, *ji, *je;
+	int		 rc = -1;
+
+	if ((j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL || !json_is_object(j)) {
+		(void)snprintf(err, errlen, "expected a JSON object: %s",
+		    j == NULL ? jerr.text : "not an object");
+		json_decref(j);
+		return -1;
+	}
+	ji = json_object_get(j, "id");
+	je = json_object_get(j, "expires");
+	if (!json_is_string(ji) ||
+	    ag_revoke_parse_id(json_string_value(ji), id) != 0)
+		(void)snprintf(err, errlen, "id: the token id, 32 hex digits "
+		    "(`exogpu token inspect` shows it as cti)");
+	else if (je != NULL && (!json_is_integer(je) ||
+	    json_integer_value(je) < 0))
+		(void)snprintf(err, errlen, "expires: unix seconds (the "
+		    "token's exp)");
+	else {
+		*expires = je != NULL ? (int64_t)json_integer_value(je) : 0;
+		rc = 0;
+	}
+	json_decref(j);
+	return rc;
+}
+
+void
+ag_node_api_revoke(void *ctx, struct evhttp_request *req,
+    struct ag_api_reply *r)
+{
+	struct ag_node	*n = ctx;
+	uint8_t		 id[AG_REVOKE_ID_LEN];
+	int64_t		 expires, now = unix_now();
+	char		*body, err[256], actor[200], object[64];
+	char		 hex[2 * AG_REVOKE_ID_LEN + 1];
+	size_t		 len = 0;
+	int		 rc;
+
+	if ((body = ag_api_body(req, &len)) == NULL) {
+		ag_api_error(r, 413, "too_large", "body over %d bytes",
+		    AG_API_MAX_BODY);
+		return;
+	}
+	rc = revoke_args(body, len, id, &expires, err, sizeof err);
+	free(body);
+	if (rc != 0) {
+		ag_api_error(r, 400, "bad_request", "%s", err);
+		return;
+	}
+	if (expires == 0)
+		expires = now + REVOKE_DEFAULT_TTL_S;
+	ag_revoke_id_hex(id, hex);
+	ag_auth_actor(&n->who, actor, sizeof actor);
+	(void)snprintf(object, sizeof object, "token/%s", hex);
+	if (expires < now - n->auth.skew) {
+		ag_api_error(r, 400, "already_expired", "token %s expired at "
+		    "%lld: it is refused anyway", hex, (long long)expires);
+		return;
+	}
+	if ((rc = ag_revoke_add(&n->revoked, id, expires)) < 0) {
+		(void)ag_node_audit(n, actor, "revoke", object, 0, "list full");
+		ag_api_error(r, 507, "revocations_full", "%d revocations are "
+		    "live; rotate the token signing key (docs/tokens.md)",
+		    AG_REVOKE_MAX);
+		return;
+	}
+	if (revoked_save(n, err, sizeof err) != 0 ||
+	    ag_node_audit(n, actor, "revoke", object, 1, "expires %lld",
+	    (long long)expires) != 0) {
+		ag_log(AG_LOG_ERR, "revocation of %s not durable: %s", hex,
+		    err);
+		ag_api_error(r, 503, "not_durable", "the revocation could not "
+		    "be saved; it is in force on this node until it restarts");
+		ag_node_publish(n);
+		return;
+	}
+	ag_log(AG_LOG_NOTICE, "token %s revoked by %s", hex, actor);
+	ag_node_publish(n);	/* gossip it now */
+	r->status = 200;
+	r->body = json_pack("{s:s, s:I, s:b}", "revoked", hex, "expires",
+	    (json_int_t)expires, "new", rc == 1);
+}
+
+void
+ag_node_api_audit(void *ctx, struct evhttp_request *req,
+    struct ag_api_reply *r)
+{
+	struct ag_node		*n = ctx;
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*q = uri != NULL ? evhttp_uri_get_query(uri) :
+				    NULL;
+	unsigned long		 count = AUDIT_TAIL_DEFAULT;
+	char			 err[256], extra;
+	json_t			*a;
+
+	if (q != NULL && (sscanf(q, "n=%lu%c", &count, &extra) != 1 ||
+	    count < 1 || count > AG_AUDIT_TAIL_MAX)) {
+		ag_api_error(r, 400, "bad_request", "query: n=1..%d",
+		    AG_AUDIT_TAIL_MAX);
+		return;
+	}
+	if ((a = ag_auditlog_tail(n->audit, count, err, sizeof err)) == NULL) {
+		ag_api_error(r, 500, "audit_unreadable", "%s", err);
+		return;
+	}
+	r->status = 200;
+	r->body = json_pack("{s:s, s:o}", "path", ag_auditlog_path(n->audit),
+	    "entries", a);
+}
+
+static json_t *
+issue_request(struct evhttp_request *req, struct ag_api_reply *r)
+{
+	json_error_t	 jerr;
+	json_t		*j;
+	char		*body;
+	size_t		 len = 0;
+
+	if ((body = ag_api_body(req, &len)) == NULL) {
+		ag_api_error(r, 413, "too_large", "body over %d bytes",
+		    AG_API_MAX_BODY);
+		return NULL;
+	}
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(body);
+	if (j == NULL || !json_is_object(j)) {
+		ag_api_error(r, 400, "bad_json", "expected a JSON object: %s",
+		    j == NULL ? jerr.text : "not an object");
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* POST /v1/tokens: a delegated token, never wider than the caller's. */
+void
+ag_node_api_issue(void *ctx, struct evhttp_request *req,
+    struct ag_api_reply *r)
+{
+	struct ag_node		*n = ctx;
+	struct sec_token_claims	 c;
+	char			 err[256], actor[200], object[200], iss[160];
+	char			 text[SEC_TOKEN_TEXT_MAX + 1];
+	char			 hex[2 * SEC_TOKEN_CTI_LEN + 1];
+	uint8_t			*tok = NULL;
+	size_t			 toklen, i;
+	int64_t			 now = unix_now();
+	int			 status = 500;
+	json_t			*j;
+
+	if (n->signing_key == NULL || !n->who.token) {
+		ag_api_error(r, 501, "not_issuing", "this agent does not issue "
+		    "tokens (start it with --token-signing-key and "
+		    "--token-keys), or issue offline: exogpu token issue "
+		    "--key");
+		return;
+	}
+	if ((j = issue_request(req, r)) == NULL)
+		return;
+	ag_auth_actor(&n->who, actor, sizeof actor);
+	(void)snprintf(iss, sizeof iss, "exogpu:%s", n->name);
+	if (ag_issue_claims(j, &n->who.claims, now, n->cfg->token_audience,
+	    iss, &c, &status, err, sizeof err) != 0) {
+		json_decref(j);
+		if (status == 403)
+			n->stats.denials++;
+		if (ag_node_audit(n, actor, "issue", "token", 0, "%s", err)
+		    != 0)
+			ag_api_error(r, 503, "audit_unavailable", "the audit log "
+			    "cannot be written");
+		else
+			ag_api_error(r, status, status == 403 ? "forbidden" :
+			    "bad_request", "%s", err);
+		return;
+	}
+	json_decref(j);
+	if (sec_token_issue(n->signing_key, n->signing_key_len, &c, now, &tok,
+	    &toklen, err, sizeof err) != 0 ||
+	    sec_token_encode_text(tok, toklen, text, sizeof text) < 0) {
+		free(tok);
+		ag_api_error(r, 500, "cannot_sign", "%s", err);
+		return;
+	}
+	free(tok);
+	for (i = 0; i < SEC_TOKEN_CTI_LEN; i++)
+		(void)snprintf(hex + 2 * i, 3, "%02x", c.cti[i]);
+	(void)snprintf(object, sizeof object, "token/%s sub/%.120s", hex,
+	    c.sub);
+	if (ag_node_audit(n, actor, "issue", object, 1, "scopes 0x%x, %zu "
+	    "selector(s), expires %lld", c.scopes, c.ndevices,
+	    (long long)c.exp) != 0) {
+		ag_api_error(r, 503, "audit_unavailable", "the audit log cannot "
+		    "be written; no token was issued");
+		return;
+	}
+	r->status = 201;
+	r->body = json_pack("{s:s, s:s, s:s, s:I}", "token", text, "id", hex,
+	    "sub", c.sub, "exp", (json_int_t)c.exp);
+}
+
+/* --- start, tick, stop -------------------------------------------------- */
+
+/*
+ * The signing key for delegated tokens; its public half must be one the
+ * agents verify with, or what it signs would be refused everywhere.
+ */
+static int
+signing_key(struct ag_node *n, char *err, size_t errlen)
+{
+	struct sec_pem	pub = { NULL, 0 };
+	const char	*path = n->cfg->token_signing_key, *b, *e;
+	char		why[256];
+	int		rc = -1;
+
+	if (path[0] == '\0')
+		return 0;
+	if (!ag_auth_enabled(&n->auth)) {
+		(void)snprintf(err, errlen, "--token-signing-key needs "
+		    "--token-keys");
+		return -1;
+	}
+	if (ag_read_file(path, 64 * 1024, &n->signing_key,
+	    &n->signing_key_len, NULL, why, sizeof why) != 0 ||
+	    sec_token_pub_of_key(n->signing_key, n->signing_key_len, &pub,
+	    why, sizeof why) != 0) {
+		(void)snprintf(err, errlen, "token signing key: %s", why);
+		goto out;
+	}
+	/* Compare the base64 body of the PUBLIC KEY block. */
+	b = strchr(pub.data, '\n');
+	e = strstr(pub.data, "-----END");
+	if (b == NULL || e == NULL || e <= b + 1 ||
+	    memmem(n->auth.keys, n->auth.keys_len, b + 1,
+	    (size_t)(e - (b + 1))) == NULL) {
+		(void)snprintf(err, errlen, "the public key of %s is not in "
+		    "%s: tokens it signs would be refused", path,
+		    n->cfg->token_keys);
+		goto out;
+	}
+	rc = 0;
+out:
+	sec_pem_clear(&pub);
+	return rc;
+}
+
+static void
+signing_key_free(struct ag_node *n)
+{
+	if (n->signing_key != NULL) {
+		memset(n->signing_key, 0, n->signing_key_len);
+		free(n->signing_key);
+	}
+	n->signing_key = NULL;
+}
+
+
+static int
+loopback_only(const char *addr)
+{
+	char	host[256];
+	int	port;
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+
+	if (ag_api_split_addr(addr, host, sizeof host, &port) != 0)
+		return 0;
+	if (strcmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 &&
+	    IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+static int
+node_key(const struct ag_node *n, char **pem, size_t *len, char *err,
+    size_t errlen)
+{
+	char	path[PATH_MAX];
+	int	w;
+
+	if (n->trust.mode == AG_TRUST_CA)
+		w = snprintf(path, sizeof path, "%s/%s", n->cfg->ca_dir,
+		    AG_NODE_KEY_FILE);
+	else
+		w = snprintf(path, sizeof path, "%s/%s", n->data_dir,
+		    AG_NODE_KEY_FILE);
+	if (w < 0 || (size_t)w >= sizeof path) {
+		(void)snprintf(err, errlen, "node key path too long");
+		return -1;
+	}
+	return ag_read_file(path, 64 * 1024, pem, len, NULL, err, errlen);
+}
+
+int
+ag_node_auth_init(struct ag_node *n, char *err, size_t errlen)
+{
+	const struct ag_config	*c = n->cfg;
+	char			*key = NULL;
+	size_t			 klen = 0;
+
+	if (ag_auth_init(&n->auth, c->token_keys, c->token_audience,
+	    c->token_skew_s, err, errlen) != 0)
+		return -1;
+	n->auth.revoked = &n->revoked;
+	if (signing_key(n, err, errlen) != 0)
+		return -1;
+	if (!ag_auth_enabled(&n->auth) && !c->open_api &&
+	    !loopback_only(c->http)) {
+		(void)snprintf(err, errlen, "--http %s is not a loopback "
+		    "address: give --token-keys so callers must present "
+		    "tokens (or --insecure-open-api to serve it open anyway)",
+		    c->http);
+		return -1;
+	}
+	if (revoked_load(n, err, errlen) != 0)
+		return -1;
+	if (node_key(n, &key, &klen, err, errlen) != 0)
+		return -1;
+	n->audit = ag_auditlog_open(n->data_dir, key, klen,
+	    c->audit_rotate_bytes, err, errlen);
+	free(key);
+	if (n->audit == NULL)
+		return -1;
+	return 0;
+}
+
+/* Logged once the node id and the API are known (after setup). */
+static void
+audit_start(struct ag_node *n)
+{
+	char	actor[64];
+
+	(void)snprintf(actor, sizeof actor, "node:%s", n->trust.node_id);
+	(void)ag_node_audit(n, actor, "config", "agent", 1, "started: name=%s "
+	    "trust=%s api=%s tokens=%s%s%s revoked=%zu", n->name,
+	    ag_trust_mode_name(n->trust.mode), n->cfg->http,
+	    ag_auth_enabled(&n->auth) ? "enforced keys=" : "off",
+	    ag_auth_enabled(&n->auth) ? n->cfg->token_keys : "",
+	    n->cfg->token_audience[0] ? " audience-set" : "",
+	    n->revoked.n);
+}
+
+void
+ag_node_auth_tick(struct ag_node *n, double now)
+{
+	static const double	every = 1.0;
+	char			err[256];
+
+	if (now < n->next_auth_tick)
+		return;
+	if (n->next_auth_tick == 0)
+		audit_start(n);
+	n->next_auth_tick = now + every;
+	/* Kept until the token is refused as expired: exp + skew. */
+	if (ag_revoke_expire(&n->revoked, unix_now() - n->auth.skew) > 0 &&
+	    revoked_save(n, err, sizeof err) != 0)
+		ag_log(AG_LOG_WARNING, "cannot save revocations: %s", err);
+	if (ag_auditlog_tick(n->audit, unix_now(), n->cfg->audit_checkpoint_s,
+	    err, sizeof err) != 0)
+		ag_log(AG_LOG_ERR, "audit checkpoint: %s", err);
+}
+
+void
+ag_node_auth_free(struct ag_node *n)
+{
+	char	actor[64];
+
+	if (n->audit != NULL) {
+		(void)snprintf(actor, sizeof actor, "node:%s",
+		    n->trust.node_id);
+		(void)ag_node_audit(n, actor, "config", "agent", 1, "stopped");
+	}
+	ag_auditlog_close(n->audit, unix_now());
+	n->audit = NULL;
+	ag_auth_free(&n->auth);
+	signing_key_free(n);
+}

@@ -1,0 +1,228 @@
+#!/bin/sh
+# itest_tenants.sh - multi-tenant enforcement end to end on loopback:
+# three agents enforce tokens signed by one operator key.  Two tenants
+# hold tokens for disjoint devices (alice: node 1, bob: node 2); neither
+# ever gets a stage on the other's devices, sees the other's placements or
+# may release them.  A third tenant with max-devices 1 is refused a second
+# placement.  A token revoked through node 1 is refused on node 3 once the
+# revocation has gossiped.  Every decision is in the audit logs, and
+# `exogpu audit verify` passes on them - then fails after a one-byte edit.
+# $1: the exogpu binary, $2: the source tree.
+set -u
+EXOGPU=$1
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/exogpu-tenants.XXXXXX") || exit 1
+PIDS=
+cleanup()
+{
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$DIR"
+}
+trap cleanup EXIT
+command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
+
+fail()
+{
+	echo "FAIL: $*"
+	for f in "$DIR"/a*.log; do
+		echo "--- $f"
+		tail -n 25 "$f"
+	done
+	exit 1
+}
+now() { date +%s.%N; }
+elapsed() { awk "BEGIN { printf \"%.2f\", $(now) - $1 }"; }
+api() { jq -r .api "$DIR/d$1/run.json"; }
+nid() { jq -r .node_id "$DIR/d$1/run.json"; }
+tok() { "$EXOGPU" token issue --key "$DIR/keys/token.key" --ttl 1h "$@"; }
+
+"$EXOGPU" token keygen --out "$DIR/keys" >/dev/null || fail "keygen"
+SECRET=$("$EXOGPU" secret) || exit 1
+start()
+{
+	"$EXOGPU" -v agent --data-dir "$DIR/d$1" --name "n$1" \
+	    --listen 127.0.0.1:0 --http 127.0.0.1:0 --no-mdns \
+	    --token-keys "$DIR/keys/token.pub" --audit-checkpoint 2 \
+	    --join-secret "$SECRET" $2 >"$DIR/a$1.log" 2>&1 &
+	PIDS="$PIDS $!"
+	i=0
+	while [ ! -s "$DIR/d$1/run.json" ]; do
+		i=$((i + 1))
+		[ "$i" -lt 200 ] || fail "agent $1 did not start"
+		sleep 0.05
+	done
+}
+start 1 "--token-signing-key $DIR/keys/token.key"
+FIRST=$(jq -r '.quic[0]' "$DIR/d1/run.json")
+start 2 "--join $FIRST"
+start 3 "--join $FIRST"
+
+# Tokens: alice on node 1, bob on node 2, carol on node 3 with a quota.
+tok --sub alice --scope place,read --devices "$(nid 1)" --out "$DIR/alice" ||
+    fail "issue alice"
+tok --sub bob --scope place,read --devices "$(nid 2)" --out "$DIR/bob" ||
+    fail "issue bob"
+tok --sub carol --scope place --devices "$(nid 3)" --max-devices 1 \
+    --out "$DIR/carol" || fail "issue carol"
+tok --sub ops --scope admin,read --out "$DIR/ops" || fail "issue ops"
+ALICE_ID=$("$EXOGPU" token inspect "$DIR/alice" --json | jq -r .claims.cti)
+
+# Health is public; everything else needs a token.
+i=0
+while :; do
+	l=$("$EXOGPU" status --json --api "$(api 3)" | jq -r '.leader // ""')
+	[ -n "$l" ] && break
+	i=$((i + 1))
+	[ "$i" -lt 300 ] || fail "no leader"
+	sleep 0.1
+done
+out=$("$EXOGPU" members --api "$(api 2)" 2>&1) && fail "read without a token"
+echo "$out" | grep -q "enforces tokens" || fail "unclear refusal: $out"
+out=$("$EXOGPU" place --model llama-3-8b:q4_0 --api "$(api 2)" 2>&1) &&
+    fail "placed without a token"
+out=$("$EXOGPU" place --model llama-3-8b:q4_0 --token "$DIR/ops" \
+    --api "$(api 2)" 2>&1) && fail "placed with a token lacking 'place'"
+echo "$out" | grep -q "scope" || fail "unclear scope refusal: $out"
+echo "no token / wrong scope refused: $out"
+
+# place NAME TOKEN NODE: retries while devices are still being measured.
+place()
+{
+	i=0
+	while ! out=$("$EXOGPU" place --model "$1" --json --token "$DIR/$2" \
+	    --api "$(api "$3")" 2>&1); do
+		if echo "$out" | grep -q "quota" || [ "$i" -ge 120 ]; then
+			echo "$out"
+			return 1
+		fi
+		i=$((i + 1))
+		sleep 0.5
+	done
+	echo "$out"
+}
+A=$(place llama-3-8b:q4_0 alice 2) || fail "alice could not place: $A"
+B=$(place llama-3-8b:q4_0 bob 3) || fail "bob could not place: $B"
+echo "$A" | jq -e "(.stages | length) >= 1 and .tenant == \"alice\" and
+    (.stages | all(.node == \"$(nid 1)\"))" >/dev/null ||
+    fail "alice's placement left her devices: $A"
+echo "$B" | jq -e "(.stages | length) >= 1 and
+    (.stages | all(.node == \"$(nid 2)\"))" >/dev/null ||
+    fail "bob's placement left his devices: $B"
+echo "alice on $(echo "$A" | jq -c '[.stages[].device]'), bob on" \
+    "$(echo "$B" | jq -c '[.stages[].device]')"
+AID=$(echo "$A" | jq -r .id)
+BID=$(echo "$B" | jq -r .id)
+
+# Tenant-scoped reads and releases.
+"$EXOGPU" place --list --json --token "$DIR/alice" --api "$(api 3)" |
+    jq -e "[.placements[].id] == [$AID]" >/dev/null ||
+    fail "alice sees other tenants' placements"
+"$EXOGPU" place --list --json --token "$DIR/ops" --api "$(api 3)" |
+    jq -e '.placements | length == 2' >/dev/null || fail "admin sees all"
+out=$("$EXOGPU" place --release "$BID" --token "$DIR/alice" \
+    --api "$(api 1)" 2>&1) && fail "alice released bob's placement"
+echo "$out" | grep -q "another tenant" || fail "unclear: $out"
+
+# Quota: carol may hold one device.
+C=$(place llama-3-8b:q4_0 carol 1) || fail "carol's first placement: $C"
+out=$(place llama-3-8b:q4_0 carol 1) && fail "carol went over her quota"
+echo "$out" | grep -q "max_devices is 1" || fail "unclear quota denial: $out"
+echo "over quota refused: $(echo "$out" | grep -m1 quota)"
+
+# Revoke alice through node 1; node 3 refuses her once it has gossiped.
+"$EXOGPU" token revoke "$DIR/alice" --token "$DIR/alice" --api "$(api 1)" \
+    >/dev/null 2>&1 && fail "alice revoked with a non-admin token"
+"$EXOGPU" token revoke "$DIR/alice" --token "$DIR/ops" --api "$(api 1)" ||
+    fail "revoke failed"
+t0=$(now)
+i=0
+while out=$("$EXOGPU" place --list --token "$DIR/alice" --api "$(api 3)" \
+    2>&1); do
+	i=$((i + 1))
+	[ "$i" -lt 200 ] || fail "node 3 still accepts the revoked token"
+	sleep 0.05
+done
+echo "$out" | grep -q "revoked" || fail "not refused as revoked: $out"
+echo "revoked on node 1, refused on node 3 after $(elapsed "$t0") s"
+out=$("$EXOGPU" place --model mistral-7b:q4_0 --token "$DIR/alice" \
+    --api "$(api 2)" 2>&1) && fail "revoked token placed through node 2"
+
+# Delegation: dana may issue tokens through node 1 (which holds the
+# signing key), never wider than her own.
+tok --sub dana --scope token:issue,place,read --devices "$(nid 1)" \
+    --max-devices 2 --out "$DIR/dana" || fail "issue dana"
+"$EXOGPU" token issue --token "$DIR/dana" --api "$(api 1)" --sub dana \
+    --scope place --devices "$(nid 1)" --max-devices 1 --ttl 10m \
+    --out "$DIR/dana-child" || fail "delegated issue refused"
+"$EXOGPU" token inspect "$DIR/dana-child" --key "$DIR/keys/token.pub" \
+    --json | jq -e '.valid and .claims.sub == "dana" and
+    .claims.max_devices == 1' >/dev/null || fail "bad delegated token"
+"$EXOGPU" place --list --token "$DIR/dana-child" --api "$(api 2)" \
+    >/dev/null || fail "the delegated token does not work on node 2"
+for wider in "--scope admin" "--scope place --devices $(nid 2)" \
+    "--scope place --max-devices 3" "--scope place --ttl 2h"; do
+	# shellcheck disable=SC2086
+	out=$("$EXOGPU" token issue --token "$DIR/dana" --api "$(api 1)" \
+	    --sub dana --ttl 10m $wider 2>&1) &&
+	    fail "a wider delegated token was issued ($wider)"
+	echo "$out" | grep -q "403" || fail "not 403 for $wider: $out"
+done
+out=$("$EXOGPU" token issue --token "$DIR/dana" --api "$(api 1)" --sub eve \
+    --scope place --ttl 10m 2>&1) && fail "dana issued for another tenant"
+out=$("$EXOGPU" token issue --token "$DIR/dana" --api "$(api 2)" --sub dana \
+    --scope place --ttl 10m 2>&1) && fail "node 2 issued without a key"
+echo "$out" | grep -q "501" || fail "not 501 without a signing key: $out"
+echo "delegated issuing: narrower allowed, wider refused (403)"
+
+# The audit log over the API is admin only.
+"$EXOGPU" audit tail --json --token "$DIR/bob" --api "$(api 1)" \
+    >/dev/null 2>&1 && fail "bob read the audit log"
+"$EXOGPU" audit tail --json --token "$DIR/ops" --api "$(api 1)" |
+    jq -e '[.entries[] | select(.action == "revoke")] | length >= 1' \
+    >/dev/null || fail "no revoke entry in node 1's audit tail"
+
+# Restart node 3: the revocation is persisted.
+kill "$(jq -r .pid "$DIR/d3/run.json")"
+sleep 1
+start 3 "--join $FIRST"
+i=0
+until out=$("$EXOGPU" status --api "$(api 3)" 2>&1); do
+	i=$((i + 1)); [ "$i" -lt 100 ] || fail "node 3 did not come back"
+	sleep 0.1
+done
+out=$("$EXOGPU" place --list --token "$DIR/alice" --api "$(api 3)" 2>&1) &&
+    fail "restarted node 3 forgot the revocation"
+
+# Stop everything (final checkpoints), then check the logs.
+for p in $PIDS; do kill "$p" 2>/dev/null; done
+wait 2>/dev/null
+PIDS=
+cat "$DIR"/d*/audit.log >"$DIR/all.log"
+for want in "action=place.*decision=allowed" \
+    "actor=tok:[0-9a-f]*@carol action=place .*decision=denied reason=quota" \
+    "action=deny .*decision=denied reason=token%20revoked" \
+    "actor=anonymous action=deny" "action=release .*decision=denied" \
+    "action=revoke object=token/$ALICE_ID decision=allowed" \
+    "action=revoke.learned object=token/$ALICE_ID" "action=leader" \
+    "actor=tok:[0-9a-f]*@dana action=issue object=token/.* decision=allowed" \
+    "actor=tok:[0-9a-f]*@dana action=issue .*decision=denied" \
+    "action=config"; do
+	grep -q "$want" "$DIR/all.log" || fail "no audit entry matching $want"
+done
+for n in 1 2 3; do
+	"$EXOGPU" audit verify "$DIR/d$n/audit.log" --key "$DIR/d$n/node.pem" \
+	    >"$DIR/v$n" 2>&1 || fail "audit of node $n: $(cat "$DIR/v$n")"
+done
+echo "audit verify: $(cat "$DIR/v1")"
+# One byte changed in a record (its year: still well-formed): the chain
+# breaks at the next entry.
+line=$(grep -n 'kind=rec' "$DIR/d1/audit.log" | sed -n 2p | cut -d: -f1)
+sed -i "${line}s/ time=20/ time=21/" "$DIR/d1/audit.log"
+out=$("$EXOGPU" audit verify "$DIR/d1/audit.log" --key "$DIR/d1/node.pem" \
+    2>&1) && fail "a one-byte edit went unnoticed"
+echo "$out" | grep -q "line $line " || fail "not found at its entry: $out"
+echo "after a one-byte edit on line $line: $out"
+echo "PASS"
+exit 0
