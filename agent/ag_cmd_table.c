@@ -9,6 +9,7 @@ extern const struct ag_cmd ag_cmd_agent;
 extern const struct ag_cmd ag_cmd_status;
 extern const struct ag_cmd ag_cmd_peers;
 extern const struct ag_cmd ag_cmd_members;
+extern const struct ag_cmd ag_cmd_events;
 extern const struct ag_cmd ag_cmd_place;
 extern const struct ag_cmd ag_cmd_devices;
 extern const struct ag_cmd ag_cmd_plan;
@@ -23,6 +24,7 @@ const struct ag_cmd *const ag_cmds[] = {
 	&ag_cmd_status,
 	&ag_cmd_peers,
 	&ag_cmd_members,
+	&ag_cmd_events,
 	&ag_cmd_place,
 	&ag_cmd_devices,
 	&ag_cmd_plan,

@@ -24,6 +24,7 @@
 #include "ag_log.h"
 #include "ag_trust.h"
 
+#include "be_host.h"
 #include "disc_mdns.h"
 #include "net_quic.h"
 #include "net_wire.h"
@@ -774,8 +775,17 @@ refresh_inventory(struct ag_node *n)
 				    false };
 	struct ag_devices_stats	ds;
 
-	if (n->inv != NULL && n->bench_pid == 0 &&
-	    ag_devices_get(&do_, n->inv, &ds) != 0)
+	if (n->inv == NULL)
+		return;
+	/*
+	 * While the background bench owns the registry, the node's own
+	 * readings (thermal zones, battery) are still refreshed: alerts and
+	 * the throttle prediction must not go blind for the minutes a cold
+	 * benchmark can take.
+	 */
+	if (n->bench_pid != 0)
+		(void)be_host_read(sysfs_root(n), &n->inv->node, NULL);
+	else if (ag_devices_get(&do_, n->inv, &ds) != 0)
 		ag_log(AG_LOG_WARNING, "cannot refresh device telemetry");
 }
 

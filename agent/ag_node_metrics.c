@@ -11,6 +11,7 @@
  * value is unknown (NAN) is left out rather than exported as NaN.
  */
 #include "ag_node_int.h"
+#include "ag_alert.h"
 #include "ag_log.h"
 #include "ag_prom.h"
 #include "be_discover.h"
@@ -553,6 +554,23 @@ collect_process(struct ag_prom *w)
 	    "Limit on open file descriptors.", max_fds());
 }
 
+/* This node's raised alerts (docs/alerts.md), one series each. */
+static void
+collect_alerts(struct ag_node *n, struct ag_prom *w)
+{
+	const struct ag_alert	*al[AG_ALERT_CAP];
+	size_t			 k = ag_node_obs_active(n, al, AG_ALERT_CAP), i;
+
+	(void)ag_prom_family(w, "exogpu_alert_active", AG_PROM_GAUGE,
+	    "1 for each alert this node has raised and not yet cleared.");
+	for (i = 0; i < k; i++)
+		if (al[i]->active)
+			(void)ag_prom_sample(w, NULL, 1.0, "rule", al[i]->name,
+			    "object", al[i]->object, "level",
+			    al[i]->level == AG_ALERT_WARNING ? "warning" :
+			    "critical", NULL);
+}
+
 /* --- the route ------------------------------------------------------------ */
 
 void
@@ -572,6 +590,7 @@ ag_node_api_metrics(void *ctx, struct evhttp_request *req,
 	collect_links(n, &w);
 	if (n->cluster != NULL)
 		collect_placement(n, &w);
+	collect_alerts(n, &w);
 	collect_process(&w);
 	if (ag_prom_error(&w) != 0) {
 		ag_log(AG_LOG_WARNING, "metrics: %s", ag_prom_why(&w));

@@ -21,6 +21,7 @@
 #include "ag_log.h"
 
 #include "be_device.h"
+#include "be_json.h"
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -143,43 +144,6 @@ ag_node_api_page(void *ctx, struct evhttp_request *req,
 
 /* --- JSON helpers ------------------------------------------------------ */
 
-/* json_object_set_new that records failure in *ok and owns v anyway. */
-static void
-set(json_t *o, const char *k, json_t *v, int *ok)
-{
-	if (o == NULL || v == NULL || json_object_set_new(o, k, v) != 0) {
-		*ok = 0;
-		if (o == NULL)
-			json_decref(v);
-	}
-}
-
-static void
-append(json_t *a, json_t *v, int *ok)
-{
-	if (a == NULL || v == NULL || json_array_append_new(a, v) != 0) {
-		*ok = 0;
-		if (a == NULL)
-			json_decref(v);
-	}
-}
-
-static json_t *
-finish(json_t *v, int ok)
-{
-	if (!ok) {
-		json_decref(v);
-		return NULL;
-	}
-	return v;
-}
-
-static json_t *
-num(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
-
 /* A string field of a record: bounded by its array, "" if not UTF-8. */
 static json_t *
 text(const char *s, size_t size)
@@ -190,38 +154,6 @@ text(const char *s, size_t size)
 }
 
 #define TEXT(field)	text((field), sizeof (field))
-
-static json_t *
-dtypes_json(uint32_t flags)
-{
-	static const struct {
-		uint32_t	 flag;
-		const char	*name;
-	} names[] = {
-		{ BE_DTYPE_FP32, "fp32" }, { BE_DTYPE_FP16, "fp16" },
-		{ BE_DTYPE_FP64, "fp64" }, { BE_DTYPE_INT8, "int8" },
-	};
-	json_t	*a = json_array();
-	size_t	 i;
-	int	 ok = 1;
-
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (flags & names[i].flag)
-			append(a, json_string(names[i].name), &ok);
-	return finish(a, ok);
-}
-
-static json_t *
-apis_json(uint32_t flags)
-{
-	json_t	*a = json_array();
-	int	 i, ok = 1;
-
-	for (i = 0; i < BE_API_COUNT; i++)
-		if (flags & (1u << i))
-			append(a, json_string(be_api_name(1u << i)), &ok);
-	return finish(a, ok);
-}
 
 /* --- collecting records ------------------------------------------------ */
 
@@ -291,20 +223,20 @@ device_json(const char *node, const struct ag_record_device *d)
 
 	(void)snprintf(gid, sizeof gid, "%s/%.*s", node,
 	    (int)strnlen(d->id, sizeof d->id), d->id);
-	set(o, "id", text(gid, sizeof gid), &ok);
-	set(o, "device_id", TEXT(d->id), &ok);
-	set(o, "name", TEXT(d->name), &ok);
-	set(o, "type", TEXT(d->type), &ok);
-	set(o, "memory_total_bytes", json_integer(d->memory_total_bytes >
+	be_json_set(o, "id", text(gid, sizeof gid), &ok);
+	be_json_set(o, "device_id", TEXT(d->id), &ok);
+	be_json_set(o, "name", TEXT(d->name), &ok);
+	be_json_set(o, "type", TEXT(d->type), &ok);
+	be_json_set(o, "memory_total_bytes", json_integer(d->memory_total_bytes >
 	    (uint64_t)INT64_MAX ? INT64_MAX :
 	    (json_int_t)d->memory_total_bytes), &ok);
-	set(o, "memory_free_bytes", num(d->memory_free_bytes), &ok);
-	set(o, "memory_bandwidth_bytes_per_s", num(d->memory_bandwidth), &ok);
-	set(o, "flops_per_s", num(d->flops), &ok);
-	set(o, "temperature_celsius", num(d->temperature_celsius), &ok);
-	set(o, "dtypes", dtypes_json(d->dtypes), &ok);
-	set(o, "apis", apis_json(d->apis), &ok);
-	return finish(o, ok);
+	be_json_set(o, "memory_free_bytes", be_json_num(d->memory_free_bytes), &ok);
+	be_json_set(o, "memory_bandwidth_bytes_per_s", be_json_num(d->memory_bandwidth), &ok);
+	be_json_set(o, "flops_per_s", be_json_num(d->flops), &ok);
+	be_json_set(o, "temperature_celsius", be_json_num(d->temperature_celsius), &ok);
+	be_json_set(o, "dtypes", be_json_dtypes(d->dtypes), &ok);
+	be_json_set(o, "apis", be_json_apis(d->apis), &ok);
+	return be_json_finish(o, ok);
 }
 
 static json_t *
@@ -316,16 +248,16 @@ node_json(const struct view *v, const char *id, const struct ag_record *r)
 	nd = r->ndevices < 0 ? 0 : r->ndevices > AG_RECORD_MAX_DEVICES ?
 	    AG_RECORD_MAX_DEVICES : r->ndevices;
 	for (i = 0; i < nd; i++)
-		append(devs, device_json(id, &r->devices[i]), &ok);
-	set(o, "node_id", json_string(id), &ok);
-	set(o, "name", TEXT(r->name), &ok);
-	set(o, "leader", json_boolean(strcmp(id, v->leader) == 0), &ok);
-	set(o, "state", json_string(member_state(v, id)), &ok);
-	set(o, "battery_ratio", num(r->battery_ratio), &ok);
-	set(o, "on_ac", r->on_ac < 0 ? json_null() :
+		be_json_append(devs, device_json(id, &r->devices[i]), &ok);
+	be_json_set(o, "node_id", json_string(id), &ok);
+	be_json_set(o, "name", TEXT(r->name), &ok);
+	be_json_set(o, "leader", json_boolean(strcmp(id, v->leader) == 0), &ok);
+	be_json_set(o, "state", json_string(member_state(v, id)), &ok);
+	be_json_set(o, "battery_ratio", be_json_num(r->battery_ratio), &ok);
+	be_json_set(o, "on_ac", r->on_ac < 0 ? json_null() :
 	    json_boolean(r->on_ac != 0), &ok);
-	set(o, "devices", devs, &ok);
-	return finish(o, ok);
+	be_json_set(o, "devices", devs, &ok);
+	return be_json_finish(o, ok);
 }
 
 static int
@@ -453,12 +385,12 @@ ag_node_api_devices(void *ctx, struct evhttp_request *req,
 	v.want_devices = 1;
 	if (view_collect(&v) == 0 && (a = json_array()) != NULL) {
 		for (i = 0; i < v.nnodes; i++) {
-			append(a, v.nodes[i].obj, &ok);
+			be_json_append(a, v.nodes[i].obj, &ok);
 			v.nodes[i].obj = NULL;	/* handed over */
 		}
 	}
 	view_free(&v);
-	if ((a = finish(a, ok)) == NULL) {
+	if ((a = be_json_finish(a, ok)) == NULL) {
 		ag_api_error(r, 500, "internal", "cannot build the device list");
 		return;
 	}
@@ -531,15 +463,15 @@ link_json(const struct view_report *reps, size_t s, size_t e)
 		    reps[i].bandwidth < bw)
 			bw = reps[i].bandwidth;
 		if (i == s || strcmp(reps[i].by, reps[i - 1].by) != 0)
-			append(by, json_string(reps[i].by), &ok);
+			be_json_append(by, json_string(reps[i].by), &ok);
 	}
-	set(o, "a", json_string(reps[s].a), &ok);
-	set(o, "b", json_string(reps[s].b), &ok);
-	set(o, "rtt_s", num(rtt), &ok);
-	set(o, "latency_s", num(rtt / 2), &ok);
-	set(o, "bandwidth_bytes_per_s", num(bw), &ok);
-	set(o, "reported_by", by, &ok);
-	return finish(o, ok);
+	be_json_set(o, "a", json_string(reps[s].a), &ok);
+	be_json_set(o, "b", json_string(reps[s].b), &ok);
+	be_json_set(o, "rtt_s", be_json_num(rtt), &ok);
+	be_json_set(o, "latency_s", be_json_num(rtt / 2), &ok);
+	be_json_set(o, "bandwidth_bytes_per_s", be_json_num(bw), &ok);
+	be_json_set(o, "reported_by", by, &ok);
+	return be_json_finish(o, ok);
 }
 
 void
@@ -558,14 +490,14 @@ ag_node_api_links(void *ctx, struct evhttp_request *req,
 		ids = json_array();
 		links = json_array();
 		for (i = 0; i < v.nnodes; i++)
-			append(ids, json_string(v.nodes[i].id), &ok);
+			be_json_append(ids, json_string(v.nodes[i].id), &ok);
 		normalise_reports(&v);
 		for (s = 0; s < v.nreps; s = e) {
 			for (e = s; e < v.nreps &&
 			    strcmp(v.reps[e].a, v.reps[s].a) == 0 &&
 			    strcmp(v.reps[e].b, v.reps[s].b) == 0; e++)
 				;
-			append(links, link_json(v.reps, s, e), &ok);
+			be_json_append(links, link_json(v.reps, s, e), &ok);
 		}
 	} else
 		ok = 0;

@@ -1,6 +1,7 @@
 /*
- * cmd_status.c - `exogpu status` and `exogpu peers`: ask a running agent
- * through its local API and print a summary or the raw JSON.
+ * cmd_status.c - `exogpu status`, `peers`, `members` and `events`: ask a
+ * running agent through its local API and print a summary or the raw
+ * JSON.
  */
 #include "ag_cmd.h"
 #include "ag_httpc.h"
@@ -11,10 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static int	status_exec(const struct ag_cmd *, int, char **);
 static int	peers_exec(const struct ag_cmd *, int, char **);
 static int	members_exec(const struct ag_cmd *, int, char **);
+static int	events_exec(const struct ag_cmd *, int, char **);
 
 #define CLIENT_HELP \
 	"  --json            print the agent's JSON answer\n" \
@@ -46,9 +50,19 @@ const struct ag_cmd ag_cmd_peers = {
 	peers_exec,
 };
 
+const struct ag_cmd ag_cmd_events = {
+	"events", "[--json] [--follow] [--api ADDR:PORT] [--token FILE]",
+	"Show the agent's recent cluster events and its active alerts",
+	CLIENT_HELP
+	"  --follow          keep printing new events (Ctrl-C stops)\n"
+	"  -h, --help        show this help\n",
+	events_exec,
+};
+
 struct client_opts {
 	int		 json;
 	int		 probe;
+	int		 follow;
 	const char	*api;
 	const char	*token;		/* file */
 };
@@ -61,6 +75,7 @@ client_opts(const struct ag_cmd *cmd, int argc, char **argv,
 		{ "json", no_argument, NULL, 'j' },
 		{ "api", required_argument, NULL, 'a' },
 		{ "probe", no_argument, NULL, 'p' },
+		{ "follow", no_argument, NULL, 'f' },
 		{ "token", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -79,6 +94,10 @@ client_opts(const struct ag_cmd *cmd, int argc, char **argv,
 			o->probe = 1;
 		else if (ch == 'p')
 			return ag_usage_error(cmd, "unknown option --probe");
+		else if (ch == 'f' && cmd == &ag_cmd_events)
+			o->follow = 1;
+		else if (ch == 'f')
+			return ag_usage_error(cmd, "unknown option --follow");
 		else
 			return ag_opt_exit(ch);
 	}
@@ -247,4 +266,74 @@ members_exec(const struct ag_cmd *cmd, int argc, char **argv)
 	}
 	json_decref(j);
 	return AG_EXIT_OK;
+}
+
+static void
+print_event(const json_t *e)
+{
+	char		when[32] = "?";
+	time_t		t = (time_t)json_number_value(json_object_get(e, "time"));
+	struct tm	tm;
+
+	if (gmtime_r(&t, &tm) != NULL)
+		(void)strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	(void)printf("%6lld %s %-8s %-20s %s: %s\n",
+	    (long long)json_integer_value(json_object_get(e, "seq")), when,
+	    json_string_value(json_object_get(e, "level")),
+	    json_string_value(json_object_get(e, "kind")),
+	    json_string_value(json_object_get(e, "object")),
+	    json_string_value(json_object_get(e, "message")));
+}
+
+static void
+print_active(const json_t *j)
+{
+	const json_t	*a;
+	size_t		 i;
+
+	if (json_array_size(json_object_get(j, "active")) == 0) {
+		(void)printf("no active alerts\n");
+		return;
+	}
+	(void)printf("active alerts:\n");
+	json_array_foreach(json_object_get(j, "active"), i, a)
+		(void)printf("  %-12s %-40s value %g (threshold %g)\n",
+		    json_string_value(json_object_get(a, "rule")),
+		    json_string_value(json_object_get(a, "object")),
+		    json_number_value(json_object_get(a, "value")),
+		    json_number_value(json_object_get(a, "threshold")));
+}
+
+static int
+events_exec(const struct ag_cmd *cmd, int argc, char **argv)
+{
+	struct client_opts	 o;
+	json_t			*j, *e;
+	char			 path[96];
+	long long		 since = 0;
+	size_t			 i;
+	int			 rc, first = 1;
+
+	if ((rc = client_opts(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	for (;;) {
+		(void)snprintf(path, sizeof path, "/v1/events?since=%lld&"
+		    "limit=512", since);
+		if ((j = fetch(&o, "GET", path, o.json)) == NULL)
+			return AG_EXIT_RUNTIME;
+		if (!o.json)
+			json_array_foreach(json_object_get(j, "events"), i, e)
+				print_event(e);
+		if (!o.json && first && !o.follow)
+			print_active(j);
+		if (json_is_integer(json_object_get(j, "next_seq")))
+			since = (long long)json_integer_value(
+			    json_object_get(j, "next_seq"));
+		json_decref(j);
+		(void)fflush(stdout);
+		first = 0;
+		if (!o.follow)
+			return AG_EXIT_OK;
+		(void)sleep(1);
+	}
 }

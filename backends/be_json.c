@@ -28,8 +28,8 @@ str_or_null(const char *s)
 }
 
 /* json_object_set_new with error propagation into *ok. */
-static void
-set(json_t *o, const char *k, json_t *v, int *ok)
+void
+be_json_set(json_t *o, const char *k, json_t *v, int *ok)
 {
 	if (o == NULL || v == NULL || json_object_set_new(o, k, v) != 0) {
 		*ok = 0;
@@ -38,8 +38,8 @@ set(json_t *o, const char *k, json_t *v, int *ok)
 	}
 }
 
-static void
-append(json_t *a, json_t *v, int *ok)
+void
+be_json_append(json_t *a, json_t *v, int *ok)
 {
 	if (a == NULL || v == NULL || json_array_append_new(a, v) != 0) {
 		*ok = 0;
@@ -48,8 +48,8 @@ append(json_t *a, json_t *v, int *ok)
 	}
 }
 
-static json_t *
-finish(json_t *o, int ok)
+json_t *
+be_json_finish(json_t *o, int ok)
 {
 	if (!ok) {
 		json_decref(o);
@@ -58,8 +58,8 @@ finish(json_t *o, int ok)
 	return o;
 }
 
-static json_t *
-dtypes_json(uint32_t dtypes)
+json_t *
+be_json_dtypes(uint32_t dtypes)
 {
 	static const struct {
 		uint32_t	 flag;
@@ -74,8 +74,8 @@ dtypes_json(uint32_t dtypes)
 
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (dtypes & names[i].flag)
-			append(a, json_string(names[i].name), &ok);
-	return finish(a, ok);
+			be_json_append(a, json_string(names[i].name), &ok);
+	return be_json_finish(a, ok);
 }
 
 json_t *
@@ -84,13 +84,13 @@ be_json_bench(const struct be_bench *b)
 	json_t	*o = json_object();
 	int	 ok = 1;
 
-	set(o, "memory_bandwidth_bytes_per_s",
+	be_json_set(o, "memory_bandwidth_bytes_per_s",
 	    be_json_num(b->memory_bandwidth_bytes_per_s), &ok);
-	set(o, "h2d_bandwidth_bytes_per_s",
+	be_json_set(o, "h2d_bandwidth_bytes_per_s",
 	    be_json_num(b->h2d_bandwidth_bytes_per_s), &ok);
-	set(o, "flops_per_s", be_json_num(b->flops_per_s), &ok);
-	set(o, "elapsed_s", be_json_num(b->elapsed_s), &ok);
-	return finish(o, ok);
+	be_json_set(o, "flops_per_s", be_json_num(b->flops_per_s), &ok);
+	be_json_set(o, "elapsed_s", be_json_num(b->elapsed_s), &ok);
+	return be_json_finish(o, ok);
 }
 
 static json_t *
@@ -99,17 +99,17 @@ telemetry_json(const struct be_telemetry *t)
 	json_t	*o = json_object();
 	int	 ok = 1;
 
-	set(o, "source", str_or_null(t->source), &ok);
-	set(o, "memory_used_bytes", be_json_num(t->memory_used_bytes), &ok);
-	set(o, "memory_total_bytes", be_json_num(t->memory_total_bytes), &ok);
-	set(o, "utilization_ratio", be_json_num(t->utilization_ratio), &ok);
-	set(o, "temperature_celsius", be_json_num(t->temperature_celsius),
+	be_json_set(o, "source", str_or_null(t->source), &ok);
+	be_json_set(o, "memory_used_bytes", be_json_num(t->memory_used_bytes), &ok);
+	be_json_set(o, "memory_total_bytes", be_json_num(t->memory_total_bytes), &ok);
+	be_json_set(o, "utilization_ratio", be_json_num(t->utilization_ratio), &ok);
+	be_json_set(o, "temperature_celsius", be_json_num(t->temperature_celsius),
 	    &ok);
-	set(o, "power_watts", be_json_num(t->power_watts), &ok);
-	set(o, "clock_graphics_hz", be_json_num(t->clock_graphics_mhz * 1e6),
+	be_json_set(o, "power_watts", be_json_num(t->power_watts), &ok);
+	be_json_set(o, "clock_graphics_hz", be_json_num(t->clock_graphics_mhz * 1e6),
 	    &ok);
-	set(o, "clock_memory_hz", be_json_num(t->clock_memory_mhz * 1e6), &ok);
-	return finish(o, ok);
+	be_json_set(o, "clock_memory_hz", be_json_num(t->clock_memory_mhz * 1e6), &ok);
+	return be_json_finish(o, ok);
 }
 
 static json_t *
@@ -154,30 +154,30 @@ be_json_view(const struct be_view *v)
 	json_t	*o = json_object();
 	int	 ok = 1;
 
-	set(o, "api", json_string(be_api_name(v->api)), &ok);
-	set(o, "platform_index", json_integer(v->platform_index), &ok);
-	set(o, "device_index", json_integer(v->device_index), &ok);
-	set(o, "name", json_string(v->name), &ok);
-	set(o, "vendor", json_string(v->vendor), &ok);
-	set(o, "vendor_id", json_integer(v->vendor_id), &ok);
-	set(o, "type", json_string(be_type_name(v->type)), &ok);
-	set(o, "driver_name", json_string(v->driver_name), &ok);
-	set(o, "driver_version", json_string(v->driver_version), &ok);
-	set(o, "api_version", json_string(v->api_version), &ok);
-	set(o, "uuid", uuid_json(v->has_uuid, v->uuid), &ok);
-	set(o, "pci_bus_id", pci_json(&v->pci), &ok);
-	set(o, "memory_total_bytes", json_integer((json_int_t)
+	be_json_set(o, "api", json_string(be_api_name(v->api)), &ok);
+	be_json_set(o, "platform_index", json_integer(v->platform_index), &ok);
+	be_json_set(o, "device_index", json_integer(v->device_index), &ok);
+	be_json_set(o, "name", json_string(v->name), &ok);
+	be_json_set(o, "vendor", json_string(v->vendor), &ok);
+	be_json_set(o, "vendor_id", json_integer(v->vendor_id), &ok);
+	be_json_set(o, "type", json_string(be_type_name(v->type)), &ok);
+	be_json_set(o, "driver_name", json_string(v->driver_name), &ok);
+	be_json_set(o, "driver_version", json_string(v->driver_version), &ok);
+	be_json_set(o, "api_version", json_string(v->api_version), &ok);
+	be_json_set(o, "uuid", uuid_json(v->has_uuid, v->uuid), &ok);
+	be_json_set(o, "pci_bus_id", pci_json(&v->pci), &ok);
+	be_json_set(o, "memory_total_bytes", json_integer((json_int_t)
 	    v->memory_total_bytes), &ok);
-	set(o, "memory_free_bytes", be_json_num(v->memory_free_bytes), &ok);
-	set(o, "compute_units", int_or_null(v->compute_units), &ok);
-	set(o, "clock_mhz", int_or_null(v->clock_mhz), &ok);
-	set(o, "subgroup_size", int_or_null(v->subgroup_size), &ok);
-	set(o, "dtypes", dtypes_json(v->dtypes), &ok);
-	set(o, "verified", json_string(verdict_name(v->verified)), &ok);
-	set(o, "verify_reason", str_or_null(v->verify_reason), &ok);
-	set(o, "bench", v->has_bench ? be_json_bench(&v->bench) : json_null(),
+	be_json_set(o, "memory_free_bytes", be_json_num(v->memory_free_bytes), &ok);
+	be_json_set(o, "compute_units", int_or_null(v->compute_units), &ok);
+	be_json_set(o, "clock_mhz", int_or_null(v->clock_mhz), &ok);
+	be_json_set(o, "subgroup_size", int_or_null(v->subgroup_size), &ok);
+	be_json_set(o, "dtypes", be_json_dtypes(v->dtypes), &ok);
+	be_json_set(o, "verified", json_string(verdict_name(v->verified)), &ok);
+	be_json_set(o, "verify_reason", str_or_null(v->verify_reason), &ok);
+	be_json_set(o, "bench", v->has_bench ? be_json_bench(&v->bench) : json_null(),
 	    &ok);
-	return finish(o, ok);
+	return be_json_finish(o, ok);
 }
 
 static json_t *
@@ -194,22 +194,22 @@ verified_json(const struct be_device *d)
 		/* Two ICDs for one API: verified only if both passed. */
 		if (prev != NULL)
 			pass = pass && json_is_true(prev);
-		set(o, api, json_boolean(pass), &ok);
+		be_json_set(o, api, json_boolean(pass), &ok);
 	}
-	return finish(o, ok);
+	return be_json_finish(o, ok);
 }
 
-static json_t *
-apis_json(uint32_t apis)
+json_t *
+be_json_apis(uint32_t apis)
 {
 	json_t	*a = json_array();
-	int	 ok = 1;
+	int	 i, ok = 1;
 
-	if (apis & BE_API_VULKAN)
-		append(a, json_string("vulkan"), &ok);
-	if (apis & BE_API_OPENCL)
-		append(a, json_string("opencl"), &ok);
-	return finish(a, ok);
+	for (i = 0; i < BE_API_COUNT; i++)
+		if (apis & (1u << i))
+			be_json_append(a, json_string(be_api_name(1u << i)),
+			    &ok);
+	return be_json_finish(a, ok);
 }
 
 json_t *
@@ -218,27 +218,27 @@ be_json_device(const struct be_device *d)
 	json_t	*o = json_object(), *views = json_array();
 	int	 i, ok = 1;
 
-	set(o, "id", json_string(d->id), &ok);
-	set(o, "name", json_string(d->name), &ok);
-	set(o, "vendor", json_string(d->vendor), &ok);
-	set(o, "type", json_string(be_type_name(d->type)), &ok);
-	set(o, "apis", apis_json(d->apis), &ok);
-	set(o, "pci_bus_id", pci_json(&d->pci), &ok);
-	set(o, "uuid", uuid_json(d->has_uuid, d->uuid), &ok);
-	set(o, "memory_total_bytes", json_integer((json_int_t)
+	be_json_set(o, "id", json_string(d->id), &ok);
+	be_json_set(o, "name", json_string(d->name), &ok);
+	be_json_set(o, "vendor", json_string(d->vendor), &ok);
+	be_json_set(o, "type", json_string(be_type_name(d->type)), &ok);
+	be_json_set(o, "apis", be_json_apis(d->apis), &ok);
+	be_json_set(o, "pci_bus_id", pci_json(&d->pci), &ok);
+	be_json_set(o, "uuid", uuid_json(d->has_uuid, d->uuid), &ok);
+	be_json_set(o, "memory_total_bytes", json_integer((json_int_t)
 	    d->memory_total_bytes), &ok);
-	set(o, "memory_free_bytes", be_json_num(d->memory_free_bytes), &ok);
-	set(o, "compute_units", int_or_null(d->compute_units), &ok);
-	set(o, "clock_mhz", int_or_null(d->clock_mhz), &ok);
-	set(o, "dtypes", dtypes_json(d->dtypes), &ok);
-	set(o, "verified", verified_json(d), &ok);
-	set(o, "bench", d->has_bench ? be_json_bench(&d->bench) : json_null(),
+	be_json_set(o, "memory_free_bytes", be_json_num(d->memory_free_bytes), &ok);
+	be_json_set(o, "compute_units", int_or_null(d->compute_units), &ok);
+	be_json_set(o, "clock_mhz", int_or_null(d->clock_mhz), &ok);
+	be_json_set(o, "dtypes", be_json_dtypes(d->dtypes), &ok);
+	be_json_set(o, "verified", verified_json(d), &ok);
+	be_json_set(o, "bench", d->has_bench ? be_json_bench(&d->bench) : json_null(),
 	    &ok);
-	set(o, "telemetry", telemetry_json(&d->telemetry), &ok);
+	be_json_set(o, "telemetry", telemetry_json(&d->telemetry), &ok);
 	for (i = 0; i < d->nviews; i++)
-		append(views, be_json_view(&d->views[i]), &ok);
-	set(o, "views", views, &ok);
-	return finish(o, ok);
+		be_json_append(views, be_json_view(&d->views[i]), &ok);
+	be_json_set(o, "views", views, &ok);
+	return be_json_finish(o, ok);
 }
 
 static json_t *
@@ -250,18 +250,18 @@ battery_json(const struct be_battery *b)
 	if (!b->present && b->ac_online < 0)
 		return json_null();
 	o = json_object();
-	set(o, "present", json_boolean(b->present), &ok);
-	set(o, "name", str_or_null(b->name), &ok);
-	set(o, "status", str_or_null(b->status), &ok);
-	set(o, "capacity_ratio", be_json_num(b->capacity_ratio), &ok);
-	set(o, "energy_now_wh", be_json_num(b->energy_now_wh), &ok);
-	set(o, "energy_full_wh", be_json_num(b->energy_full_wh), &ok);
-	set(o, "power_watts", be_json_num(b->power_watts), &ok);
-	set(o, "temperature_celsius", be_json_num(b->temperature_celsius),
+	be_json_set(o, "present", json_boolean(b->present), &ok);
+	be_json_set(o, "name", str_or_null(b->name), &ok);
+	be_json_set(o, "status", str_or_null(b->status), &ok);
+	be_json_set(o, "capacity_ratio", be_json_num(b->capacity_ratio), &ok);
+	be_json_set(o, "energy_now_wh", be_json_num(b->energy_now_wh), &ok);
+	be_json_set(o, "energy_full_wh", be_json_num(b->energy_full_wh), &ok);
+	be_json_set(o, "power_watts", be_json_num(b->power_watts), &ok);
+	be_json_set(o, "temperature_celsius", be_json_num(b->temperature_celsius),
 	    &ok);
-	set(o, "ac_online", b->ac_online < 0 ? json_null() :
+	be_json_set(o, "ac_online", b->ac_online < 0 ? json_null() :
 	    json_boolean(b->ac_online), &ok);
-	return finish(o, ok);
+	return be_json_finish(o, ok);
 }
 
 json_t *
@@ -270,24 +270,24 @@ be_json_node(const struct be_node *n)
 	json_t	*o = json_object(), *zones = json_array();
 	int	 i, ok = 1;
 
-	set(o, "hostname", json_string(n->hostname), &ok);
-	set(o, "cpu", json_string(n->cpu_model), &ok);
-	set(o, "cpu_cores", int_or_null(n->cpu_cores), &ok);
-	set(o, "cpu_threads", int_or_null(n->cpu_threads), &ok);
-	set(o, "memory_total_bytes", be_json_num(n->memory_total_bytes), &ok);
-	set(o, "memory_available_bytes", be_json_num(n->memory_available_bytes),
+	be_json_set(o, "hostname", json_string(n->hostname), &ok);
+	be_json_set(o, "cpu", json_string(n->cpu_model), &ok);
+	be_json_set(o, "cpu_cores", int_or_null(n->cpu_cores), &ok);
+	be_json_set(o, "cpu_threads", int_or_null(n->cpu_threads), &ok);
+	be_json_set(o, "memory_total_bytes", be_json_num(n->memory_total_bytes), &ok);
+	be_json_set(o, "memory_available_bytes", be_json_num(n->memory_available_bytes),
 	    &ok);
-	set(o, "battery", battery_json(&n->battery), &ok);
+	be_json_set(o, "battery", battery_json(&n->battery), &ok);
 	for (i = 0; i < n->nzones && i < BE_MAX_ZONES; i++) {
 		json_t *z = json_object();
 
-		set(z, "type", json_string(n->zones[i].type), &ok);
-		set(z, "temperature_celsius",
+		be_json_set(z, "type", json_string(n->zones[i].type), &ok);
+		be_json_set(z, "temperature_celsius",
 		    be_json_num(n->zones[i].temperature_celsius), &ok);
-		append(zones, z, &ok);
+		be_json_append(zones, z, &ok);
 	}
-	set(o, "thermal_zones", zones, &ok);
-	return finish(o, ok);
+	be_json_set(o, "thermal_zones", zones, &ok);
+	return be_json_finish(o, ok);
 }
 
 /* --- decoding (registry cache) --------------------------------------- */

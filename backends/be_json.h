@@ -21,5 +21,16 @@ json_t	*be_json_bench(const struct be_bench *);
 int	 be_json_view_decode(const json_t *, struct be_view *, char *, size_t);
 /* Number or null. */
 json_t	*be_json_num(double);
+/* Flag sets as name arrays ("fp32", ...; "vulkan", ...). */
+json_t	*be_json_dtypes(uint32_t);
+json_t	*be_json_apis(uint32_t);
+/*
+ * Builders that carry failure: set/append take v over (freeing it when
+ * they cannot use it) and clear *ok on any failure; finish returns v, or
+ * frees it and returns NULL when anything failed.
+ */
+void	 be_json_set(json_t *o, const char *key, json_t *v, int *ok);
+void	 be_json_append(json_t *a, json_t *v, int *ok);
+json_t	*be_json_finish(json_t *v, int ok);
 
 #endif /* BE_JSON_H */

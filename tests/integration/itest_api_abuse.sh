@@ -14,56 +14,23 @@
 # $1: the exogpu binary, $2: the source tree.
 set -u
 EXOGPU=$1
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/exogpu-abuse.XXXXXX") || exit 1
-PIDS=
-cleanup()
-{
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
-command -v bash >/dev/null || { echo "SKIP: bash not installed"; exit 77; }
+SRC=$2
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$SRC/tests/integration/lib.sh"
+need jq bash
 # Agent 1 holds 300 idle connections plus its own descriptors.
 [ "$(ulimit -n)" -ge 1024 ] || ulimit -n 1024 2>/dev/null ||
-    { echo "SKIP: descriptor limit $(ulimit -n) < 1024"; exit 77; }
+    skip "descriptor limit $(ulimit -n) < 1024"
 
-fail()
-{
-	echo "FAIL: $*"
-	for f in "$DIR"/a*.log; do
-		echo "--- $f"
-		tail -n 20 "$f"
-	done
-	exit 1
-}
-now() { date +%s.%N; }
-elapsed() { awk "BEGIN { printf \"%.2f\", $(now) - $1 }"; }
-api() { jq -r .api "$DIR/d$1/run.json"; }
+setup abuse
+AGENT_V=
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 
-SECRET=$("$EXOGPU" secret) || exit 1
-start()
-{
-	"$EXOGPU" agent --data-dir "$DIR/d$1" --name "n$1" \
-	    --listen 127.0.0.1:0 --http 127.0.0.1:0 --no-mdns --no-bench \
-	    --join-secret "$SECRET" $2 >"$DIR/a$1.log" 2>&1 &
-	PIDS="$PIDS $!"
-	i=0
-	while [ ! -s "$DIR/d$1/run.json" ]; do
-		i=$((i + 1))
-		[ "$i" -lt 200 ] || fail "agent $1 did not start"
-		sleep 0.05
-	done
-}
-start 1 ""
-start 2 "--join $(jq -r '.quic[0]' "$DIR/d1/run.json")"
+start 1 --no-bench
+start 2 --no-bench --join "$(quic 1)"
 API=$(api 1)
 PORT=${API##*:}
-PID=$(jq -r .pid "$DIR/d1/run.json")
+PID=$(pid 1)
 
 # Connected, with a leader (POST /v1/placements needs one to parse JSON).
 i=0
@@ -184,18 +151,10 @@ kill "$IDLE" 2>/dev/null
 # connections.  accept() fails with EMFILE; the agent must pause accepting
 # (not spin on the listening socket, not flood its log), and serve again
 # once the idle connections time out.
-(ulimit -n 128 && exec "$EXOGPU" agent --data-dir "$DIR/d3" --name n3 \
-    --listen 127.0.0.1:0 --http 127.0.0.1:0 --no-mdns --no-bench \
-    --join-secret "$SECRET" >"$DIR/a3.log" 2>&1) &
-PIDS="$PIDS $!"
-i=0
-while [ ! -s "$DIR/d3/run.json" ]; do
-	i=$((i + 1))
-	[ "$i" -lt 200 ] || fail "agent 3 did not start"
-	sleep 0.05
-done
+AGENT_FDS=128
+start 3 --no-bench
 API3=$(api 3)
-PID3=$(jq -r .pid "$DIR/d3/run.json")
+PID3=$(pid 3)
 sleep 0.5
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 bash -c 'for i in $(seq 200); do

@@ -9,9 +9,13 @@
 # The page's own CSP is in force, so a hash mismatch between the served
 # CSP and the inline script fails the test too.  A screenshot goes to
 # ${EXOGPU_ARTIFACTS:-<build dir>/artifacts}/dashboard.png.
-# Skips (77) without Chromium or jq.  $1: the exogpu binary.
+# Skips (77) without Chromium or jq.  $1: the exogpu binary, $2: the
+# source tree.
 set -u
 EXOGPU=$1
+SRC=$2
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$SRC/tests/integration/lib.sh"
 BUILD=$(cd "$(dirname "$EXOGPU")" && pwd)
 ART=${EXOGPU_ARTIFACTS:-$BUILD/artifacts}
 
@@ -24,34 +28,13 @@ if [ -z "$CHROME" ]; then
 		fi
 	done
 fi
-[ -n "$CHROME" ] || { echo "SKIP: chromium not installed" \
-    "(apt-get install chromium, or set CHROMIUM)"; exit 77; }
-command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
+[ -n "$CHROME" ] || skip "chromium not installed" \
+    "(apt-get install chromium, or set CHROMIUM)"
+need jq
 
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/exogpu-dash.XXXXXX") || exit 1
-PIDS=
-cleanup()
-{
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-fail()
-{
-	echo "FAIL: $*"
-	for f in "$DIR"/a*.log "$DIR"/chrome*.log; do
-		[ -f "$f" ] || continue
-		echo "--- $f"
-		tail -n 15 "$f"
-	done
-	exit 1
-}
-api() { jq -r .api "$DIR/d$1/run.json"; }
-nid() { jq -r .node_id "$DIR/d$1/run.json"; }
+setup dash
+FAIL_LOGS='a*.log chrome*.log'
+FAIL_TAIL=15
 
 # Headless Chromium with a throw-away profile; --no-sandbox because the
 # test often runs as root (or where user namespaces are off) and only
@@ -67,50 +50,17 @@ browse()
 	    --virtual-time-budget=4000 "$1" "$2" 2>"$DIR/chrome-$3.log"
 }
 
-SECRET=$("$EXOGPU" secret) || exit 1
-start()
-{
-	"$EXOGPU" -v agent --data-dir "$DIR/d$1" --name "n$1" \
-	    --listen 127.0.0.1:0 --http 127.0.0.1:0 --no-mdns $2 \
-	    >"$DIR/a$1.log" 2>&1 &
-	PIDS="$PIDS $!"
-	i=0
-	while [ ! -s "$DIR/d$1/run.json" ]; do
-		i=$((i + 1))
-		[ "$i" -lt 200 ] || fail "agent $1 did not start"
-		sleep 0.05
-	done
-}
-start 1 "--join-secret $SECRET"
-FIRST=$(jq -r '.quic[0]' "$DIR/d1/run.json")
-start 2 "--join-secret $SECRET --join $FIRST"
-start 3 "--join-secret $SECRET --join $FIRST"
-
-i=0
-while :; do
-	l1=$("$EXOGPU" status --json --api "$(api 1)" | jq -r '.leader // ""')
-	l2=$("$EXOGPU" status --json --api "$(api 2)" | jq -r '.leader // ""')
-	l3=$("$EXOGPU" status --json --api "$(api 3)" | jq -r '.leader // ""')
-	[ -n "$l1" ] && [ "$l1" = "$l2" ] && [ "$l2" = "$l3" ] && break
-	i=$((i + 1))
-	[ "$i" -lt 300 ] || fail "no agreed leader"
-	sleep 0.1
-done
-LEADER=$l1
-for n in 1 2 3; do
-	[ "$(nid "$n")" = "$LEADER" ] && L=$n
-done
+start 1
+FIRST=$(quic 1)
+start 2 --join "$FIRST"
+start 3 --join "$FIRST"
+wait_leader "1 2 3"
 URL="http://$(api "$L")/"
 
 # A placement (retried while devices are still being measured); a larger
 # model too when this machine's memory allows, for a multi-stage bar.
-i=0
-while ! out=$("$EXOGPU" place --model llama-3-8b:q4_0 --json \
-    --api "$(api "$L")" 2>&1); do
-	i=$((i + 1))
-	[ "$i" -lt 100 ] || fail "placement never succeeded: $out"
-	sleep 0.5
-done
+retry_place 100 --model llama-3-8b:q4_0 --json --api "$(api "$L")" ||
+    fail "placement never succeeded: $out"
 PID=$(echo "$out" | jq -r .id)
 S0=$(echo "$out" | jq -r '.stages[0].layer_start')
 E0=$(echo "$out" | jq -r '.stages[0].layer_end')
@@ -185,7 +135,8 @@ echo "screenshot: $ART/dashboard.png"
 # An agent that enforces tokens: the page still loads (GET / and
 # /v1/status are public) and asks for a token instead of showing data.
 "$EXOGPU" token keygen --out "$DIR/tok" >/dev/null || fail "token keygen"
-start 4 "--join-secret $("$EXOGPU" secret) --token-keys $DIR/tok/token.pub"
+SECRET=$("$EXOGPU" secret) || fail "secret"	# a cluster of its own
+start 4 --token-keys "$DIR/tok/token.pub"
 browse --dump-dom "http://$(api 4)/" auth >"$DIR/dom4.html" ||
     fail "chromium failed on the token-enforcing agent"
 grep -q '<div class="banner auth" id="auth">' "$DIR/dom4.html" ||

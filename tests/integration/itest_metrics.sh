@@ -12,31 +12,12 @@
 # $1: the exogpu binary, $2: the source tree.
 set -u
 EXOGPU=$1
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/exogpu-metrics.XXXXXX") || exit 1
-PIDS=
-cleanup()
-{
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
-command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
+SRC=$2
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$SRC/tests/integration/lib.sh"
+need jq curl
+setup metrics
 
-fail()
-{
-	echo "FAIL: $*"
-	for f in "$DIR"/a*.log; do
-		echo "--- $f"
-		tail -n 20 "$f"
-	done
-	exit 1
-}
-api() { jq -r .api "$DIR/d$1/run.json"; }
-nid() { jq -r .node_id "$DIR/d$1/run.json"; }
 # scrape N [TOKEN]: node N's /metrics into $DIR/mN, headers into $DIR/hN;
 # prints the HTTP status.
 scrape()
@@ -70,49 +51,20 @@ check()
 	awk -v v="$1" "BEGIN { exit !($2) }" || fail "$3 (got '$1')"
 }
 
-"$EXOGPU" token keygen --out "$DIR/keys" >/dev/null || fail "keygen"
-tok() { "$EXOGPU" token issue --key "$DIR/keys/token.key" --ttl 1h "$@"; }
+keygen
 tok --sub prometheus --scope read --out "$DIR/prom" >/dev/null ||
     fail "issue the read token"
 tok --sub placer --scope place --out "$DIR/placer" >/dev/null ||
     fail "issue the place token"
 tok --sub issuer --scope token:issue --out "$DIR/issuer" >/dev/null ||
     fail "issue the token:issue token"
-SECRET=$("$EXOGPU" secret) || exit 1
-start()
-{
-	"$EXOGPU" -v agent --data-dir "$DIR/d$1" --name "n$1" \
-	    --listen 127.0.0.1:0 --http 127.0.0.1:0 --no-mdns \
-	    --token-keys "$DIR/keys/token.pub" \
-	    --join-secret "$SECRET" $2 >"$DIR/a$1.log" 2>&1 &
-	PIDS="$PIDS $!"
-	i=0
-	while [ ! -s "$DIR/d$1/run.json" ]; do
-		i=$((i + 1))
-		[ "$i" -lt 200 ] || fail "agent $1 did not start"
-		sleep 0.05
-	done
-}
-start 1 ""
-FIRST=$(jq -r '.quic[0]' "$DIR/d1/run.json")
-start 2 "--join $FIRST"
-start 3 "--join $FIRST"
+start 1 --token-keys "$DIR/keys/token.pub"
+FIRST=$(quic 1)
+start 2 --token-keys "$DIR/keys/token.pub" --join "$FIRST"
+start 3 --token-keys "$DIR/keys/token.pub" --join "$FIRST"
 
 # A leader everyone agrees on.
-i=0
-while :; do
-	l1=$("$EXOGPU" status --json --api "$(api 1)" | jq -r '.leader // ""')
-	l2=$("$EXOGPU" status --json --api "$(api 2)" | jq -r '.leader // ""')
-	l3=$("$EXOGPU" status --json --api "$(api 3)" | jq -r '.leader // ""')
-	[ -n "$l1" ] && [ "$l1" = "$l2" ] && [ "$l2" = "$l3" ] && break
-	i=$((i + 1))
-	[ "$i" -lt 300 ] || fail "no agreed leader"
-	sleep 0.1
-done
-LEADER=$l1
-for n in 1 2 3; do
-	[ "$(nid "$n")" = "$LEADER" ] && L=$n
-done
+wait_leader "1 2 3"
 F=1
 [ "$L" = 1 ] && F=2
 
@@ -124,13 +76,8 @@ code=$(scrape "$F" issuer)
 echo "no token: 401, token without read/place/admin: 403"
 
 # Place through a follower (retry while devices are still measured).
-i=0
-while ! out=$("$EXOGPU" place --model llama-3-8b:q4_0 --json \
-    --token "$DIR/placer" --api "$(api "$F")" 2>&1); do
-	i=$((i + 1))
-	[ "$i" -lt 120 ] || fail "placement never succeeded: $out"
-	sleep 0.5
-done
+retry_place 120 --model llama-3-8b:q4_0 --json --token "$DIR/placer" \
+    --api "$(api "$F")" || fail "placement never succeeded: $out"
 echo "placed: $(echo "$out" | jq -c '[.stages[].device]')"
 
 # Every node lists the placement and has every member's devices by gossip

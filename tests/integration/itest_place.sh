@@ -9,67 +9,20 @@
 # $1: the exogpu binary, $2: the source tree.
 set -u
 EXOGPU=$1
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/exogpu-place.XXXXXX") || exit 1
-PIDS=
-cleanup()
-{
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
-
-fail()
-{
-	echo "FAIL: $*"
-	for f in "$DIR"/a*.log; do
-		echo "--- $f"
-		tail -n 20 "$f"
-	done
-	exit 1
-}
-now() { date +%s.%N; }
-elapsed() { awk "BEGIN { printf \"%.2f\", $(now) - $1 }"; }
-api() { jq -r .api "$DIR/d$1/run.json"; }
-pid() { jq -r .pid "$DIR/d$1/run.json"; }
-nid() { jq -r .node_id "$DIR/d$1/run.json"; }
-
-SECRET=$("$EXOGPU" secret) || exit 1
-start()
-{
-	"$EXOGPU" -v agent --data-dir "$DIR/d$1" --name "n$1" \
-	    --listen 127.0.0.1:0 --http 127.0.0.1:0 --no-mdns \
-	    --join-secret "$SECRET" $2 >"$DIR/a$1.log" 2>&1 &
-	PIDS="$PIDS $!"
-	i=0
-	while [ ! -s "$DIR/d$1/run.json" ]; do
-		i=$((i + 1))
-		[ "$i" -lt 200 ] || fail "agent $1 did not start"
-		sleep 0.05
-	done
-}
-start 1 ""
-FIRST=$(jq -r '.quic[0]' "$DIR/d1/run.json")
-start 2 "--join $FIRST"
-start 3 "--join $FIRST"
+SRC=$2
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$SRC/tests/integration/lib.sh"
+need jq
+setup place
+start 1
+FIRST=$(quic 1)
+start 2 --join "$FIRST"
+start 3 --join "$FIRST"
 
 # A leader everyone agrees on.
-i=0
-while :; do
-	l1=$("$EXOGPU" status --json --api "$(api 1)" | jq -r '.leader // ""')
-	l2=$("$EXOGPU" status --json --api "$(api 2)" | jq -r '.leader // ""')
-	l3=$("$EXOGPU" status --json --api "$(api 3)" | jq -r '.leader // ""')
-	[ -n "$l1" ] && [ "$l1" = "$l2" ] && [ "$l2" = "$l3" ] && break
-	i=$((i + 1))
-	[ "$i" -lt 300 ] || fail "no agreed leader"
-	sleep 0.1
-done
-LEADER=$l1
+wait_leader "1 2 3"
 F=1
-[ "$(nid 1)" = "$LEADER" ] && F=2
+[ "$L" = 1 ] && F=2
 
 # Bad requests: clear errors, nothing placed.
 out=$("$EXOGPU" place --model no-such-model --api "$(api "$F")" 2>&1) &&
@@ -78,13 +31,8 @@ echo "$out" | grep -q "unknown model" || fail "unclear error: $out"
 "$EXOGPU" place --api "$(api "$F")" >/dev/null 2>&1 && fail "no --model"
 
 # Place through the follower; retry while devices are still measured.
-i=0
-while ! out=$("$EXOGPU" place --model llama-3-8b:q4_0 --json \
-    --api "$(api "$F")" 2>&1); do
-	i=$((i + 1))
-	[ "$i" -lt 120 ] || fail "placement never succeeded: $out"
-	sleep 0.5
-done
+retry_place 120 --model llama-3-8b:q4_0 --json --api "$(api "$F")" ||
+    fail "placement never succeeded: $out"
 echo "$out" | jq -e '.id == 1 and .epoch == 1 and (.stages | length) >= 1
     and .latency_s > 0' >/dev/null || fail "bad placement: $out"
 TERM=$(echo "$out" | jq -r .term)
@@ -105,9 +53,7 @@ done
 # Kill the node hosting the first stage: the leader re-plans.
 HOST=$("$EXOGPU" place --list --json --api "$(api "$F")" |
     jq -r '.placements[0].stages[0].node')
-for n in 1 2 3; do
-	[ "$(nid "$n")" = "$HOST" ] && H=$n
-done
+H=$(node_of "$HOST" 1 2 3)
 W=1
 [ "$H" = 1 ] && W=2
 kill -9 "$(pid "$H")"

@@ -581,7 +581,7 @@ test_hex(void **state)
 		" 0112233445566778899aabbccddeeff",
 		"0x112233445566778899aabbccddeeff",
 		"00112233445566778899aabbccddee\tf",
-		"001122334455667788\xc3\xa9" "aabbccddeeff",
+		("001122334455667788\xc3\xa9" "aabbccddeeff"),
 	};
 
 	(void)state;
