@@ -220,6 +220,21 @@ ag_api_finish(struct evhttp_request *req, struct ag_api_reply *r)
 	send_json(req, r);
 }
 
+json_t *
+ag_api_parse_object(const char *body, size_t len, char *err, size_t errlen)
+{
+	json_error_t	 jerr;
+	json_t		*j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (j == NULL || !json_is_object(j)) {
+		(void)snprintf(err, errlen, "expected a JSON object: %s",
+		    j == NULL ? jerr.text : "not an object");
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 char *
 ag_api_body(struct evhttp_request *req, size_t *len)
 {

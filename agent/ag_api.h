@@ -52,6 +52,12 @@ typedef void	(*ag_api_handler)(void *ctx, struct evhttp_request *,
 void		 ag_api_finish(struct evhttp_request *, struct ag_api_reply *);
 /* The request body (bounded by AG_API_MAX_BODY), NUL-terminated copy. */
 char		*ag_api_body(struct evhttp_request *, size_t *);
+/*
+ * Parses a body as one JSON object, duplicate keys refused.  The object,
+ * or NULL with err ("expected a JSON object: ...").
+ */
+json_t		*ag_api_parse_object(const char *body, size_t len, char *err,
+		    size_t errlen);
 
 /*
  * What a route needs from the caller (docs/tokens.md, "Enforcement").

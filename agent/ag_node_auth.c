@@ -234,17 +234,11 @@ static int
 revoke_args(const char *body, size_t len, uint8_t *id, int64_t *expires,
     char *err, size_t errlen)
 {
-	json_error_t	 jerr;
 	json_t		*j, *ji, *je;
 	int		 rc = -1;
 
-	if ((j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) ==
-	    NULL || !json_is_object(j)) {
-		(void)snprintf(err, errlen, "expected a JSON object: %s",
-		    j == NULL ? jerr.text : "not an object");
-		json_decref(j);
+	if ((j = ag_api_parse_object(body, len, err, errlen)) == NULL)
 		return -1;
-	}
 	ji = json_object_get(j, "id");
 	je = json_object_get(j, "expires");
 	if (!json_is_string(ji) ||
@@ -350,9 +344,8 @@ ag_node_api_audit(void *ctx, struct evhttp_request *req,
 static json_t *
 issue_request(struct evhttp_request *req, struct ag_api_reply *r)
 {
-	json_error_t	 jerr;
 	json_t		*j;
-	char		*body;
+	char		*body, err[256];
 	size_t		 len = 0;
 
 	if ((body = ag_api_body(req, &len)) == NULL) {
@@ -360,14 +353,10 @@ issue_request(struct evhttp_request *req, struct ag_api_reply *r)
 		    AG_API_MAX_BODY);
 		return NULL;
 	}
-	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	j = ag_api_parse_object(body, len, err, sizeof err);
 	free(body);
-	if (j == NULL || !json_is_object(j)) {
-		ag_api_error(r, 400, "bad_json", "expected a JSON object: %s",
-		    j == NULL ? jerr.text : "not an object");
-		json_decref(j);
-		return NULL;
-	}
+	if (j == NULL)
+		ag_api_error(r, 400, "bad_json", "%s", err);
 	return j;
 }
 

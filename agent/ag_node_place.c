@@ -187,17 +187,11 @@ static int
 place_request(const char *body, size_t len, struct pl_model *m,
     long long *ctx, double *budget, char *err, size_t errlen)
 {
-	json_error_t	 jerr;
 	json_t		*j, *jc, *jb;
 	int		 rc = -1;
 
-	if ((j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) ==
-	    NULL || !json_is_object(j)) {
-		(void)snprintf(err, errlen, "expected a JSON object: %s",
-		    j == NULL ? jerr.text : "not an object");
-		json_decref(j);
+	if ((j = ag_api_parse_object(body, len, err, errlen)) == NULL)
 		return -1;
-	}
 	jc = json_object_get(j, "context");
 	jb = json_object_get(j, "time_budget_ms");
 	if (jc != NULL && (!json_is_integer(jc) ||
