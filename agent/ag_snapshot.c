@@ -25,6 +25,7 @@
 
 #include "be_device.h"
 #include "pl_dtype.h"
+#include "sec_err.h"
 
 #define NONE	SIZE_MAX
 
@@ -53,22 +54,6 @@ struct build {
 	size_t				 errlen;
 	int				 have_reason;
 };
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void
 ag_snapshot_opts_init(struct ag_snapshot_opts *o)
@@ -133,7 +118,7 @@ drop(struct build *b, const char *node, const char *dev, const char *fmt,
 	va_start(ap, fmt);
 	(void)vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
-	set_err(b->err, b->errlen, "%s/%s: %s", node, dev, why);
+	(void)sec_err(b->err, b->errlen, "%s/%s: %s", node, dev, why);
 }
 
 /*
@@ -163,29 +148,26 @@ opts_valid(const struct ag_snapshot_opts *o, char *err, size_t errlen)
 	size_t	i;
 
 	if (!(o->reserve_ratio >= 0 && o->reserve_ratio < 1)) {
-		set_err(err, errlen, "reserve ratio %g: must be in [0, 1)",
-		    o->reserve_ratio);
-		return -1;
+		return sec_err(err, errlen,
+		    "reserve ratio %g: must be in [0, 1)", o->reserve_ratio);
 	}
 	if (!(o->min_battery_ratio >= 0 && o->min_battery_ratio <= 1)) {
-		set_err(err, errlen, "minimum battery ratio %g: must be in "
-		    "[0, 1]", o->min_battery_ratio);
-		return -1;
+		return sec_err(err, errlen,
+		    "minimum battery ratio %g: must be in [0, 1]",
+		    o->min_battery_ratio);
 	}
 	if (isnan(o->max_temp_celsius)) {
-		set_err(err, errlen, "maximum temperature: not a number");
-		return -1;
+		return sec_err(err, errlen,
+		    "maximum temperature: not a number");
 	}
 	if (o->nallow > 0 && o->allow_devices == NULL) {
-		set_err(err, errlen, "allow list: %zu entries but no array",
-		    o->nallow);
-		return -1;
+		return sec_err(err, errlen,
+		    "allow list: %zu entries but no array", o->nallow);
 	}
 	for (i = 0; i < o->nallow; i++) {
 		if (o->allow_devices[i] == NULL) {
-			set_err(err, errlen, "allow list: entry %zu is NULL",
-			    i);
-			return -1;
+			return sec_err(err, errlen,
+			    "allow list: entry %zu is NULL", i);
 		}
 	}
 	return 0;
@@ -206,16 +188,15 @@ check_nodes(struct build *b)
 
 	for (i = 0; i < b->n; i++) {
 		if (b->nodes[i].rec == NULL || b->nodes[i].node_id == NULL) {
-			set_err(b->err, b->errlen, "node %zu: no id or record",
-			    i);
-			return -1;
+			return sec_err(b->err, b->errlen,
+			    "node %zu: no id or record", i);
 		}
 		len = strnlen(b->nodes[i].node_id, PL_NAME_MAX);
 		if (len == 0 || len >= PL_NAME_MAX ||
 		    strchr(b->nodes[i].node_id, '/') != NULL) {
-			set_err(b->err, b->errlen, "node %zu: id must be 1..%d "
+			return sec_err(b->err, b->errlen,
+			    "node %zu: id must be 1..%d "
 			    "bytes without '/'", i, PL_NAME_MAX - 1);
-			return -1;
 		}
 		b->ids[i].id = b->nodes[i].node_id;
 		b->ids[i].i = i;
@@ -223,9 +204,8 @@ check_nodes(struct build *b)
 	qsort(b->ids, b->n, sizeof *b->ids, cmp_idref);
 	for (i = 1; i < b->n; i++) {
 		if (strcmp(b->ids[i - 1].id, b->ids[i].id) == 0) {
-			set_err(b->err, b->errlen, "node %s appears twice",
-			    b->ids[i].id);
-			return -1;
+			return sec_err(b->err, b->errlen,
+			    "node %s appears twice", b->ids[i].id);
 		}
 	}
 	return 0;
@@ -265,11 +245,11 @@ check_measured(const struct build *b)
 		}
 	}
 	if (total == 0) {
-		set_err(b->err, b->errlen, "no devices in the snapshot");
-		return -1;
+		return sec_err(b->err, b->errlen, "no devices in the snapshot");
 	}
 	if (measured == 0) {
-		set_err(b->err, b->errlen, "nothing measured: none of the %zu "
+		(void)sec_err(b->err, b->errlen,
+		    "nothing measured: none of the %zu "
 		    "devices has bandwidth or FLOP/s figures; run `exogpu "
 		    "devices --bench` on the nodes", total);
 		return -1;
@@ -406,8 +386,8 @@ add_device(struct build *b, size_t i, const struct ag_record_device *rd,
 	}
 	if (b->cidx[i] == NONE &&
 	    pl_cluster_node(b->out, node, &b->cidx[i]) != 0) {
-		set_err(b->err, b->errlen, "node %s: out of memory", node);
-		return -1;
+		return sec_err(b->err, b->errlen,
+		    "node %s: out of memory", node);
 	}
 	d.node = b->cidx[i];
 	d.memory_bytes = mem;
@@ -420,8 +400,7 @@ add_device(struct build *b, size_t i, const struct ag_record_device *rd,
 	    !rd->throttle_predicted && allowed(b->o, node, dev);
 	d.has_thermal = 0;
 	if (pl_cluster_add_device(b->out, &d) != 0) {
-		set_err(b->err, b->errlen, "%s: out of memory", d.id);
-		return -1;
+		return sec_err(b->err, b->errlen, "%s: out of memory", d.id);
 	}
 	return 0;
 }
@@ -515,8 +494,7 @@ add_links(struct build *b)
 	int		 rc = 0;
 
 	if (gather_reports(b, &rep, &nrep) != 0) {
-		set_err(b->err, b->errlen, "links: out of memory");
-		return -1;
+		return sec_err(b->err, b->errlen, "links: out of memory");
 	}
 	for (s = 0; s < nrep && rc == 0; s = e) {
 		rtt = INFINITY;
@@ -533,7 +511,8 @@ add_links(struct build *b)
 		if (pl_cluster_add_link(b->out, rep[s].a, rep[s].b,
 		    isfinite(rtt) ? rtt / 2 : AG_SNAPSHOT_DEFAULT_LATENCY_S,
 		    isfinite(bw) ? bw : AG_SNAPSHOT_DEFAULT_BANDWIDTH) != 0) {
-			set_err(b->err, b->errlen, "links %s - %s: table full "
+			(void)sec_err(b->err, b->errlen,
+			    "links %s - %s: table full "
 			    "or out of memory", b->out->nodes[rep[s].a].name,
 			    b->out->nodes[rep[s].b].name);
 			rc = -1;
@@ -556,7 +535,7 @@ ag_snapshot_build(const struct ag_snapshot_node *nodes, size_t n,
 	pl_cluster_init(out);
 	if (ndropped != NULL)
 		*ndropped = 0;
-	set_err(err, errlen, "%s", "");
+	(void)sec_err(err, errlen, "%s", "");
 	if (opts == NULL) {
 		ag_snapshot_opts_init(&defaults);
 		opts = &defaults;
@@ -564,12 +543,11 @@ ag_snapshot_build(const struct ag_snapshot_node *nodes, size_t n,
 	if (opts_valid(opts, err, errlen) != 0)
 		return -1;
 	if (n > 0 && nodes == NULL) {
-		set_err(err, errlen, "%zu nodes but no array", n);
-		return -1;
+		return sec_err(err, errlen, "%zu nodes but no array", n);
 	}
 	if (n > PL_MAX_NODES) {
-		set_err(err, errlen, "%zu nodes: at most %d", n, PL_MAX_NODES);
-		return -1;
+		return sec_err(err, errlen,
+		    "%zu nodes: at most %d", n, PL_MAX_NODES);
 	}
 	memset(&b, 0, sizeof b);
 	b.nodes = nodes;
@@ -581,7 +559,7 @@ ag_snapshot_build(const struct ag_snapshot_node *nodes, size_t n,
 	b.cidx = calloc(n == 0 ? 1 : n, sizeof *b.cidx);
 	b.ids = calloc(n == 0 ? 1 : n, sizeof *b.ids);
 	if (b.cidx == NULL || b.ids == NULL) {
-		set_err(err, errlen, "out of memory");
+		(void)sec_err(err, errlen, "out of memory");
 		goto done;
 	}
 	for (i = 0; i < n; i++)

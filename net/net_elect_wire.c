@@ -13,21 +13,15 @@
  */
 #include "net_elect_wire.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "sec_identity.h"
+#include "sec_err.h"
 
 _Static_assert(SEC_NODE_ID_SIZE <= NET_ELECT_ID_SIZE,
     "a node id fits an election id");
-
-#if defined(__GNUC__)
-#define EW_PRINTF(f, a)	__attribute__((__format__(__printf__, f, a)))
-#else
-#define EW_PRINTF(f, a)
-#endif
 
 /*
  * Deterministic encoding only (so no map repeats a key).  The depth
@@ -49,19 +43,6 @@ static const char *const ew_key_names[] = {
 static const char *const ew_cfg_key_names[] = {
 	NULL, "term", "index", "voters"
 };
-
-static int EW_PRINTF(3, 4)
-ew_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		(void)vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static bool
 ew_type_valid(uint64_t t)
@@ -104,28 +85,28 @@ ew_read_voters(struct sec_cbor_reader *r, struct net_elect_config *cfg,
 	char		*dst;
 
 	if (sec_cbor_read_array(r, &n) != 0)
-		return ew_fail(err, errlen, "election config: key 3 (voters): "
+		return sec_err(err, errlen, "election config: key 3 (voters): "
 		    "%s", sec_cbor_reader_msg(r));
 	/* Deterministic limits: never SEC_CBOR_INDEF here. */
 	if (n > NET_ELECT_MAX_VOTERS)
-		return ew_fail(err, errlen, "election config: %llu voters, at "
+		return sec_err(err, errlen, "election config: %llu voters, at "
 		    "most %d", (unsigned long long)n, NET_ELECT_MAX_VOTERS);
 	for (i = 0; i < n; i++) {
 		if (sec_cbor_read_text(r, &s, &len) != 0)
-			return ew_fail(err, errlen, "election config: voter "
+			return sec_err(err, errlen, "election config: voter "
 			    "%llu: %s", (unsigned long long)i,
 			    sec_cbor_reader_msg(r));
 		if (len != SEC_NODE_ID_LEN)
-			return ew_fail(err, errlen, "election config: voter "
+			return sec_err(err, errlen, "election config: voter "
 			    "%llu: not a node id", (unsigned long long)i);
 		dst = cfg->voters[i].s;
 		memcpy(dst, s, len);
 		dst[len] = '\0';
 		if (!sec_node_id_valid(dst))
-			return ew_fail(err, errlen, "election config: voter "
+			return sec_err(err, errlen, "election config: voter "
 			    "%llu: not a node id", (unsigned long long)i);
 		if (i > 0 && strcmp(cfg->voters[i - 1].s, dst) >= 0)
-			return ew_fail(err, errlen, "election config: voter "
+			return sec_err(err, errlen, "election config: voter "
 			    "%llu: %s", (unsigned long long)i,
 			    strcmp(cfg->voters[i - 1].s, dst) == 0 ?
 			    "duplicate" : "not in sorted order");
@@ -144,7 +125,7 @@ ew_read_config(struct sec_cbor_reader *r, struct net_elect_config *cfg,
 
 	memset(cfg, 0, sizeof *cfg);
 	if (sec_cbor_read_map(r, &left) != 0)
-		return ew_fail(err, errlen, "election payload: key 7 (config): "
+		return sec_err(err, errlen, "election payload: key 7 (config): "
 		    "%s", sec_cbor_reader_msg(r));
 	while ((rc = ew_next_key(r, &left, NET_ELECT_WIRE_CFG_VOTERS,
 	    &key)) == 1) {
@@ -162,19 +143,19 @@ ew_read_config(struct sec_cbor_reader *r, struct net_elect_config *cfg,
 			break;
 		}
 		if (r->error != 0)
-			return ew_fail(err, errlen, "election config: key %llu "
+			return sec_err(err, errlen, "election config: key %llu "
 			    "(%s): %s", (unsigned long long)key,
 			    ew_cfg_key_names[key], sec_cbor_reader_msg(r));
 	}
 	if (rc < 0)
-		return ew_fail(err, errlen, "election config: %s",
+		return sec_err(err, errlen, "election config: %s",
 		    sec_cbor_reader_msg(r));
 	for (k = 1; k <= NET_ELECT_WIRE_CFG_VOTERS; k++)
 		if (!(seen & (1u << k)))
-			return ew_fail(err, errlen, "election config: missing "
+			return sec_err(err, errlen, "election config: missing "
 			    "key %u (%s)", k, ew_cfg_key_names[k]);
 	if (!net_elect_config_valid(cfg))
-		return ew_fail(err, errlen, "election config: invalid voter "
+		return sec_err(err, errlen, "election config: invalid voter "
 		    "set (index 0 with voters)");
 	return 0;
 }
@@ -192,12 +173,12 @@ net_elect_wire_decode(const uint8_t *buf, size_t len,
 
 	memset(msg, 0, sizeof *msg);
 	if (cfg_out == NULL)
-		return ew_fail(err, errlen, "election payload: no room for a "
+		return sec_err(err, errlen, "election payload: no room for a "
 		    "config");
 	memset(v, 0, sizeof v);
 	if (sec_cbor_reader_init(&r, buf, len, &ew_limits) != 0 ||
 	    sec_cbor_read_map(&r, &left) != 0)
-		return ew_fail(err, errlen, "election payload: %s",
+		return sec_err(err, errlen, "election payload: %s",
 		    sec_cbor_reader_msg(&r));
 	while ((rc = ew_next_key(&r, &left, NET_ELECT_WIRE_KEY_CONFIG,
 	    &key)) == 1) {
@@ -210,19 +191,19 @@ net_elect_wire_decode(const uint8_t *buf, size_t len,
 		} else
 			(void)sec_cbor_read_uint(&r, &v[key]);
 		if (r.error != 0)
-			return ew_fail(err, errlen, "election payload: key %llu "
+			return sec_err(err, errlen, "election payload: key %llu "
 			    "(%s): %s", (unsigned long long)key,
 			    ew_key_names[key], sec_cbor_reader_msg(&r));
 	}
 	if (rc < 0 || sec_cbor_reader_done(&r) != 0)
-		return ew_fail(err, errlen, "election payload: %s",
+		return sec_err(err, errlen, "election payload: %s",
 		    sec_cbor_reader_msg(&r));
 	for (k = 1; k <= NET_ELECT_WIRE_KEY_OK; k++)
 		if (!(seen & (1u << k)))
-			return ew_fail(err, errlen, "election payload: missing "
+			return sec_err(err, errlen, "election payload: missing "
 			    "key %u (%s)", k, ew_key_names[k]);
 	if (!ew_type_valid(v[NET_ELECT_WIRE_KEY_TYPE]))
-		return ew_fail(err, errlen, "election payload: key 1 (type): "
+		return sec_err(err, errlen, "election payload: key 1 (type): "
 		    "%llu is not an election message type",
 		    (unsigned long long)v[NET_ELECT_WIRE_KEY_TYPE]);
 	msg->type = (enum net_elect_msg_type)v[NET_ELECT_WIRE_KEY_TYPE];

@@ -12,11 +12,11 @@
  */
 #include "net_gossip.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "sec_cbor.h"
+#include "sec_err.h"
 
 #define GW_KEY_1	1	/* DIGEST, WANT: entries; RECORDS: hops */
 #define GW_KEY_2	2	/* RECORDS: entries */
@@ -29,22 +29,6 @@ static const struct sec_cbor_limits gw_limits = {
 	.max_container_len = NET_GOSSIP_MSG_ENTRIES,
 	.flags = SEC_CBOR_F_DETERMINISTIC,
 };
-
-#if defined(__GNUC__)
-__attribute__((__format__(__printf__, 3, 4)))
-#endif
-static int
-gw_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		(void)vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 int
 net_gossip_wire_kind(uint64_t type)
@@ -71,36 +55,36 @@ gw_read_entries(struct sec_cbor_reader *r, enum net_gossip_kind kind,
 	uint64_t		 want = kind == NET_GOSSIP_RECORDS ? 3 : 2;
 
 	if (sec_cbor_read_array(r, &n) != 0 || n == SEC_CBOR_INDEF)
-		return gw_fail(err, errlen, "entries: not an array");
+		return sec_err(err, errlen, "entries: not an array");
 	if (n > NET_GOSSIP_MSG_ENTRIES)
-		return gw_fail(err, errlen, "entries: %llu, at most %d",
+		return sec_err(err, errlen, "entries: %llu, at most %d",
 		    (unsigned long long)n, NET_GOSSIP_MSG_ENTRIES);
 	for (i = 0; i < n; i++) {
 		e = &msg->e[i];
 		memset(e, 0, sizeof *e);
 		if (sec_cbor_read_array(r, &k) != 0 || k != want)
-			return gw_fail(err, errlen, "entry %llu: not an array "
+			return sec_err(err, errlen, "entry %llu: not an array "
 			    "of %llu", (unsigned long long)i,
 			    (unsigned long long)want);
 		if (sec_cbor_read_text(r, &s, &sl) != 0 ||
 		    sl != SEC_NODE_ID_LEN)
-			return gw_fail(err, errlen, "entry %llu: bad origin",
+			return sec_err(err, errlen, "entry %llu: bad origin",
 			    (unsigned long long)i);
 		memcpy(e->origin, s, sl);
 		e->origin[sl] = '\0';
 		if (!sec_node_id_valid(e->origin))
-			return gw_fail(err, errlen, "entry %llu: bad origin",
+			return sec_err(err, errlen, "entry %llu: bad origin",
 			    (unsigned long long)i);
 		if (sec_cbor_read_uint(r, &e->version) != 0)
-			return gw_fail(err, errlen, "entry %llu: bad version",
+			return sec_err(err, errlen, "entry %llu: bad version",
 			    (unsigned long long)i);
 		if (kind != NET_GOSSIP_RECORDS)
 			continue;
 		if (sec_cbor_read_bytes(r, &e->data, &e->len) != 0)
-			return gw_fail(err, errlen, "entry %llu: bad record",
+			return sec_err(err, errlen, "entry %llu: bad record",
 			    (unsigned long long)i);
 		if (e->len > max_record)
-			return gw_fail(err, errlen, "entry %llu: record of %zu "
+			return sec_err(err, errlen, "entry %llu: record of %zu "
 			    "bytes, at most %zu", (unsigned long long)i,
 			    e->len, max_record);
 		if (e->len == 0)
@@ -122,14 +106,14 @@ net_gossip_wire_decode(enum net_gossip_kind kind, const uint8_t *buf,
 
 	memset(msg, 0, offsetof(struct net_gossip_msg, e));
 	if (kind < NET_GOSSIP_DIGEST || kind > NET_GOSSIP_WANT)
-		return gw_fail(err, errlen, "gossip: unknown kind");
+		return sec_err(err, errlen, "gossip: unknown kind");
 	msg->kind = kind;
 	entries_key = kind == NET_GOSSIP_RECORDS ? GW_KEY_2 : GW_KEY_1;
 	if (sec_cbor_reader_init(&r, buf, len, &gw_limits) != 0)
-		return gw_fail(err, errlen, "gossip payload: %s",
+		return sec_err(err, errlen, "gossip payload: %s",
 		    sec_cbor_reader_msg(&r));
 	if (sec_cbor_read_map(&r, &pairs) != 0 || pairs == SEC_CBOR_INDEF)
-		return gw_fail(err, errlen, "gossip payload: not a map");
+		return sec_err(err, errlen, "gossip payload: not a map");
 	for (i = 0; i < pairs; i++) {
 		if (sec_cbor_peek(&r) != SEC_CBOR_T_UINT) {
 			if (sec_cbor_skip(&r) != 0 || sec_cbor_skip(&r) != 0)
@@ -146,7 +130,7 @@ net_gossip_wire_decode(enum net_gossip_kind kind, const uint8_t *buf,
 		} else if (kind == NET_GOSSIP_RECORDS && key == GW_KEY_1) {
 			if (sec_cbor_read_uint(&r, &hops) != 0 ||
 			    hops > NET_GOSSIP_HOPS_MAX)
-				return gw_fail(err, errlen, "gossip payload: "
+				return sec_err(err, errlen, "gossip payload: "
 				    "key 1 (hops): bad value");
 			msg->hops = (unsigned)hops;
 			have_hops = true;
@@ -154,13 +138,13 @@ net_gossip_wire_decode(enum net_gossip_kind kind, const uint8_t *buf,
 			break;
 	}
 	if (r.error != 0 || sec_cbor_reader_done(&r) != 0)
-		return gw_fail(err, errlen, "gossip payload: %s",
+		return sec_err(err, errlen, "gossip payload: %s",
 		    sec_cbor_reader_msg(&r));
 	if (!have_entries)
-		return gw_fail(err, errlen, "gossip payload: missing key %llu "
+		return sec_err(err, errlen, "gossip payload: missing key %llu "
 		    "(entries)", (unsigned long long)entries_key);
 	if (kind == NET_GOSSIP_RECORDS && !have_hops)
-		return gw_fail(err, errlen, "gossip payload: missing key 1 "
+		return sec_err(err, errlen, "gossip payload: missing key 1 "
 		    "(hops)");
 	return 0;
 }

@@ -12,11 +12,11 @@
  */
 #include "net_member.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "sec_cbor.h"
+#include "sec_err.h"
 
 #define MW_KEY_FLAGS	1
 #define MW_KEY_CLAIMS	2
@@ -29,22 +29,6 @@ static const struct sec_cbor_limits mw_limits = {
 	.max_container_len = NET_MEMBER_MSG_CLAIMS,
 	.flags = SEC_CBOR_F_DETERMINISTIC,
 };
-
-#if defined(__GNUC__)
-__attribute__((__format__(__printf__, 3, 4)))
-#endif
-static int
-mw_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		(void)vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static int
 mw_read_id(struct sec_cbor_reader *r, char *dst)
@@ -67,29 +51,29 @@ mw_read_claims(struct sec_cbor_reader *r, struct net_member_msg *msg,
 	uint64_t		 n, k, i, v;
 
 	if (sec_cbor_read_array(r, &n) != 0 || n == SEC_CBOR_INDEF)
-		return mw_fail(err, errlen, "claims: not an array");
+		return sec_err(err, errlen, "claims: not an array");
 	if (n > NET_MEMBER_MSG_CLAIMS)
-		return mw_fail(err, errlen, "claims: %llu, at most %d",
+		return sec_err(err, errlen, "claims: %llu, at most %d",
 		    (unsigned long long)n, NET_MEMBER_MSG_CLAIMS);
 	for (i = 0; i < n; i++) {
 		c = &msg->claims[i];
 		memset(c, 0, sizeof *c);
 		if (sec_cbor_read_array(r, &k) != 0 || k != 4)
-			return mw_fail(err, errlen, "claim %llu: not an array "
+			return sec_err(err, errlen, "claim %llu: not an array "
 			    "of 4", (unsigned long long)i);
 		if (mw_read_id(r, c->subject) != 0)
-			return mw_fail(err, errlen, "claim %llu: bad subject",
+			return sec_err(err, errlen, "claim %llu: bad subject",
 			    (unsigned long long)i);
 		if (sec_cbor_read_uint(r, &v) != 0 ||
 		    v < NET_MEMBER_ALIVE || v > NET_MEMBER_LEFT)
-			return mw_fail(err, errlen, "claim %llu: bad status",
+			return sec_err(err, errlen, "claim %llu: bad status",
 			    (unsigned long long)i);
 		c->status = (uint8_t)v;
 		if (sec_cbor_read_uint(r, &c->incarnation) != 0)
-			return mw_fail(err, errlen, "claim %llu: bad "
+			return sec_err(err, errlen, "claim %llu: bad "
 			    "incarnation", (unsigned long long)i);
 		if (mw_read_id(r, c->from) != 0)
-			return mw_fail(err, errlen, "claim %llu: bad from",
+			return sec_err(err, errlen, "claim %llu: bad from",
 			    (unsigned long long)i);
 	}
 	msg->nclaims = (size_t)n;
@@ -106,10 +90,10 @@ net_member_wire_decode(const uint8_t *buf, size_t len,
 
 	memset(msg, 0, offsetof(struct net_member_msg, claims));
 	if (sec_cbor_reader_init(&r, buf, len, &mw_limits) != 0)
-		return mw_fail(err, errlen, "member payload: %s",
+		return sec_err(err, errlen, "member payload: %s",
 		    sec_cbor_reader_msg(&r));
 	if (sec_cbor_read_map(&r, &pairs) != 0 || pairs == SEC_CBOR_INDEF)
-		return mw_fail(err, errlen, "member payload: not a map");
+		return sec_err(err, errlen, "member payload: not a map");
 	for (i = 0; i < pairs; i++) {
 		if (sec_cbor_peek(&r) != SEC_CBOR_T_UINT) {
 			if (sec_cbor_skip(&r) != 0 || sec_cbor_skip(&r) != 0)
@@ -121,7 +105,7 @@ net_member_wire_decode(const uint8_t *buf, size_t len,
 		if (key == MW_KEY_FLAGS) {
 			if (sec_cbor_read_uint(&r, &flags) != 0 ||
 			    (flags & ~(uint64_t)NET_MEMBER_F_ALL) != 0)
-				return mw_fail(err, errlen, "member payload: "
+				return sec_err(err, errlen, "member payload: "
 				    "key 1 (flags): bad value");
 			msg->flags = (unsigned)flags;
 			have_flags = true;
@@ -133,13 +117,13 @@ net_member_wire_decode(const uint8_t *buf, size_t len,
 			break;
 	}
 	if (r.error != 0 || sec_cbor_reader_done(&r) != 0)
-		return mw_fail(err, errlen, "member payload: %s",
+		return sec_err(err, errlen, "member payload: %s",
 		    sec_cbor_reader_msg(&r));
 	if (!have_flags)
-		return mw_fail(err, errlen, "member payload: missing key 1 "
+		return sec_err(err, errlen, "member payload: missing key 1 "
 		    "(flags)");
 	if (!have_claims)
-		return mw_fail(err, errlen, "member payload: missing key 2 "
+		return sec_err(err, errlen, "member payload: missing key 2 "
 		    "(claims)");
 	return 0;
 }

@@ -16,12 +16,12 @@
  */
 #include "net_wire.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "net_gossip.h"
 #include "net_member.h"
+#include "sec_err.h"
 
 /* The cluster codecs own these numbers; the envelope must agree. */
 _Static_assert(NET_WIRE_MEMBER == NET_MEMBER_WIRE_TYPE,
@@ -32,12 +32,6 @@ _Static_assert(NET_WIRE_GOSSIP_RECORDS == NET_GOSSIP_WIRE_TYPE_RECORDS,
     "gossip RECORDS type number");
 _Static_assert(NET_WIRE_GOSSIP_WANT == NET_GOSSIP_WIRE_TYPE_WANT,
     "gossip WANT type number");
-
-#if defined(__GNUC__)
-#define WIRE_PRINTF(f, a)	__attribute__((__format__(__printf__, f, a)))
-#else
-#define WIRE_PRINTF(f, a)
-#endif
 
 static const struct sec_cbor_limits wire_limits = {
 	.max_item_bytes = NET_WIRE_MAX_MSG,
@@ -122,19 +116,6 @@ wire_is_map(const uint8_t *p, size_t n)
 	return n > 0 && (p[0] >> 5) == 5;
 }
 
-static int WIRE_PRINTF(3, 4)
-wire_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		(void)vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* 1 if s[0..n) holds no C0 control character and no DEL. */
 static int
 wire_printable(const char *s, size_t n)
@@ -161,7 +142,7 @@ wire_read_field(struct sec_cbor_reader *r, const char *what,
 		if (sec_cbor_read_uint(r, &v) != 0)
 			break;
 		if (v > f->max)
-			return wire_fail(err, errlen,
+			return sec_err(err, errlen,
 			    "%s: key %llu (%s): %llu is over %llu", what,
 			    (unsigned long long)f->key, f->name,
 			    (unsigned long long)v, (unsigned long long)f->max);
@@ -174,24 +155,24 @@ wire_read_field(struct sec_cbor_reader *r, const char *what,
 		dst = f->dst;
 		if (f->kind == WIRE_NODE_ID) {
 			if (n != SEC_NODE_ID_LEN)
-				return wire_fail(err, errlen, "%s: key %llu "
+				return sec_err(err, errlen, "%s: key %llu "
 				    "(%s): not a node id", what,
 				    (unsigned long long)f->key, f->name);
 			memcpy(dst, s, n);
 			dst[n] = '\0';
 			if (!sec_node_id_valid(dst))
-				return wire_fail(err, errlen, "%s: key %llu "
+				return sec_err(err, errlen, "%s: key %llu "
 				    "(%s): not a node id", what,
 				    (unsigned long long)f->key, f->name);
 			return 0;
 		}
 		if (n > f->max)
-			return wire_fail(err, errlen, "%s: key %llu (%s): %zu "
+			return sec_err(err, errlen, "%s: key %llu (%s): %zu "
 			    "bytes, at most %llu", what,
 			    (unsigned long long)f->key, f->name, n,
 			    (unsigned long long)f->max);
 		if (!wire_printable(s, n))
-			return wire_fail(err, errlen, "%s: key %llu (%s): "
+			return sec_err(err, errlen, "%s: key %llu (%s): "
 			    "control character in text", what,
 			    (unsigned long long)f->key, f->name);
 		memcpy(dst, s, n);
@@ -206,7 +187,7 @@ wire_read_field(struct sec_cbor_reader *r, const char *what,
 		span[1] = r->pos - start;
 		return 0;
 	}
-	return wire_fail(err, errlen, "%s: key %llu (%s): %s", what,
+	return sec_err(err, errlen, "%s: key %llu (%s): %s", what,
 	    (unsigned long long)f->key, f->name, sec_cbor_reader_msg(r));
 }
 
@@ -224,7 +205,7 @@ wire_fields(struct sec_cbor_reader *r, const char *what,
 	int		rc;
 
 	if (sec_cbor_read_map(r, &pairs) != 0)
-		return wire_fail(err, errlen, "%s: %s", what,
+		return sec_err(err, errlen, "%s: %s", what,
 		    sec_cbor_reader_msg(r));
 	for (i = 0; pairs == SEC_CBOR_INDEF || i < pairs; i++) {
 		if (pairs == SEC_CBOR_INDEF) {
@@ -248,7 +229,7 @@ wire_fields(struct sec_cbor_reader *r, const char *what,
 			continue;
 		}
 		if (seen & (UINT32_C(1) << j))
-			return wire_fail(err, errlen, "%s: key %llu (%s) "
+			return sec_err(err, errlen, "%s: key %llu (%s) "
 			    "appears twice", what, (unsigned long long)key,
 			    f[j].name);
 		seen |= UINT32_C(1) << j;
@@ -256,11 +237,11 @@ wire_fields(struct sec_cbor_reader *r, const char *what,
 			return -1;
 	}
 	if (r->error != 0)
-		return wire_fail(err, errlen, "%s: %s", what,
+		return sec_err(err, errlen, "%s: %s", what,
 		    sec_cbor_reader_msg(r));
 	for (j = 0; j < nf; j++)
 		if (!(seen & (UINT32_C(1) << j)))
-			return wire_fail(err, errlen, "%s: missing key %llu "
+			return sec_err(err, errlen, "%s: missing key %llu "
 			    "(%s)", what, (unsigned long long)f[j].key,
 			    f[j].name);
 	return 0;
@@ -294,7 +275,7 @@ wire_payload(struct net_wire_msg *m, const uint8_t *p, size_t n, char *err,
 	if (net_wire_type_raw(m->type)) {
 		/* Well-formed and within limits: the splitter saw it. */
 		if (!wire_is_map(p, n))
-			return wire_fail(err, errlen, "%s payload: not a map",
+			return sec_err(err, errlen, "%s payload: not a map",
 			    net_wire_type_name(m->type));
 		m->known = true;
 		m->u.raw.payload = p;
@@ -323,14 +304,14 @@ wire_payload(struct net_wire_msg *m, const uint8_t *p, size_t n, char *err,
 	(void)snprintf(what, sizeof what, "%s payload",
 	    net_wire_type_name(m->type));
 	if (sec_cbor_reader_init(&r, p, n, &wire_limits) != 0)
-		return wire_fail(err, errlen, "%s: %s", what,
+		return sec_err(err, errlen, "%s: %s", what,
 		    sec_cbor_reader_msg(&r));
 	if (wire_fields(&r, what, f, nf, err, errlen) != 0)
 		return -1;
 	if (m->type == NET_WIRE_HELLO) {
 		m->u.hello.trust_mode = (unsigned)trust;
 		if (strcmp(m->u.hello.node_id, m->sender) != 0)
-			return wire_fail(err, errlen, "HELLO payload: node id "
+			return sec_err(err, errlen, "HELLO payload: node id "
 			    "%s is not the sender %s", m->u.hello.node_id,
 			    m->sender);
 	}
@@ -352,13 +333,13 @@ net_wire_decode(const uint8_t *buf, size_t len, struct net_wire_msg *m,
 
 	memset(m, 0, sizeof *m);
 	if (sec_cbor_reader_init(&r, buf, len, &wire_limits) != 0)
-		return wire_fail(err, errlen, "message: %s",
+		return sec_err(err, errlen, "message: %s",
 		    sec_cbor_reader_msg(&r));
 	if (wire_fields(&r, "message", env, sizeof env / sizeof env[0], err,
 	    errlen) != 0)
 		return -1;
 	if (sec_cbor_reader_done(&r) != 0)
-		return wire_fail(err, errlen, "message: %s",
+		return sec_err(err, errlen, "message: %s",
 		    sec_cbor_reader_msg(&r));
 	return wire_payload(m, buf + payload[0], payload[1], err, errlen);
 }
@@ -376,7 +357,7 @@ net_wire_next(const uint8_t *buf, size_t len, struct net_wire_msg *m,
 	if (rc == SEC_CBOR_NEED_MORE)
 		return NET_WIRE_NEED_MORE;
 	if (rc != SEC_CBOR_OK)
-		return wire_fail(err, errlen, "stream: %s: %s",
+		return sec_err(err, errlen, "stream: %s: %s",
 		    sec_cbor_strerror(rc), why);
 	*consumed = n;
 	if (net_wire_decode(buf, n, m, err, errlen) != 0)
@@ -391,15 +372,15 @@ wire_check_text(const char *s, size_t max, const char *name, size_t *len,
     char *err, size_t errlen)
 {
 	if (s == NULL)
-		return wire_fail(err, errlen, "%s missing", name);
+		return sec_err(err, errlen, "%s missing", name);
 	*len = strnlen(s, max + 1);
 	if (*len > max)
-		return wire_fail(err, errlen, "%s longer than %zu bytes", name,
+		return sec_err(err, errlen, "%s longer than %zu bytes", name,
 		    max);
 	if (!sec_cbor_utf8_valid((const uint8_t *)s, *len))
-		return wire_fail(err, errlen, "%s is not valid UTF-8", name);
+		return sec_err(err, errlen, "%s is not valid UTF-8", name);
 	if (!wire_printable(s, *len))
-		return wire_fail(err, errlen, "%s has a control character",
+		return sec_err(err, errlen, "%s has a control character",
 		    name);
 	return 0;
 }
@@ -414,19 +395,19 @@ wire_check_raw(const struct net_wire_msg *m, char *err, size_t errlen)
 	int		 rc;
 
 	if (m->u.raw.payload == NULL || m->u.raw.len == 0)
-		return wire_fail(err, errlen, "%s payload missing", name);
+		return sec_err(err, errlen, "%s payload missing", name);
 	rc = sec_cbor_item_len(m->u.raw.payload, m->u.raw.len, &wire_limits,
 	    &n, why, sizeof why);
 	if (rc == SEC_CBOR_NEED_MORE)
-		return wire_fail(err, errlen, "%s payload: truncated", name);
+		return sec_err(err, errlen, "%s payload: truncated", name);
 	if (rc != SEC_CBOR_OK)
-		return wire_fail(err, errlen, "%s payload: %s: %s", name,
+		return sec_err(err, errlen, "%s payload: %s: %s", name,
 		    sec_cbor_strerror(rc), why);
 	if (n != m->u.raw.len)
-		return wire_fail(err, errlen, "%s payload: %zu bytes after "
+		return sec_err(err, errlen, "%s payload: %zu bytes after "
 		    "the item", name, m->u.raw.len - n);
 	if (!wire_is_map(m->u.raw.payload, n))
-		return wire_fail(err, errlen, "%s payload: not a map", name);
+		return sec_err(err, errlen, "%s payload: not a map", name);
 	return 0;
 }
 
@@ -448,13 +429,13 @@ wire_put_payload(struct sec_cbor_writer *w, const struct net_wire_msg *m,
 	case NET_WIRE_HELLO:
 		if (!sec_node_id_valid(h->node_id) ||
 		    strcmp(h->node_id, m->sender) != 0)
-			return wire_fail(err, errlen,
+			return sec_err(err, errlen,
 			    "HELLO node id must be the sender's");
 		if (wire_check_text(h->name, NET_WIRE_NAME_MAX, "HELLO name",
 		    &n, err, errlen) != 0)
 			return -1;
 		if (h->trust_mode > NET_WIRE_TRUST_MAX)
-			return wire_fail(err, errlen, "HELLO trust mode %u "
+			return sec_err(err, errlen, "HELLO trust mode %u "
 			    "over %u", h->trust_mode, NET_WIRE_TRUST_MAX);
 		(void)sec_cbor_write_map(w, 5);
 		(void)sec_cbor_write_uint(w, 1);
@@ -485,7 +466,7 @@ wire_put_payload(struct sec_cbor_writer *w, const struct net_wire_msg *m,
 		(void)sec_cbor_write_text(w, m->u.bye.reason, n);
 		return 0;
 	}
-	return wire_fail(err, errlen, "cannot encode message type %llu",
+	return sec_err(err, errlen, "cannot encode message type %llu",
 	    (unsigned long long)m->type);
 }
 
@@ -500,7 +481,7 @@ net_wire_encode(const struct net_wire_msg *m, uint8_t *buf, size_t cap,
 	*outlen = 0;
 	if (strnlen(m->sender, SEC_NODE_ID_SIZE) != SEC_NODE_ID_LEN ||
 	    !sec_node_id_valid(m->sender))
-		return wire_fail(err, errlen, "sender is not a node id");
+		return sec_err(err, errlen, "sender is not a node id");
 	/* Sorted keys (1, 2, 3, 4): the encoding is deterministic. */
 	sec_cbor_writer_fixed(&w, buf, cap < NET_WIRE_MAX_MSG ? cap :
 	    NET_WIRE_MAX_MSG);
@@ -515,7 +496,7 @@ net_wire_encode(const struct net_wire_msg *m, uint8_t *buf, size_t cap,
 	if (wire_put_payload(&w, m, err, errlen) != 0)
 		return -1;
 	if ((rc = sec_cbor_writer_error(&w)) != 0)
-		return wire_fail(err, errlen, "encoding %s: %s (buffer of %zu "
+		return sec_err(err, errlen, "encoding %s: %s (buffer of %zu "
 		    "bytes)", net_wire_type_name(m->type),
 		    sec_cbor_strerror(rc), cap);
 	/*
@@ -527,7 +508,7 @@ net_wire_encode(const struct net_wire_msg *m, uint8_t *buf, size_t cap,
 	    sec_cbor_writer_len(&w), &wire_limits, outlen, why,
 	    sizeof why)) != SEC_CBOR_OK) {
 		*outlen = 0;
-		return wire_fail(err, errlen, "encoding %s: %s: %s",
+		return sec_err(err, errlen, "encoding %s: %s: %s",
 		    net_wire_type_name(m->type), sec_cbor_strerror(rc), why);
 	}
 	*outlen = sec_cbor_writer_len(&w);
@@ -617,7 +598,7 @@ net_wire_encode_raw(uint8_t *buf, size_t cap, size_t *outlen, uint64_t type,
 
 	*outlen = 0;
 	if (!net_wire_type_raw(type))
-		return wire_fail(err, errlen, "type %llu (%s) is not a raw "
+		return sec_err(err, errlen, "type %llu (%s) is not a raw "
 		    "message type", (unsigned long long)type,
 		    net_wire_type_name(type));
 	wire_envelope(&m, type, sender, term);

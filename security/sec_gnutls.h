@@ -22,13 +22,11 @@
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 
+#include "sec_err.h"
 #include "sec_pem.h"
 
 #define SEC_ED25519_LEN	32	/* seed, public key */
 
-/* Error text; always returns -1. */
-int	sec_err(char *err, size_t errlen, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
 /* "what: <gnutls_strerror(rc)>"; always returns -1. */
 int	sec_gnutls_err(char *err, size_t errlen, const char *what, int rc);
 
