@@ -68,6 +68,7 @@
 #include <jansson.h>
 
 #include "ag_httpc.h"
+#include "bench.h"
 
 #define ID_SIZE		40
 #define ADDR_SIZE	64
@@ -131,38 +132,6 @@ struct series {
 static double	agents_cpu_s(const struct cluster *);
 
 static double
-now_s(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double	x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median of n values (the input is left alone); -1 when n is 0. */
-static double
-median(const double *in, int n)
-{
-	double	*v, m;
-
-	if (n <= 0 || (v = malloc((size_t)n * sizeof *v)) == NULL)
-		return -1;
-	memcpy(v, in, (size_t)n * sizeof *v);
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-	free(v);
-	return m;
-}
-
-static double
 maximum(const double *v, int n)
 {
 	double	m = -1;
@@ -197,7 +166,7 @@ series_print(const char *what, const struct series *s)
 		(void)printf("  %-44s %.3f s (1 run)\n", what, s->v[0]);
 	else
 		(void)printf("  %-44s median %.3f s (min %.3f, max %.3f, "
-		    "%d runs)\n", what, median(s->v, s->n), lo,
+		    "%d runs)\n", what, bench_median(s->v, s->n), lo,
 		    maximum(s->v, s->n), s->n);
 }
 
@@ -406,7 +375,7 @@ spawn(struct cluster *cl, struct agent *a, const char *join)
 	(void)sigemptyset(&none);
 	a->api_up = 0;
 	a->api[0] = '\0';
-	a->spawned = now_s();
+	a->spawned = bench_now_s();
 	if ((pid = fork()) < 0) {
 		(void)fprintf(stderr, "bench_cluster: fork: %s\n",
 		    strerror(errno));
@@ -437,13 +406,13 @@ spawn(struct cluster *cl, struct agent *a, const char *join)
 static void
 reap(struct agent *a, double grace_s)
 {
-	double	dl = now_s() + grace_s;
+	double	dl = bench_now_s() + grace_s;
 	int	st;
 
 	if (a->pid <= 0)
 		return;
 	while (waitpid(a->pid, &st, WNOHANG) == 0) {
-		if (now_s() > dl) {
+		if (bench_now_s() > dl) {
 			(void)kill(a->pid, SIGKILL);
 			(void)waitpid(a->pid, &st, 0);
 			break;
@@ -465,7 +434,7 @@ stop_agent(struct agent *a, int sig)
 static void
 stop_all(struct cluster *cl)
 {
-	double	dl = now_s() + 3;
+	double	dl = bench_now_s() + 3;
 	int	i, st, left;
 
 	for (i = 0; i < cl->n; i++)
@@ -483,7 +452,7 @@ stop_all(struct cluster *cl)
 		}
 		if (left)
 			(void)usleep(10000);
-	} while (left && now_s() < dl);
+	} while (left && bench_now_s() < dl);
 	for (i = 0; i < cl->n; i++)
 		if (cl->a[i].pid > 0)
 			stop_agent(&cl->a[i], SIGKILL);
@@ -545,7 +514,7 @@ read_run(struct agent *a)
 static int
 wait_apis(struct cluster *cl, double limit_s)
 {
-	double	dl = now_s() + limit_s;
+	double	dl = bench_now_s() + limit_s;
 	int	i, st, pending, r;
 
 	for (;;) {
@@ -569,13 +538,13 @@ wait_apis(struct cluster *cl, double limit_s)
 				return -1;
 			}
 			if (r > 0)
-				a->api_up = now_s();
+				a->api_up = bench_now_s();
 			else
 				pending++;
 		}
 		if (pending == 0)
 			return 0;
-		if (now_s() > dl) {
+		if (bench_now_s() > dl) {
 			(void)fprintf(stderr, "bench_cluster: %d agent(s) "
 			    "wrote no run.json within %.0f s\n", pending,
 			    limit_s);
@@ -732,13 +701,13 @@ note(struct cluster *cl, int i, const struct want *w, int nrun, int *ok,
 	get_status(&cl->a[i], s);
 	if (!pc[i] && s->ok && s->peers >= nrun - 1) {
 		pc[i] = 1;
-		t_pc[i] = now_s();
+		t_pc[i] = bench_now_s();
 	}
 	if (!wanted(s, w))
 		ok[i] = 0;
 	else if (!ok[i]) {
 		ok[i] = 1;
-		t_ok[i] = now_s();
+		t_ok[i] = bench_now_s();
 	}
 	return ok[i];
 }
@@ -756,7 +725,7 @@ static int
 wait_agree(struct cluster *cl, const struct want *w, double limit_s,
     struct agreed *out)
 {
-	double	*t_ok, *t_pc, dl = now_s() + limit_s, t0, conv = 0;
+	double	*t_ok, *t_pc, dl = bench_now_s() + limit_s, t0, conv = 0;
 	int	*ok, *pc, i, all, agree, nrun = running(cl), rc = -1;
 	const char *lead;
 
@@ -767,8 +736,8 @@ wait_agree(struct cluster *cl, const struct want *w, double limit_s,
 	pc = calloc((size_t)cl->n, sizeof *pc);
 	if (t_ok == NULL || t_pc == NULL || ok == NULL || pc == NULL)
 		goto done;
-	while (now_s() < dl) {
-		t0 = now_s();
+	while (bench_now_s() < dl) {
+		t0 = bench_now_s();
 		all = 1;
 		for (i = 0; i < cl->n; i++) {
 			if (cl->a[i].pid <= 0)
@@ -777,9 +746,9 @@ wait_agree(struct cluster *cl, const struct want *w, double limit_s,
 				(void)note(cl, i, w, nrun, ok, t_ok, pc, t_pc);
 			all &= conv > 0 ? pc[i] : ok[i];
 		}
-		cl->round_s += now_s() - t0;
+		cl->round_s += bench_now_s() - t0;
 		cl->rounds++;
-		if (conv > 0 && (all || now_s() - conv > PEERS_EXTRA_S))
+		if (conv > 0 && (all || bench_now_s() - conv > PEERS_EXTRA_S))
 			break;
 		if (conv == 0 && all) {
 			/* Confirm: everyone still wanted, one leader. */
@@ -807,7 +776,7 @@ wait_agree(struct cluster *cl, const struct want *w, double limit_s,
 					if (t_ok[i] < out->t_first)
 						out->t_first = t_ok[i];
 				}
-				conv = now_s();
+				conv = bench_now_s();
 				if (!w->peers)
 					break;
 				continue;
@@ -862,8 +831,8 @@ watch_member(struct cluster *cl, const struct agent *v, unsigned done,
     double t0, double limit_s, double *t_all, double *t_med,
     double *t_suspect, int seen[MS_OTHER + 1])
 {
-	double	*t = calloc((size_t)cl->n, sizeof *t), dl = now_s() + limit_s;
-	double	 r0, *vals;
+	double	*t = calloc((size_t)cl->n, sizeof *t);
+	double	 dl = bench_now_s() + limit_s, r0, *vals;
 	int	 i, pending = 0, nv;
 	int	 rc = -1;
 
@@ -871,9 +840,9 @@ watch_member(struct cluster *cl, const struct agent *v, unsigned done,
 		*t_suspect = 0;
 	if (t == NULL)
 		return -1;
-	while (now_s() < dl) {
+	while (bench_now_s() < dl) {
 		pending = 0;
-		r0 = now_s();
+		r0 = bench_now_s();
 		for (i = 0; i < cl->n; i++) {
 			const struct agent *a = &cl->a[i];
 			enum mstate s;
@@ -883,15 +852,15 @@ watch_member(struct cluster *cl, const struct agent *v, unsigned done,
 			s = member_state(a, v->id);
 			if (s == MS_SUSPECT && t_suspect != NULL &&
 			    *t_suspect == 0)
-				*t_suspect = now_s() - t0;
+				*t_suspect = bench_now_s() - t0;
 			if (s != MS_ERR && (done & (1u << s)) != 0) {
-				t[i] = now_s() - t0;
+				t[i] = bench_now_s() - t0;
 				if (seen != NULL)
 					seen[s]++;
 			} else
 				pending++;
 		}
-		cl->round_s += now_s() - r0;
+		cl->round_s += bench_now_s() - r0;
 		cl->rounds++;
 		if (pending == 0) {
 			vals = t;
@@ -904,14 +873,14 @@ watch_member(struct cluster *cl, const struct agent *v, unsigned done,
 				if (t[i] > *t_all)
 					*t_all = t[i];
 			}
-			*t_med = median(vals, nv);
+			*t_med = bench_median(vals, nv);
 			rc = 0;
 			break;
 		}
 		if (nap(cl, POLL_MS) != 0)
 			break;
 	}
-	if (rc != 0 && now_s() >= dl) {
+	if (rc != 0 && bench_now_s() >= dl) {
 		(void)fprintf(stderr, "bench_cluster: n%d: %d observer(s) "
 		    "never reported the wanted state within %.0f s\n", v->idx,
 		    pending, limit_s);
@@ -1075,7 +1044,7 @@ bench_restart(struct cluster *cl, int k, struct series *gone,
 	if (current_leader(cl, leader, sizeof leader) != 0 ||
 	    (v = pick_follower(cl, leader, k)) == NULL)
 		return -1;
-	t0 = now_s();
+	t0 = bench_now_s();
 	stop_agent(v, SIGTERM);
 	if (watch_member(cl, v, M(MS_ABSENT) | M(MS_SUSPECT) | M(MS_DEAD) |
 	    M(MS_LEFT) | M(MS_OTHER), t0, 20, &all, &med, NULL, seen) != 0)
@@ -1104,7 +1073,7 @@ bench_dead(struct cluster *cl, int k, struct series *suspect,
 	if (current_leader(cl, leader, sizeof leader) != 0 ||
 	    (v = pick_follower(cl, leader, k)) == NULL)
 		return -1;
-	t0 = now_s();
+	t0 = bench_now_s();
 	stop_agent(v, SIGKILL);
 	if (watch_member(cl, v, M(MS_DEAD), t0, 30, &all, &med, &sus, NULL)
 	    != 0)
@@ -1133,7 +1102,7 @@ bench_failover(struct cluster *cl, int again, struct series *first,
 		    "ours\n", leader);
 		return -1;
 	}
-	t0 = now_s();
+	t0 = bench_now_s();
 	stop_agent(l, SIGKILL);
 	if (wait_agree(cl, &w, 30, &ag) != 0)
 		return -1;
@@ -1221,14 +1190,14 @@ idle_cost(struct cluster *cl, double window_s)
 	rss = calloc((size_t)cl->n, sizeof *rss);
 	if (t0 == NULL || cpu == NULL || rss == NULL || hz <= 0)
 		goto out;
-	tstart = now_s();
+	tstart = bench_now_s();
 	for (i = 0; i < cl->n; i++)
 		if (cl->a[i].pid > 0 && proc_ticks(cl->a[i].pid, &t0[i]) != 0)
 			goto out;
 	for (el = 0; el < window_s; el += 0.1)
 		if (nap(cl, 100) != 0)
 			goto out;
-	el = now_s() - tstart;
+	el = bench_now_s() - tstart;
 	for (i = 0; i < cl->n; i++) {
 		if (cl->a[i].pid <= 0)
 			continue;
@@ -1243,7 +1212,7 @@ idle_cost(struct cluster *cl, double window_s)
 	(void)printf("  idle, %d agents over %.1f s (no API polling): CPU "
 	    "median %.2f %%, max %.2f %% of one core (all together %.1f %%);"
 	    "\n    RSS median %.1f MiB, max %.1f MiB\n", n, el,
-	    median(cpu, n), maximum(cpu, n), sum, median(rss, n),
+	    bench_median(cpu, n), maximum(cpu, n), sum, bench_median(rss, n),
 	    maximum(rss, n));
 	rc = 0;
 out:
@@ -1385,7 +1354,7 @@ main(int argc, char **argv)
 	sigset_t	 stop;
 	char		 root[PATH_MAX], secret[256], sub[PATH_MAX + 16];
 	const char	*tmp = getenv("TMPDIR");
-	double		 t0 = now_s();
+	double		 t0 = bench_now_s();
 	int		 i, quick = 0, nodes = 32, small = 5, repeats = 3, rc = 1;
 	int		 stagger = 50;
 	long		 probe = 64 * 1024;
@@ -1475,11 +1444,11 @@ main(int argc, char **argv)
 		    "%.1f s of CPU\n", (double)ru.ru_utime.tv_sec +
 		    (double)ru.ru_stime.tv_sec + ((double)ru.ru_utime.tv_usec +
 		    (double)ru.ru_stime.tv_usec) / 1e6);
-	(void)printf("bench_cluster: done in %.1f s\n", now_s() - t0);
+	(void)printf("bench_cluster: done in %.1f s\n", bench_now_s() - t0);
 out:
 	if (rc != 0)
 		(void)fprintf(stderr, "bench_cluster: FAILED after %.1f s\n",
-		    now_s() - t0);
+		    bench_now_s() - t0);
 	free_cluster(&cl);
 	rm_tree(root);
 	return rc;

@@ -14,41 +14,18 @@
 #include <unistd.h>
 
 #include "ag_devices.h"
-
-static double
-now_s(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double	x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+#include "bench.h"
 
 static int
 timed_get(const char *dir, int refresh, struct be_inventory *inv, double *s)
 {
 	struct ag_devices_opts	o = { dir, "/", refresh != 0, false };
 	struct ag_devices_stats	st;
-	double			t0 = now_s();
+	double			t0 = bench_now_s();
 
 	if (ag_devices_get(&o, inv, &st) != 0)
 		return -1;
-	*s = now_s() - t0;
+	*s = bench_now_s() - t0;
 	return st.from_cache == (refresh == 0) ? 0 : -1;
 }
 
@@ -72,17 +49,17 @@ probe_devices(struct be_inventory *inv, int runs)
 				v.has_bench = false;
 				v.verified = BE_VERIFY_NOT_RUN;
 				o.verify = true;
-				t0 = now_s();
+				t0 = bench_now_s();
 				be_discover_verify(&o, &v, NULL);
-				t[r] = (now_s() - t0) * 1e3;
-				t0 = now_s();
+				t[r] = (bench_now_s() - t0) * 1e3;
+				t0 = bench_now_s();
 				(void)be_discover_bench(&o, &v, 1, NULL);
-				b[r] = (now_s() - t0) * 1e3;
+				b[r] = (bench_now_s() - t0) * 1e3;
 			}
 			(void)printf("%-48.48s %-7s %12.1f %12.1f\n",
 			    inv->devices[i].views[j].name,
 			    be_api_name(inv->devices[i].views[j].api),
-			    median(t, r), median(b, r));
+			    bench_median(t, r), bench_median(b, r));
 		}
 	}
 }
@@ -110,11 +87,11 @@ main(int argc, char **argv)
 			return 1;
 	(void)printf("devices: %d records\n", inv->ndevices);
 	(void)printf("cold discovery   median %8.1f ms  (%d runs)\n",
-	    median(cold, ncold) * 1e3, ncold);
+	    bench_median(cold, ncold) * 1e3, ncold);
 	(void)printf("cached discovery median %8.2f ms  (%d runs)\n",
-	    median(warm, nwarm) * 1e3, nwarm);
-	(void)printf("cold / cached    %8.0fx\n", median(cold, ncold) /
-	    median(warm, nwarm));
+	    bench_median(warm, nwarm) * 1e3, nwarm);
+	(void)printf("cold / cached    %8.0fx\n", bench_median(cold, ncold) /
+	    bench_median(warm, nwarm));
 	if (!quick)
 		probe_devices(inv, 3);
 	else

@@ -25,6 +25,7 @@
 #include "pl_cluster.h"
 #include "pl_model.h"
 #include "pl_solve.h"
+#include "bench.h"
 
 struct gpu {
 	const char	*name;
@@ -211,14 +212,6 @@ fail:
 	return -1;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -316,7 +309,7 @@ main(int argc, char **argv)
 			pl_plan_free(&plan);
 			pl_cluster_free(&c);
 		}
-		qsort(ms, (size_t)seeds, sizeof *ms, cmp_double);
+		qsort(ms, (size_t)seeds, sizeof *ms, bench_cmp_double);
 		(void)printf("%7zu %12.2f %12.2f %7.0f%% ", sizes[si],
 		    ms[seeds / 2], ms[seeds - 1],
 		    100.0 * (double)nopt / (double)nok);

@@ -25,6 +25,7 @@
 #include "sec_identity.h"
 #include "sec_secret.h"
 #include "sec_tls.h"
+#include "bench.h"
 
 struct node {
 	const char			*name;
@@ -38,15 +39,6 @@ struct node {
 };
 
 static double
-now_s(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
 cpu_s(void)
 {
 	struct rusage	ru;
@@ -55,21 +47,6 @@ cpu_s(void)
 		return 0;
 	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
 	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double	x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void
@@ -123,9 +100,9 @@ run_until(struct event_base *b, const int *flag, int want, double secs)
 {
 	struct timeval	 tv = { 0, 10000 };
 	struct event	*ev;
-	double		 dl = now_s() + secs;
+	double		 dl = bench_now_s() + secs;
 
-	while (*flag < want && now_s() < dl) {
+	while (*flag < want && bench_now_s() < dl) {
 		if ((ev = evtimer_new(b, tick, NULL)) == NULL ||
 		    evtimer_add(ev, &tv) < 0 ||
 		    event_base_loop(b, EVLOOP_ONCE) < 0)
@@ -227,21 +204,21 @@ main(int argc, char **argv)
 		int	ea = a.established, eb = b.established;
 		int	ca = a.closed, cb = b.closed;
 
-		t0 = now_s();
+		t0 = bench_now_s();
 		if ((c = dial(&a, &b)) == NULL ||
 		    run_until(base, &a.established, ea + 1, 10) < 0 ||
 		    run_until(base, &b.established, eb + 1, 10) < 0) {
 			fprintf(stderr, "bench_quic: handshake %d failed\n", i);
 			goto out;
 		}
-		hs[i] = now_s() - t0;
+		hs[i] = bench_now_s() - t0;
 		net_quic_close(c, NET_QUIC_APP_NO_ERROR, "bench");
 		if (run_until(base, &a.closed, ca + 1, 5) < 0 ||
 		    run_until(base, &b.closed, cb + 1, 5) < 0)
 			goto out;
 	}
 	printf("quic handshake (loopback, mutual TLS 1.3 Ed25519, to "
-	    "confirmed): median %.3f ms over %d\n", median(hs, nhs) * 1e3,
+	    "confirmed): median %.3f ms over %d\n", bench_median(hs, nhs) * 1e3,
 	    nhs);
 
 	/* Bulk: one connection, nbulk probes of size bytes. */
@@ -264,8 +241,8 @@ main(int argc, char **argv)
 	cpu = cpu_s() - c0;
 	printf("quic bulk probe (loopback, one stream, %llu MB): median "
 	    "%.1f MB/s (%.2f Gbit/s) over %d\n",
-	    (unsigned long long)(size / 1000000), median(rates, nbulk) / 1e6,
-	    median(rates, nbulk) * 8 / 1e9, nbulk);
+	    (unsigned long long)(size / 1000000), bench_median(rates, nbulk) / 1e6,
+	    bench_median(rates, nbulk) * 8 / 1e9, nbulk);
 	printf("quic CPU: %.2f s per GB moved (sender and receiver in this "
 	    "one process, user+system)\n", cpu / ((double)moved / 1e9));
 	rc = 0;
