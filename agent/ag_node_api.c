@@ -5,7 +5,6 @@
  * serves.
  */
 #include "ag_node_int.h"
-#include "ag_forward.h"
 #include "ag_log.h"
 #include "ag_place.h"
 #include "ag_trust.h"
@@ -138,28 +137,21 @@ api_place_call(struct ag_node *n, struct evhttp_request *req,
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const char		*query = uri != NULL ?
 				    evhttp_uri_get_query(uri) : NULL;
-	char			 path[128], *body, *token;
+	char			 path[128], *body;
 	size_t			 len = 0;
 
-	if ((token = malloc(AG_FWD_TOKEN_MAX + 1)) == NULL) {
-		ag_api_error(r, 503, "busy", "out of memory");
-		return;
-	}
-	ag_node_bearer(req, token, AG_FWD_TOKEN_MAX + 1);
 	(void)snprintf(path, sizeof path, "/v1/placements%s%s",
 	    query != NULL ? "?" : "", query != NULL ? query : "");
 	if ((body = ag_api_body(req, &len)) == NULL) {
 		ag_api_error(r, 413, "too_large", "body over %d bytes",
 		    AG_API_MAX_BODY);
-		free(token);
 		return;
 	}
 	if (ag_node_is_leader(n, NULL))
-		ag_node_place_call(n, method, path, body, len, token, r);
+		ag_node_place_call(n, method, path, body, len, &n->who, r);
 	else
-		ag_node_forward(n, req, method, path, body, len, token, r);
+		ag_node_forward(n, req, method, path, body, len, r);
 	free(body);
-	free(token);
 }
 
 static void

@@ -165,18 +165,6 @@ ag_node_auth_learn(struct ag_node *n, const char *origin,
 
 /* --- the authoriser ----------------------------------------------------- */
 
-void
-ag_node_bearer(struct evhttp_request *req, char *out, size_t size)
-{
-	const char	*v = evhttp_find_header(
-			    evhttp_request_get_input_headers(req),
-			    "Authorization");
-
-	out[0] = '\0';
-	if (v != NULL && strlen(v) < size)
-		(void)snprintf(out, size, "%s", v);
-}
-
 static void
 refuse(struct ag_api_reply *r, struct evhttp_request *req,
     const struct ag_auth_denial *why)
@@ -209,23 +197,32 @@ ag_node_authorize(void *ctx, struct evhttp_request *req,
 	const char		*hdr = evhttp_find_header(
 				    evhttp_request_get_input_headers(req),
 				    "Authorization");
-	char			 actor[200], object[160];
+	char			 object[160];
 
 	if (ag_auth_check(&n->auth, hdr, need, unix_now(), &n->who, &why)
 	    == 0)
 		return 0;
-	n->stats.denials++;
-	deny_actor(&why, actor, sizeof actor);
 	(void)snprintf(object, sizeof object, "api:%s %.120s",
 	    evhttp_request_get_command(req) == EVHTTP_REQ_GET ? "GET" :
 	    evhttp_request_get_command(req) == EVHTTP_REQ_POST ? "POST" :
 	    evhttp_request_get_command(req) == EVHTTP_REQ_DELETE ? "DELETE" :
 	    "OTHER", uri != NULL ? uri : "?");
-	ag_log(AG_LOG_NOTICE, "denied %s for %s: %s", object, actor,
-	    why.reason);
-	(void)ag_node_audit(n, actor, "deny", object, 0, "%s", why.reason);
+	ag_node_denied(n, &why, object);
 	refuse(r, req, &why);
 	return -1;
+}
+
+void
+ag_node_denied(struct ag_node *n, const struct ag_auth_denial *why,
+    const char *object)
+{
+	char	actor[200];
+
+	n->stats.denials++;
+	deny_actor(why, actor, sizeof actor);
+	ag_log(AG_LOG_NOTICE, "denied %s for %s: %s", object, actor,
+	    why->reason);
+	(void)ag_node_audit(n, actor, "deny", object, 0, "%s", why->reason);
 }
 
 /* --- routes ------------------------------------------------------------- */

@@ -174,6 +174,9 @@ void	 ag_node_auth_learn(struct ag_node *, const char *origin,
 void	 ag_node_auth_record(struct ag_node *, struct ag_record *);
 int	 ag_node_authorize(void *ctx, struct evhttp_request *,
 	    enum ag_api_auth need, struct ag_api_reply *);
+/* A request refused by the token check: counted, logged, audited. */
+void	 ag_node_denied(struct ag_node *, const struct ag_auth_denial *,
+	    const char *object);
 /*
  * Appends an audit record (flushed).  -1 when the log cannot take it:
  * the caller must then refuse the action.
@@ -181,8 +184,6 @@ int	 ag_node_authorize(void *ctx, struct evhttp_request *,
 int	 ag_node_audit(struct ag_node *, const char *actor, const char *action,
 	    const char *object, int allowed, const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));
-/* The bearer token text of a request ("" none), for forwarding. */
-void	 ag_node_bearer(struct evhttp_request *, char *out, size_t size);
 void	 ag_node_api_revoke(void *, struct evhttp_request *,
 	    struct ag_api_reply *);
 void	 ag_node_api_audit(void *, struct evhttp_request *,
@@ -196,11 +197,11 @@ int	 ag_node_is_leader(struct ag_node *, uint64_t *term);
 void	 ag_node_leader_tick(struct ag_node *, double now);
 void	 ag_node_fwd_expire(struct ag_node *, double now);
 void	 ag_node_place_call(struct ag_node *, const char *method,
-	    const char *path, const char *body, size_t len, const char *token,
-	    struct ag_api_reply *);
+	    const char *path, const char *body, size_t len,
+	    const struct ag_principal *, struct ag_api_reply *);
 void	 ag_node_forward(struct ag_node *, struct evhttp_request *,
 	    const char *method, const char *path, const char *body,
-	    size_t len, const char *token, struct ag_api_reply *);
+	    size_t len, struct ag_api_reply *);
 void	 ag_node_on_api_req(struct ag_link *, const struct net_wire_msg *);
 void	 ag_node_on_api_resp(struct ag_node *, const struct net_wire_msg *);
 

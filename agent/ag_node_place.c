@@ -386,37 +386,22 @@ place_delete(struct ag_node *n, const struct ag_principal *who, uint64_t id,
 }
 
 /*
- * Runs a placement call (local or forwarded) into r.  token is the
- * caller's Authorization header ("" none): the leader checks it itself,
- * whichever node the call came in at.
+ * Runs a placement call into r for who: the caller the token check let
+ * through, here (our own API) or at the leader (a forwarded call).
  */
 void
 ag_node_place_call(struct ag_node *n, const char *method, const char *path,
-    const char *body, size_t len, const char *token, struct ag_api_reply *r)
+    const char *body, size_t len, const struct ag_principal *who,
+    struct ag_api_reply *r)
 {
-	struct ag_principal	who;
-	struct ag_auth_denial	why;
 	unsigned long long	id;
-	char			extra, actor[200];
+	char			extra;
 
-	if (ag_auth_check(&n->auth, token[0] ? token : NULL, AG_API_PLACE,
-	    (int64_t)time(NULL), &who, &why) != 0) {
-		n->stats.denials++;
-		if (why.token_id[0])
-			(void)snprintf(actor, sizeof actor, "tok:%s@%s",
-			    why.token_id, why.tenant);
-		else
-			(void)snprintf(actor, sizeof actor, "anonymous");
-		(void)ag_node_audit(n, actor, "deny", path, 0, "%s",
-		    why.reason);
-		ag_api_error(r, why.status, why.code, "%s", why.reason);
-		return;
-	}
 	if (strcmp(method, "POST") == 0 && strcmp(path, "/v1/placements") == 0)
-		place_create(n, &who, body, len, r);
+		place_create(n, who, body, len, r);
 	else if (strcmp(method, "DELETE") == 0 &&
 	    sscanf(path, "/v1/placements?id=%llu%c", &id, &extra) == 1)
-		place_delete(n, &who, id, r);
+		place_delete(n, who, id, r);
 	else
 		ag_api_error(r, 400, "bad_request", "%s %s cannot be "
 		    "forwarded", method, path);
@@ -582,13 +567,15 @@ fwd_conn_closed(struct evhttp_connection *conn, void *arg)
 
 void
 ag_node_forward(struct ag_node *n, struct evhttp_request *req, const char *method,
-    const char *path, const char *body, size_t len, const char *token,
-    struct ag_api_reply *r)
+    const char *path, const char *body, size_t len, struct ag_api_reply *r)
 {
 	struct ag_cluster_status	 st;
 	struct ag_fwd_req		 q;
 	struct sec_cbor_writer		 w;
 	struct fwd_pending		*f = NULL;
+	const char			*token = evhttp_find_header(
+					    evhttp_request_get_input_headers(req),
+					    "Authorization");
 	uint8_t				 msg[NET_WIRE_MAX_MSG];
 	size_t				 mlen;
 	char				 err[160];
@@ -614,12 +601,14 @@ ag_node_forward(struct ag_node *n, struct evhttp_request *req, const char *metho
 	q.id = ++n->fwd_seq;
 	(void)snprintf(q.method, sizeof q.method, "%s", method);
 	(void)snprintf(q.path, sizeof q.path, "%s", path);
-	if (strlen(token) > AG_FWD_TOKEN_MAX) {
+	/* The caller's credentials go along: the leader checks them. */
+	if (token != NULL && strlen(token) > AG_FWD_TOKEN_MAX) {
 		ag_api_error(r, 401, "unauthorized", "Authorization header too "
 		    "long");
 		return;
 	}
-	(void)snprintf(q.token, sizeof q.token, "%s", token);
+	(void)snprintf(q.token, sizeof q.token, "%s", token != NULL ? token :
+	    "");
 	q.body = (const uint8_t *)body;
 	q.body_len = len;
 	sec_cbor_writer_dynamic(&w, NET_WIRE_MAX_MSG - 256);
@@ -650,6 +639,8 @@ ag_node_on_api_req(struct ag_link *l, const struct net_wire_msg *m)
 	struct ag_fwd_req	 q;
 	struct ag_fwd_resp	 a;
 	struct ag_api_reply	 r = { .status = 500 };
+	struct ag_principal	 who;
+	struct ag_auth_denial	 why;
 	struct sec_cbor_writer	 w;
 	uint8_t			 msg[NET_WIRE_MAX_MSG];
 	size_t			 mlen;
@@ -664,7 +655,17 @@ ag_node_on_api_req(struct ag_link *l, const struct net_wire_msg *m)
 		return;
 	memcpy(body, q.body, q.body_len);
 	body[q.body_len] = '\0';
-	ag_node_place_call(n, q.method, q.path, body, q.body_len, q.token, &r);
+	/*
+	 * The caller's token travelled with the call: the leader checks it
+	 * itself, never taking the follower's word for who is calling.
+	 */
+	if (ag_auth_check(&n->auth, q.token[0] ? q.token : NULL, AG_API_PLACE,
+	    (int64_t)time(NULL), &who, &why) != 0) {
+		ag_node_denied(n, &why, q.path);
+		ag_api_error(&r, why.status, why.code, "%s", why.reason);
+	} else
+		ag_node_place_call(n, q.method, q.path, body, q.body_len, &who,
+		    &r);
 	free(body);
 	if (r.body != NULL)
 		text = json_dumps(r.body, 0);
