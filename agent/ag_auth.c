@@ -14,6 +14,9 @@
 
 #define KEYS_MAX_BYTES	(64 * 1024)
 
+/* Revocations are keyed by token id. */
+_Static_assert(AG_REVOKE_ID_LEN == SEC_TOKEN_CTI_LEN, "token id length");
+
 int
 ag_auth_init(struct ag_auth *a, const char *keys_path, const char *audience,
     long skew_s, char *err, size_t errlen)
@@ -133,7 +136,6 @@ ag_auth_check(const struct ag_auth *a, const char *authorization,
 	uint8_t			tok[SEC_TOKEN_MAX_BYTES];
 	char			detail[160] = "";
 	int			len;
-	size_t			i;
 
 	memset(who, 0, sizeof *who);
 	memset(why, 0, sizeof *why);
@@ -154,9 +156,7 @@ ag_auth_check(const struct ag_auth *a, const char *authorization,
 	res = sec_token_verify(tok, (size_t)len, a->keys, a->keys_len, &pol,
 	    &who->claims, detail, sizeof detail);
 	if (res >= SEC_TOKEN_NOT_YET_VALID) {
-		for (i = 0; i < SEC_TOKEN_CTI_LEN; i++)
-			(void)snprintf(why->token_id + 2 * i, 3, "%02x",
-			    who->claims.cti[i]);
+		ag_revoke_id_hex(who->claims.cti, why->token_id);
 		(void)snprintf(why->tenant, sizeof why->tenant, "%s",
 		    who->claims.sub);
 	}

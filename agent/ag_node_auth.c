@@ -368,7 +368,7 @@ ag_node_api_issue(void *ctx, struct evhttp_request *req,
 	char			 text[SEC_TOKEN_TEXT_MAX + 1];
 	char			 hex[2 * SEC_TOKEN_CTI_LEN + 1];
 	uint8_t			*tok = NULL;
-	size_t			 toklen, i;
+	size_t			 toklen;
 	int64_t			 now = unix_now();
 	int			 status = 500;
 	json_t			*j;
@@ -407,8 +407,7 @@ ag_node_api_issue(void *ctx, struct evhttp_request *req,
 		return;
 	}
 	free(tok);
-	for (i = 0; i < SEC_TOKEN_CTI_LEN; i++)
-		(void)snprintf(hex + 2 * i, 3, "%02x", c.cti[i]);
+	ag_revoke_id_hex(c.cti, hex);
 	(void)snprintf(object, sizeof object, "token/%s sub/%.120s", hex,
 	    c.sub);
 	if (ag_node_audit(n, actor, "issue", object, 1, "scopes 0x%x, %zu "

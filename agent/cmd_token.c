@@ -24,6 +24,7 @@
 #include "ag_cmd.h"
 #include "ag_fileio.h"
 #include "ag_httpc.h"
+#include "ag_revoke.h"
 #include "ag_log.h"
 
 #include "sec_pem.h"
@@ -444,8 +445,7 @@ claims_json(const struct sec_token_claims *c)
 		(void)json_object_set_new(o, "nbf", json_integer(c->nbf));
 	if (c->has_iat)
 		(void)json_object_set_new(o, "iat", json_integer(c->iat));
-	for (i = 0; i < SEC_TOKEN_CTI_LEN; i++)
-		(void)snprintf(hex + 2 * i, 3, "%02x", c->cti[i]);
+	ag_revoke_id_hex(c->cti, hex);
 	(void)json_object_set_new(o, "cti", json_string(hex));
 	a = json_array();
 	for (bit = 1; bit <= SEC_TOKEN_SCOPE_ALL; bit <<= 1)
@@ -486,6 +486,7 @@ print_claims(const struct sec_token_claims *c)
 {
 	unsigned	bit;
 	size_t		i;
+	char		hex[2 * SEC_TOKEN_CTI_LEN + 1];
 
 	if (c->iss[0] != '\0')
 		(void)printf("%-12s %s\n", "issuer", c->iss);
@@ -497,10 +498,8 @@ print_claims(const struct sec_token_claims *c)
 	if (c->has_nbf)
 		print_time("not before", c->nbf);
 	print_time("expires", c->exp);
-	(void)printf("%-12s ", "token id");
-	for (i = 0; i < SEC_TOKEN_CTI_LEN; i++)
-		(void)printf("%02x", c->cti[i]);
-	(void)printf("\n%-12s", "scopes");
+	ag_revoke_id_hex(c->cti, hex);
+	(void)printf("%-12s %s\n%-12s", "token id", hex, "scopes");
 	for (bit = 1; bit <= SEC_TOKEN_SCOPE_ALL; bit <<= 1)
 		if (c->scopes & bit)
 			(void)printf(" %s", sec_token_scope_name(bit));
@@ -623,7 +622,7 @@ revoke_target(const char *arg, char *id, size_t idsize, int64_t *exp)
 	struct sec_token_claims	 c;
 	uint8_t			 tok[SEC_TOKEN_MAX_BYTES];
 	char			*in = NULL, err[256];
-	size_t			 len, i;
+	size_t			 len;
 	int			 n;
 
 	if (strlen(arg) == 32 && strspn(arg, "0123456789abcdefABCDEF") == 32) {
@@ -642,8 +641,7 @@ revoke_target(const char *arg, char *id, size_t idsize, int64_t *exp)
 		ag_log(AG_LOG_ERR, "%s: not a token", arg);
 		return -1;
 	}
-	for (i = 0; i < SEC_TOKEN_CTI_LEN && 2 * i + 2 < idsize; i++)
-		(void)snprintf(id + 2 * i, 3, "%02x", c.cti[i]);
+	ag_revoke_id_hex(c.cti, id);
 	*exp = c.exp;
 	return 0;
 }
