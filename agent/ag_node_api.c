@@ -174,20 +174,14 @@ api_place_list(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
 	struct ag_node			*n = ctx;
 	struct ag_cluster_status	 st;
 	struct ag_places		*ps = calloc(1, sizeof *ps);
-	struct ag_record		*rec = malloc(sizeof *rec);
 	char				 err[160];
 	json_t				*a = json_array();
 	int				 i;
 
 	ag_cluster_status(n->cluster, &st);
-	if (ps != NULL && rec != NULL && a != NULL) {
-		if (ag_node_is_leader(n, NULL))
-			*ps = n->places;
-		else if (st.leader[0] != '\0' &&
-		    ag_cluster_record(n->cluster, st.leader, rec) == 0 &&
-		    rec->placements_len > 0 &&
-		    ag_place_decode(rec->placements, rec->placements_len, ps,
-		    err, sizeof err) != 0)
+	if (ps != NULL && a != NULL) {
+		if (ag_node_live_places(n, ps, err, sizeof err) != 0 &&
+		    err[0] != '\0')
 			ag_log(AG_LOG_WARNING, "leader's placements: %s", err);
 		for (i = 0; i < ps->n; i++)
 			if (ag_auth_owns(&n->who, ps->p[i].tenant) &&
@@ -196,7 +190,6 @@ api_place_list(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
 				break;
 	}
 	free(ps);
-	free(rec);
 	r->status = 200;
 	r->body = json_pack("{s:o, s:o}", "leader", st.leader[0] ?
 	    json_string(st.leader) : json_null(), "placements",

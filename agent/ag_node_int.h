@@ -194,6 +194,13 @@ void	 ag_node_api_issue(void *, struct evhttp_request *,
 /* ag_node_place.c */
 void	 ag_node_stats_solve(struct ag_node *, double seconds);
 int	 ag_node_is_leader(struct ag_node *, uint64_t *term);
+/*
+ * The live placements: the leader's own list, else the one in the
+ * leader's gossiped record.  0, or -1 when not known now (no leader, no
+ * record yet; err "") or the record's list is bad (err says why).
+ */
+int	 ag_node_live_places(struct ag_node *, struct ag_places *, char *err,
+	    size_t errlen);
 void	 ag_node_leader_tick(struct ag_node *, double now);
 void	 ag_node_fwd_expire(struct ag_node *, double now);
 void	 ag_node_place_call(struct ag_node *, const char *method,

@@ -423,32 +423,15 @@ collect_links(struct ag_node *n, struct ag_prom *w)
 static double
 live_placements(struct ag_node *n)
 {
-	struct ag_cluster_status	 st;
-	struct ag_places		*ps;
-	struct ag_record		*rec;
-	char				 err[160];
-	double				 count = NAN;
+	struct ag_places	*ps = malloc(sizeof *ps);
+	char			 err[160];
+	double			 count = NAN;
 
-	if (ag_node_is_leader(n, NULL))
-		return n->places.n;
-	ag_cluster_status(n->cluster, &st);
-	if (st.leader[0] == '\0')
-		return NAN;
-	ps = calloc(1, sizeof *ps);
-	rec = malloc(sizeof *rec);
-	if (ps != NULL && rec != NULL &&
-	    ag_cluster_record(n->cluster, st.leader, rec) == 0) {
-		if (rec->placements_len == 0)
-			count = 0;
-		else if (ag_place_decode(rec->placements, rec->placements_len,
-		    ps, err, sizeof err) == 0)
-			count = ps->n;
-		else
-			ag_log(AG_LOG_DEBUG, "metrics: leader's placements: %s",
-			    err);
-	}
+	if (ps != NULL && ag_node_live_places(n, ps, err, sizeof err) == 0)
+		count = ps->n;
+	else if (ps != NULL && err[0] != '\0')
+		ag_log(AG_LOG_DEBUG, "metrics: leader's placements: %s", err);
 	free(ps);
-	free(rec);
 	return count;
 }
 

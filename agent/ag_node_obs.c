@@ -370,32 +370,6 @@ watch_members(struct ag_node *n)
 	}
 }
 
-/* The live placements, as api_place_list finds them; -1: unknown now. */
-static int
-live_places(struct ag_node *n, const struct ag_cluster_status *cs,
-    struct ag_places *ps)
-{
-	struct ag_record	*rec;
-	char			 err[160];
-	int			 rc = -1;
-
-	memset(ps, 0, sizeof *ps);
-	if (ag_node_is_leader(n, NULL)) {
-		*ps = n->places;
-		return 0;
-	}
-	if (cs->leader[0] == '\0' || (rec = malloc(sizeof *rec)) == NULL)
-		return -1;
-	if (ag_cluster_record(n->cluster, cs->leader, rec) == 0) {
-		rc = 0;
-		if (rec->placements_len > 0 && ag_place_decode(rec->placements,
-		    rec->placements_len, ps, err, sizeof err) != 0)
-			rc = -1;
-	}
-	free(rec);
-	return rc;
-}
-
 /*
  * Just after a leader change the new leader's gossiped record can still
  * be the one from before it led (no placements): an empty list then is
@@ -403,16 +377,16 @@ live_places(struct ag_node *n, const struct ag_cluster_status *cs,
  * placement released and created again.
  */
 static void
-watch_places(struct ag_node *n, const struct ag_cluster_status *cs,
-    double now)
+watch_places(struct ag_node *n, double now)
 {
 	struct ag_obs	*o = n->obs;
 	struct ag_places *ps = malloc(sizeof *ps);
-	char		 obj[24];
+	char		 obj[24], err[160];
 	int		 i, k, found;
 
-	if (ps == NULL || live_places(n, cs, ps) != 0 || (ps->n == 0 &&
-	    o->nplaces > 0 && now - o->leader_at < OBS_TAKEOVER_S)) {
+	if (ps == NULL || ag_node_live_places(n, ps, err, sizeof err) != 0 ||
+	    (ps->n == 0 && o->nplaces > 0 &&
+	    now - o->leader_at < OBS_TAKEOVER_S)) {
 		free(ps);
 		return;
 	}
@@ -517,7 +491,7 @@ ag_node_obs_tick(struct ag_node *n, double now)
 	ag_cluster_status(n->cluster, &cs);
 	watch_leader(n, &cs, now);
 	watch_members(n);
-	watch_places(n, &cs, now);
+	watch_places(n, now);
 	ag_alert_begin(o->alerts);
 	observe_devices(n, now);
 	observe_links(n, now);

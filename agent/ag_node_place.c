@@ -65,6 +65,31 @@ ag_node_is_leader(struct ag_node *n, uint64_t *term)
 	return strcmp(st.role, "leader") == 0 && st.quorum;
 }
 
+int
+ag_node_live_places(struct ag_node *n, struct ag_places *ps, char *err,
+    size_t errlen)
+{
+	struct ag_cluster_status	 st;
+	struct ag_record		*rec;
+	int				 rc = -1;
+
+	memset(ps, 0, sizeof *ps);
+	err[0] = '\0';
+	if (ag_node_is_leader(n, NULL)) {
+		*ps = n->places;
+		return 0;
+	}
+	ag_cluster_status(n->cluster, &st);
+	if (st.leader[0] == '\0' || (rec = malloc(sizeof *rec)) == NULL)
+		return -1;
+	if (ag_cluster_record(n->cluster, st.leader, rec) == 0)
+		rc = rec->placements_len == 0 ? 0 :
+		    ag_place_decode(rec->placements, rec->placements_len, ps,
+		    err, errlen);
+	free(rec);
+	return rc;
+}
+
 /* Records of the alive members (ours included) for the solver. */
 static size_t
 snapshot(struct ag_node *n, struct ag_snapshot_node *out,
