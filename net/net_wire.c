@@ -89,6 +89,10 @@ net_wire_type_name(uint64_t type)
 		return "API_REQ";
 	case NET_WIRE_API_RESP:
 		return "API_RESP";
+	case NET_WIRE_RAFT:
+		return "RAFT";
+	case NET_WIRE_CLUSTER:
+		return "CLUSTER";
 	}
 	return "unknown";
 }
@@ -104,6 +108,8 @@ net_wire_type_raw(uint64_t type)
 	case NET_WIRE_GOSSIP_WANT:
 	case NET_WIRE_API_REQ:
 	case NET_WIRE_API_RESP:
+	case NET_WIRE_RAFT:
+	case NET_WIRE_CLUSTER:
 		return 1;
 	}
 	return 0;

@@ -65,6 +65,8 @@
 #define NET_WIRE_GOSSIP_WANT	26	/* = NET_GOSSIP_WIRE_TYPE_WANT */
 #define NET_WIRE_API_REQ	40	/* API call forwarded to the leader */
 #define NET_WIRE_API_RESP	41	/* its answer (agent/ag_forward.h) */
+#define NET_WIRE_RAFT		48	/* a raft message (net_raft_wire.h) */
+#define NET_WIRE_CLUSTER	49	/* cluster id announce (ag_cluster.c) */
 
 /* HELLO trust modes (sec_tls: CA-signed certificates or join secret). */
 #define NET_WIRE_TRUST_CA	1
