@@ -1,24 +1,20 @@
 /*
- * ag_cluster.c - drives membership, gossip and election on the agent's
- * event loop; see ag_cluster.h.
+ * ag_cluster.c - drives membership and gossip on the agent's event loop
+ * and hands raft's traffic to the replicated log (ag_raft.c); see
+ * ag_cluster.h.
  *
- * Shape: one 50 ms timer feeds TICK to all three machines; session and
- * message events are fed as they come.  Every action goes through one of
- * three emit functions that encode and send, persist, or record a change.
- * Bootstrap of the voter set in a zero-config cluster: a node with no
- * voter set waits BOOTSTRAP_WINDOW_MS for a leader to admit it; if none
- * shows up and it has the smallest id among itself and the peers it is
- * connected to, it bootstraps the set with all of them.  The leader then
- * admits (ADD) every alive member that is not yet a voter, one at a time,
- * and the election itself removes voters silent for REMOVE_AFTER_MS.
+ * Shape: one 50 ms timer feeds TICK to the membership and gossip
+ * machines; session and message events are fed as they come.  Every
+ * action goes through one of two emit functions that encode and send, or
+ * record a change.  Raft keeps its own timers (ag_raft.c); this file only
+ * routes its messages and tells it who is alive.
  */
 #include "ag_cluster.h"
 #include "ag_datadir.h"
 #include "ag_fileio.h"
 #include "ag_log.h"
 
-#include "net_elect.h"
-#include "net_elect_wire.h"
+#include "ag_raft.h"
 #include "net_gossip.h"
 #include "net_member.h"
 #include "sec_cbor.h"
@@ -30,21 +26,17 @@
 #include <string.h>
 #include <time.h>
 
-#define TICK_MS			50
-#define BOOTSTRAP_WINDOW_MS	3000
-#define REMOVE_AFTER_MS		30000
-#define MAX_CONNECTED		256
+#define GOSSIP_TICK_MS		50
+#define MAX_CONNECTED		4096
 
 struct ag_cluster {
 	struct event_base	*base;
 	struct event		*tick;
 	char			 self[SEC_NODE_ID_SIZE];
-	char			 path[PATH_MAX];	/* election.json */
 	struct ag_cluster_io	 io;
 	struct net_member	*member;
 	struct net_gossip	*gossip;
-	struct net_elect	*elect;
-	struct net_elect_out	 eout;
+	struct ag_raft		*raft;
 	uint64_t		 started;
 	uint64_t		 rng;
 	int			 nconn;
@@ -52,7 +44,6 @@ struct ag_cluster {
 	struct net_gossip_msg	*rxg;		/* decode scratch (large) */
 	struct net_member_msg	*rxm;
 	struct ag_cluster_counters ctr;	/* for /metrics */
-	char			 last_leader[NET_ELECT_ID_SIZE];
 };
 
 static uint64_t
@@ -64,23 +55,12 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static uint32_t
-rand32(void *arg)
-{
-	struct ag_cluster	*c = arg;
-
-	/* xorshift64*: seeded from the clock and the node id at start. */
-	c->rng ^= c->rng >> 12;
-	c->rng ^= c->rng << 25;
-	c->rng ^= c->rng >> 27;
-	return (uint32_t)((c->rng * UINT64_C(2685821657736338717)) >> 32);
-}
-
 static enum ag_cluster_proto
 proto_of(uint64_t type)
 {
 	return type == NET_WIRE_MEMBER ? AG_CLUSTER_MEMBERSHIP :
-	    type == NET_WIRE_ELECT ? AG_CLUSTER_ELECTION : AG_CLUSTER_GOSSIP;
+	    type == NET_WIRE_RAFT || type == NET_WIRE_CLUSTER ?
+	    AG_CLUSTER_RAFT : AG_CLUSTER_GOSSIP;
 }
 
 /* --- sending ------------------------------------------------------------ */
@@ -158,224 +138,54 @@ gossip_emit(void *arg, const struct net_gossip_action *a)
 	sec_cbor_writer_release(&w);
 }
 
-/* --- election hard state ------------------------------------------------- */
+/* --- the replicated log ---------------------------------------------------- */
 
+static int conn_find(const struct ag_cluster *, const char *);
+
+/* Raft's messages are already whole control messages. */
 static int
-persist(struct ag_cluster *c, const struct net_elect_hard *h)
+raft_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
 {
-	json_t		*voters = json_array(), *root;
-	char		*text, err[256];
-	uint32_t	 i;
-	int		 rc = -1;
+	struct ag_cluster	*c = arg;
 
-	for (i = 0; voters != NULL && i < h->cfg.n; i++)
-		if (json_array_append_new(voters,
-		    json_string(h->cfg.voters[i].s)) != 0)
-			break;
-	root = json_pack("{s:I, s:s, s:I, s:I, s:o}", "term",
-	    (json_int_t)h->term, "vote", h->vote.s, "config_term",
-	    (json_int_t)h->cfg.term, "config_index", (json_int_t)h->cfg.index,
-	    "voters", voters);
-	if (root == NULL)
+	if (c->io.send == NULL || c->io.send(c->io.arg, peer, buf, len) != 0)
 		return -1;
-	if ((text = json_dumps(root, JSON_INDENT(1))) != NULL) {
-		rc = ag_write_atomic(c->path, text, strlen(text), 0600, err,
-		    sizeof err);
-		if (rc != 0)
-			ag_log(AG_LOG_ERR, "election state: %s", err);
-	}
-	free(text);
-	json_decref(root);
-	return rc;
-}
-
-/* Loads DATA/election.json; absent = fresh; damaged = refuse to start. */
-static int
-load_hard(struct ag_cluster *c, struct net_elect_hard *h, int *have,
-    char *err, size_t errlen)
-{
-	json_error_t	 jerr;
-	json_t		*root, *v, *voters;
-	char		*buf;
-	size_t		 len, i;
-	int		 missing = 0;
-
-	memset(h, 0, sizeof *h);
-	*have = 0;
-	if (ag_read_file(c->path, 64 * 1024, &buf, &len, &missing, err,
-	    errlen) != 0)
-		return missing ? 0 : -1;
-	*have = 1;
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	free(buf);
-	if (root == NULL)
-		goto bad;
-	v = json_object_get(root, "vote");
-	voters = json_object_get(root, "voters");
-	if (!json_is_integer(json_object_get(root, "term")) ||
-	    !json_is_string(v) || json_string_length(v) >= NET_ELECT_ID_SIZE ||
-	    !json_is_array(voters) ||
-	    json_array_size(voters) > NET_ELECT_MAX_VOTERS)
-		goto bad;
-	h->term = (uint64_t)json_integer_value(json_object_get(root, "term"));
-	(void)snprintf(h->vote.s, sizeof h->vote.s, "%s", json_string_value(v));
-	h->cfg.term = (uint64_t)json_integer_value(json_object_get(root,
-	    "config_term"));
-	h->cfg.index = (uint64_t)json_integer_value(json_object_get(root,
-	    "config_index"));
-	for (i = 0; i < json_array_size(voters); i++) {
-		const char *s = json_string_value(json_array_get(voters, i));
-
-		if (s == NULL || strlen(s) >= NET_ELECT_ID_SIZE)
-			goto bad;
-		(void)snprintf(h->cfg.voters[i].s, NET_ELECT_ID_SIZE, "%s", s);
-	}
-	h->cfg.n = (uint32_t)i;
-	json_decref(root);
-	if (h->cfg.index != 0 && !net_elect_config_valid(&h->cfg))
-		goto bad_nojson;
-	return 0;
-bad:
-	json_decref(root);
-bad_nojson:
-	(void)snprintf(err, errlen, "%s is damaged; it holds this node's vote, "
-	    "so the agent will not guess: move it away to start this node "
-	    "as a new voter", c->path);
-	return -1;
-}
-
-/* Carries out the election's actions in order (PERSIST comes first). */
-static void
-elect_act(struct ag_cluster *c)
-{
-	size_t	i;
-
-	if (c->eout.overflow)
-		ag_log(AG_LOG_ERR, "election: action overflow (a bug)");
-	for (i = 0; i < c->eout.n; i++) {
-		const struct net_elect_action	*a = &c->eout.v[i];
-		struct sec_cbor_writer		 w;
-
-		if (a->type == NET_ELECT_ACT_PERSIST) {
-			if (persist(c, a->hard) != 0) {
-				ag_log(AG_LOG_ERR, "election: cannot persist "
-				    "the vote; not answering");
-				break;
-			}
-			continue;
-		}
-		sec_cbor_writer_dynamic(&w, NET_WIRE_MAX_MSG - 256);
-		(void)net_elect_wire_encode(&a->msg, &w);
-		send_payload(c, a->to.s, NET_WIRE_ELECT, a->msg.term, &w);
-		sec_cbor_writer_release(&w);
-	}
-	c->eout.n = 0;
-}
-
-static void
-elect_step(struct ag_cluster *c, const struct net_elect_event *ev)
-{
-	struct net_elect_status	before, after;
-	uint64_t		now = now_ms();
-	int			rc;
-
-	net_elect_status(c->elect, now, &before);
-	rc = net_elect_step(c->elect, ev, now, &c->eout);
-	elect_act(c);
-	if (rc != NET_ELECT_OK && ev->type != NET_ELECT_EV_TICK &&
-	    ev->type != NET_ELECT_EV_RECV)
-		ag_log(AG_LOG_DEBUG, "election: %s", net_elect_strerror(rc));
-	net_elect_status(c->elect, now, &after);
-	if (after.role == NET_ELECT_CANDIDATE &&
-	    (before.role != NET_ELECT_CANDIDATE || before.term != after.term))
-		c->ctr.elections_started++;
-	if (after.leader.s[0] != '\0' &&
-	    strcmp(after.leader.s, c->last_leader) != 0) {
-		c->ctr.leader_changes++;
-		memcpy(c->last_leader, after.leader.s, sizeof c->last_leader);
-	}
-	if (before.role != after.role || before.term != after.term)
-		ag_log(AG_LOG_NOTICE, "election: term %llu, %s%s%s",
-		    (unsigned long long)after.term,
-		    net_elect_role_name(after.role),
-		    after.leader.s[0] ? ", leader " : "", after.leader.s);
-}
-
-/* --- bootstrap and admission --------------------------------------------- */
-
-static int
-id_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct net_elect_id *)a)->s,
-	    ((const struct net_elect_id *)b)->s);
-}
-
-static void
-maybe_bootstrap(struct ag_cluster *c, uint64_t now)
-{
-	struct net_elect_event	 ev;
-	struct net_elect_id	*v;
-	size_t			 n = 0;
-	int			 i;
-
-	if (c->elect->hard.cfg.index != 0 ||
-	    now - c->started < BOOTSTRAP_WINDOW_MS ||
-	    c->elect->leader.s[0] != '\0')
-		return;
-	for (i = 0; i < c->nconn; i++)
-		if (strcmp(c->conn[i], c->self) < 0)
-			return;		/* a smaller id will do it */
-	if ((v = calloc((size_t)c->nconn + 1, sizeof *v)) == NULL)
-		return;
-	(void)snprintf(v[n++].s, NET_ELECT_ID_SIZE, "%s", c->self);
-	for (i = 0; i < c->nconn && n < NET_ELECT_MAX_VOTERS; i++)
-		(void)snprintf(v[n++].s, NET_ELECT_ID_SIZE, "%s", c->conn[i]);
-	qsort(v, n, sizeof *v, id_cmp);
-	memset(&ev, 0, sizeof ev);
-	ev.type = NET_ELECT_EV_BOOTSTRAP;
-	ev.voters = v;
-	ev.nvoters = n;
-	ag_log(AG_LOG_NOTICE, "election: bootstrapping the voter set with %zu "
-	    "node(s)", n);
-	elect_step(c, &ev);
-	free(v);
-}
-
-static int
-is_voter(const struct ag_cluster *c, const char *id)
-{
-	uint32_t	i;
-
-	for (i = 0; i < c->elect->hard.cfg.n; i++)
-		if (strcmp(c->elect->hard.cfg.voters[i].s, id) == 0)
-			return 1;
+	c->ctr.sent[AG_CLUSTER_RAFT]++;
 	return 0;
 }
 
-/* Leader: admit one alive, connected member that is not a voter yet. */
-static void
-maybe_admit(struct ag_cluster *c, uint64_t now)
+static int
+raft_alive(void *arg, const char *peer)
 {
-	struct net_elect_status	st;
-	struct net_elect_event	ev;
-	int			i;
+	struct ag_cluster	*c = arg;
 
-	net_elect_status(c->elect, now, &st);
-	if (st.role != NET_ELECT_LEADER || st.cfg_pending)
-		return;
-	for (i = 0; i < c->nconn; i++) {
-		if (is_voter(c, c->conn[i]) ||
-		    net_member_status(c->member, c->conn[i], NULL) !=
-		    NET_MEMBER_ALIVE)
-			continue;
-		memset(&ev, 0, sizeof ev);
-		ev.type = NET_ELECT_EV_ADD;
-		(void)snprintf(ev.peer.s, sizeof ev.peer.s, "%s", c->conn[i]);
-		ag_log(AG_LOG_NOTICE, "election: admitting %s as a voter",
-		    c->conn[i]);
-		elect_step(c, &ev);
-		return;
-	}
+	return conn_find(c, peer) >= 0 &&
+	    net_member_status(c->member, peer, NULL) == NET_MEMBER_ALIVE;
+}
+
+static void
+raft_changed(void *arg)
+{
+	struct ag_cluster	*c = arg;
+
+	if (c->io.changed != NULL)
+		c->io.changed(c->io.arg);
+}
+
+static void
+raft_yielding(void *arg, const char *from, const char *to,
+    const struct ag_fsm *fsm)
+{
+	struct ag_cluster	*c = arg;
+
+	if (c->io.yielding != NULL)
+		c->io.yielding(c->io.arg, from, to, fsm);
+}
+
+struct ag_raft *
+ag_cluster_raft(struct ag_cluster *c)
+{
+	return c->raft;
 }
 
 /* --- events --------------------------------------------------------------- */
@@ -386,20 +196,12 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	struct ag_cluster	*c = arg;
 	struct net_member_event	 me = { NET_MEMBER_EV_TICK, NULL, NULL };
 	struct net_gossip_event	 ge;
-	struct net_elect_event	 ee;
 	uint64_t		 now = now_ms();
 
 	(void)net_member_step(c->member, &me, now, member_emit, c);
 	memset(&ge, 0, sizeof ge);
 	ge.type = NET_GOSSIP_EV_TICK;
 	(void)net_gossip_step(c->gossip, &ge, now, gossip_emit, c);
-	if (now >= net_elect_deadline(c->elect)) {
-		memset(&ee, 0, sizeof ee);
-		ee.type = NET_ELECT_EV_TICK;
-		elect_step(c, &ee);
-	}
-	maybe_bootstrap(c, now);
-	maybe_admit(c, now);
 }
 
 static int
@@ -428,6 +230,7 @@ ag_cluster_peer_up(struct ag_cluster *c, const char *id)
 	ge.type = NET_GOSSIP_EV_PEER_UP;
 	ge.peer = id;
 	(void)net_gossip_step(c->gossip, &ge, now, gossip_emit, c);
+	ag_raft_peer_up(c->raft, id);
 }
 
 void
@@ -447,6 +250,7 @@ ag_cluster_peer_down(struct ag_cluster *c, const char *id)
 	ge.type = NET_GOSSIP_EV_PEER_DOWN;
 	ge.peer = id;
 	(void)net_gossip_step(c->gossip, &ge, now, gossip_emit, c);
+	ag_raft_peer_down(c->raft, id);
 }
 
 void
@@ -460,7 +264,8 @@ ag_cluster_leave(struct ag_cluster *c)
 int
 ag_cluster_handles(uint64_t type)
 {
-	return type == NET_WIRE_ELECT || type == NET_WIRE_MEMBER ||
+	return type == NET_WIRE_RAFT || type == NET_WIRE_CLUSTER ||
+	    type == NET_WIRE_MEMBER ||
 	    type == NET_WIRE_GOSSIP_DIGEST || type == NET_WIRE_GOSSIP_RECORDS ||
 	    type == NET_WIRE_GOSSIP_WANT;
 }
@@ -485,25 +290,10 @@ recv_one(struct ag_cluster *c, const char *peer,
 			return -1;
 		return net_member_step(c->member, &ev, now, member_emit, c);
 	}
-	if (m->type == NET_WIRE_ELECT) {
-		struct net_elect_msg	 msg;
-		struct net_elect_config	*cfg = malloc(sizeof *cfg);
-		struct net_elect_event	 ev;
-
-		if (cfg == NULL)
-			return -1;
-		if (net_elect_wire_decode(p, n, &msg, cfg, err, errlen) != 0) {
-			free(cfg);
-			return -1;
-		}
-		memset(&ev, 0, sizeof ev);
-		ev.type = NET_ELECT_EV_RECV;
-		(void)snprintf(ev.peer.s, sizeof ev.peer.s, "%s", peer);
-		ev.msg = &msg;
-		elect_step(c, &ev);
-		free(cfg);
-		return 0;
-	}
+	if (m->type == NET_WIRE_RAFT)
+		return ag_raft_recv(c->raft, peer, p, n, err, errlen);
+	if (m->type == NET_WIRE_CLUSTER)
+		return ag_raft_recv_announce(c->raft, peer, p, n, err, errlen);
 	{
 		struct net_gossip_event	ev;
 		int			kind = net_gossip_wire_kind(m->type);
@@ -614,21 +404,26 @@ ag_cluster_foreach_record(struct ag_cluster *c,
 void
 ag_cluster_status(struct ag_cluster *c, struct ag_cluster_status *st)
 {
-	struct net_elect_status	es;
+	struct ag_raft_status	rs;
 	size_t			alive = 0, n;
 
-	net_elect_status(c->elect, now_ms(), &es);
+	ag_raft_status(c->raft, &rs);
 	memset(st, 0, sizeof *st);
-	/* A leader only counts while a majority backs it (lease / heard). */
-	if (es.quorum)
-		memcpy(st->leader, es.leader.s, sizeof st->leader);
-	st->term = es.term;
-	st->quorum = es.quorum;
-	st->role = net_elect_role_name(es.role);
+	/* A leader only counts while a majority backs it. */
+	if (rs.quorum)
+		memcpy(st->leader, rs.leader, sizeof st->leader);
+	st->term = rs.term;
+	st->quorum = rs.quorum;
+	st->role = rs.role;
+	st->is_leader = rs.is_leader && rs.quorum;
+	memcpy(st->cluster_id, rs.cluster_id, sizeof st->cluster_id);
+	st->commit_index = rs.commit_index;
+	st->applied_index = rs.applied_index;
 	n = net_member_count(c->member, &alive);
 	st->members = (unsigned)n + 1;
 	st->alive = (unsigned)alive + 1;
-	st->voters = es.nvoters;
+	st->voters = rs.voters;
+	st->servers = rs.servers;
 }
 
 static json_t *
@@ -722,39 +517,42 @@ fail:
 void
 ag_cluster_counters(struct ag_cluster *c, struct ag_cluster_counters *out)
 {
+	struct ag_raft_counters	rc;
+
+	ag_raft_counters(c->raft, &rc);
 	*out = c->ctr;
 	out->records_updated = net_gossip_stats(c->gossip)->accepted;
+	out->elections_started = rc.elections;
+	out->leader_changes = rc.leader_changes;
 }
 
 /* --- life cycle ----------------------------------------------------------- */
 
 struct ag_cluster *
-ag_cluster_new(struct event_base *base, const char *self, const char *dir,
+ag_cluster_new(struct event_base *base, const char *self,
+    const struct ag_cluster_config *cc, const struct ag_cluster_io *io,
     char *err, size_t errlen)
 {
 	struct ag_cluster	*c = calloc(1, sizeof *c);
 	struct net_member_config mc;
 	struct net_gossip_config gc;
-	struct net_elect_params	 ep;
-	struct net_elect_hard	 hard;
-	struct timeval		 tv = { 0, TICK_MS * 1000 };
-	int			 have_hard = 0;
+	struct ag_raft_config	 rc;
+	struct ag_raft_hooks	 rh = { raft_send, raft_alive, raft_changed,
+				    raft_yielding, NULL };
+	struct timeval		 tv = { 0, GOSSIP_TICK_MS * 1000 };
 
-	if (c == NULL || (c->elect = calloc(1, sizeof *c->elect)) == NULL ||
-	    (c->rxg = malloc(sizeof *c->rxg)) == NULL ||
+	if (c == NULL || (c->rxg = malloc(sizeof *c->rxg)) == NULL ||
 	    (c->rxm = malloc(sizeof *c->rxm)) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	c->base = base;
+	c->io = *io;
 	(void)snprintf(c->self, sizeof c->self, "%s", self);
 	c->started = now_ms();
 	c->rng = c->started ^ UINT64_C(0x9e3779b97f4a7c15);
 	for (size_t i = 0; self[i] != '\0'; i++)
 		c->rng = (c->rng ^ (uint8_t)self[i]) * UINT64_C(0x100000001b3);
-	if (ag_datadir_path(dir, AG_ELECTION_FILE, c->path, sizeof c->path)
-	    != 0 || load_hard(c, &hard, &have_hard, err, errlen) != 0)
-		goto fail;
 	net_member_config_default(&mc);
 	mc.seed = c->rng;
 	net_gossip_config_default(&gc);
@@ -765,13 +563,17 @@ ag_cluster_new(struct event_base *base, const char *self, const char *dir,
 		(void)snprintf(err, errlen, "cannot start membership/gossip");
 		goto fail;
 	}
-	net_elect_params_default(&ep, rand32, c);
-	ep.remove_after_ms = REMOVE_AFTER_MS;
-	if (net_elect_init(c->elect, &ep, self, have_hard ? &hard : NULL,
-	    c->started) != NET_ELECT_OK) {
-		(void)snprintf(err, errlen, "cannot start the election");
+	memset(&rc, 0, sizeof rc);
+	rc.data_dir = cc->data_dir;
+	rc.self = self;
+	rc.max_voters = cc->max_voters;
+	rc.bootstrap_expect = cc->bootstrap_expect;
+	rc.promote_after_s = cc->promote_after_s;
+	rc.max_placements = cc->max_placements;
+	rc.seed = c->rng + 2;
+	rh.arg = c;
+	if ((c->raft = ag_raft_new(base, &rc, &rh, err, errlen)) == NULL)
 		goto fail;
-	}
 	if ((c->tick = event_new(base, -1, EV_PERSIST, on_tick, c)) == NULL ||
 	    event_add(c->tick, &tv) != 0) {
 		(void)snprintf(err, errlen, "cannot arm the cluster timer");
@@ -784,21 +586,15 @@ fail:
 }
 
 void
-ag_cluster_set_io(struct ag_cluster *c, const struct ag_cluster_io *io)
-{
-	c->io = *io;
-}
-
-void
 ag_cluster_free(struct ag_cluster *c)
 {
 	if (c == NULL)
 		return;
 	if (c->tick != NULL)
 		event_free(c->tick);
+	ag_raft_free(c->raft);
 	net_member_free(c->member);
 	net_gossip_free(c->gossip);
-	free(c->elect);
 	free(c->rxg);
 	free(c->rxm);
 	free(c);

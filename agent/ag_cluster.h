@@ -1,14 +1,14 @@
 /*
  * ag_cluster.h - the cluster protocols on the agent's event loop.
  *
- * net/ holds three I/O-free state machines - membership (alive / suspect /
- * dead), gossip (one versioned record per node) and election (terms,
- * votes, leader lease).  This file is their driver: it feeds them peer
- * sessions going up and down, received control messages and a 50 ms tick,
- * and carries out their actions - messages to send (encoded with
- * net_wire), the election's hard state to persist (atomically, before any
- * other action of that step), and changes to report.  ag_node owns the
- * sessions and calls in; this file never touches a socket.
+ * net/ holds two I/O-free state machines - membership (alive / suspect /
+ * dead) and gossip (one versioned record per node, soft state only:
+ * devices, telemetry, links).  This file is their driver: it feeds them
+ * peer sessions going up and down, received control messages and a 50 ms
+ * tick, and carries out their actions.  Decisions go through the
+ * replicated log (ag_raft.h), which this file owns and feeds with the
+ * same sessions and raft's messages.  ag_node owns the sessions and calls
+ * in; this file never touches a socket.
  */
 #ifndef AG_CLUSTER_H
 #define AG_CLUSTER_H
@@ -26,30 +26,50 @@
 
 struct ag_cluster;
 
+struct ag_fsm;
+struct ag_raft;
+
 struct ag_cluster_io {
 	/* Send an encoded control message to an authenticated peer. */
 	int	(*send)(void *arg, const char *peer, const uint8_t *buf,
 		    size_t len);
+	/* The log's leader, term or commit index changed (may be NULL). */
+	void	(*changed)(void *arg);
+	/* This node leaves cluster `from` for `to` (ag_raft.h; may be NULL). */
+	void	(*yielding)(void *arg, const char *from, const char *to,
+		    const struct ag_fsm *fsm);
 	void	*arg;
+};
+
+struct ag_cluster_config {
+	const char	*data_dir;
+	unsigned	 max_voters;		/* 0: 5 */
+	unsigned	 bootstrap_expect;	/* 0 or 1: a lone node forms */
+	double		 promote_after_s;	/* 0: 10 s */
+	size_t		 max_placements;	/* 0: the default */
 };
 
 struct ag_cluster_status {
 	char		leader[32];	/* node id, "" = none with quorum */
 	uint64_t	term;
 	bool		quorum;
+	bool		is_leader;	/* we lead, with quorum */
 	const char	*role;		/* "leader", "follower", … */
+	char		cluster_id[33];	/* "" while forming */
+	uint64_t	commit_index;
+	uint64_t	applied_index;
 	unsigned	members;	/* known, self included */
 	unsigned	alive;		/* alive, self included */
 	unsigned	voters;
+	unsigned	servers;	/* in the raft configuration */
 };
 
-#define AG_ELECTION_FILE	"election.json"
-
 struct ag_cluster *ag_cluster_new(struct event_base *, const char *self,
-		    const char *data_dir, char *err, size_t errlen);
-void		 ag_cluster_set_io(struct ag_cluster *,
-		    const struct ag_cluster_io *);
+		    const struct ag_cluster_config *,
+		    const struct ag_cluster_io *, char *err, size_t errlen);
 void		 ag_cluster_free(struct ag_cluster *);
+/* The replicated log (proposals, the committed state). */
+struct ag_raft	*ag_cluster_raft(struct ag_cluster *);
 
 /* Session events from the transport (authenticated node ids). */
 void		 ag_cluster_peer_up(struct ag_cluster *, const char *);
@@ -93,7 +113,7 @@ json_t		*ag_cluster_members_json(struct ag_cluster *,
 enum ag_cluster_proto {
 	AG_CLUSTER_MEMBERSHIP,
 	AG_CLUSTER_GOSSIP,
-	AG_CLUSTER_ELECTION,
+	AG_CLUSTER_RAFT,
 	AG_CLUSTER_NPROTO
 };
 
@@ -102,7 +122,7 @@ struct ag_cluster_counters {
 	uint64_t	received[AG_CLUSTER_NPROTO];	/* from peers */
 	uint64_t	refused;	/* received, malformed or refused */
 	uint64_t	records_updated;	/* peers' records taken in */
-	uint64_t	elections_started;	/* stood as candidate */
+	uint64_t	elections_started;	/* raft: became a candidate */
 	uint64_t	leader_changes;	/* a new leader became known */
 };
 void		 ag_cluster_counters(struct ag_cluster *,

@@ -66,6 +66,10 @@ static const struct setting settings[] = {
 	DBL("alert-link-loss-clear-ratio", alert_loss_clear, 0, 1),
 	LONG("alert-link-loss-hold", alert_loss_hold_s, 0, 3600),
 	LONG("alert-quorum-hold", alert_quorum_hold_s, 0, 3600),
+	LONG("max-voters", max_voters, 1, 15),
+	LONG("bootstrap-expect", bootstrap_expect, 0, 15),
+	LONG("promote-after", promote_after_s, 1, 86400),
+	DBL("memory-reserve", memory_reserve, 0, 1),
 };
 
 void
@@ -90,6 +94,10 @@ ag_config_defaults(struct ag_config *c)
 	c->alert_loss_clear = 0.01;
 	c->alert_loss_hold_s = 5;
 	c->alert_quorum_hold_s = 3;
+	c->max_voters = 5;
+	c->bootstrap_expect = 0;
+	c->promote_after_s = 10;
+	c->memory_reserve = 0.10;
 }
 
 /* Clear must be strictly on the safe side, or a value sitting on the
@@ -109,6 +117,11 @@ check_pair(const char *raise_key, double raise, const char *clear_key,
 int
 ag_config_check(const struct ag_config *c, char *err, size_t errlen)
 {
+	if (!(c->memory_reserve >= 0 && c->memory_reserve <= 0.9)) {
+		(void)snprintf(err, errlen, "memory-reserve (%g) must be in "
+		    "[0, 0.9]", c->memory_reserve);
+		return -1;
+	}
 	if (check_pair("alert-temp-celsius", c->alert_temp_c,
 	    "alert-temp-clear-celsius", c->alert_temp_clear_c, 0, err,
 	    errlen) != 0 ||

@@ -52,6 +52,11 @@ struct ag_config {
 	double	alert_loss, alert_loss_clear;		/* link loss ratio */
 	long	alert_loss_hold_s;
 	long	alert_quorum_hold_s;
+	/* The replicated log (docs/cluster.md). */
+	long	max_voters;		/* the rest replicate without voting */
+	long	bootstrap_expect;	/* 0/1: a lone node forms a cluster */
+	long	promote_after_s;	/* a dead voter is replaced after */
+	double	memory_reserve;		/* of each device, never booked */
 };
 
 void	ag_config_defaults(struct ag_config *);

@@ -18,6 +18,7 @@
 #include "ag_place.h"
 #include "ag_planio.h"
 #include "ag_snapshot.h"
+#include "ag_solver.h"
 #include "ag_cmd.h"
 #include "ag_datadir.h"
 #include "ag_fileio.h"
@@ -600,6 +601,16 @@ open_mdns(struct ag_node *n, char *err, size_t errlen)
 
 #define PUBLISH_EVERY_S		2.0
 
+/* The log's leader or term changed: act now, not at the next tick. */
+static void
+cluster_changed(void *arg)
+{
+	struct ag_node	*n = arg;
+
+	if (n->cluster != NULL)
+		ag_node_leader_change(n);
+}
+
 static int
 cluster_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
 {
@@ -700,12 +711,6 @@ ag_node_publish(struct ag_node *n)
 	if (n->inv != NULL && n->inv->node.battery.present) {
 		r->battery_ratio = n->inv->node.battery.capacity_ratio;
 		r->on_ac = n->inv->node.battery.ac_online;
-	}
-	if (n->was_leader && n->places.n > 0 &&
-	    ag_place_encode(&n->places, r->placements, sizeof r->placements,
-	    &r->placements_len) != 0) {
-		ag_log(AG_LOG_WARNING, "placements do not fit in the record");
-		r->placements_len = 0;
 	}
 	ag_node_auth_record(n, r);
 	if (ag_cluster_publish(n->cluster, r) != 0)
@@ -1093,13 +1098,20 @@ setup(struct ag_node *n, char *err, size_t errlen)
 	}
 	ag_thermal_init(&n->thermal, (double)c->thermal_horizon_s,
 	    AG_NODE_THROTTLE_C);
-	if ((n->cluster = ag_cluster_new(n->base, n->trust.node_id,
-	    n->data_dir, err, errlen)) == NULL)
-		return -1;
 	{
-		struct ag_cluster_io io = { cluster_send, n };
+		struct ag_cluster_io	 io = { cluster_send, cluster_changed,
+					    ag_node_yielding, n };
+		struct ag_cluster_config cc;
 
-		ag_cluster_set_io(n->cluster, &io);
+		memset(&cc, 0, sizeof cc);
+		cc.data_dir = n->data_dir;
+		cc.max_voters = (unsigned)c->max_voters;
+		cc.bootstrap_expect = (unsigned)c->bootstrap_expect;
+		cc.promote_after_s = (double)c->promote_after_s;
+		if ((n->solver = ag_solver_new(n->base, 16, err, errlen)) ==
+		    NULL || (n->cluster = ag_cluster_new(n->base,
+		    n->trust.node_id, &cc, &io, err, errlen)) == NULL)
+			return -1;
 	}
 	if (ag_node_obs_init(n, err, errlen) != 0)
 		return -1;
@@ -1154,21 +1166,35 @@ teardown(struct ag_node *n)
 {
 	char	path[PATH_MAX];
 
+	/*
+	 * Callers waiting for the log are answered first; then everything
+	 * that could call into the cluster goes before the cluster itself
+	 * (raft's close finishes its last writes on this loop).
+	 */
+	ag_node_decisions_abort(n);
+	ag_solver_free(n->solver);
+	n->solver = NULL;
+	if (n->tick != NULL) {
+		event_free(n->tick);
+		n->tick = NULL;
+	}
+	ag_node_obs_free(n);
+	ag_api_free(n->api);
+	n->api = NULL;
 	disc_mdns_free(n->mdns);
+	n->mdns = NULL;
 	if (n->ep != NULL)
 		net_quic_endpoint_free(n->ep);
+	n->ep = NULL;
 	ag_cluster_free(n->cluster);
-	ag_node_obs_free(n);
+	n->cluster = NULL;
 	free(n->inv);
 	free(n->self_rec);
 	if (n->bench_pid > 0) {
 		(void)kill(n->bench_pid, SIGTERM);
 		(void)waitpid(n->bench_pid, NULL, 0);
 	}
-	ag_api_free(n->api);
 	ag_node_auth_free(n);
-	if (n->tick != NULL)
-		event_free(n->tick);
 	if (n->sigterm != NULL)
 		event_free(n->sigterm);
 	if (n->sigint != NULL)

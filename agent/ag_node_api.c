@@ -39,7 +39,7 @@ api_status(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
 	ag_cluster_status(n->cluster, &cs);
 	r->status = 200;
 	r->body = json_pack("{s:s, s:s, s:s, s:f, s:s, s:i, s:o, s:I, s:b, "
-	    "s:s, s:i, s:i, s:i}",
+	    "s:s, s:i, s:i, s:i, s:o, s:I, s:I, s:i}",
 	    "node_id", n->trust.node_id, "name", n->name,
 	    "version", EXOGPU_VERSION, "uptime_s", ag_node_now() - n->started,
 	    "trust_mode", ag_trust_mode_name(n->trust.mode),
@@ -47,7 +47,11 @@ api_status(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
 	    "leader", cs.leader[0] ? json_string(cs.leader) : json_null(),
 	    "term", (json_int_t)cs.term, "quorum", cs.quorum, "role", cs.role,
 	    "members", cs.members, "members_alive", cs.alive,
-	    "voters", cs.voters);
+	    "voters", cs.voters,
+	    "cluster_id", cs.cluster_id[0] ? json_string(cs.cluster_id) :
+	    json_null(), "commit_index", (json_int_t)cs.commit_index,
+	    "applied_index", (json_int_t)cs.applied_index,
+	    "servers", cs.servers);
 }
 
 static json_t *
@@ -147,9 +151,14 @@ api_place_call(struct ag_node *n, struct evhttp_request *req,
 		    AG_API_MAX_BODY);
 		return;
 	}
-	if (ag_node_is_leader(n, NULL))
-		ag_node_place_call(n, method, path, body, len, &n->who, r);
-	else
+	if (ag_node_is_leader(n, NULL)) {
+		struct ag_reply_to	to;
+
+		memset(&to, 0, sizeof to);
+		to.req = req;
+		ag_node_place_call(n, method, path, body, len, &n->who, &to,
+		    r);
+	} else
 		ag_node_forward(n, req, method, path, body, len, r);
 	free(body);
 }
@@ -191,9 +200,10 @@ api_place_list(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
 	}
 	free(ps);
 	r->status = 200;
-	r->body = json_pack("{s:o, s:o}", "leader", st.leader[0] ?
+	r->body = json_pack("{s:o, s:o, s:I}", "leader", st.leader[0] ?
 	    json_string(st.leader) : json_null(), "placements",
-	    a != NULL ? a : json_array());
+	    a != NULL ? a : json_array(), "applied_index",
+	    (json_int_t)st.applied_index);
 }
 
 const struct ag_api_route ag_node_routes[] = {

@@ -106,6 +106,37 @@ struct ag_node_stats {
 	uint64_t	denials;		/* requests refused by policy */
 };
 
+/*
+ * Where the answer to a placement call goes once the log decided it: a
+ * local HTTP request (NULL once its client left) or the follower that
+ * forwarded the call (its node id and the call's id).
+ */
+struct ag_reply_to {
+	struct evhttp_request	*req;
+	char			 peer[SEC_NODE_ID_SIZE];
+	uint64_t		 fwd_id;
+};
+
+#define AG_NODE_MAX_DECISIONS	64
+struct ag_decision {
+	struct ag_node		*node;
+	uint64_t		 seq;		/* 0: slot free */
+	struct ag_reply_to	 to;
+	char			 action[32];	/* for the audit log */
+	char			 actor[200];
+	char			 object[160];
+	double			 started;	/* monotonic s */
+};
+
+/* A re-plan in flight (solve, then proposal); id 0: slot free. */
+#define AG_NODE_MAX_REPLANS	8
+struct ag_node_replan {
+	struct ag_node		*node;
+	uint64_t		 id;
+	uint64_t		 epoch;		/* the plan it replaces */
+	int			 lost;		/* 1 node, 2 device, 0 faster */
+};
+
 struct ag_node {
 	const struct ag_config		*cfg;
 	struct event_base		*base;
@@ -127,8 +158,11 @@ struct ag_node {
 	struct be_inventory		*inv;		/* this node's devices */
 	pid_t				 bench_pid;	/* background bench */
 	struct ag_record		*self_rec;	/* last published */
-	struct ag_places		 places;	/* leader: authoritative */
 	int				 was_leader;
+	struct ag_solver		*solver;	/* solves off the loop */
+	struct ag_decision		 decisions[AG_NODE_MAX_DECISIONS];
+	uint64_t			 decision_seq;
+	struct ag_node_replan		 replan[AG_NODE_MAX_REPLANS];
 	double				 next_reshard, next_improve;
 	double				 next_validity;
 	struct fwd_pending {
@@ -193,19 +227,34 @@ void	 ag_node_api_issue(void *, struct evhttp_request *,
 
 /* ag_node_place.c */
 void	 ag_node_stats_solve(struct ag_node *, double seconds);
+/* We lead the log's cluster, with a majority heard lately. */
 int	 ag_node_is_leader(struct ag_node *, uint64_t *term);
 /*
- * The live placements: the leader's own list, else the one in the
- * leader's gossiped record.  0, or -1 when not known now (no leader, no
- * record yet; err "") or the record's list is bad (err says why).
+ * The live placements: this node's applied log (every node applies it;
+ * a follower may lag the leader by the replication delay).  Always 0.
  */
 int	 ag_node_live_places(struct ag_node *, struct ag_places *, char *err,
 	    size_t errlen);
 void	 ag_node_leader_tick(struct ag_node *, double now);
-void	 ag_node_fwd_expire(struct ag_node *, double now);
+void	 ag_node_leader_change(struct ag_node *);
+struct ag_fsm;
+void	 ag_node_yielding(void *arg, const char *from, const char *to,
+	    const struct ag_fsm *);
 void	 ag_node_place_call(struct ag_node *, const char *method,
 	    const char *path, const char *body, size_t len,
-	    const struct ag_principal *, struct ag_api_reply *);
+	    const struct ag_principal *, const struct ag_reply_to *,
+	    struct ag_api_reply *);
+
+/* ag_node_fwd.c */
+struct ag_decision *ag_node_decision_new(struct ag_node *,
+	    const struct ag_reply_to *, const char *action);
+struct ag_decision *ag_node_decision_find(struct ag_node *, uint64_t seq);
+void	 ag_node_decision_drop(struct ag_node *, struct ag_decision *);
+/* Answers the decision's caller with r (consumed) and frees the slot. */
+void	 ag_node_decision_finish(struct ag_node *, struct ag_decision *,
+	    struct ag_api_reply *);
+void	 ag_node_decisions_abort(struct ag_node *);
+void	 ag_node_fwd_expire(struct ag_node *, double now);
 void	 ag_node_forward(struct ag_node *, struct evhttp_request *,
 	    const char *method, const char *path, const char *body,
 	    size_t len, struct ag_api_reply *);

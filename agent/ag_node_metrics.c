@@ -33,7 +33,7 @@
 static const char *const proto_names[AG_CLUSTER_NPROTO] = {
 	[AG_CLUSTER_MEMBERSHIP] = "membership",
 	[AG_CLUSTER_GOSSIP] = "gossip",
-	[AG_CLUSTER_ELECTION] = "election",
+	[AG_CLUSTER_RAFT] = "raft",
 };
 
 static const char *const member_states[] = {

@@ -1,24 +1,35 @@
 /*
- * ag_node_place.c - the leader's side of placement: solving requests on a
- * snapshot of gossiped records, re-planning when a used node dies, a
- * device becomes ineligible or a clearly faster plan appears, taking over
- * a previous leader's placements; and forwarding placement calls from a
- * follower's API to the leader over the control stream.
+ * ag_node_place.c - the leader's side of placement, through the log.
+ *
+ * A placement call (from our API or forwarded by a follower) becomes a
+ * "decision": the request is checked, a solve runs on the solver thread
+ * (ag_solver.h) against a copy of the gossiped records with the memory
+ * already booked by committed placements taken off, the plan is proposed
+ * to the replicated log (ag_raft.h) as a PLACE command stating each
+ * device's capacity, and the caller is answered only once the state
+ * machine (ag_fsm.h) applied it - 201 with the id and log index, 507 when
+ * the bookings would not fit, 503 when leadership was lost meanwhile.
+ * Release and re-plan take the same road (RELEASE, REPLAN with the epoch
+ * the re-plan started from).  Nothing here keeps placements of its own:
+ * every node reads them from its applied log.
  *
  * Why here and not in ag_node.c: these are the only code paths that
  * decide and change placements, so access control, quotas and the audit
- * log hook in at one place.
+ * log hook in at one place.  Answering callers and forwarding calls to
+ * the leader live in ag_node_fwd.c.
  */
 #include "ag_node_int.h"
-#include "ag_forward.h"
+#include "ag_fsm.h"
 #include "ag_log.h"
 #include "ag_place.h"
 #include "ag_planio.h"
+#include "ag_raft.h"
 #include "ag_snapshot.h"
+#include "ag_solver.h"
 
-#include "net_wire.h"
 #include "pl_model.h"
-#include "sec_cbor.h"
+
+#include <raft.h>
 
 #include <math.h>
 #include <stdarg.h>
@@ -27,15 +38,13 @@
 #include <string.h>
 #include <time.h>
 
-/* --- placement (leader) ---------------------------------------------------- */
-
 #define PLACE_BUDGET_MS		500
+#define MAX_BUDGET_MS		60000
 #define RESHARD_EVERY_S		0.2
 #define IMPROVE_EVERY_S		10.0
 #define VALIDITY_EVERY_S	1.0	/* records change every 2 s */
 #define IMPROVE_RATIO		0.9	/* adopt a re-plan 10 % faster */
-#define FWD_TIMEOUT_S		10.0
-#define MAX_SNAPSHOT		256
+#define MAX_SNAPSHOT		4096
 
 const double ag_node_solve_bounds[AG_NODE_SOLVE_BUCKETS - 1] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5,
@@ -62,111 +71,137 @@ ag_node_is_leader(struct ag_node *n, uint64_t *term)
 	ag_cluster_status(n->cluster, &st);
 	if (term != NULL)
 		*term = st.term;
-	return strcmp(st.role, "leader") == 0 && st.quorum;
+	return st.is_leader;
+}
+
+static const struct ag_fsm *
+fsm(struct ag_node *n)
+{
+	return ag_raft_fsm(ag_cluster_raft(n->cluster));
 }
 
 int
 ag_node_live_places(struct ag_node *n, struct ag_places *ps, char *err,
     size_t errlen)
 {
-	struct ag_cluster_status	 st;
-	struct ag_record		*rec;
-	int				 rc = -1;
+	const struct ag_fsm	*f = fsm(n);
+	size_t			 i;
 
 	memset(ps, 0, sizeof *ps);
 	err[0] = '\0';
-	if (ag_node_is_leader(n, NULL)) {
-		*ps = n->places;
-		return 0;
-	}
-	ag_cluster_status(n->cluster, &st);
-	if (st.leader[0] == '\0' || (rec = malloc(sizeof *rec)) == NULL)
-		return -1;
-	if (ag_cluster_record(n->cluster, st.leader, rec) == 0)
-		rc = rec->placements_len == 0 ? 0 :
-		    ag_place_decode(rec->placements, rec->placements_len, ps,
-		    err, errlen);
-	free(rec);
-	return rc;
+	for (i = 0; i < ag_fsm_count(f) && ps->n < AG_PLACE_MAX; i++)
+		ps->p[ps->n++] = *ag_fsm_at(f, i);
+	return 0;
 }
 
-/* Records of the alive members (ours included) for the solver. */
-static size_t
-snapshot(struct ag_node *n, struct ag_snapshot_node *out,
-    struct ag_record **recs)
-{
-	const char	*ids[MAX_SNAPSHOT];
-	size_t		 nid, i, k = 0;
+/* --- snapshots for the solver ------------------------------------------- */
 
+/* Device dev of a "NODE/DEV" stage device id ("" if it has no '/'). */
+static const char *
+dev_part(const char *stage_device)
+{
+	const char	*s = strchr(stage_device, '/');
+
+	return s != NULL ? s + 1 : "";
+}
+
+/* The memory committed placements booked on a record's devices is gone. */
+static void
+take_off_booked(struct ag_node *n, const char *node, struct ag_record *r,
+    uint64_t skip_id)
+{
+	const struct ag_fsm	*f = fsm(n);
+	char			 key[sizeof ((struct ag_stage *)0)->device];
+	int			 j;
+
+	for (j = 0; j < r->ndevices; j++) {
+		struct ag_record_device	*d = &r->devices[j];
+		double			 left;
+		uint64_t		 booked;
+
+		(void)snprintf(key, sizeof key, "%s/%s", node, d->id);
+		if ((booked = ag_fsm_booked(f, key, skip_id)) == 0)
+			continue;
+		left = (double)d->memory_total_bytes - (double)booked;
+		if (isfinite(d->memory_free_bytes) && d->memory_free_bytes <
+		    left)
+			left = d->memory_free_bytes;
+		d->memory_free_bytes = left > 0 ? left : 0;
+	}
+}
+
+/*
+ * A solve job over the alive members we hold a session with (ours
+ * included), each record copied, booked memory taken off (except what
+ * placement skip_id itself holds: a re-plan may reuse it).
+ */
+static struct ag_solve_job *
+snapshot_job(struct ag_node *n, uint64_t skip_id)
+{
+	const char		**ids = calloc(MAX_SNAPSHOT, sizeof *ids);
+	struct ag_solve_job	 *j;
+	size_t			  nid, i, k = 0;
+
+	if (ids == NULL)
+		return NULL;
 	nid = ag_cluster_alive(n->cluster, ids, MAX_SNAPSHOT);
+	if ((j = ag_solver_job_new(nid)) == NULL) {
+		free(ids);
+		return NULL;
+	}
 	for (i = 0; i < nid; i++) {
 		if (i == 0) {
 			if (n->self_rec == NULL)
 				continue;
-			out[k].node_id = n->trust.node_id;
-			out[k++].rec = n->self_rec;
-			continue;
-		}
-		if (!ag_node_peer_connected(n, ids[i]))
-			continue;	/* no session: not usable now */
-		if ((recs[k] = malloc(sizeof *recs[k])) == NULL)
-			break;
-		if (ag_cluster_record(n->cluster, ids[i], recs[k]) != 0) {
-			free(recs[k]);
-			recs[k] = NULL;
-			continue;
-		}
-		out[k].node_id = ids[i];
-		out[k].rec = recs[k];
+			j->recs[k] = *n->self_rec;
+		} else if (!ag_node_peer_connected(n, ids[i]) ||
+		    ag_cluster_record(n->cluster, ids[i], &j->recs[k]) != 0)
+			continue;	/* no session or no record: not now */
+		(void)snprintf(j->ids[k], sizeof j->ids[k], "%s", ids[i]);
+		take_off_booked(n, ids[i], &j->recs[k], skip_id);
+		j->nodes[k].node_id = j->ids[k];
+		j->nodes[k].rec = &j->recs[k];
 		k++;
 	}
-	return k;
+	j->nnodes = k;
+	free(ids);
+	return j;
 }
 
-/* Solves m on the live cluster into p (plan fields only). */
-static int
-solve_now(struct ag_node *n, const struct pl_model *m, uint32_t context,
-    double budget_ms, struct ag_placement *p, char *err, size_t errlen)
+/* Usable capacity of each stage's device, as the job's records say. */
+static void
+capacities(struct ag_node *n, const struct ag_solve_job *j,
+    const struct ag_placement *p, struct ag_fsm_cmd *cmd)
 {
-	struct ag_snapshot_node	*nodes = calloc(MAX_SNAPSHOT, sizeof *nodes);
-	struct ag_record	**recs = calloc(MAX_SNAPSHOT, sizeof *recs);
-	size_t			 k, i;
-	int			 rc = -1;
+	size_t	k;
+	int	i, d;
 
-	if (nodes != NULL && recs != NULL) {
-		k = snapshot(n, nodes, recs);
-		rc = ag_place_plan(nodes, k, m, context, budget_ms, p, err,
-		    errlen);
-		if (rc == 0)
-			ag_node_stats_solve(n, p->solve_ms / 1e3);
-	} else
-		(void)snprintf(err, errlen, "out of memory");
-	for (i = 0; recs != NULL && i < MAX_SNAPSHOT; i++)
-		free(recs[i]);
-	free(recs);
-	free(nodes);
-	return rc;
-}
+	cmd->ncap = 0;
+	for (i = 0; i < p->nstages && cmd->ncap < AG_PLACE_STAGES; i++) {
+		const struct ag_stage	*s = &p->stages[i];
+		struct ag_fsm_capacity	*c = &cmd->cap[cmd->ncap];
 
-/* Every stage's device is still usable in the live snapshot. */
-static int
-devices_ok(struct ag_node *n, const struct ag_placement *p)
-{
-	struct ag_snapshot_node	*nodes = calloc(MAX_SNAPSHOT, sizeof *nodes);
-	struct ag_record	**recs = calloc(MAX_SNAPSHOT, sizeof *recs);
-	size_t			 k, i;
-	int			 ok = 1;
-
-	if (nodes != NULL && recs != NULL) {
-		k = snapshot(n, nodes, recs);
-		ok = ag_place_devices_ok(nodes, k, p);
+		for (k = 0; k < j->nnodes; k++) {
+			if (strcmp(j->ids[k], s->node) != 0)
+				continue;
+			for (d = 0; d < j->recs[k].ndevices; d++)
+				if (strcmp(j->recs[k].devices[d].id,
+				    dev_part(s->device)) == 0)
+					break;
+			if (d == j->recs[k].ndevices)
+				break;
+			(void)snprintf(c->device, sizeof c->device, "%s",
+			    s->device);
+			c->bytes = (uint64_t)floor((double)
+			    j->recs[k].devices[d].memory_total_bytes *
+			    (1.0 - n->cfg->memory_reserve));
+			cmd->ncap++;
+			break;
+		}
 	}
-	for (i = 0; recs != NULL && i < MAX_SNAPSHOT; i++)
-		free(recs[i]);
-	free(recs);
-	free(nodes);
-	return ok;
 }
+
+/* --- requests ---------------------------------------------------------- */
 
 /* The model of a request: a catalog name or a model object. */
 static int
@@ -195,18 +230,6 @@ request_model(const json_t *j, struct pl_model *m, char *err, size_t errlen)
 	return rc;
 }
 
-static uint64_t
-next_place_id(const struct ag_node *n)
-{
-	uint64_t	id = 0;
-	int		i;
-
-	for (i = 0; i < n->places.n; i++)
-		if (n->places.p[i].id > id)
-			id = n->places.p[i].id;
-	return id + 1;
-}
-
 /* Parses a placement request body; 0, or -1 with err. */
 static int
 place_request(const char *body, size_t len, struct pl_model *m,
@@ -223,8 +246,10 @@ place_request(const char *body, size_t len, struct pl_model *m,
 	    (*ctx = json_integer_value(jc)) < 1 || *ctx > (1 << 24)))
 		(void)snprintf(err, errlen, "context: an integer 1..16777216");
 	else if (jb != NULL && (!json_is_number(jb) ||
-	    (*budget = json_number_value(jb)) < 0 || *budget > 60000))
-		(void)snprintf(err, errlen, "time_budget_ms: 0..60000");
+	    (*budget = json_number_value(jb)) < 0 ||
+	    *budget > MAX_BUDGET_MS))
+		(void)snprintf(err, errlen, "time_budget_ms: 0..%d",
+		    MAX_BUDGET_MS);
 	else
 		rc = request_model(json_object_get(j, "model"), m, err,
 		    errlen);
@@ -262,19 +287,38 @@ plan_bytes(const struct ag_placement *p)
 	return b;
 }
 
+/* Devices and bytes the tenant holds in the committed state. */
+static void
+tenant_usage(struct ag_node *n, const char *tenant, uint64_t skip_id,
+    uint64_t *devices, uint64_t *bytes)
+{
+	const struct ag_fsm	*f = fsm(n);
+	size_t			 i;
+
+	*devices = *bytes = 0;
+	for (i = 0; i < ag_fsm_count(f); i++) {
+		const struct ag_placement *p = ag_fsm_at(f, i);
+
+		if (p->id == skip_id || strcmp(p->tenant, tenant) != 0)
+			continue;
+		*bytes += plan_bytes(p);
+		*devices += (uint64_t)p->nstages;
+	}
+}
+
 /*
  * Whether p (a new plan, or a re-plan of placement p->id) keeps its
  * tenant within the quotas: 0, or -1 with why.
  */
 static int
-within_quota(const struct ag_node *n, const struct ag_placement *p,
-    char *why, size_t size)
+within_quota(struct ag_node *n, const struct ag_placement *p, char *why,
+    size_t size)
 {
 	uint64_t	dev, bytes;
 
 	if (p->tenant[0] == '\0')
 		return 0;
-	ag_place_usage(&n->places, p->tenant, p->id, &dev, &bytes);
+	tenant_usage(n, p->tenant, p->id, &dev, &bytes);
 	if (p->max_devices > 0 && dev + (uint64_t)p->nstages >
 	    p->max_devices) {
 		(void)snprintf(why, size, "quota: tenant %s holds %llu "
@@ -295,21 +339,211 @@ within_quota(const struct ag_node *n, const struct ag_placement *p,
 	return 0;
 }
 
+/*
+ * What a proposal's callback gets: the decision's sequence number, not a
+ * pointer to its slot, because the caller may have been answered (the
+ * agent stopping) and the slot reused before raft calls back.
+ */
+struct commit_ctx {
+	struct ag_node	*n;
+	uint64_t	 seq;	/* decision; or the placement id (re-plans) */
+	uint64_t	 epoch;	/* re-plans: the epoch replaced */
+};
+
+static int
+propose(struct ag_node *n, const struct ag_fsm_cmd *cmd, uint64_t seq,
+    uint64_t epoch, ag_raft_apply_cb cb, char *err, size_t errlen)
+{
+	struct commit_ctx	*c = malloc(sizeof *c);
+
+	if (c == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->n = n;
+	c->seq = seq;
+	c->epoch = epoch;
+	if (ag_raft_propose(ag_cluster_raft(n->cluster), cmd, cb, c, err,
+	    errlen) != 0) {
+		free(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* The decision a commit callback answers, or NULL (ctx is freed). */
+static struct ag_decision *
+commit_decision(void *arg)
+{
+	struct commit_ctx	*c = arg;
+	struct ag_decision	*d = ag_node_decision_find(c->n, c->seq);
+
+	free(c);
+	return d;
+}
+
+/* --- create -------------------------------------------------------------- */
+
+static int
+audit_or_503(struct ag_node *n, struct ag_decision *d, int allowed,
+    const char *what, const char *fmt, ...) __attribute__((format(printf, 5,
+    6)));
+
+static int
+audit_or_503(struct ag_node *n, struct ag_decision *d, int allowed,
+    const char *what, const char *fmt, ...)
+{
+	struct ag_api_reply	r = { .status = 503 };
+	char			reason[512];
+	va_list			ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	if (ag_node_audit(n, d->actor, d->action, d->object, allowed, "%s",
+	    reason) == 0)
+		return 0;
+	ag_api_error(&r, 503, "audit_unavailable", "the audit log cannot be "
+	    "written; nothing was %s", what);
+	ag_node_decision_finish(n, d, &r);
+	return -1;
+}
+
+static void
+place_committed(void *arg, int status, const struct ag_fsm_result *res,
+    uint64_t index)
+{
+	struct ag_decision	*d = commit_decision(arg);
+	struct ag_node		*n;
+	struct ag_api_reply	 r = { .status = 500 };
+	const struct ag_placement *p;
+	json_t			*o;
+
+	if (d == NULL)
+		return;		/* answered already (the agent stops) */
+	n = d->node;
+	if (status != 0) {
+		ag_api_error(&r, 503, status == RAFT_LEADERSHIPLOST ?
+		    "outcome_unknown" : "not_leader", "%s: the placement %s; "
+		    "list the placements, then retry", raft_strerror(status),
+		    status == RAFT_LEADERSHIPLOST ? "may or may not have been "
+		    "committed" : "was not committed");
+	} else if (res->status != AG_FSM_OK) {
+		n->stats.denials += res->status == AG_FSM_NOSPACE;
+		(void)ag_node_audit(n, d->actor, d->action, d->object, 0,
+		    "refused by the log at index %llu: %s",
+		    (unsigned long long)index, res->why);
+		ag_api_error(&r, res->status == AG_FSM_NOSPACE ? 507 :
+		    res->status == AG_FSM_FULL ? 409 : 500,
+		    res->status == AG_FSM_NOSPACE ? "insufficient_memory" :
+		    res->status == AG_FSM_FULL ? "too_many" : "refused", "%s",
+		    res->why);
+	} else if ((p = ag_fsm_find(fsm(n), res->id)) == NULL) {
+		ag_api_error(&r, 500, "internal", "placement %llu committed "
+		    "but not found", (unsigned long long)res->id);
+	} else {
+		n->stats.placements_created++;
+		(void)ag_node_audit(n, d->actor, "place.commit", d->object, 1,
+		    "placement/%llu committed at index %llu, term %llu",
+		    (unsigned long long)p->id, (unsigned long long)index,
+		    (unsigned long long)p->term);
+		ag_log(AG_LOG_NOTICE, "placement %llu: %s on %d stage(s), "
+		    "%.3f ms/token%s%s%s, log index %llu",
+		    (unsigned long long)p->id, p->model.name, p->nstages,
+		    p->latency_s * 1e3, p->optimal ? " (proven optimal)" : "",
+		    p->tenant[0] ? " for tenant " : "", p->tenant,
+		    (unsigned long long)index);
+		o = ag_place_json(p);
+		if (o != NULL)
+			(void)json_object_set_new(o, "index",
+			    json_integer((json_int_t)index));
+		r.status = 201;
+		r.body = o;
+	}
+	ag_node_decision_finish(n, d, &r);
+}
+
+static void
+place_solved(struct ag_solve_job *j, void *arg)
+{
+	struct ag_node		*n = arg;
+	struct ag_decision	*d = ag_node_decision_find(n, j->tag);
+	struct ag_api_reply	 r = { .status = 500 };
+	struct ag_fsm_cmd	*cmd;
+	uint64_t		 term;
+	char			 err[512];
+
+	if (d == NULL) {
+		ag_solver_job_free(j);
+		return;
+	}
+	if (j->rc == 0)
+		ag_node_stats_solve(n, j->place.solve_ms / 1e3);
+	if (!ag_node_is_leader(n, &term) || term != j->term) {
+		ag_api_error(&r, 503, "not_leader", "leadership changed during "
+		    "the solve; nothing was placed; retry");
+		ag_node_decision_finish(n, d, &r);
+		ag_solver_job_free(j);
+		return;
+	}
+	if (j->rc != 0 || within_quota(n, &j->place, j->err,
+	    sizeof j->err) != 0) {
+		int quota = j->rc == 0;
+
+		n->stats.denials += quota;
+		if (audit_or_503(n, d, 0, "placed", "%s", j->err) == 0) {
+			ag_api_error(&r, quota ? 403 : j->rc == 1 ? 422 : 503,
+			    quota ? "quota_exceeded" : j->rc == 1 ?
+			    "infeasible" : "cannot_place", "%s", j->err);
+			ag_node_decision_finish(n, d, &r);
+		}
+		ag_solver_job_free(j);
+		return;
+	}
+	if (audit_or_503(n, d, 1, "placed", "proposed: %d stage(s), %llu "
+	    "bytes, %.3f ms/token, term %llu", j->place.nstages,
+	    (unsigned long long)plan_bytes(&j->place), j->place.latency_s *
+	    1e3, (unsigned long long)term) != 0) {
+		ag_solver_job_free(j);
+		return;
+	}
+	if ((cmd = calloc(1, sizeof *cmd)) == NULL) {
+		ag_api_error(&r, 503, "cannot_place", "out of memory");
+		ag_node_decision_finish(n, d, &r);
+		ag_solver_job_free(j);
+		return;
+	}
+	cmd->op = AG_FSM_OP_PLACE;
+	cmd->term = term;
+	cmd->place = j->place;
+	cmd->place.term = term;
+	cmd->place.epoch = 1;
+	capacities(n, j, &j->place, cmd);
+	ag_solver_job_free(j);
+	if (propose(n, cmd, d->seq, 0, place_committed, err, sizeof err)
+	    != 0) {
+		ag_api_error(&r, 503, "not_leader", "cannot propose: %s", err);
+		ag_node_decision_finish(n, d, &r);
+	}
+	free(cmd);
+}
+
 static void
 place_create(struct ag_node *n, const struct ag_principal *who,
-    const char *body, size_t len, struct ag_api_reply *r)
+    const char *body, size_t len, const struct ag_reply_to *to,
+    struct ag_api_reply *r)
 {
-	struct ag_placement	*p;
+	struct ag_solve_job	*j;
+	struct ag_decision	*d;
 	struct pl_model		 m;
 	uint64_t		 term;
 	double			 budget = PLACE_BUDGET_MS;
 	long long		 ctx = 4096;
-	char			 err[512], actor[200], object[160];
-	int			 rc;
+	char			 err[512];
 
 	if (!ag_node_is_leader(n, &term)) {
-		ag_api_error(r, 503, "not_leader", "this node lost the "
-		    "leadership; retry");
+		ag_api_error(r, 503, "not_leader", "this node is not the "
+		    "leader; retry");
 		return;
 	}
 	if (place_request(body, len, &m, &ctx, &budget, err, sizeof err)
@@ -317,120 +551,153 @@ place_create(struct ag_node *n, const struct ag_principal *who,
 		ag_api_error(r, 400, "bad_request", "%s", err);
 		return;
 	}
-	if (n->places.n >= AG_PLACE_MAX) {
+	if (ag_fsm_count(fsm(n)) >= AG_PLACE_MAX) {
 		ag_api_error(r, 409, "too_many", "%d placements are live; "
 		    "release one first", AG_PLACE_MAX);
 		return;
 	}
-	ag_auth_actor(who, actor, sizeof actor);
-	(void)snprintf(object, sizeof object, "model/%s", m.name);
-	p = &n->places.p[n->places.n];
-	memset(p, 0, sizeof *p);
-	place_scope(who, p);
-	p->id = next_place_id(n);
-	rc = solve_now(n, &m, (uint32_t)ctx, budget, p, err, sizeof err);
-	if (rc == 0 && within_quota(n, p, err, sizeof err) != 0)
-		rc = 2;
-	if (rc != 0) {
-		n->stats.denials += rc == 2;
-		if (ag_node_audit(n, actor, "place", object, 0, "%s", err) != 0)
-			ag_api_error(r, 503, "audit_unavailable", "the audit "
-			    "log cannot be written; nothing was placed");
-		else
-			ag_api_error(r, rc == 2 ? 403 : rc == 1 ? 422 : 503,
-			    rc == 2 ? "quota_exceeded" : rc == 1 ?
-			    "infeasible" : "cannot_place", "%s", err);
+	if ((d = ag_node_decision_new(n, to, "place")) == NULL) {
+		ag_api_error(r, 503, "busy", "too many placement calls in "
+		    "flight; retry");
 		return;
 	}
-	p->term = term;
-	p->epoch = 1;
-	(void)snprintf(object, sizeof object, "placement/%llu model/%s",
-	    (unsigned long long)p->id, m.name);
-	if (ag_node_audit(n, actor, "place", object, 1, "%d stage(s), %llu "
-	    "bytes, %.3f ms/token, term %llu", p->nstages,
-	    (unsigned long long)plan_bytes(p), p->latency_s * 1e3,
-	    (unsigned long long)term) != 0) {
-		ag_api_error(r, 503, "audit_unavailable", "the audit log "
-		    "cannot be written; nothing was placed");
+	ag_auth_actor(who, d->actor, sizeof d->actor);
+	(void)snprintf(d->object, sizeof d->object, "model/%s", m.name);
+	if ((j = snapshot_job(n, 0)) == NULL) {
+		ag_node_decision_drop(n, d);
+		ag_api_error(r, 503, "cannot_place", "out of memory");
 		return;
 	}
-	n->places.n++;
-	n->stats.placements_created++;
-	ag_log(AG_LOG_NOTICE, "placement %llu: %s on %d stage(s), %.3f ms/token"
-	    "%s%s%s", (unsigned long long)p->id, m.name, p->nstages,
-	    p->latency_s * 1e3, p->optimal ? " (proven optimal)" : "",
-	    p->tenant[0] ? " for tenant " : "", p->tenant);
-	ag_node_publish(n);
-	r->status = 201;
-	r->body = ag_place_json(p);
+	place_scope(who, &j->place);
+	j->model = m;
+	j->context = (uint32_t)ctx;
+	j->budget_ms = budget;
+	j->term = term;
+	j->tag = d->seq;
+	j->done = place_solved;
+	j->arg = n;
+	if (ag_solver_submit(n->solver, j) != 0) {
+		ag_solver_job_free(j);
+		ag_node_decision_drop(n, d);
+		ag_api_error(r, 503, "busy", "the solver queue is full; retry");
+		return;
+	}
+	r->status = AG_API_DEFERRED;
+}
+
+/* --- release ------------------------------------------------------------- */
+
+static void
+release_committed(void *arg, int status, const struct ag_fsm_result *res,
+    uint64_t index)
+{
+	struct ag_decision	*d = commit_decision(arg);
+	struct ag_node		*n;
+	struct ag_api_reply	 r = { .status = 500 };
+
+	if (d == NULL)
+		return;
+	n = d->node;
+	if (status != 0)
+		ag_api_error(&r, 503, status == RAFT_LEADERSHIPLOST ?
+		    "outcome_unknown" : "not_leader", "%s: the release %s; "
+		    "list the placements, then retry", raft_strerror(status),
+		    status == RAFT_LEADERSHIPLOST ? "may or may not have been "
+		    "committed" : "was not committed");
+	else if (res->status == AG_FSM_NOTFOUND)
+		ag_api_error(&r, 404, "not_found", "%s", res->why);
+	else if (res->status != AG_FSM_OK)
+		ag_api_error(&r, 500, "refused", "%s", res->why);
+	else {
+		n->stats.placements_released++;
+		ag_log(AG_LOG_NOTICE, "placement %llu released (log index "
+		    "%llu)", (unsigned long long)res->id,
+		    (unsigned long long)index);
+		r.status = 200;
+		r.body = json_pack("{s:I, s:I}", "released",
+		    (json_int_t)res->id, "index", (json_int_t)index);
+	}
+	ag_node_decision_finish(n, d, &r);
 }
 
 static void
 place_delete(struct ag_node *n, const struct ag_principal *who, uint64_t id,
-    struct ag_api_reply *r)
+    const struct ag_reply_to *to, struct ag_api_reply *r)
 {
-	char	actor[200], object[64];
-	int	i;
+	const struct ag_placement	*p;
+	struct ag_decision		*d;
+	struct ag_fsm_cmd		*cmd;
+	uint64_t			 term;
+	char				 actor[200], object[64], err[256];
 
-	if (!ag_node_is_leader(n, NULL)) {
+	if (!ag_node_is_leader(n, &term)) {
 		ag_api_error(r, 503, "not_leader", "retry");
 		return;
 	}
 	ag_auth_actor(who, actor, sizeof actor);
 	(void)snprintf(object, sizeof object, "placement/%llu",
 	    (unsigned long long)id);
-	for (i = 0; i < n->places.n; i++) {
-		if (n->places.p[i].id != id)
-			continue;
-		if (!ag_auth_owns(who, n->places.p[i].tenant)) {
-			n->stats.denials++;
-			(void)ag_node_audit(n, actor, "release", object, 0,
-			    "owned by another tenant");
-			ag_api_error(r, 403, "forbidden", "placement %llu "
-			    "belongs to another tenant",
-			    (unsigned long long)id);
-			return;
-		}
-		if (ag_node_audit(n, actor, "release", object, 1, "released")
-		    != 0) {
-			ag_api_error(r, 503, "audit_unavailable", "the audit "
-			    "log cannot be written; nothing was released");
-			return;
-		}
-		memmove(&n->places.p[i], &n->places.p[i + 1],
-		    (size_t)(n->places.n - i - 1) * sizeof n->places.p[0]);
-		n->places.n--;
-		n->stats.placements_released++;
-		ag_node_publish(n);
-		r->status = 200;
-		r->body = json_pack("{s:I}", "released", (json_int_t)id);
+	if ((p = ag_fsm_find(fsm(n), id)) == NULL) {
+		ag_api_error(r, 404, "not_found", "no placement %llu",
+		    (unsigned long long)id);
 		return;
 	}
-	ag_api_error(r, 404, "not_found", "no placement %llu",
-	    (unsigned long long)id);
+	if (!ag_auth_owns(who, p->tenant)) {
+		n->stats.denials++;
+		(void)ag_node_audit(n, actor, "release", object, 0,
+		    "owned by another tenant");
+		ag_api_error(r, 403, "forbidden", "placement %llu belongs to "
+		    "another tenant", (unsigned long long)id);
+		return;
+	}
+	if (ag_node_audit(n, actor, "release", object, 1, "released") != 0) {
+		ag_api_error(r, 503, "audit_unavailable", "the audit log cannot "
+		    "be written; nothing was released");
+		return;
+	}
+	if ((d = ag_node_decision_new(n, to, "release")) == NULL ||
+	    (cmd = calloc(1, sizeof *cmd)) == NULL) {
+		if (d != NULL)
+			ag_node_decision_drop(n, d);
+		ag_api_error(r, 503, "busy", "too many calls in flight; retry");
+		return;
+	}
+	cmd->op = AG_FSM_OP_RELEASE;
+	cmd->term = term;
+	cmd->id = id;
+	if (propose(n, cmd, d->seq, 0, release_committed, err, sizeof err)
+	    != 0) {
+		ag_node_decision_drop(n, d);
+		ag_api_error(r, 503, "not_leader", "cannot propose: %s", err);
+	} else
+		r->status = AG_API_DEFERRED;
+	free(cmd);
 }
 
 /*
- * Runs a placement call into r for who: the caller the token check let
- * through, here (our own API) or at the leader (a forwarded call).
+ * Runs a placement call for who: the caller the token check let through,
+ * here (our own API) or at the leader (a forwarded call).  Answers into r
+ * now, or sets r->status to AG_API_DEFERRED and answers `to` later.
  */
 void
 ag_node_place_call(struct ag_node *n, const char *method, const char *path,
     const char *body, size_t len, const struct ag_principal *who,
-    struct ag_api_reply *r)
+    const struct ag_reply_to *to, struct ag_api_reply *r)
 {
 	unsigned long long	id;
 	char			extra;
 
 	if (strcmp(method, "POST") == 0 && strcmp(path, "/v1/placements") == 0)
-		place_create(n, who, body, len, r);
+		place_create(n, who, body, len, to, r);
 	else if (strcmp(method, "DELETE") == 0 &&
 	    sscanf(path, "/v1/placements?id=%llu%c", &id, &extra) == 1)
-		place_delete(n, who, id, r);
+		place_delete(n, who, id, to, r);
 	else
 		ag_api_error(r, 400, "bad_request", "%s %s cannot be "
 		    "forwarded", method, path);
 }
+
+/* --- re-plans (leader) ----------------------------------------------------- */
 
 /* An audit record of this node's own doing. */
 static int __attribute__((format(printf, 4, 5)))
@@ -460,16 +727,156 @@ stuck(struct ag_node *n, double now, uint64_t id, const char *why)
 	    "cannot be re-planned: %s", (unsigned long long)id, why);
 }
 
+static int
+replanning(const struct ag_node *n, uint64_t id)
+{
+	int	i;
+
+	for (i = 0; i < AG_NODE_MAX_REPLANS; i++)
+		if (n->replan[i].id == id)
+			return 1;
+	return 0;
+}
+
+static struct ag_node_replan *
+replan_slot(struct ag_node *n, uint64_t id)
+{
+	int	i;
+
+	for (i = 0; i < AG_NODE_MAX_REPLANS; i++)
+		if (n->replan[i].id == id)
+			return &n->replan[i];
+	return NULL;
+}
+
+static const char *
+lost_name(int lost)
+{
+	return lost == 1 ? "a node is gone" : lost ? "a device is no longer "
+	    "eligible" : "faster plan";
+}
+
+static void
+replan_committed(void *arg, int status, const struct ag_fsm_result *res,
+    uint64_t index)
+{
+	struct commit_ctx	*c = arg;
+	struct ag_node		*n = c->n;
+	struct ag_node_replan	*rp = replan_slot(n, c->seq);
+
+	free(c);
+	if (rp == NULL)
+		return;
+	if (status == 0 && res->status == AG_FSM_OK) {
+		n->stats.replans++;
+		ag_log(AG_LOG_NOTICE, "placement %llu re-planned (%s): epoch "
+		    "%llu, log index %llu", (unsigned long long)res->id,
+		    lost_name(rp->lost), (unsigned long long)res->epoch,
+		    (unsigned long long)index);
+	} else if (status == 0)
+		ag_log(AG_LOG_INFO, "re-plan of placement %llu refused by the "
+		    "log: %s", (unsigned long long)rp->id, res->why);
+	memset(rp, 0, sizeof *rp);
+	n->next_reshard = 0;
+}
+
+static void
+replan_solved(struct ag_solve_job *j, void *arg)
+{
+	struct ag_node		*n = arg;
+	struct ag_node_replan	*rp = replan_slot(n, j->tag);
+	const struct ag_placement *p = ag_fsm_find(fsm(n), j->tag);
+	struct ag_fsm_cmd	*cmd = NULL;
+	uint64_t		 term;
+	char			 err[512];
+
+	if (rp == NULL)
+		goto out;
+	if (j->rc == 0)
+		ag_node_stats_solve(n, j->place.solve_ms / 1e3);
+	if (!ag_node_is_leader(n, &term) || term != j->term || p == NULL ||
+	    p->epoch != rp->epoch)
+		goto drop;
+	if (j->rc != 0 || (!rp->lost && j->place.latency_s > p->latency_s *
+	    IMPROVE_RATIO) || within_quota(n, &j->place, j->err,
+	    sizeof j->err) != 0) {
+		if (rp->lost && j->err[0] != '\0')
+			stuck(n, ag_node_now(), p->id, j->err);
+		goto drop;
+	}
+	if (audit_self(n, "replan", p->id, "epoch %llu, %s, %d stage(s)",
+	    (unsigned long long)p->epoch + 1, lost_name(rp->lost),
+	    j->place.nstages) != 0 || (cmd = calloc(1, sizeof *cmd)) == NULL)
+		goto drop;
+	cmd->op = AG_FSM_OP_REPLAN;
+	cmd->term = term;
+	cmd->id = p->id;
+	cmd->expect_epoch = p->epoch;
+	cmd->place = j->place;
+	cmd->place.id = p->id;
+	cmd->place.term = term;
+	capacities(n, j, &j->place, cmd);
+	if (propose(n, cmd, p->id, p->epoch, replan_committed, err,
+	    sizeof err) == 0)
+		goto out;
+drop:
+	if (rp != NULL)
+		memset(rp, 0, sizeof *rp);
+out:
+	free(cmd);
+	ag_solver_job_free(j);
+}
+
+static void
+replan_start(struct ag_node *n, const struct ag_placement *p, int lost,
+    uint64_t term)
+{
+	struct ag_node_replan	*rp = replan_slot(n, 0);
+	struct ag_solve_job	*j;
+
+	if (rp == NULL || (j = snapshot_job(n, p->id)) == NULL)
+		return;
+	/* The template keeps the tenant, token and selectors. */
+	j->place = *p;
+	j->model = p->model;
+	j->context = p->context;
+	j->budget_ms = PLACE_BUDGET_MS;
+	j->term = term;
+	j->tag = p->id;
+	j->done = replan_solved;
+	j->arg = n;
+	rp->node = n;
+	rp->id = p->id;
+	rp->epoch = p->epoch;
+	rp->lost = lost;
+	if (ag_solver_submit(n->solver, j) != 0) {
+		memset(rp, 0, sizeof *rp);
+		ag_solver_job_free(j);
+	}
+}
+
+/* Every stage's device is still usable in the live snapshot. */
+static int
+devices_ok(struct ag_node *n, const struct ag_placement *p)
+{
+	struct ag_solve_job	*j = snapshot_job(n, p->id);
+	int			 ok = 1;
+
+	if (j != NULL)
+		ok = ag_place_devices_ok(j->nodes, j->nnodes, p);
+	ag_solver_job_free(j);
+	return ok;
+}
+
 /* Leader: re-plan placements that lost a node, or that got 10 % faster. */
 static void
-reshard(struct ag_node *n, double now)
+reshard(struct ag_node *n, double now, uint64_t term)
 {
-	const char	*alive[MAX_SNAPSHOT];
-	size_t		 na;
-	uint64_t	 term;
-	int		 i, dirty = 0, improve = now >= n->next_improve;
-	int		 validity = now >= n->next_validity;
-	char		 err[512];
+	const char		**alive;
+	const struct ag_fsm	 *f = fsm(n);
+	size_t			  na, i;
+	int			  improve = now >= n->next_improve;
+	int			  validity = now >= n->next_validity;
 
 	if (now < n->next_reshard)
 		return;
@@ -478,83 +885,31 @@ reshard(struct ag_node *n, double now)
 		n->next_improve = now + IMPROVE_EVERY_S;
 	if (validity)
 		n->next_validity = now + VALIDITY_EVERY_S;
-	(void)ag_node_is_leader(n, &term);
-	/*
-	 * Usable: alive members we hold a session with (the mesh is full,
-	 * so a lost session is the earliest sign of a dead node).
-	 */
+	if ((alive = calloc(MAX_SNAPSHOT, sizeof *alive)) == NULL)
+		return;
+	/* Usable: alive members we hold a session with. */
 	na = ag_cluster_alive(n->cluster, alive, MAX_SNAPSHOT);
-	for (i = 1; i < (int)na; i++)
+	for (i = 1; i < na; i++)
 		if (!ag_node_peer_connected(n, alive[i]))
 			alive[i--] = alive[--na];
-	for (i = 0; i < n->places.n; i++) {
-		struct ag_placement	*p = &n->places.p[i], q = *p;
-		int			 lost = ag_place_uses_lost(p, alive, na);
+	for (i = 0; i < ag_fsm_count(f); i++) {
+		const struct ag_placement *p = ag_fsm_at(f, i);
+		int lost;
 
+		if (replanning(n, p->id))
+			continue;
+		lost = ag_place_uses_lost(p, alive, na);
 		if (!lost && validity && !devices_ok(n, p))
-			lost = 2;	/* overheated, battery low, … */
-		if (!lost && !improve)
-			continue;
-		if (solve_now(n, &p->model, p->context, PLACE_BUDGET_MS, &q,
-		    err, sizeof err) != 0) {
-			if (lost)
-				stuck(n, now, p->id, err);
-			continue;
-		}
-		if (!lost && q.latency_s > p->latency_s * IMPROVE_RATIO)
-			continue;
-		if (within_quota(n, &q, err, sizeof err) != 0) {
-			if (lost)
-				stuck(n, now, p->id, err);
-			continue;
-		}
-		q.epoch = p->epoch + 1;
-		q.term = term;
-		if (audit_self(n, "replan", p->id, "epoch %llu, %s, %d stage(s)",
-		    (unsigned long long)q.epoch, lost == 1 ? "a node is gone" :
-		    lost ? "a device is no longer eligible" : "faster plan",
-		    q.nstages) != 0)
-			continue;	/* not recorded, not done */
-		ag_log(AG_LOG_NOTICE, "placement %llu re-planned (%s): epoch "
-		    "%llu, %.3f -> %.3f ms/token", (unsigned long long)p->id,
-		    lost == 1 ? "a node is gone" : lost ? "a device is no longer "
-		    "eligible" : "faster plan",
-		    (unsigned long long)q.epoch, p->latency_s * 1e3,
-		    q.latency_s * 1e3);
-		*p = q;
-		n->stats.replans++;
-		dirty = 1;
+			lost = 2;	/* overheated, battery low, ... */
+		if (lost || improve)
+			replan_start(n, p, lost, term);
 	}
-	if (dirty)
-		ag_node_publish(n);
+	free(alive);
 }
 
-/* A new leader takes over the newest placements any record carries. */
-static void
-adopt_placements(const char *origin, const struct ag_record *r, void *arg)
-{
-	struct ag_node		*n = arg;
-	struct ag_places	 ps;
-	char			 err[160];
-	uint64_t		 mine = 0, theirs = 0;
-	int			 i;
-
-	if (r->placements_len == 0 || ag_place_decode(r->placements,
-	    r->placements_len, &ps, err, sizeof err) != 0)
-		return;
-	for (i = 0; i < ps.n; i++)
-		theirs = ps.p[i].term > theirs ? ps.p[i].term : theirs;
-	for (i = 0; i < n->places.n; i++)
-		mine = n->places.p[i].term > mine ? n->places.p[i].term : mine;
-	if (theirs > mine) {
-		n->places = ps;
-		ag_log(AG_LOG_NOTICE, "took over %d placement(s) from %s",
-		    ps.n, origin);
-	}
-}
-
+/* The log's leader changed, or we won or lost it: act at once. */
 void
-ag_node_leader_tick(struct ag_node *n, double now)
+ag_node_leader_change(struct ag_node *n)
 {
 	uint64_t	term;
 	int		leader = ag_node_is_leader(n, &term);
@@ -565,201 +920,46 @@ ag_node_leader_tick(struct ag_node *n, double now)
 	    (unsigned long long)term);
 	if (leader && !n->was_leader) {
 		n->was_leader = 1;
-		ag_cluster_foreach_record(n->cluster, adopt_placements, n);
 		(void)ag_node_audit(n, actor, "leader", object, 1, "became "
-		    "leader; took over %d placement(s)", n->places.n);
+		    "leader; %zu placement(s) in the log",
+		    ag_fsm_count(fsm(n)));
 		n->next_reshard = 0;
-		ag_node_publish(n);
 	} else if (!leader && n->was_leader) {
 		n->was_leader = 0;
 		(void)ag_node_audit(n, actor, "leader", object, 1, "no longer "
-		    "leader; %d placement(s) left to the next", n->places.n);
-		n->places.n = 0;	/* the next leader owns them now */
-	}
-	if (leader)
-		reshard(n, now);
-}
-
-/* --- forwarding to the leader ------------------------------------------- */
-
-static void
-fwd_conn_closed(struct evhttp_connection *conn, void *arg)
-{
-	struct fwd_pending	*f = arg;
-
-	f->req = NULL;		/* the client left; drop the answer */
-}
-
-void
-ag_node_forward(struct ag_node *n, struct evhttp_request *req, const char *method,
-    const char *path, const char *body, size_t len, struct ag_api_reply *r)
-{
-	struct ag_cluster_status	 st;
-	struct ag_fwd_req		 q;
-	struct sec_cbor_writer		 w;
-	struct fwd_pending		*f = NULL;
-	const char			*token = evhttp_find_header(
-					    evhttp_request_get_input_headers(req),
-					    "Authorization");
-	uint8_t				 msg[NET_WIRE_MAX_MSG];
-	size_t				 mlen;
-	char				 err[160];
-	int				 i, pi;
-
-	ag_cluster_status(n->cluster, &st);
-	if (st.leader[0] == '\0' || (pi = ag_node_peer_find(n, st.leader)) < 0 ||
-	    n->peers[pi].link == NULL || !n->peers[pi].link->hello) {
-		ag_api_error(r, 503, "no_leader", "no leader with a majority "
-		    "is reachable from this node");
-		return;
-	}
-	for (i = 0; i < (int)(sizeof n->fwd / sizeof n->fwd[0]); i++)
-		if (n->fwd[i].id == 0) {
-			f = &n->fwd[i];
-			break;
-		}
-	if (f == NULL || len > AG_FWD_BODY_MAX) {
-		ag_api_error(r, 503, "busy", "too many forwarded calls");
-		return;
-	}
-	memset(&q, 0, sizeof q);
-	q.id = ++n->fwd_seq;
-	(void)snprintf(q.method, sizeof q.method, "%s", method);
-	(void)snprintf(q.path, sizeof q.path, "%s", path);
-	/* The caller's credentials go along: the leader checks them. */
-	if (token != NULL && strlen(token) > AG_FWD_TOKEN_MAX) {
-		ag_api_error(r, 401, "unauthorized", "Authorization header too "
-		    "long");
-		return;
-	}
-	(void)snprintf(q.token, sizeof q.token, "%s", token != NULL ? token :
-	    "");
-	q.body = (const uint8_t *)body;
-	q.body_len = len;
-	sec_cbor_writer_dynamic(&w, NET_WIRE_MAX_MSG - 256);
-	if (ag_fwd_encode_req(&q, &w) != 0 || net_wire_encode_raw(msg,
-	    sizeof msg, &mlen, NET_WIRE_API_REQ, n->trust.node_id, 0,
-	    sec_cbor_writer_data(&w), sec_cbor_writer_len(&w), err,
-	    sizeof err) != 0 || net_quic_send_control(n->peers[pi].link->conn,
-	    msg, mlen) != 0) {
-		sec_cbor_writer_release(&w);
-		ag_api_error(r, 502, "forward_failed", "cannot reach the "
 		    "leader");
-		return;
-	}
-	sec_cbor_writer_release(&w);
-	f->id = q.id;
-	f->req = req;
-	f->deadline = ag_node_now() + FWD_TIMEOUT_S;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-	    fwd_conn_closed, f);
-	r->status = AG_API_DEFERRED;
-}
-
-/* Leader side: run a forwarded call and answer it. */
-void
-ag_node_on_api_req(struct ag_link *l, const struct net_wire_msg *m)
-{
-	struct ag_node		*n = l->node;
-	struct ag_fwd_req	 q;
-	struct ag_fwd_resp	 a;
-	struct ag_api_reply	 r = { .status = 500 };
-	struct ag_principal	 who;
-	struct ag_auth_denial	 why;
-	struct sec_cbor_writer	 w;
-	uint8_t			 msg[NET_WIRE_MAX_MSG];
-	size_t			 mlen;
-	char			 err[160], *body, *text = NULL;
-
-	if (ag_fwd_decode_req(m->u.raw.payload, m->u.raw.len, &q, err,
-	    sizeof err) != 0) {
-		ag_log(AG_LOG_WARNING, "bad API_REQ: %s", err);
-		return;
-	}
-	if ((body = malloc(q.body_len + 1)) == NULL)
-		return;
-	memcpy(body, q.body, q.body_len);
-	body[q.body_len] = '\0';
-	/*
-	 * The caller's token travelled with the call: the leader checks it
-	 * itself, never taking the follower's word for who is calling.
-	 */
-	if (ag_auth_check(&n->auth, q.token[0] ? q.token : NULL, AG_API_PLACE,
-	    (int64_t)time(NULL), &who, &why) != 0) {
-		ag_node_denied(n, &why, q.path);
-		ag_api_error(&r, why.status, why.code, "%s", why.reason);
-	} else
-		ag_node_place_call(n, q.method, q.path, body, q.body_len, &who,
-		    &r);
-	free(body);
-	if (r.body != NULL)
-		text = json_dumps(r.body, 0);
-	json_decref(r.body);
-	memset(&a, 0, sizeof a);
-	a.id = q.id;
-	a.status = (unsigned)r.status;
-	a.body = (const uint8_t *)(text != NULL ? text : "{}");
-	a.body_len = text != NULL ? strlen(text) : 2;
-	sec_cbor_writer_dynamic(&w, NET_WIRE_MAX_MSG - 256);
-	if (ag_fwd_encode_resp(&a, &w) == 0 && net_wire_encode_raw(msg,
-	    sizeof msg, &mlen, NET_WIRE_API_RESP, n->trust.node_id, 0,
-	    sec_cbor_writer_data(&w), sec_cbor_writer_len(&w), err,
-	    sizeof err) == 0)
-		ag_node_send(l, msg, mlen);
-	sec_cbor_writer_release(&w);
-	free(text);
-}
-
-static void
-fwd_finish(struct fwd_pending *f, struct ag_api_reply *r)
-{
-	if (f->req != NULL) {
-		evhttp_connection_set_closecb(
-		    evhttp_request_get_connection(f->req), NULL, NULL);
-		ag_api_finish(f->req, r);
-	} else
-		json_decref(r->body);
-	memset(f, 0, sizeof *f);
-}
-
-/* Follower side: the leader's answer. */
-void
-ag_node_on_api_resp(struct ag_node *n, const struct net_wire_msg *m)
-{
-	struct ag_fwd_resp	a;
-	struct ag_api_reply	r = { .status = 502 };
-	char			err[160];
-	size_t			i;
-
-	if (ag_fwd_decode_resp(m->u.raw.payload, m->u.raw.len, &a, err,
-	    sizeof err) != 0) {
-		ag_log(AG_LOG_WARNING, "bad API_RESP: %s", err);
-		return;
-	}
-	for (i = 0; i < sizeof n->fwd / sizeof n->fwd[0]; i++) {
-		if (n->fwd[i].id != a.id || a.id == 0)
-			continue;
-		r.status = (int)a.status;
-		r.body = json_loadb((const char *)a.body, a.body_len, 0, NULL);
-		if (r.body == NULL)
-			ag_api_error(&r, 502, "bad_answer", "the leader's "
-			    "answer is not JSON");
-		fwd_finish(&n->fwd[i], &r);
-		return;
 	}
 }
 
 void
-ag_node_fwd_expire(struct ag_node *n, double now)
+ag_node_leader_tick(struct ag_node *n, double now)
 {
-	struct ag_api_reply	r = { .status = 504 };
-	size_t			i;
+	uint64_t	term;
 
-	for (i = 0; i < sizeof n->fwd / sizeof n->fwd[0]; i++) {
-		if (n->fwd[i].id == 0 || now < n->fwd[i].deadline)
-			continue;
-		ag_api_error(&r, 504, "leader_timeout", "the leader did not "
-		    "answer within %.0f s", FWD_TIMEOUT_S);
-		fwd_finish(&n->fwd[i], &r);
+	ag_node_leader_change(n);
+	if (ag_node_is_leader(n, &term))
+		reshard(n, now, term);
+}
+
+/* We leave our cluster for a larger one: its placements are dropped. */
+void
+ag_node_yielding(void *arg, const char *from, const char *to,
+    const struct ag_fsm *f)
+{
+	struct ag_node	*n = arg;
+	size_t		 i;
+	char		 actor[64], object[96];
+
+	(void)snprintf(actor, sizeof actor, "node:%s", n->trust.node_id);
+	for (i = 0; i < ag_fsm_count(f); i++) {
+		const struct ag_placement *p = ag_fsm_at(f, i);
+
+		(void)snprintf(object, sizeof object, "placement/%llu "
+		    "model/%s", (unsigned long long)p->id, p->model.name);
+		ag_log(AG_LOG_WARNING, "placement %llu (%s) of cluster %s is "
+		    "dropped: this node joins cluster %s",
+		    (unsigned long long)p->id, p->model.name, from, to);
+		(void)ag_node_audit(n, actor, "place.dropped", object, 1,
+		    "cluster %s merged into %s", from, to);
 	}
 }

@@ -60,6 +60,13 @@ struct net_raft_io_config {
 	const char	*self;		/* this node's id (also raft address) */
 	uint64_t	 seed;		/* for io->random */
 	size_t		 max_entry_bytes;	/* one entry's data; 0 = 1 MiB */
+	/*
+	 * Called after every tick, delivered message and finished write, so
+	 * the agent sees role and leader changes at once (raft 0.15 has no
+	 * state callback).  Never from inside a raft call.  May be NULL.
+	 */
+	void		(*after)(void *arg);
+	void		*after_arg;
 };
 
 struct net_raft_io_stats {

@@ -75,8 +75,6 @@ net_wire_type_name(uint64_t type)
 		return "PONG";
 	case NET_WIRE_BYE:
 		return "BYE";
-	case NET_WIRE_ELECT:
-		return "ELECT";
 	case NET_WIRE_MEMBER:
 		return "MEMBER";
 	case NET_WIRE_GOSSIP_DIGEST:
@@ -101,7 +99,6 @@ int
 net_wire_type_raw(uint64_t type)
 {
 	switch (type) {
-	case NET_WIRE_ELECT:
 	case NET_WIRE_MEMBER:
 	case NET_WIRE_GOSSIP_DIGEST:
 	case NET_WIRE_GOSSIP_RECORDS:

@@ -19,9 +19,10 @@
  * false and its payload skipped, and unknown keys in a known message are
  * ignored.  Missing required keys are errors that name the key.
  *
- * Cluster messages (election, membership, gossip) are "raw" types: their
- * payloads have codecs of their own next to their state machines
- * (net_elect_wire.h, net_member.h, net_gossip.h), so this layer checks
+ * Cluster messages (raft, cluster announcements, membership, gossip) are
+ * "raw" types: their payloads have codecs of their own next to their
+ * state machines (net_raft_wire.h, ag_announce.h, net_member.h,
+ * net_gossip.h), so this layer checks
  * only the envelope and that the payload is a map, and hands back where
  * the payload's bytes lie.  That keeps net_wire free of the cluster
  * structs and lets each protocol grow without touching the envelope.
@@ -58,7 +59,7 @@
 #define NET_WIRE_PONG		3
 #define NET_WIRE_BYE		4
 /* Raw types: payload left encoded (u.raw), see net_wire_encode_raw(). */
-#define NET_WIRE_ELECT		8	/* net_elect_wire.h */
+/* 8 was the home-made election (retired: never reuse the number). */
 #define NET_WIRE_MEMBER		16	/* = NET_MEMBER_WIRE_TYPE */
 #define NET_WIRE_GOSSIP_DIGEST	24	/* = NET_GOSSIP_WIRE_TYPE_DIGEST */
 #define NET_WIRE_GOSSIP_RECORDS	25	/* = NET_GOSSIP_WIRE_TYPE_RECORDS */
@@ -172,7 +173,7 @@ int	net_wire_encode_pong(uint8_t *buf, size_t cap, size_t *outlen,
 	    const char *sender, uint64_t term, uint64_t nonce,
 	    uint64_t sent_at_us, char *err, size_t errlen);
 /*
- * Builds the envelope of a raw type (NET_WIRE_ELECT, NET_WIRE_MEMBER,
+ * Builds the envelope of a raw type (NET_WIRE_RAFT, NET_WIRE_MEMBER,
  * NET_WIRE_GOSSIP_*; any other type is refused) around payload[0..
  * payload_len), which must be exactly one deterministically encoded CBOR
  * map - what the payload codecs' sec_cbor_writer produced - and must keep

@@ -744,7 +744,7 @@ test_real_node_id(void **state)
 /* ---- raw (cluster) types: payload handed over undecoded ---- */
 
 static const uint64_t raw_types[] = {
-	NET_WIRE_ELECT, NET_WIRE_MEMBER, NET_WIRE_GOSSIP_DIGEST,
+	NET_WIRE_RAFT, NET_WIRE_MEMBER, NET_WIRE_GOSSIP_DIGEST,
 	NET_WIRE_GOSSIP_RECORDS, NET_WIRE_GOSSIP_WANT,
 };
 
@@ -801,7 +801,8 @@ test_raw_round_trip(void **state)
 		    sizeof err), 0);
 		assert_ptr_equal(m2.u.raw.payload, buf + 2 * n - pn);
 	}
-	assert_string_equal(net_wire_type_name(NET_WIRE_ELECT), "ELECT");
+	assert_string_equal(net_wire_type_name(NET_WIRE_RAFT), "RAFT");
+	assert_string_equal(net_wire_type_name(8), "unknown");
 	assert_string_equal(net_wire_type_name(NET_WIRE_MEMBER), "MEMBER");
 	assert_string_equal(net_wire_type_name(NET_WIRE_GOSSIP_DIGEST),
 	    "GOSSIP_DIGEST");
@@ -822,7 +823,7 @@ test_raw_round_trip(void **state)
 	assert_int_equal(m.u.raw.payload[0], 0xa0);
 }
 
-/* Pinned: an ELECT envelope is the usual four keys around the payload. */
+/* Pinned: a RAFT envelope is the usual four keys around the payload. */
 static void
 test_raw_known_bytes(void **state)
 {
@@ -833,7 +834,8 @@ test_raw_known_bytes(void **state)
 
 	want[k++] = 0xa4;
 	want[k++] = 0x01;
-	want[k++] = 0x08;			/* ELECT */
+	want[k++] = 0x18;			/* RAFT (48) */
+	want[k++] = 0x30;
 	want[k++] = 0x02;
 	want[k++] = 0x78;
 	want[k++] = 0x1a;
@@ -847,7 +849,7 @@ test_raw_known_bytes(void **state)
 	memcpy(want + k, pay, sizeof pay);
 	k += sizeof pay;
 	assert_int_equal(net_wire_encode_raw(buf, sizeof buf, &n,
-	    NET_WIRE_ELECT, ID_A, 300, pay, sizeof pay, err, sizeof err), 0);
+	    NET_WIRE_RAFT, ID_A, 300, pay, sizeof pay, err, sizeof err), 0);
 	assert_int_equal(n, k);
 	assert_memory_equal(buf, want, k);
 }
@@ -905,7 +907,7 @@ test_raw_bad_payload(void **state)
 		(void)sec_cbor_write_array(&w, 1);
 	(void)sec_cbor_write_uint(&w, 0);
 	assert_int_equal(net_wire_encode_raw(buf, sizeof buf, &n,
-	    NET_WIRE_ELECT, ID_A, 1, pay, sec_cbor_writer_len(&w), err,
+	    NET_WIRE_RAFT, ID_A, 1, pay, sec_cbor_writer_len(&w), err,
 	    sizeof err), 0);
 
 	/* 4096 items alone would do, not with the envelope's 8 more. */
@@ -926,9 +928,9 @@ test_raw_bad_payload(void **state)
 	assert_int_equal(net_wire_encode_raw(buf, sizeof buf, &n, 99, ID_A, 1,
 	    pay, pn, err, sizeof err), -1);
 	assert_int_equal(net_wire_encode_raw(buf, sizeof buf, &n,
-	    NET_WIRE_ELECT, "short", 1, pay, pn, err, sizeof err), -1);
+	    NET_WIRE_RAFT, "short", 1, pay, pn, err, sizeof err), -1);
 	assert_non_null(strstr(err, "sender"));
-	assert_int_equal(net_wire_encode_raw(small, 40, &n, NET_WIRE_ELECT,
+	assert_int_equal(net_wire_encode_raw(small, 40, &n, NET_WIRE_RAFT,
 	    ID_A, 1, pay, pn, err, sizeof err), -1);
 	assert_non_null(strstr(err, "buffer"));
 }
@@ -956,7 +958,7 @@ test_raw_decode_not_map(void **state)
 	assert_false(m.known);
 }
 
-/* HELLO, MEMBER, PING, ELECT, BYE back to back, read 7 bytes at a time. */
+/* HELLO, MEMBER, PING, RAFT, BYE back to back, read 7 bytes at a time. */
 static void
 test_raw_in_stream(void **state)
 {
@@ -964,7 +966,7 @@ test_raw_in_stream(void **state)
 	struct net_wire_msg	m;
 	uint8_t			stream[1024], rx[1024], pay[64];
 	const uint64_t		want[] = { NET_WIRE_HELLO, NET_WIRE_MEMBER,
-	    NET_WIRE_PING, NET_WIRE_ELECT, NET_WIRE_BYE };
+	    NET_WIRE_PING, NET_WIRE_RAFT, NET_WIRE_BYE };
 	char			err[256];
 	size_t			off = 0, n, pn, fed = 0, have = 0, used, got = 0;
 	int			rc;
@@ -981,7 +983,7 @@ test_raw_in_stream(void **state)
 	off += n;
 	pn = raw_payload(pay, sizeof pay, 8);
 	assert_int_equal(net_wire_encode_raw(stream + off, sizeof stream - off,
-	    &n, NET_WIRE_ELECT, ID_B, 3, pay, pn, err, sizeof err), 0);
+	    &n, NET_WIRE_RAFT, ID_B, 3, pay, pn, err, sizeof err), 0);
 	off += n;
 	assert_int_equal(net_wire_encode_bye(stream + off, sizeof stream - off,
 	    &n, ID_B, 3, "bye", err, sizeof err), 0);
