@@ -11,6 +11,7 @@
  * value is unknown (NAN) is left out rather than exported as NaN.
  */
 #include "ag_node_int.h"
+#include "ag_raft.h"
 #include "ag_alert.h"
 #include "ag_log.h"
 #include "ag_prom.h"
@@ -120,6 +121,42 @@ proto_counter(struct ag_prom *w, const char *name, const char *help,
 }
 
 static void
+collect_raft(struct ag_node *n, struct ag_prom *w,
+    const struct ag_cluster_status *cs)
+{
+	struct ag_raft_counters	rc;
+
+	ag_raft_counters(ag_cluster_raft(n->cluster), &rc);
+	one_u64(w, "exogpu_raft_commit_index", AG_PROM_GAUGE,
+	    "The highest log index this node knows committed.",
+	    cs->commit_index);
+	one_u64(w, "exogpu_raft_applied_index", AG_PROM_GAUGE,
+	    "The highest log index applied to this node's state.",
+	    cs->applied_index);
+	one_u64(w, "exogpu_raft_servers", AG_PROM_GAUGE,
+	    "Servers in the raft configuration (voters and standbys).",
+	    cs->servers);
+	one_u64(w, "exogpu_raft_proposals_total", AG_PROM_COUNTER,
+	    "Commands this node proposed as leader.", rc.proposals);
+	one_u64(w, "exogpu_raft_commits_total", AG_PROM_COUNTER,
+	    "Proposed commands applied and admitted by the state machine.",
+	    rc.commits_ok);
+	one_u64(w, "exogpu_raft_refused_total", AG_PROM_COUNTER,
+	    "Proposed commands applied but refused by the state machine "
+	    "(no memory, stale re-plan, ...).", rc.commits_refused);
+	one_u64(w, "exogpu_raft_failed_total", AG_PROM_COUNTER,
+	    "Proposed commands not known to be committed (leadership lost, "
+	    "shutdown).", rc.failed);
+	one_u64(w, "exogpu_raft_fsyncs_total", AG_PROM_COUNTER,
+	    "fsync and fdatasync calls of the raft log, metadata and "
+	    "snapshots.", rc.fsyncs);
+	one_u64(w, "exogpu_raft_merges_total", AG_PROM_COUNTER,
+	    "Times this node left its cluster for a better one.", rc.merges);
+	one_u64(w, "exogpu_raft_foreign_messages_total", AG_PROM_COUNTER,
+	    "Raft messages of another cluster, dropped.", rc.foreign);
+}
+
+static void
 collect_cluster(struct ag_node *n, struct ag_prom *w)
 {
 	struct ag_cluster_status	cs;
@@ -160,6 +197,7 @@ collect_cluster(struct ag_node *n, struct ag_prom *w)
 	one_u64(w, "exogpu_cluster_leader_changes_total", AG_PROM_COUNTER,
 	    "Times a different leader became known to this node.",
 	    cc.leader_changes);
+	collect_raft(n, w, &cs);
 }
 
 /* --- this node's devices -------------------------------------------------- */

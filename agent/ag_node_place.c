@@ -463,6 +463,30 @@ place_committed(void *arg, int status, const struct ag_fsm_result *res,
 	ag_node_decision_finish(n, d, &r);
 }
 
+/*
+ * An infeasible plan while committed placements hold memory: the caller
+ * hears it is the booked memory (507), with the figures appended to err.
+ * 0 when nothing is booked (a plain 422: the model does not fit at all).
+ */
+static int
+booked_note(struct ag_node *n, char *err, size_t errlen)
+{
+	const struct ag_fsm	*f = fsm(n);
+	uint64_t		 bytes = 0;
+	size_t			 i, len = strlen(err);
+
+	for (i = 0; i < ag_fsm_count(f); i++)
+		bytes += plan_bytes(ag_fsm_at(f, i));
+	if (bytes == 0)
+		return 0;
+	if (len < errlen)
+		(void)snprintf(err + len, errlen - len, "; %llu bytes are "
+		    "booked by %zu committed placement(s) (insufficient "
+		    "memory: release one, or add devices)",
+		    (unsigned long long)bytes, ag_fsm_count(f));
+	return 1;
+}
+
 static void
 place_solved(struct ag_solve_job *j, void *arg)
 {
@@ -489,11 +513,14 @@ place_solved(struct ag_solve_job *j, void *arg)
 	if (j->rc != 0 || within_quota(n, &j->place, j->err,
 	    sizeof j->err) != 0) {
 		int quota = j->rc == 0;
+		int booked = j->rc == 1 && booked_note(n, j->err,
+		    sizeof j->err);
 
 		n->stats.denials += quota;
 		if (audit_or_503(n, d, 0, "placed", "%s", j->err) == 0) {
-			ag_api_error(&r, quota ? 403 : j->rc == 1 ? 422 : 503,
-			    quota ? "quota_exceeded" : j->rc == 1 ?
+			ag_api_error(&r, quota ? 403 : booked ? 507 :
+			    j->rc == 1 ? 422 : 503, quota ? "quota_exceeded" :
+			    booked ? "insufficient_memory" : j->rc == 1 ?
 			    "infeasible" : "cannot_place", "%s", j->err);
 			ag_node_decision_finish(n, d, &r);
 		}

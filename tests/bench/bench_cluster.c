@@ -22,7 +22,8 @@
  * everyone confirms agreement, so a time is "the last agent first seen in
  * the wanted state", within one poll round, whose length is printed):
  *   - convergence: from spawning node 1 until every agent reports
- *     members_alive = N, voters = N and the same leader with quorum; also
+ *     members_alive = N, voters = min(N, 5) (the agents' default
+ *     --max-voters) and the same leader with quorum; also
  *     when peers_connected = N-1 held on all, and start-up (spawn to
  *     run.json) on its own;
  *   - restart: SIGTERM a follower, time until every other agent stops
@@ -112,6 +113,9 @@ struct cluster {
 };
 
 /* What every running agent must report, and what the wait found. */
+/* The agents' default --max-voters: the rest replicate as standbys. */
+#define MAX_VOTERS	5
+
 struct want {
 	int		 alive;		/* members_alive, or -1 */
 	int		 voters;	/* voters, or -1 */
@@ -959,7 +963,7 @@ start_cluster(struct cluster *cl, int n, const char *root)
 static int
 converge(struct cluster *cl, int n, const char *root, struct agreed *ag)
 {
-	struct want	w = { n, n, NULL, 1 };
+	struct want	w = { n, n < MAX_VOTERS ? n : MAX_VOTERS, NULL, 1 };
 	double		t0, cpu, last_api = 0;
 	long		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int		i;
@@ -977,7 +981,7 @@ converge(struct cluster *cl, int n, const char *root, struct agreed *ag)
 	    cl->a[0].api_up - t0, cl->n, last_api - t0, cl->stagger_ms);
 	(void)printf("  converged (all: members_alive=%d, voters=%d, one "
 	    "leader with quorum):\n    %.3f s after spawning node 1, %.3f s "
-	    "after the last API came up\n", cl->n, cl->n, ag->t_all - t0,
+	    "after the last API came up\n", cl->n, w.voters, ag->t_all - t0,
 	    ag->t_all - last_api);
 	if (ag->t_peers > 0)
 		(void)printf("    peers_connected=%d on all: %.3f s after "
@@ -1019,7 +1023,8 @@ restore(struct cluster *cl, struct agent *a)
 static int
 current_leader(struct cluster *cl, char *out, size_t outlen)
 {
-	struct want	w = { cl->n, cl->n, NULL, 1 };
+	struct want	w = { cl->n, cl->n < MAX_VOTERS ? cl->n : MAX_VOTERS,
+			    NULL, 1 };
 	struct agreed	ag;
 
 	if (wait_agree(cl, &w, 30, &ag) != 0)
