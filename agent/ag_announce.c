@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const struct sec_cbor_limits announce_limits = {
-	AG_ANNOUNCE_MAX, 2, 32, SEC_NODE_ID_SIZE, 16,
+	AG_ANNOUNCE_MAX, 2, 32, 64, 16,
 	SEC_CBOR_F_DETERMINISTIC,
 };
 
