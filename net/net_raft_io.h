@@ -76,6 +76,7 @@ struct net_raft_io_stats {
 	uint64_t	received;	/* delivered to raft */
 	uint64_t	refused;	/* malformed, too big */
 	uint64_t	foreign;	/* other cluster id (or none yet): dropped */
+	uint64_t	torn_bytes;	/* torn log tail cut when opened */
 };
 
 /*
