@@ -80,6 +80,8 @@ struct ri {
 	struct raft_io			*io;
 	struct event_base		*base;
 	struct net_raft_transport	 t;
+	void				(*after)(void *);
+	void				*after_arg;
 	char				*self;
 	size_t				 max_entry;
 	struct net_raft_disk		 disk;
@@ -191,6 +193,14 @@ ri_fire_list(struct ri *ri, struct ri_list *l)
 	l->head = l->tail = NULL;
 }
 
+/* The agent looks at raft's state after everything raft did. */
+static void
+ri_after(struct ri *ri)
+{
+	if (ri->after != NULL && !ri->closing)
+		ri->after(ri->after_arg);
+}
+
 static void
 ri_defer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -201,6 +211,7 @@ ri_defer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	ri->defer.head = ri->defer.tail = NULL;
 	ri_fire_list(ri, &l);
+	ri_after(ri);		/* a no-op while closing */
 }
 
 static void
@@ -225,6 +236,7 @@ ri_fin_cb(evutil_socket_t fd, short what, void *arg)
 	ri->fin.head = ri->fin.tail = NULL;
 	(void)pthread_mutex_unlock(&ri->mu);
 	ri_fire_list(ri, &l);
+	ri_after(ri);
 }
 
 /* ---- the worker ---- */
@@ -370,8 +382,10 @@ ri_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (ri->tick != NULL && !ri->closing)
+	if (ri->tick != NULL && !ri->closing) {
 		ri->tick(ri->io);
+		ri_after(ri);
+	}
 }
 
 static int
@@ -761,6 +775,8 @@ net_raft_io_init(struct raft_io *io, struct event_base *base,
 	ri->io = io;
 	ri->base = base;
 	ri->t = *t;
+	ri->after = cfg->after;
+	ri->after_arg = cfg->after_arg;
 	ri->max_entry = cfg->max_entry_bytes != 0 ? cfg->max_entry_bytes :
 	    RI_MAX_ENTRY_DEFAULT;
 	ri->rng = cfg->seed != 0 ? cfg->seed : 0x9E3779B97F4A7C15ULL;
