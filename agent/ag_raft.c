@@ -83,6 +83,7 @@ struct ag_raft {
 	struct ag_raft_counters	 ctr;
 	struct net_raft_io_stats io_base;	/* of io instances closed */
 	int			 in_check;
+	int			 freeing;	/* ag_raft_free is waiting */
 };
 
 static void	check(void *arg);
@@ -397,6 +398,8 @@ on_switch_closed(struct raft *raft)
 	char			 err[256];
 
 	r->raft_ok = 0;
+	if (r->freeing)
+		return;		/* ag_raft_free finishes the job */
 	net_raft_io_stats(&r->io, &st);
 	r->io_base.fsyncs += st.fsyncs;
 	r->io_base.foreign += st.foreign;
@@ -997,9 +1000,12 @@ ag_raft_free(struct ag_raft *r)
 		return;
 	if (r->housekeep != NULL)
 		event_free(r->housekeep);
+	r->freeing = 1;
 	if (r->raft_ok) {
+		/* A switch in progress has called raft_close already. */
+		if (r->mode != MODE_SWITCHING)
+			raft_close(&r->raft, on_final_close);
 		r->mode = MODE_SWITCHING;	/* no more decisions */
-		raft_close(&r->raft, on_final_close);
 		/*
 		 * Let the io deliver the cancellations and the close callback
 		 * (deferred events and the disk worker's last completions).
@@ -1013,4 +1019,74 @@ ag_raft_free(struct ag_raft *r)
 	ag_fsm_free(r->fsm);
 	free(r->peers);
 	free(r);
+}
+
+/* --- recovery (offline) ---------------------------------------------------- */
+
+static int
+no_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
+{
+	return -1;
+}
+
+static void
+on_recover_closed(struct raft *raft)
+{
+	*(int *)raft->data = 1;
+}
+
+int
+ag_raft_recover(const char *data_dir, const char *self, char *err,
+    size_t errlen)
+{
+	struct event_base		*base = event_base_new();
+	struct net_raft_io_config	 ic;
+	struct net_raft_transport	 t = { no_send, NULL };
+	struct raft_configuration	 conf;
+	struct raft_io			 io;
+	struct raft_fsm			 rfsm;
+	struct raft			 raft;
+	struct ag_fsm			*fsm = ag_fsm_new(AG_FSM_MAX_PLACEMENTS);
+	int				 rc = -1, closed = 0, i;
+
+	memset(&ic, 0, sizeof ic);
+	ic.data_dir = data_dir;
+	ic.self = self;
+	if (base == NULL || fsm == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (!net_raft_io_has_state(data_dir)) {
+		(void)snprintf(err, errlen, "%s/%s holds no raft state: nothing "
+		    "to recover (a fresh node joins or forms a cluster by "
+		    "itself)", data_dir, NET_RAFT_DIR);
+		goto out;
+	}
+	if (net_raft_io_init(&io, base, &ic, &t, err, errlen) != 0)
+		goto out;
+	ag_fsm_raft(fsm, &rfsm);
+	if ((rc = raft_init(&raft, &io, &rfsm, net_raft_id(self), self)) != 0) {
+		(void)snprintf(err, errlen, "raft: %s", raft_strerror(rc));
+		net_raft_io_fini(&io);
+		rc = -1;
+		goto out;
+	}
+	raft.data = &closed;
+	raft_configuration_init(&conf);
+	rc = raft_configuration_add(&conf, net_raft_id(self), self, RAFT_VOTER);
+	if (rc == 0 && (rc = raft_recover(&raft, &conf)) != 0)
+		(void)snprintf(err, errlen, "raft recover: %s (%s)",
+		    raft_strerror(rc), raft_errmsg(&raft));
+	raft_configuration_close(&conf);
+	raft_close(&raft, on_recover_closed);
+	for (i = 0; !closed && i < 10000; i++)
+		if (event_base_loop(base, EVLOOP_ONCE) != 0)
+			break;
+	net_raft_io_fini(&io);
+	rc = rc == 0 ? 0 : -1;
+out:
+	ag_fsm_free(fsm);
+	if (base != NULL)
+		event_base_free(base);
+	return rc;
 }
