@@ -53,8 +53,8 @@ node_id_of(const char *dir, char *id, char *err, size_t errlen)
 	    ag_read_file(path, 64 * 1024, &pem, &len, &missing, err,
 	    errlen) != 0) {
 		if (missing)
-			(void)snprintf(err, errlen, "%s: no node key; is this "
-			    "an agent's data dir?", path);
+			(void)snprintf(err, errlen, "%.200s: no node key; is "
+			    "this an agent's data dir?", path);
 		return -1;
 	}
 	rc = sec_identity_key_node_id(pem, len, id, err, errlen);
