@@ -75,6 +75,7 @@ struct net {
 	struct frame		*head, *tail;
 	struct event		*deliver;
 	unsigned		 acked, failed;
+	unsigned		 full_frames;	/* a fragment of a bigger body */
 };
 
 static struct net	*g;
@@ -87,8 +88,9 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 	struct node	*n = fsm->data;
 	uint64_t	 v;
 
-	if (buf->len != sizeof v)
+	if (buf->len < sizeof v)
 		return RAFT_MALFORMED;
+	/* A big command is +1 followed by padding (to need fragments). */
 	memcpy(&v, buf->base, sizeof v);
 	n->count += v;
 	*result = NULL;
@@ -177,6 +179,8 @@ t_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
 	assert_non_null(f->buf);
 	memcpy(f->buf, buf, len);
 	f->len = len;
+	if (len > NET_RAFT_WIRE_FRAG)
+		g->full_frames++;
 	f->from = from->i;
 	f->to = to;
 	if (g->tail != NULL)
@@ -347,12 +351,12 @@ apply_done(void *arg)
 }
 
 /*
- * Applies k commands of +1 through whoever leads, one batch of up to 20
+ * Applies k commands of +1 (size bytes each) through whoever leads, one batch of up to 20
  * in flight at a time; a failed one (leadership lost) is applied again,
  * so the counters may end above the sum, but all must agree.
  */
 static uint64_t
-apply_n(unsigned k)
+apply_sized(unsigned k, size_t size)
 {
 	struct applying		 a[20];
 	struct raft_buffer	 b;
@@ -366,8 +370,8 @@ apply_n(unsigned k)
 		n = k < 20 ? k : 20;
 		memset(a, 0, sizeof a);
 		for (i = 0; i < n; i++) {
-			b.len = sizeof one;
-			b.base = raft_malloc(b.len);
+			b.len = size;
+			b.base = raft_calloc(1, b.len);
 			assert_non_null(b.base);
 			memcpy(b.base, &one, sizeof one);
 			if (raft_apply(&g->nodes[l].raft, &a[i].req, &b, 1,
@@ -390,6 +394,12 @@ apply_n(unsigned k)
 		g->acked += ok;
 	}
 	return sent;
+}
+
+static uint64_t
+apply_n(unsigned k)
+{
+	return apply_sized(k, sizeof(uint64_t));
 }
 
 /* The counters agree on the leader's value after everything applied. */
@@ -504,6 +514,13 @@ test_cluster(void **state)
 	    (double)(s1.fsyncs - s0.fsyncs) / 201.0);
 	assert_true(s1.sent > 0 && s1.received > 0);
 	assert_int_equal(s1.refused, 0);
+
+	/* Entries of 150 KB: each AppendEntries travels in fragments. */
+	before = g->nodes[l].count;
+	(void)apply_sized(3, 150 * 1024);
+	check_agree();
+	assert_true(g->nodes[leader()].count >= before + 3);
+	assert_true(g->full_frames > 0);
 
 	/* The leader is closed and restarted from its files; it catches up. */
 	old = leader();
