@@ -917,6 +917,8 @@ net_raft_io_stats(struct raft_io *io, struct net_raft_io_stats *out)
 	*out = ri->st;
 	out->fsyncs = atomic_load(&ri->disk.fsyncs);
 	out->bytes_written = atomic_load(&ri->disk.bytes);
+	out->log_syncs = atomic_load(&ri->disk.log_syncs);
+	out->appended = atomic_load(&ri->disk.appended);
 }
 
 raft_id

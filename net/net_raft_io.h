@@ -64,6 +64,8 @@ struct net_raft_io_config {
 
 struct net_raft_io_stats {
 	uint64_t	fsyncs;		/* fdatasync/fsync calls */
+	uint64_t	log_syncs;	/* of which log group commits */
+	uint64_t	appended;	/* entries appended to the log */
 	uint64_t	bytes_written;	/* log + snapshot + metadata */
 	uint64_t	sent;		/* raft messages handed to the transport */
 	uint64_t	received;	/* delivered to raft */
