@@ -846,6 +846,8 @@ net_raft_io_recv(struct raft_io *io, const char *peer,
 	char			 cluster[NET_RAFT_WIRE_CLUSTER_LEN + 1];
 	int			 rc;
 
+	if (ri == NULL)
+		return sec_err(err, errlen, "raft io not open");
 	if ((p = ri_peer(ri, peer)) == NULL)
 		return sec_err(err, errlen, "out of memory");
 	rc = net_raft_reasm_feed(&p->ra, payload, len, &body, &blen, err,

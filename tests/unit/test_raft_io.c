@@ -607,14 +607,42 @@ test_cluster(void **state)
 static void
 test_bootstrap_twice_and_wipe(void **state)
 {
-	struct node	*n = &g->nodes[0];
-	char		 err[256];
+	struct raft_configuration	 conf;
+	struct node			*n = &g->nodes[0];
+	char				 err[256];
 
 	(void)state;
 	assert_int_equal(net_raft_io_has_state(n->dir), 0);
 	node_start(n, true);	/* asserts the second bootstrap fails */
 	node_stop(n);
 	assert_int_equal(net_raft_io_has_state(n->dir), 1);
+
+	/*
+	 * Alone with a 3-voter configuration it cannot be elected; recover
+	 * with a configuration of itself only makes it a leader on its own.
+	 */
+	node_start(n, false);
+	assert_false(run_until(has_leader, NULL, 1200));
+	node_stop(n);
+	assert_int_equal(io_open(n, err, sizeof err), 0);
+	assert_int_equal(raft_init(&n->raft, &n->io, &n->fsm,
+	    net_raft_id(ids[0]), ids[0]), 0);
+	raft_configuration_init(&conf);
+	assert_int_equal(raft_configuration_add(&conf, net_raft_id(ids[0]),
+	    ids[0], RAFT_VOTER), 0);
+	assert_int_equal(raft_recover(&n->raft, &conf), 0);
+	raft_configuration_close(&conf);
+	n->raft.data = n;
+	n->closed = false;
+	raft_close(&n->raft, closed_cb);
+	assert_true(run_until(is_closed, n, 5000));
+	net_raft_io_fini(&n->io);
+	node_start(n, false);
+	assert_true(run_until(has_leader, NULL, 3000));
+	assert_int_equal(leader(), 0);
+	(void)apply_n(3);
+	assert_true(n->count >= 3);
+	node_stop(n);
 	assert_int_equal(io_open(n, err, sizeof err), 0);
 	assert_string_equal(net_raft_io_cluster(&n->io), CLUSTER);
 	net_raft_io_fini(&n->io);
