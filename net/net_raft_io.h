@@ -26,7 +26,7 @@
  * (fdatasync); truncate and append are ordered in one FIFO; snapshots are
  * written to a temporary file, fsync'd and renamed.  Disk writes run on a
  * worker thread so an fsync never stalls the loop; completions come back
- * through a pipe watched by the loop.  Callbacks are never fired inside
+ * through an eventfd watched by the loop.  Callbacks are never fired inside
  * the call that submitted the request.
  *
  * Files, under DIR/raft/: see docs/cluster.md ("Raft on disk").
