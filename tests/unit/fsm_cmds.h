@@ -18,7 +18,7 @@
 
 #define FSMT_LAYERS	16
 
-static void
+static inline void
 fsmt_model(struct ag_placement *p, const char *name)
 {
 	memset(p, 0, sizeof *p);
@@ -41,7 +41,7 @@ fsmt_model(struct ag_placement *p, const char *name)
  * dev[i] with mem[i] bytes; the capacity of each distinct device is cap[i]
  * of its first stage.
  */
-static void
+static inline void
 fsmt_cmd(struct ag_fsm_cmd *c, uint64_t term, uint64_t id, uint64_t epoch,
     int n, const char *const *dev, const uint64_t *mem, const uint64_t *cap)
 {
@@ -77,7 +77,7 @@ fsmt_cmd(struct ag_fsm_cmd *c, uint64_t term, uint64_t id, uint64_t epoch,
 	}
 }
 
-static void
+static inline void
 fsmt_release(struct ag_fsm_cmd *c, uint64_t term, uint64_t id)
 {
 	memset(c, 0, sizeof *c);
@@ -87,7 +87,7 @@ fsmt_release(struct ag_fsm_cmd *c, uint64_t term, uint64_t id)
 }
 
 /* One stage on dev: mem bytes, capacity cap. */
-static void
+static inline void
 fsmt_place1(struct ag_fsm_cmd *c, uint64_t term, const char *dev,
     uint64_t mem, uint64_t cap)
 {
