@@ -13,7 +13,8 @@
 #      acknowledged, unreleased placement is back with the same id;
 #   5. no double booking: placements until refused; the bookings on every
 #      device stay within its memory less the reserve, and the refusal
-#      once memory is booked is 507 insufficient_memory naming it.
+#      once memory is booked is 507 insufficient_memory naming it;
+#   6. gossip forgets a node that is gone for good (member and record).
 # /v1/status shows cluster_id, commit_index and the raft role throughout.
 # $1: the exogpu binary, $2: the source tree.
 set -u
@@ -219,5 +220,20 @@ jq -e -n --slurpfile l "$DIR/list.json" --slurpfile m "$DIR/members.json" '
     all(.b <= ($cap[.d] // 0))' >/dev/null ||
     fail "bookings above a device's capacity: $(cat "$DIR/list.json")"
 echo "$n_ok more placement(s) admitted, then refused: $last"
+
+# ---- 6. gossip forgets a node that is gone for good ------------------------
+GONE=$(nid 3)
+kill -9 "$(pid 3)"
+t0=$(now)
+i=0
+until ! "$EXOGPU" members --json --api "$(api 1)" |
+    jq -e ".[] | select(.node_id == \"$GONE\")" >/dev/null; do
+	i=$((i + 1))
+	[ "$i" -lt 600 ] || fail "node 3 is still a member 60 s after kill -9"
+	sleep 0.1
+done
+grep -q "gossip: forgetting $GONE" "$DIR/a1.log" ||
+    fail "node 1 did not forget node 3's record"
+echo "a killed node is forgotten (member and record) after $(elapsed "$t0") s"
 echo "PASS"
 exit 0
