@@ -16,6 +16,8 @@
 #      once memory is booked is 507 insufficient_memory naming it;
 #   6. gossip forgets a node that is gone for good (member and record).
 # /v1/status shows cluster_id, commit_index and the raft role throughout.
+# First, --bootstrap-expect 3: a lone node does not form a cluster; three
+# form one with all three as voters.
 # $1: the exogpu binary, $2: the source tree.
 set -u
 EXOGPU=$1
@@ -82,6 +84,20 @@ restart()
 	shift
 	start "$_rs_n" "$@"
 }
+
+# ---- 0. --bootstrap-expect: nobody forms alone; three form with 3 voters -
+start 7 --bootstrap-expect 3
+sleep 3
+st 7 | jq -e '.role == "forming" and .cluster_id == null' >/dev/null ||
+    fail "a node expecting 3 formed a cluster alone: $(st 7)"
+start 8 --bootstrap-expect 3 --join "$(quic 7)"
+start 9 --bootstrap-expect 3 --join "$(quic 7)"
+wait_one_cluster "7 8 9" || fail "--bootstrap-expect 3 formed no cluster"
+st "$L" | jq -e '.voters == 3 and .servers == 3' >/dev/null ||
+    fail "not bootstrapped with 3 voters: $(st "$L")"
+echo "--bootstrap-expect 3: none alone after 3 s, then one cluster of 3" \
+    "voters"
+for n in 7 8 9; do kill "$(pid "$n")"; done
 
 # ---- 1. split brain: two lone clusters meet through a third agent --------
 start 1
