@@ -18,6 +18,7 @@
 #include "ag_place.h"
 #include "ag_planio.h"
 #include "ag_snapshot.h"
+#include "ag_raft.h"
 #include "ag_solver.h"
 #include "ag_cmd.h"
 #include "ag_datadir.h"
@@ -283,6 +284,8 @@ handle_msg(struct ag_link *l, const struct net_wire_msg *m)
 		if (!l->hello) {
 			p->next_probe = ag_node_now() + FIRST_PROBE_DELAY_S;
 			l->hello = 1;
+			if (l->join >= 0)
+				n->joins[l->join].tried = 1;
 			ag_cluster_peer_up(n->cluster, p->node_id);
 		}
 		ag_log(AG_LOG_NOTICE, "peer %s (%s) joined at %s", p->node_id,
@@ -395,6 +398,7 @@ on_closed(struct net_quic_conn *c, const char *reason, void *arg)
 		struct ag_join *j = &n->joins[l->join];
 
 		j->link = NULL;
+		j->tried = 1;
 		j->next_try = ag_node_now() + j->backoff;
 		j->backoff = fmin(j->backoff * 2, j->discovered ?
 		    BACKOFF_LAN_MAX_S : BACKOFF_MAX_S);
@@ -886,12 +890,33 @@ expire_gossiped(struct ag_node *n)
 	}
 }
 
+/*
+ * A fresh node does not form a cluster of its own while a --join target
+ * has not answered or failed once: that target may be a cluster it
+ * should join instead (docs/cluster.md, "Bootstrap").
+ */
+static int
+joins_pending(const struct ag_node *n)
+{
+	int	i;
+
+	for (i = 0; i < n->njoins; i++) {
+		const struct ag_join *j = &n->joins[i];
+
+		if (!j->unused && !j->discovered && !j->self && !j->tried)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 cluster_tick(struct ag_node *n, double now)
 {
 	bench_poll(n);
 	ag_node_auth_tick(n, now);
 	if (n->cluster != NULL) {
+		ag_raft_hold_bootstrap(ag_cluster_raft(n->cluster),
+		    joins_pending(n));
 		ag_node_leader_tick(n, now);
 		ag_node_fwd_expire(n, now);
 	}

@@ -84,6 +84,7 @@ struct ag_join {
 	int			 self;		/* it was us: stop */
 	int			 discovered;	/* from mDNS, not --join */
 	int			 gossiped;	/* from a gossiped record */
+	int			 tried;		/* answered (HELLO) or failed once */
 	double			 learned;	/* monotonic s, when */
 	int			 unused;	/* free slot (mDNS lost it) */
 };

@@ -84,6 +84,7 @@ struct ag_raft {
 	struct net_raft_io_stats io_base;	/* of io instances closed */
 	int			 in_check;
 	int			 freeing;	/* ag_raft_free is waiting */
+	int			 hold;		/* no bootstrap for now */
 };
 
 static void	check(void *arg);
@@ -472,7 +473,9 @@ forming(struct ag_raft *r, double now)
 		join(r, best->a.cluster, best->id);
 		return;
 	}
-	if (now - r->started >= r->cfg.bootstrap_window_s)
+	if (r->hold)
+		r->started = now;	/* the window counts from the release */
+	else if (now - r->started >= r->cfg.bootstrap_window_s)
 		bootstrap(r);
 }
 
@@ -983,6 +986,12 @@ ag_raft_propose(struct ag_raft *r, const struct ag_fsm_cmd *cmd,
 	}
 	r->ctr.proposals++;
 	return 0;
+}
+
+void
+ag_raft_hold_bootstrap(struct ag_raft *r, int hold)
+{
+	r->hold = hold;
 }
 
 void
