@@ -107,6 +107,7 @@ struct jep {
 	size_t			 count[JEP_NKINDS];
 	size_t			 lines;
 	size_t			 unknown_devices;
+	double			 until;		/* leaderless figure */
 	struct jep_figures	 fig;
 	int			 checked;
 };
@@ -137,6 +138,7 @@ jep_new(void)
 		return NULL;
 	for (i = 0; i < JEP_MAX_PROCS; i++)
 		j->procs[i].op = SIZE_MAX;
+	j->until = DBL_MAX;
 	return j;
 }
 
@@ -763,22 +765,30 @@ check_leaders(struct jep *j)
 	}
 }
 
-/* The longest time between two samples that name a leader. */
+/*
+ * The longest time between two samples that name a leader, or from the
+ * last such sample to the last sample before `until`.
+ */
 static void
 leaderless(struct jep *j)
 {
-	double	last = -1;
+	double	last = -1, t = 0;
 	size_t	i;
 
 	qsort(j->st, j->nst, sizeof *j->st, sample_time_cmp);
-	for (i = 0; i < j->nst; i++) {
+	for (i = 0; i < j->nst && j->st[i].t <= j->until; i++) {
+		t = j->st[i].t;
 		if (j->st[i].leader[0] == '\0')
 			continue;
-		if (last >= 0 && j->st[i].t - last > j->fig.leaderless_s) {
-			j->fig.leaderless_s = j->st[i].t - last;
+		if (last >= 0 && t - last > j->fig.leaderless_s) {
+			j->fig.leaderless_s = t - last;
 			j->fig.leaderless_at = last;
 		}
-		last = j->st[i].t;
+		last = t;
+	}
+	if (last >= 0 && t - last > j->fig.leaderless_s) {
+		j->fig.leaderless_s = t - last;
+		j->fig.leaderless_at = last;
 	}
 }
 
@@ -1136,6 +1146,12 @@ check_final(struct jep *j)
 			    l->node, l->applied, j->fig.max_index,
 			    ref(j, l, r, sizeof r));
 	}
+}
+
+void
+jep_until(struct jep *j, double t)
+{
+	j->until = t;
 }
 
 size_t

@@ -94,6 +94,12 @@ int	jep_line(struct jep *, const char *line, size_t len, const char *name,
 int	jep_feed(struct jep *, const char *buf, size_t len, const char *name,
 	    char *err, size_t errlen);
 
+/*
+ * The leaderless window is measured only up to history time t (the end
+ * of the faults: a test that then stops every node on purpose does not
+ * want that counted).  Checks are not affected.
+ */
+void	jep_until(struct jep *, double t);
 /* Runs every check once all lines are in; returns the anomalies found. */
 size_t	jep_check(struct jep *);
 void	jep_figures(const struct jep *, struct jep_figures *);

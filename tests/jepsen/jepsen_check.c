@@ -3,12 +3,13 @@
  * test (tests/jepsen/run.sh; the format and the properties are in
  * jepsen.h) and prints what it saw.
  *
- *	jepsen_check [--caps FILE] [-q] HISTORY...
+ *	jepsen_check [--caps FILE] [--until T] [-q] HISTORY...
  *
  * Several history files (one per client, one per status poller) may be
  * given: operations are paired per process, and every check compares the
  * clients' time stamps, so the order of the files does not matter.
- * Exit status: 0 no anomaly, 1 anomalies (each named with the operations
+ * --until T: the longest leaderless window is measured up to history
+ * time T only (the end of the faults).  Exit status: 0 no anomaly, 1 anomalies (each named with the operations
  * and the file:line they came from), 2 unreadable input.  The checker is
  * a thin shell around jepsen.c so the unit test can drive the same code.
  */
@@ -25,8 +26,8 @@
 static void
 usage(void)
 {
-	(void)fprintf(stderr, "usage: jepsen_check [--caps FILE] [-q] "
-	    "HISTORY...\n");
+	(void)fprintf(stderr, "usage: jepsen_check [--caps FILE] [--until T] "
+	    "[-q] HISTORY...\n");
 	exit(2);
 }
 
@@ -94,13 +95,19 @@ main(int argc, char **argv)
 {
 	struct jep	*j;
 	const char	*caps = NULL;
+	char		*end;
+	double		 until = -1;
 	int		 i, quiet = 0;
 	size_t		 n;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--caps") == 0 && i + 1 < argc)
 			caps = argv[++i];
-		else if (strcmp(argv[i], "-q") == 0)
+		else if (strcmp(argv[i], "--until") == 0 && i + 1 < argc) {
+			until = strtod(argv[++i], &end);
+			if (*end != '\0' || end == argv[i] || until < 0)
+				usage();
+		} else if (strcmp(argv[i], "-q") == 0)
 			quiet = 1;
 		else
 			usage();
@@ -118,6 +125,8 @@ main(int argc, char **argv)
 			jep_free(j);
 			return 2;
 		}
+	if (until >= 0)
+		jep_until(j, until);
 	n = jep_check(j);
 	if (!quiet || n > 0)
 		jep_report(j, stdout);

@@ -188,6 +188,26 @@ test_clean(void **state)
 	/* No sample named a leader between 0.05 and 3.0. */
 	assert_true(f.leaderless_s > 2.9 && f.leaderless_s < 3.0);
 	jep_free(j);
+	/* Measured up to a time: up to 2.0 only the first two count; a
+	 * trailing window without a leader counts too. */
+	{
+		char err[256];
+
+		assert_non_null(j = jep_new());
+		jep_until(j, 2.0);
+		assert_int_equal(jep_feed(j, hist, hlen, "h", err,
+		    sizeof err), 0);
+		(void)jep_check(j);
+		jep_figures(j, &f);
+		assert_true(f.leaderless_s < 0.1);
+		jep_free(j);
+	}
+	reset();
+	status(0.0, 1, "n1", "leader", 2, "c1", "n1");
+	status(1.0, 1, "n1", "candidate", 3, "c1", NULL);
+	status(2.5, 1, "n1", "candidate", 4, "c1", NULL);
+	jep_free(check(NULL, &f));
+	assert_true(f.leaderless_s > 2.4 && f.leaderless_s < 2.6);
 }
 
 static void
