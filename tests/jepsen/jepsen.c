@@ -112,6 +112,11 @@ struct jep {
 	int			 checked;
 };
 
+static int	fail(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static void	anomaly(struct jep *, enum jep_kind, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
 static const char *const kind_names[JEP_NKINDS] = {
 	"two-leaders", "lost", "resurrected", "duplicate-id", "overbooked",
 	"log-order", "failed-place-applied", "release-404", "final",
@@ -362,7 +367,8 @@ book(struct jep *j, json_t *p, size_t *ntouched, char *err, size_t errlen)
 			j->mark[ci] = 1;
 			j->touched[(*ntouched)++] = ci;
 		}
-		j->sums[ci] += (uint64_t)m;
+		j->sums[ci] = UINT64_MAX - j->sums[ci] < (uint64_t)m ?
+		    UINT64_MAX : j->sums[ci] + (uint64_t)m;
 	}
 	return 0;
 }

@@ -292,14 +292,16 @@ client()
 	_h=$HIST/$_c.jsonl
 	eval "RNG_$_c=$(( SEED * 7919 + $1 ))"
 	_pool=
+	_full=0
 	while [ ! -e "$DIR/stop.clients" ]; do
 		pick "$_c" $N
 		_n=$R
 		rnd "$_c" 100
 		_op=$R
-		# Nothing of its own to release: place instead.
-		set -- $_pool
-		[ $# -gt 0 ] || [ "$_op" -lt 40 ] || [ "$_op" -ge 75 ] ||
+		# After "full" (409, 507) release; with nothing anyone was
+		# ever given, place.
+		[ "$_full" = 0 ] || [ "$_op" -ge 40 ] || _op=50
+		[ -s "$DIR/ids" ] || [ "$_op" -lt 40 ] || [ "$_op" -ge 75 ] ||
 		    _op=0
 		if [ "$_op" -lt 40 ]; then
 			pick "$_c" $MODELS
@@ -310,20 +312,20 @@ client()
 			call "$_n" POST /v1/placements "$_v" 8
 			outcome place
 			hline "$_h" "$(now)" "$_c" "$T" place "$_n" "$CODE" "$(val)"
+			case $CODE in 409|507) _full=1;; *) _full=0;; esac
 			if [ "$T" = ok ]; then
 				_id=$(echo "$BODY" | jq -r '.id // empty')
 				_pool="$_pool $_id"
 				echo "$_id" >>"$DIR/ids"
 			fi
 		elif [ "$_op" -lt 75 ]; then
+			# Its own ids; one time in five (or when it has none)
+			# anyone's, maybe released already.
+			_full=0
 			rnd "$_c" 5
-			if [ "$R" = 0 ]; then
-				# someone's id, maybe released already
+			if [ "$R" = 0 ] || ! pick "$_c" $_pool; then
 				# shellcheck disable=SC2046
 				pick "$_c" $(tail -n 20 "$DIR/ids")
-			else
-				# shellcheck disable=SC2086
-				pick "$_c" $_pool
 			fi
 			_id=$R
 			hline "$_h" "$(now)" "$_c" invoke release "$_n" "" \
@@ -385,9 +387,10 @@ victim()
 	fi
 }
 hold() { rnd nem "$(( $2 - $1 + 1 ))"; sleep "$(( $1 + R ))"; }
+# shuffle WORDS...: SHUF is WORDS in a seeded random order
 shuffle()
 {
-	_left=$N
+	_left=$*
 	SHUF=
 	while [ -n "$_left" ]; do
 		# shellcheck disable=SC2086
@@ -417,13 +420,22 @@ drop()
 	    prio 1 u32 match ether dst "$_mac" classid 1:2
 }
 
+# One fault, healed.  Faults come in rounds: every kind once per round,
+# in a seeded order, so even a short run sees each of them.
+ROUND=
 fault()
 {
-	_kinds="kill pause partition isolate"
-	[ "$BRIDGE_OK" = 1 ] && _kinds="$_kinds bridge"
-	# shellcheck disable=SC2086
-	pick nem $_kinds
-	case $R in
+	if [ -z "$ROUND" ]; then
+		_kinds="kill pause partition isolate"
+		[ "$BRIDGE_OK" = 1 ] && _kinds="$_kinds bridge"
+		shuffle $_kinds
+		ROUND=$SHUF
+	fi
+	set -- $ROUND
+	_kind=$1
+	shift
+	ROUND=$*
+	case $_kind in
 	kill)
 		victim
 		_v=$R
@@ -447,7 +459,7 @@ fault()
 		nlog "SIGCONT node $_v"
 		;;
 	partition)
-		shuffle
+		shuffle $N
 		set -- $SHUF
 		nlog "partition: $1 $2 | $3 $4 $5"
 		port_to "$1" br1
@@ -468,7 +480,7 @@ fault()
 		nlog "healed"
 		;;
 	bridge)
-		shuffle
+		shuffle $N
 		set -- $SHUF
 		nlog "bridge: $1 $2 | $3 | $4 $5 (node $3 sees both sides)"
 		for _a in $1 $2; do

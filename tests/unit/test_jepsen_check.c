@@ -28,6 +28,8 @@ reset(void)
 	hist[0] = '\0';
 }
 
+static void	add(const char *, ...) __attribute__((format(printf, 1, 2)));
+
 static void
 add(const char *fmt, ...)
 {
@@ -493,7 +495,7 @@ test_malformed(void **state)
 	jep_free(j);
 	/* Blank lines are fine, status invokes are ignored. */
 	reset();
-	add("");
+	add("%s", "");
 	add("{\"t\":1,\"proc\":\"s1\",\"type\":\"invoke\",\"f\":\"status\"}");
 	add("{\"t\":1,\"proc\":\"s1\",\"type\":\"fail\",\"f\":\"status\","
 	    "\"value\":null}");
