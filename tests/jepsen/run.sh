@@ -62,7 +62,8 @@ done
 [ -x "$CHECK" ] || skip "no checker at $CHECK (build the jepsen_check target)"
 case $DURATION in ''|*[!0-9]*) echo "JEPSEN_SECONDS: not a number"; exit 2;;
 esac
-case $SEED in ''|*[!0-9]*) echo "NEMESIS_SEED: not a number"; exit 2;; esac
+case $SEED in ''|*[!0-9]*|?????????????????*)
+	echo "NEMESIS_SEED: not a number under 10^16"; exit 2;; esac
 if ! ip netns add "jepchk$$" 2>/dev/null; then
 	skip "ip netns add failed (no namespace support?)"
 fi
@@ -84,11 +85,12 @@ log() { echo "[$(elapsed "$T_START")] $*"; }
 netns() { echo "/run/netns/$(mlab_ns "$1")"; }
 
 # ---- seeded random numbers (the nemesis schedule; client op mixes) ------
-# RNG_<name> is one LCG state; rnd NAME N sets R to 0..N-1.
+# RNG_<name> is one LCG state (below 2^31, so the product fits in the
+# shell's 64-bit arithmetic); rnd NAME N sets R to 0..N-1.
 rnd()
 {
 	eval "_s=\$RNG_$1"
-	_s=$(( (_s * 1103515245 + 12345) % 2147483648 ))
+	_s=$(( ((_s % 2147483648) * 1103515245 + 12345) % 2147483648 ))
 	eval "RNG_$1=$_s"
 	R=$(( (_s / 65536) % $2 ))
 }
@@ -207,11 +209,16 @@ fail()
 	exit 1
 }
 
+# save: the run's files into $OUT, replacing only what an earlier run
+# left there (OUT may be any directory).
 save()
 {
-	mkdir -p "$OUT" 2>/dev/null && rm -rf "${OUT:?}"/* &&
+	mkdir -p "$OUT" 2>/dev/null &&
+	    rm -rf "$OUT/hist" "$OUT/nemesis.log" "$OUT/caps.json" \
+	    "$OUT"/agent[1-5].log &&
 	    cp -r "$HIST" "$DIR/nemesis.log" "$DIR"/agent*.log "$OUT/" \
-	    2>/dev/null && cp "$DIR/caps.json" "$OUT/" 2>/dev/null
+	    2>/dev/null
+	cp "$DIR/caps.json" "$OUT/" 2>/dev/null
 	echo "history, nemesis log and agent logs: $OUT"
 }
 
@@ -290,7 +297,7 @@ client()
 {
 	_c=c$1
 	_h=$HIST/$_c.jsonl
-	eval "RNG_$_c=$(( SEED * 7919 + $1 ))"
+	eval "RNG_$_c=$(( (SEED + $1 * 7919) % 2147483648 ))"
 	_pool=
 	_full=0
 	while [ ! -e "$DIR/stop.clients" ]; do
@@ -365,7 +372,7 @@ poller()
 
 # ---- the nemesis -----------------------------------------------------------
 # shellcheck disable=SC2034	# read through eval in rnd
-RNG_nem=$SEED
+RNG_nem=$((SEED % 2147483648))
 NEM_KILL=0
 NEM_PAUSE=0
 NEM_PART=0
