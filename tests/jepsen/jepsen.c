@@ -282,9 +282,10 @@ jep_caps(struct jep *j, const char *buf, size_t len, char *err,
 		if (strlen(k) >= JEP_STR || !json_is_number(v) ||
 		    json_number_value(v) < 0 ||
 		    json_number_value(v) >= 1.8e19) {
+			(void)fail(err, errlen, "capacities: bad entry "
+			    "\"%.40s\"", k);
 			json_decref(root);
-			return fail(err, errlen, "capacities: bad entry \"%.40s\"",
-			    k);
+			return -1;
 		}
 		(void)snprintf(j->caps[n].dev, sizeof j->caps[n].dev, "%s", k);
 		j->caps[n++].bytes = (uint64_t)json_number_value(v);
@@ -745,7 +746,8 @@ check_leaders(struct jep *j)
 	size_t	i, first = SIZE_MAX;
 	int	reported = 0;
 
-	qsort(j->st, j->nst, sizeof *j->st, sample_cmp);
+	if (j->nst > 0)
+		qsort(j->st, j->nst, sizeof *j->st, sample_cmp);
 	for (i = 0; i < j->nst; i++) {
 		struct jep_sample *s = &j->st[i], *f;
 
@@ -781,7 +783,8 @@ leaderless(struct jep *j)
 	double	last = -1, t = 0;
 	size_t	i;
 
-	qsort(j->st, j->nst, sizeof *j->st, sample_time_cmp);
+	if (j->nst > 0)
+		qsort(j->st, j->nst, sizeof *j->st, sample_time_cmp);
 	for (i = 0; i < j->nst && j->st[i].t <= j->until; i++) {
 		t = j->st[i].t;
 		if (j->st[i].leader[0] == '\0')
