@@ -17,6 +17,7 @@ extern const struct ag_cmd ag_cmd_cert;
 extern const struct ag_cmd ag_cmd_secret;
 extern const struct ag_cmd ag_cmd_token;
 extern const struct ag_cmd ag_cmd_audit;
+extern const struct ag_cmd ag_cmd_recover;
 
 const struct ag_cmd *const ag_cmds[] = {
 	&ag_cmd_demo,
@@ -32,5 +33,6 @@ const struct ag_cmd *const ag_cmds[] = {
 	&ag_cmd_secret,
 	&ag_cmd_token,
 	&ag_cmd_audit,
+	&ag_cmd_recover,
 	NULL
 };

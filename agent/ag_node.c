@@ -761,6 +761,8 @@ mesh_from(const char *origin, const struct ag_record *r, void *arg)
 		    "%s", l->peer);
 		n->joins[k].backoff = BACKOFF_MIN_S;
 		n->joins[k].discovered = 1;
+		n->joins[k].gossiped = 1;
+		n->joins[k].learned = ag_node_now();
 		ag_log(AG_LOG_INFO, "gossip: %s knows %s at %s; dialling",
 		    origin, l->peer, l->addr);
 	}
@@ -856,6 +858,34 @@ bench_poll(struct ag_node *n)
 }
 
 
+/*
+ * Dial targets learned from gossip expire with their node: when
+ * membership calls it dead, left or unknown, and at least a minute after
+ * we learned of it (a node we never reached is unknown at first), we stop
+ * dialling it.  It is learned again if a record names it later.
+ */
+#define GOSSIPED_GRACE_S	60.0
+
+static void
+expire_gossiped(struct ag_node *n)
+{
+	double	now = ag_node_now();
+	int	i;
+
+	for (i = 0; i < n->njoins; i++) {
+		struct ag_join *j = &n->joins[i];
+
+		if (j->unused || !j->gossiped || j->link != NULL ||
+		    j->peer_id[0] == '\0' ||
+		    now - j->learned < GOSSIPED_GRACE_S ||
+		    !ag_cluster_member_gone(n->cluster, j->peer_id))
+			continue;
+		ag_log(AG_LOG_INFO, "no longer dialling %s at %s (gone)",
+		    j->peer_id, j->text);
+		j->unused = 1;
+	}
+}
+
 static void
 cluster_tick(struct ag_node *n, double now)
 {
@@ -868,6 +898,7 @@ cluster_tick(struct ag_node *n, double now)
 	if (n->cluster == NULL || now < n->next_publish)
 		return;
 	n->next_publish = now + PUBLISH_EVERY_S;
+	expire_gossiped(n);
 	refresh_inventory(n);
 	ag_node_publish(n);
 	ag_cluster_foreach_record(n->cluster, mesh_from, n);

@@ -83,6 +83,7 @@ struct ag_raft {
 	struct ag_raft_counters	 ctr;
 	struct net_raft_io_stats io_base;	/* of io instances closed */
 	int			 in_check;
+	int			 freeing;	/* ag_raft_free is waiting */
 };
 
 static void	check(void *arg);
@@ -397,6 +398,8 @@ on_switch_closed(struct raft *raft)
 	char			 err[256];
 
 	r->raft_ok = 0;
+	if (r->freeing)
+		return;		/* ag_raft_free finishes the job */
 	net_raft_io_stats(&r->io, &st);
 	r->io_base.fsyncs += st.fsyncs;
 	r->io_base.foreign += st.foreign;
@@ -446,7 +449,27 @@ yield(struct ag_raft *r, const struct peer *p)
 	raft_close(&r->raft, on_switch_closed);
 }
 
-/* A member of a better cluster is connected: yield to it. */
+/* 1 if a connected peer says it is a member of cluster id. */
+static int
+cluster_visible(struct ag_raft *r, const char *id)
+{
+	size_t	i;
+
+	for (i = 0; i < r->npeers; i++)
+		if (r->peers[i].up && r->peers[i].heard &&
+		    r->peers[i].a.member &&
+		    strcmp(r->peers[i].a.cluster, id) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A member of a better cluster is connected: yield to it.  A node not
+ * yet added to its cluster is no judge of sizes (it sees only what its
+ * peers announce): it stays with the cluster it chose while any member
+ * of it is in sight, and moves only when that cluster is gone from view
+ * (its members yielded, or went away).
+ */
 static int
 maybe_merge(struct ag_raft *r)
 {
@@ -457,9 +480,7 @@ maybe_merge(struct ag_raft *r)
 	if (best == NULL || strcmp(best->a.cluster, ours) == 0)
 		return 0;
 	if (server_of(r, r->self) == NULL) {
-		/* Not added yet: simply wait in the better cluster. */
-		if (better(best->a.servers, best->a.cluster, 0, ours) &&
-		    r->raft.configuration.n == 0) {
+		if (servers == 0 && !cluster_visible(r, ours)) {
 			yield(r, best);
 			return 1;
 		}
@@ -482,7 +503,8 @@ on_change_done(struct raft_change *req, int status)
 	if (status != 0)
 		ag_log(AG_LOG_INFO, "raft: configuration change failed: %s",
 		    raft_strerror(status));
-	check(r);
+	/* The next change, if any, right after this callback returns. */
+	event_active(r->housekeep, EV_TIMEOUT, 0);
 }
 
 static int
@@ -602,6 +624,35 @@ manage_voters(struct ag_raft *r, double now)
 
 /* --- raft callbacks and change detection -------------------------------- */
 
+/*
+ * A follower forgets its leader once it has not heard from it for the
+ * (minimum) election timeout.  Raft 0.15 refuses every pre-vote and vote
+ * while a follower still names a leader, and a follower names it until
+ * its own randomised timer fires; so after a leader dies the first
+ * candidate is turned down by everyone whose timer has not fired yet,
+ * and the election takes two or three timeouts.  The Raft thesis
+ * (section 4.2.3) asks only that votes be refused "within the minimum
+ * election timeout of hearing from a current leader": this restores that
+ * rule, and with it a failover of about one timeout.
+ */
+static void
+forget_silent_leader(struct ag_raft *r)
+{
+	struct raft	*f = &r->raft;
+	raft_time	 now;
+
+	if (raft_state(f) != RAFT_FOLLOWER ||
+	    f->follower_state.current_leader.id == 0)
+		return;
+	now = f->io->time(f->io);
+	if (now < f->election_timer_start ||
+	    now - f->election_timer_start < f->election_timeout)
+		return;
+	f->follower_state.current_leader.id = 0;
+	raft_free(f->follower_state.current_leader.address);
+	f->follower_state.current_leader.address = NULL;
+}
+
 static void
 check(void *arg)
 {
@@ -614,6 +665,7 @@ check(void *arg)
 	if (!running(r) || r->in_check)
 		return;
 	r->in_check = 1;
+	forget_silent_leader(r);
 	state = raft_state(&r->raft);
 	raft_leader(&r->raft, &lid, &laddr);
 	if (lid != 0 && laddr != NULL)
@@ -997,9 +1049,12 @@ ag_raft_free(struct ag_raft *r)
 		return;
 	if (r->housekeep != NULL)
 		event_free(r->housekeep);
+	r->freeing = 1;
 	if (r->raft_ok) {
+		/* A switch in progress has called raft_close already. */
+		if (r->mode != MODE_SWITCHING)
+			raft_close(&r->raft, on_final_close);
 		r->mode = MODE_SWITCHING;	/* no more decisions */
-		raft_close(&r->raft, on_final_close);
 		/*
 		 * Let the io deliver the cancellations and the close callback
 		 * (deferred events and the disk worker's last completions).
@@ -1013,4 +1068,74 @@ ag_raft_free(struct ag_raft *r)
 	ag_fsm_free(r->fsm);
 	free(r->peers);
 	free(r);
+}
+
+/* --- recovery (offline) ---------------------------------------------------- */
+
+static int
+no_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
+{
+	return -1;
+}
+
+static void
+on_recover_closed(struct raft *raft)
+{
+	*(int *)raft->data = 1;
+}
+
+int
+ag_raft_recover(const char *data_dir, const char *self, char *err,
+    size_t errlen)
+{
+	struct event_base		*base = event_base_new();
+	struct net_raft_io_config	 ic;
+	struct net_raft_transport	 t = { no_send, NULL };
+	struct raft_configuration	 conf;
+	struct raft_io			 io;
+	struct raft_fsm			 rfsm;
+	struct raft			 raft;
+	struct ag_fsm			*fsm = ag_fsm_new(AG_FSM_MAX_PLACEMENTS);
+	int				 rc = -1, closed = 0, i;
+
+	memset(&ic, 0, sizeof ic);
+	ic.data_dir = data_dir;
+	ic.self = self;
+	if (base == NULL || fsm == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (!net_raft_io_has_state(data_dir)) {
+		(void)snprintf(err, errlen, "%s/%s holds no raft state: nothing "
+		    "to recover (a fresh node joins or forms a cluster by "
+		    "itself)", data_dir, NET_RAFT_DIR);
+		goto out;
+	}
+	if (net_raft_io_init(&io, base, &ic, &t, err, errlen) != 0)
+		goto out;
+	ag_fsm_raft(fsm, &rfsm);
+	if ((rc = raft_init(&raft, &io, &rfsm, net_raft_id(self), self)) != 0) {
+		(void)snprintf(err, errlen, "raft: %s", raft_strerror(rc));
+		net_raft_io_fini(&io);
+		rc = -1;
+		goto out;
+	}
+	raft.data = &closed;
+	raft_configuration_init(&conf);
+	rc = raft_configuration_add(&conf, net_raft_id(self), self, RAFT_VOTER);
+	if (rc == 0 && (rc = raft_recover(&raft, &conf)) != 0)
+		(void)snprintf(err, errlen, "raft recover: %s (%s)",
+		    raft_strerror(rc), raft_errmsg(&raft));
+	raft_configuration_close(&conf);
+	raft_close(&raft, on_recover_closed);
+	for (i = 0; !closed && i < 10000; i++)
+		if (event_base_loop(base, EVLOOP_ONCE) != 0)
+			break;
+	net_raft_io_fini(&io);
+	rc = rc == 0 ? 0 : -1;
+out:
+	ag_fsm_free(fsm);
+	if (base != NULL)
+		event_base_free(base);
+	return rc;
 }

@@ -128,4 +128,13 @@ struct ag_raft_counters {
 };
 void		 ag_raft_counters(struct ag_raft *, struct ag_raft_counters *);
 
+/*
+ * Offline, with the agent stopped: rewrites the raft configuration in
+ * data_dir to this node alone as the only voter (raft's recover), for a
+ * cluster that lost its majority for good (docs/cluster.md, "Recovering").
+ * 0, or -1 with err.
+ */
+int		 ag_raft_recover(const char *data_dir, const char *self,
+		    char *err, size_t errlen);
+
 #endif /* AG_RAFT_H */

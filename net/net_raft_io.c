@@ -80,6 +80,8 @@ struct ri {
 	struct raft_io			*io;
 	struct event_base		*base;
 	struct net_raft_transport	 t;
+	void				(*after)(void *);
+	void				*after_arg;
 	char				*self;
 	size_t				 max_entry;
 	struct net_raft_disk		 disk;
@@ -191,6 +193,14 @@ ri_fire_list(struct ri *ri, struct ri_list *l)
 	l->head = l->tail = NULL;
 }
 
+/* The agent looks at raft's state after everything raft did. */
+static void
+ri_after(struct ri *ri)
+{
+	if (ri->after != NULL && !ri->closing)
+		ri->after(ri->after_arg);
+}
+
 static void
 ri_defer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -201,6 +211,7 @@ ri_defer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	ri->defer.head = ri->defer.tail = NULL;
 	ri_fire_list(ri, &l);
+	ri_after(ri);		/* a no-op while closing */
 }
 
 static void
@@ -225,6 +236,7 @@ ri_fin_cb(evutil_socket_t fd, short what, void *arg)
 	ri->fin.head = ri->fin.tail = NULL;
 	(void)pthread_mutex_unlock(&ri->mu);
 	ri_fire_list(ri, &l);
+	ri_after(ri);
 }
 
 /* ---- the worker ---- */
@@ -370,8 +382,10 @@ ri_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (ri->tick != NULL && !ri->closing)
+	if (ri->tick != NULL && !ri->closing) {
 		ri->tick(ri->io);
+		ri_after(ri);
+	}
 }
 
 static int
@@ -423,6 +437,28 @@ ri_set_meta(struct ri *ri, uint64_t term, uint64_t vote)
 	return 0;
 }
 
+/*
+ * raft_configuration_encode() pads its output to 8 bytes and leaves the
+ * padding uninitialised; zero it so the log's bytes (and checksums) are
+ * a function of the configuration.  raft's format 1: version byte,
+ * 64-bit count, then per server a 64-bit id, the address with its NUL
+ * and a role byte.
+ */
+static int
+ri_conf_encode(const struct raft_configuration *conf, struct raft_buffer *b)
+{
+	size_t		used = 9;
+	unsigned	i;
+
+	if (raft_configuration_encode(conf, b) != 0)
+		return -1;
+	for (i = 0; i < conf->n; i++)
+		used += 10 + strlen(conf->servers[i].address);
+	if (used < b->len)
+		memset((uint8_t *)b->base + used, 0, b->len - used);
+	return 0;
+}
+
 static int
 ri_bootstrap(struct raft_io *io, const struct raft_configuration *conf)
 {
@@ -432,7 +468,7 @@ ri_bootstrap(struct raft_io *io, const struct raft_configuration *conf)
 
 	if (net_raft_disk_has_state(&ri->disk))
 		return RAFT_CANTBOOTSTRAP;
-	if (raft_configuration_encode(conf, &b) != 0)
+	if (ri_conf_encode(conf, &b) != 0)
 		return RAFT_NOMEM;
 	rc = ri_append_sync(ri, 1, &b);
 	raft_free(b.base);
@@ -448,7 +484,7 @@ ri_recover(struct raft_io *io, const struct raft_configuration *conf)
 	struct raft_buffer	 b;
 	int			 rc;
 
-	if (raft_configuration_encode(conf, &b) != 0)
+	if (ri_conf_encode(conf, &b) != 0)
 		return RAFT_NOMEM;
 	rc = ri_append_sync(ri, ri->disk.meta.term, &b);
 	raft_free(b.base);
@@ -761,6 +797,8 @@ net_raft_io_init(struct raft_io *io, struct event_base *base,
 	ri->io = io;
 	ri->base = base;
 	ri->t = *t;
+	ri->after = cfg->after;
+	ri->after_arg = cfg->after_arg;
 	ri->max_entry = cfg->max_entry_bytes != 0 ? cfg->max_entry_bytes :
 	    RI_MAX_ENTRY_DEFAULT;
 	ri->rng = cfg->seed != 0 ? cfg->seed : 0x9E3779B97F4A7C15ULL;
@@ -824,6 +862,8 @@ net_raft_io_recv(struct raft_io *io, const char *peer,
 	char			 cluster[NET_RAFT_WIRE_CLUSTER_LEN + 1];
 	int			 rc;
 
+	if (ri == NULL)
+		return sec_err(err, errlen, "raft io not open");
 	if ((p = ri_peer(ri, peer)) == NULL)
 		return sec_err(err, errlen, "out of memory");
 	rc = net_raft_reasm_feed(&p->ra, payload, len, &body, &blen, err,
@@ -895,6 +935,8 @@ net_raft_io_stats(struct raft_io *io, struct net_raft_io_stats *out)
 	*out = ri->st;
 	out->fsyncs = atomic_load(&ri->disk.fsyncs);
 	out->bytes_written = atomic_load(&ri->disk.bytes);
+	out->log_syncs = atomic_load(&ri->disk.log_syncs);
+	out->appended = atomic_load(&ri->disk.appended);
 }
 
 raft_id
