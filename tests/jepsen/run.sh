@@ -626,8 +626,52 @@ echo "--- checker: $(cat "$HIST"/*.jsonl | wc -l) history lines"
 "$CHECK" --caps "$DIR/caps.json" --until "$T_FAULTS_END" "$HIST"/*.jsonl
 rc=$?
 save
+
+# The checker must be able to fail on this very history: plant a second
+# leader in a term it saw, and drop an acknowledged, never released
+# placement from the final lists; each must be found.
+plant_leader()
+{
+	cat "$HIST"/s*.jsonl | jq -c 'select(.type == "ok" and
+	    .value.role == "leader") | .proc = "s9" | .node = 9 |
+	    .value.node_id = "planted"' | tail -n 1 >"$1/s9.jsonl"
+	[ -s "$1/s9.jsonl" ]
+}
+plant_lost()
+{
+	_x=$(cat "$HIST"/c*.jsonl | jq -s '([.[] | select(.f == "place" and
+	    .type == "ok") | .value.id] - [.[] | select(.f == "release" and
+	    .type == "invoke") | .value.id]) | first // empty')
+	[ -n "$_x" ] && jq -c --argjson x "$_x" 'if .f == "list" and
+	    .type == "ok" then .value.placements |= map(select(.id != $x))
+	    else . end' "$HIST/final.jsonl" >"$1/final.jsonl"
+}
+# plant KIND FUNCTION: 0 found, 1 missed, 2 nothing to plant
+plant()
+{
+	_m=$DIR/mutant.$1
+	mkdir -p "$_m" && cp "$HIST"/*.jsonl "$_m/" || return 1
+	"$2" "$_m" || return 2
+	"$CHECK" --caps "$DIR/caps.json" -q "$_m"/*.jsonl >"$_m.out" 2>&1
+	[ $? = 1 ] && grep -q "ANOMALY $1:" "$_m.out"
+}
+selfok=1
+for k in two-leaders:plant_leader lost:plant_lost; do
+	plant "${k%%:*}" "${k#*:}"
+	case $? in
+	0)	echo "self-check: the checker finds a planted ${k%%:*} anomaly" ;;
+	1)	echo "self-check: the checker MISSED a planted ${k%%:*} anomaly"
+		selfok=0 ;;
+	*)	echo "self-check: nothing to plant a ${k%%:*} anomaly in" ;;
+	esac
+done
 case $rc in
-0)	echo "PASS (NEMESIS_SEED=$SEED)" ;;
+0)	if [ "$selfok" = 1 ]; then
+		echo "PASS (NEMESIS_SEED=$SEED)"
+	else
+		echo "FAIL: the checker cannot fail (NEMESIS_SEED=$SEED)"
+		rc=1
+	fi ;;
 1)	echo "FAIL: the checker found anomalies (NEMESIS_SEED=$SEED)" ;;
 *)	echo "FAIL: the checker could not read the history (NEMESIS_SEED=$SEED)"
 	rc=1 ;;
