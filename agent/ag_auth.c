@@ -113,9 +113,11 @@ accepted(enum ag_api_auth need)
 	case AG_API_ISSUE:
 		return SEC_TOKEN_SCOPE_ISSUE;
 	case AG_API_PUBLIC:
+		return SEC_TOKEN_SCOPE_ALL;
+	case AG_API_DENY:
 		break;
 	}
-	return SEC_TOKEN_SCOPE_ALL;
+	return 0;
 }
 
 static const char *
@@ -139,6 +141,13 @@ ag_auth_check(const struct ag_auth *a, const char *authorization,
 
 	memset(who, 0, sizeof *who);
 	memset(why, 0, sizeof *why);
+	if (need == AG_API_DENY) {
+		why->status = 403;
+		why->code = "forbidden";
+		(void)snprintf(why->reason, sizeof why->reason, "this route "
+		    "has no access rule");
+		return -1;
+	}
 	if (!ag_auth_enabled(a) || need == AG_API_PUBLIC)
 		return 0;
 	if (authorization == NULL)

@@ -38,6 +38,7 @@ static const struct setting settings[] = {
 	STR("name", name),
 	ADDR("listen", listen),
 	ADDR("http", http),
+	STR("http-host", http_host),
 	{ "join", K_JOIN, 0, 0, 0, 0 },
 	STR("join-secret", join_secret),
 	STR("ca", ca_dir),

@@ -27,6 +27,7 @@ struct ag_config {
 	char	name[64];		/* "" = host name */
 	char	listen[AG_ADDR_MAX];
 	char	http[AG_ADDR_MAX];
+	char	http_host[AG_CONFIG_MAX_LINE];	/* extra Host names */
 	int	njoin;
 	char	join[AG_MAX_JOIN][AG_ADDR_MAX];
 	char	join_secret[128];	/* "" = none given */

@@ -1122,6 +1122,9 @@ setup(struct ag_node *n, char *err, size_t errlen)
 	    errlen)) == NULL)
 		return -1;
 	ag_api_set_authorizer(n->api, ag_node_authorize);
+	if (ag_api_allow_hosts(n->api, c->http, c->http_host, err, errlen)
+	    != 0)
+		return -1;
 	{
 		char host[256];
 
