@@ -209,6 +209,21 @@ guarded(struct ag_api *api, struct evhttp_request *req,
 	return -1;
 }
 
+/* Access rule, authoriser, handler. */
+static void
+serve(struct ag_api *api, const struct ag_api_route *r,
+    struct evhttp_request *req, struct ag_api_reply *reply)
+{
+	if (r->auth == AG_API_DENY) {
+		ag_log(AG_LOG_ERR, "api: route %s has no access rule; "
+		    "refused", r->path);
+		ag_api_error(reply, 403, "forbidden", "this route has no "
+		    "access rule");
+	} else if (r->auth == AG_API_PUBLIC || api->authorize == NULL ||
+	    api->authorize(api->ctx, req, r->auth, reply) == 0)
+		r->fn(api->ctx, req, reply);
+}
+
 static void
 dispatch(struct evhttp_request *req, void *arg)
 {
@@ -225,18 +240,8 @@ dispatch(struct evhttp_request *req, void *arg)
 		path = "/";
 	for (r = api->routes; r->path != NULL; r++) {
 		if (r->method == m && strcmp(r->path, path) == 0) {
-			if (guarded(api, req, &reply) != 0)
-				;	/* refused: cross-site or foreign Host */
-			else if (r->auth == AG_API_DENY) {
-				ag_log(AG_LOG_ERR, "api: route %s has no "
-				    "access rule; refused", r->path);
-				ag_api_error(&reply, 403, "forbidden", "this "
-				    "route has no access rule");
-			} else if (r->auth == AG_API_PUBLIC ||
-			    api->authorize == NULL ||
-			    api->authorize(api->ctx, req, r->auth, &reply)
-			    == 0)
-				r->fn(api->ctx, req, &reply);
+			if (guarded(api, req, &reply) == 0)
+				serve(api, r, req, &reply);
 			if (reply.status == AG_API_DEFERRED)
 				return;
 			if (reply.body == NULL && reply.raw == NULL)

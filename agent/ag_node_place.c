@@ -324,6 +324,15 @@ place_create(struct ag_node *n, const struct ag_principal *who,
 	}
 	ag_auth_actor(who, actor, sizeof actor);
 	(void)snprintf(object, sizeof object, "model/%s", m.name);
+	if (ag_node_tenant_limits(n, who, &budget, err, sizeof err) != 0) {
+		n->stats.denials++;
+		if (ag_node_audit(n, actor, "place", object, 0, "%s", err) != 0)
+			ag_api_error(r, 503, "audit_unavailable", "the audit "
+			    "log cannot be written; nothing was placed");
+		else
+			ag_api_error(r, 403, "quota_exceeded", "%s", err);
+		return;
+	}
 	p = &n->places.p[n->places.n];
 	memset(p, 0, sizeof *p);
 	place_scope(who, p);
