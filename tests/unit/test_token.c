@@ -778,9 +778,14 @@ test_cli(void **state)
 	assert_int_equal(sh("%s token keygen --out %s/k 2>/dev/null",
 	    EXOGPU_BIN, dir), 1);
 	assert_int_equal(sh("%s token issue --key %s/k/token.key --sub "
-	    "tenant-a --scope place,read --devices gpu=a100 --max-devices 2 "
+	    "tenant-a --scope place,read --devices "
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaa/gpu-0 --max-devices 2 "
 	    "--max-memory 1000 --aud c1 --ttl 30m --out %s/t", EXOGPU_BIN,
 	    dir, dir), 0);
+	/* a bare device id is refused: it would name any node's device */
+	assert_int_equal(sh("%s token issue --key %s/k/token.key --sub t "
+	    "--scope place --devices cpu --ttl 30m 2>/dev/null", EXOGPU_BIN,
+	    dir), 2);
 	assert_int_equal(sh("%s token inspect %s/t --key %s/k/token.pub "
 	    "--json > %s/j", EXOGPU_BIN, dir, dir, dir), 0);
 	(void)snprintf(line, sizeof line, "%s/j", dir);
