@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_STR, K_ADDR, K_BOOL, K_LONG, K_JOIN, K_DOUBLE };
+enum kind { K_STR, K_ADDR, K_BOOL, K_LONG, K_JOIN, K_DOUBLE, K_REFUSED };
 
 struct setting {
 	const char	*key;
@@ -40,7 +40,8 @@ static const struct setting settings[] = {
 	ADDR("http", http),
 	STR("http-host", http_host),
 	{ "join", K_JOIN, 0, 0, 0, 0 },
-	STR("join-secret", join_secret),
+	/* Refused: argv is readable by every local user (/proc/PID/cmdline). */
+	{ "join-secret", K_REFUSED, 0, 0, 0, 0 },
 	STR("join-secret-file", join_secret_file),
 	STR("ca", ca_dir),
 	STR("sysfs-root", sysfs_root),
@@ -247,6 +248,13 @@ ag_config_set(struct ag_config *c, const char *key, const char *v, char *err,
 		case K_DOUBLE:
 			return set_double((double *)(void *)(base + s->off), s,
 			    v, err, errlen);
+		case K_REFUSED:
+			(void)snprintf(err, errlen, "join-secret: a secret is "
+			    "never read from the command line or the config "
+			    "file; give --join-secret-file FILE (mode 0600), "
+			    "$EXOGPU_JOIN_SECRET, or --join-secret-file - "
+			    "(stdin)");
+			return -1;
 		case K_JOIN:
 			if (c->njoin >= AG_MAX_JOIN) {
 				(void)snprintf(err, errlen, "join: at most %d "

@@ -30,7 +30,7 @@ struct ag_config {
 	char	http_host[AG_CONFIG_MAX_LINE];	/* extra Host names */
 	int	njoin;
 	char	join[AG_MAX_JOIN][AG_ADDR_MAX];
-	char	join_secret[128];	/* refused: argv is public */
+	char	join_secret[260];	/* read from the file or env, never argv */
 	char	join_secret_file[4096];	/* "" = none; "-" = stdin */
 	char	ca_dir[4096];		/* "" = join-secret mode */
 	bool	no_mdns;

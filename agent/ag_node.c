@@ -1044,9 +1044,10 @@ announce_secret(struct ag_node *n)
 	}
 	(void)printf("No trust was configured, so this node created a new "
 	    "cluster and its join secret\n(kept in %s/%s; shown only now):\n\n"
-	    "  %s\n\nStart the next node with:\n\n"
-	    "  exogpu agent --join-secret %s --join %s\n\n", n->data_dir,
-	    AG_SECRET_FILE, n->trust.secret_text, n->trust.secret_text, self);
+	    "  %s\n\nCopy it to the next node into a file only its user can "
+	    "read (chmod 600)\nand start that node with:\n\n"
+	    "  exogpu agent --join-secret-file FILE --join %s\n\n",
+	    n->data_dir, AG_SECRET_FILE, n->trust.secret_text, self);
 	(void)fflush(stdout);
 }
 

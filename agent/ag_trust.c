@@ -6,11 +6,16 @@
 #include "ag_datadir.h"
 #include "ag_fileio.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *
 ag_trust_mode_name(enum ag_trust_mode m)
@@ -59,6 +64,92 @@ write_secret_file(const char *dir, const char *name, const char *data,
 	return write_file(dir, name, data, len, 0600, err, errlen);
 }
 
+/* Reads at most size - 1 bytes of fd into out; -1 when there are more. */
+static int
+read_bounded(int fd, char *out, size_t size)
+{
+	size_t	len = 0;
+	ssize_t	n;
+
+	while (len < size) {
+		n = read(fd, out + len, size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len >= size)
+		return -1;
+	out[len] = '\0';
+	return 0;
+}
+
+/* Opens the secret file, refusing what others could read or change. */
+static int
+open_secret(const char *file, char *err, size_t errlen)
+{
+	struct stat	st;
+	int		fd;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		(void)snprintf(err, errlen, "--join-secret-file %s: %s", file,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		(void)snprintf(err, errlen, "--join-secret-file %s: not a "
+		    "regular file", file);
+		(void)close(fd);
+		return -1;
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		(void)snprintf(err, errlen, "--join-secret-file %s: mode %03o "
+		    "lets other users read or change the secret; chmod 600 "
+		    "it", file, (unsigned)(st.st_mode & 0777));
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+ag_trust_read_secret(const char *file, const char *env, char *out,
+    size_t size, char *err, size_t errlen)
+{
+	int	fd, rc;
+
+	out[0] = '\0';
+	if (file == NULL || file[0] == '\0') {
+		if (env == NULL || env[0] == '\0')
+			return 0;
+		if (strlen(env) >= size || strlen(env) > SEC_SECRET_INPUT_MAX) {
+			(void)snprintf(err, errlen, "$%s: too long for a join "
+			    "secret", AG_SECRET_ENV);
+			return -1;
+		}
+		(void)snprintf(out, size, "%s", env);
+		return 0;
+	}
+	if (strcmp(file, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open_secret(file, err, errlen)) < 0)
+		return -1;
+	rc = read_bounded(fd, out, size < SEC_SECRET_INPUT_MAX + 1 ? size :
+	    SEC_SECRET_INPUT_MAX + 1);
+	if (fd != STDIN_FILENO)
+		(void)close(fd);
+	if (rc != 0) {
+		(void)snprintf(err, errlen, "--join-secret-file %s: unreadable "
+		    "or longer than %d bytes", file, SEC_SECRET_INPUT_MAX);
+		explicit_bzero(out, size);
+		return -1;
+	}
+	return 0;
+}
+
 /* DATA/node.key: load, or generate and save on first start. */
 static int
 node_key(const char *dir, struct sec_pem *key, char *err, size_t errlen)
@@ -91,7 +182,7 @@ join_secret(const char *dir, const char *given, struct ag_trust *t,
 	if (given != NULL) {
 		if (sec_secret_parse(given, strlen(given), s, why, sizeof why)
 		    != 0) {
-			(void)snprintf(err, errlen, "--join-secret: %s", why);
+			(void)snprintf(err, errlen, "join secret: %s", why);
 			return -1;
 		}
 		return 0;
@@ -194,8 +285,9 @@ ag_trust_load(const char *data_dir, const char *secret_text,
 
 	memset(t, 0, sizeof *t);
 	if (secret_text != NULL && ca_dir != NULL) {
-		(void)snprintf(err, errlen, "--join-secret and --ca are "
-		    "exclusive: choose one trust mode");
+		(void)snprintf(err, errlen, "a join secret (--join-secret-file "
+		    "or $%s) and --ca are exclusive: choose one trust mode",
+		    AG_SECRET_ENV);
 		return -1;
 	}
 	if (ag_datadir_prepare(data_dir, err, errlen) != 0)

@@ -42,6 +42,18 @@ struct ag_trust {
 #define AG_NODE_CERT_FILE	"node.pem"	/* join-secret mode, per start */
 #define AG_CA_CERT_FILE		"ca.pem"
 
+#define AG_SECRET_ENV		"EXOGPU_JOIN_SECRET"
+
+/*
+ * The join secret the operator gave, never from argv: from file (a
+ * regular file that neither group nor others may read or write; "-" is
+ * stdin), else from env (the value of $EXOGPU_JOIN_SECRET, may be NULL).
+ * out gets the text (SEC_SECRET_INPUT_MAX + 1 bytes at most), "" when
+ * neither was given.  0, or -1 with err.
+ */
+int	ag_trust_read_secret(const char *file, const char *env, char *out,
+	    size_t size, char *err, size_t errlen);
+
 /*
  * Loads or creates the identity.  secret_text or ca_dir (not both) may be
  * NULL.  name goes into the certificate (join-secret mode).

@@ -9,6 +9,7 @@
 #include "ag_fileio.h"
 #include "ag_log.h"
 #include "ag_node.h"
+#include "ag_trust.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ static int	agent_exec(const struct ag_cmd *, int, char **);
 const struct ag_cmd ag_cmd_agent = {
 	"agent",
 	"[--config FILE] [--data-dir DIR] [--name NAME] [--listen ADDR:PORT]\n"
-	"       [--join ADDR:PORT]... [--join-secret S | --ca DIR]\n"
+	"       [--join ADDR:PORT]... [--join-secret-file FILE|- | --ca DIR]\n"
 	"       [--http ADDR:PORT] [--http-host NAME,...] [--no-mdns]\n"
 	"       [--no-bench] [--probe-bytes N]\n"
 	"       [--probe-interval SECONDS] [--idle-timeout SECONDS]\n"
@@ -34,8 +35,10 @@ const struct ag_cmd ag_cmd_agent = {
 	"  --listen ADDR:PORT    QUIC on UDP (default: 0.0.0.0:47470 and "
 	"[::]:47470)\n"
 	"  --join ADDR:PORT      a peer to connect to; repeatable\n"
-	"  --join-secret S       join the cluster of this secret (`exogpu "
-	"secret`)\n"
+	"  --join-secret-file F  join the cluster of the secret in F (mode "
+	"0600; - reads\n"
+	"                        stdin; or set $EXOGPU_JOIN_SECRET). Never "
+	"on argv\n"
 	"  --ca DIR              CA mode: DIR holds node.key, node.pem, ca.pem\n"
 	"                        (`exogpu cert issue --out DIR`)\n"
 	"  --http ADDR:PORT      local API (default: 127.0.0.1:47471)\n"
@@ -79,9 +82,9 @@ const struct ag_cmd ag_cmd_agent = {
 	"quorum-hold\n"
 	"  -h, --help            show this help\n"
 	"\nEvery flag is also a config file key (exogpu.conf(5)).\n"
-	"With neither --join-secret nor --ca, the node creates a cluster join "
-	"secret\nonce, prints it with the command to start the next node, and "
-	"reuses it.\n",
+	"With no join secret and no --ca, the node creates a cluster join "
+	"secret once\n(DATA/join-secret), prints how to start the next node, "
+	"and reuses it.\n",
 	agent_exec,
 };
 
@@ -156,7 +159,14 @@ agent_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		free(c);
 		return ag_usage_error(cmd, "%s", err);
 	}
+	if (ag_trust_read_secret(c->join_secret_file, getenv(AG_SECRET_ENV),
+	    c->join_secret, sizeof c->join_secret, err, sizeof err) != 0) {
+		free(c);
+		return ag_usage_error(cmd, "%s", err);
+	}
+	(void)unsetenv(AG_SECRET_ENV);	/* not inherited by children */
 	rc = ag_node_run(c);
+	explicit_bzero(c->join_secret, sizeof c->join_secret);
 	free(c);
 	return rc;
 }

@@ -78,8 +78,8 @@ revoked || fail "no revoke in the audit log"
 echo "CLI, curl with JSON, localhost and --http-host names still served"
 
 # 4. A bad --http-host stops the agent with a clear error.
-out=$("$EXOGPU" agent --data-dir "$DIR/bad" --listen 127.0.0.1:0 \
-    --http 127.0.0.1:0 --no-mdns --join-secret "$SECRET" \
+out=$(EXOGPU_JOIN_SECRET=$SECRET "$EXOGPU" agent --data-dir "$DIR/bad" \
+    --listen 127.0.0.1:0 --http 127.0.0.1:0 --no-mdns \
     --http-host 'bad/name' 2>&1) && fail "agent started with a bad name"
 echo "$out" | grep -q "http-host" || fail "unclear: $out"
 echo "bad --http-host refused: $out"
