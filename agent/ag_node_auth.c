@@ -679,6 +679,25 @@ audit_start(struct ag_node *n)
 	    n->revoked.n);
 }
 
+/*
+ * A join-secret rotation ends at a time, but the trust anchors are set
+ * at start: once it has ended, say hourly that a restart is needed to
+ * refuse the old secret.
+ */
+static void
+rotation_reminder(struct ag_node *n)
+{
+	int64_t	now = unix_now();
+
+	if (n->trust.rotation_until == 0 || now < n->trust.rotation_until ||
+	    now - n->rotation_warned < 3600)
+		return;
+	n->rotation_warned = now;
+	ag_log(AG_LOG_WARNING, "the join secret rotation ended at %lld: "
+	    "restart this agent to refuse the old secret",
+	    (long long)n->trust.rotation_until);
+}
+
 void
 ag_node_auth_tick(struct ag_node *n, double now)
 {
@@ -691,6 +710,7 @@ ag_node_auth_tick(struct ag_node *n, double now)
 		audit_start(n);
 	n->next_auth_tick = now + every;
 	keys_reload(n, false);
+	rotation_reminder(n);
 	if (ag_auditlog_sync(n->audit, err, sizeof err) != 0)
 		ag_log(AG_LOG_ERR, "audit log: %s", err);
 	/* Kept until the token is refused as expired: exp + skew. */

@@ -149,6 +149,7 @@ struct ag_node {
 	double				 next_auth_tick;
 	struct ag_ratelimit		 auth_fails;	/* per client */
 	struct event			*sighup;	/* reload token keys */
+	int64_t				 rotation_warned; /* unix s */
 	double				 next_stuck_log;
 	struct ag_thermal		 thermal;	/* throttle prediction */
 	struct ag_obs			*obs;		/* alerts, events */

@@ -5,6 +5,7 @@
 #include "ag_trust.h"
 #include "ag_datadir.h"
 #include "ag_fileio.h"
+#include "ag_log.h"
 
 #include <sys/stat.h>
 
@@ -220,17 +221,113 @@ join_secret(const char *dir, const char *given, struct ag_trust *t,
 	return 0;
 }
 
+/* DATA/join-secret.next: 1 with *next and *until, 0 if none, -1. */
+static int
+rotation_read(const char *dir, struct sec_secret *next, int64_t *until,
+    char *err, size_t errlen)
+{
+	struct sec_pem	buf = { NULL, 0 };
+	char		why[256];
+	int		missing = 0, rc;
+
+	if (read_pem(dir, AG_SECRET_NEXT_FILE, &buf, &missing, err, errlen)
+	    != 0)
+		return missing ? 0 : -1;
+	rc = sec_secret_rotation_parse(buf.data, buf.len, next, until, why,
+	    sizeof why);
+	sec_pem_clear(&buf);
+	if (rc != 0) {
+		(void)snprintf(err, errlen, "%s/%s: %s", dir,
+		    AG_SECRET_NEXT_FILE, why);
+		return -1;
+	}
+	return 1;
+}
+
+/* The rotation is over: the next secret becomes the secret. */
+static int
+rotation_finish(const char *dir, const char *given, struct sec_secret *s,
+    const struct sec_secret *next, char *err, size_t errlen)
+{
+	char	line[SEC_SECRET_TEXT_SIZE + 1], path[PATH_MAX];
+	int	n;
+
+	*s = *next;
+	if (given != NULL) {
+		ag_log(AG_LOG_WARNING, "the join secret rotation in %s/%s has "
+		    "ended: using its secret; put it where the old one was "
+		    "given (--join-secret-file or $%s)", dir,
+		    AG_SECRET_NEXT_FILE, AG_SECRET_ENV);
+		return 0;
+	}
+	sec_secret_format(s, line);
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	if (write_secret_file(dir, AG_SECRET_FILE, line, (size_t)n, err,
+	    errlen) != 0 || ag_datadir_path(dir, AG_SECRET_NEXT_FILE, path,
+	    sizeof path) != 0 || unlink(path) != 0) {
+		memset(line, 0, sizeof line);
+		if (err[0] == '\0')
+			(void)snprintf(err, errlen, "%s/%s: %s", dir,
+			    AG_SECRET_NEXT_FILE, strerror(errno));
+		return -1;
+	}
+	memset(line, 0, sizeof line);
+	ag_log(AG_LOG_NOTICE, "join secret rotation finished: the old "
+	    "secret is no longer accepted");
+	return 0;
+}
+
+/* During a rotation: the next secret's CA is trusted too. */
+static int
+rotation_anchor(const struct sec_secret *next, struct sec_pem *anchor,
+    char *err, size_t errlen)
+{
+	struct sec_pem	key = { NULL, 0 }, ca = { NULL, 0 };
+	char		*both;
+	int		rc = -1;
+
+	if (sec_secret_derive_ca(next, &key, &ca, err, errlen) != 0)
+		goto out;
+	if ((both = malloc(anchor->len + ca.len + 1)) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	memcpy(both, anchor->data, anchor->len);
+	memcpy(both + anchor->len, ca.data, ca.len);
+	both[anchor->len + ca.len] = '\0';
+	sec_pem_clear(anchor);
+	anchor->data = both;
+	anchor->len = anchor->len + ca.len;
+	rc = 0;
+out:
+	sec_pem_clear(&key);
+	sec_pem_clear(&ca);
+	return rc;
+}
+
 static int
 load_secret_mode(const char *dir, const char *given, const char *name,
     struct ag_trust *t, char *err, size_t errlen)
 {
-	struct sec_secret	s;
+	struct sec_secret	s, next;
 	struct sec_pem		key = { NULL, 0 }, cert = { NULL, 0 };
-	int			rc = -1;
+	int64_t			until = 0, now = (int64_t)time(NULL);
+	int			rc = -1, rot;
 
 	t->mode = AG_TRUST_SECRET;
+	memset(&next, 0, sizeof next);
+	err[0] = '\0';
 	if (join_secret(dir, given, t, &s, err, errlen) != 0)
 		goto out;
+	if ((rot = rotation_read(dir, &next, &until, err, errlen)) < 0)
+		goto out;
+	if (rot == 1 && now >= until) {
+		if (rotation_finish(dir, given, &s, &next, err, errlen) != 0)
+			goto out;
+		rot = 0;
+		t->secret_text[0] = '\0';
+	}
 	if (t->secret_text[0] == '\0')
 		sec_secret_format(&s, t->secret_text);
 	if (node_key(dir, &key, err, errlen) != 0)
@@ -238,6 +335,14 @@ load_secret_mode(const char *dir, const char *given, const char *name,
 	if (sec_secret_issue(&s, key.data, key.len, name, time(NULL), &cert,
 	    &t->anchor, err, errlen) != 0)
 		goto out;
+	if (rot == 1) {
+		if (rotation_anchor(&next, &t->anchor, err, errlen) != 0)
+			goto out;
+		t->rotation_until = until;
+		ag_log(AG_LOG_NOTICE, "join secret rotation: the next secret "
+		    "is accepted too until %lld; restart after then to refuse "
+		    "the old one", (long long)until);
+	}
 	/* Kept for operators and tools (certtool -i, exogpu cert id). */
 	if (write_file(dir, AG_NODE_CERT_FILE, cert.data, cert.len, 0644, err,
 	    errlen) != 0 || write_file(dir, AG_CA_CERT_FILE, t->anchor.data,
@@ -248,6 +353,7 @@ load_secret_mode(const char *dir, const char *given, const char *name,
 	rc = t->id != NULL ? 0 : -1;
 out:
 	sec_secret_clear(&s);
+	sec_secret_clear(&next);
 	sec_pem_clear(&key);
 	sec_pem_clear(&cert);
 	return rc;

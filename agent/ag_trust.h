@@ -10,6 +10,11 @@
  * all, a new secret is generated once, kept in DATA/join-secret (0600)
  * and reused on later starts; the caller prints it so the user can start
  * the next node.
+ * Rotation: with DATA/join-secret.next (`exogpu secret rotate`), the
+ * node keeps its certificate from the current secret and trusts both
+ * secrets' CAs until the rotation's end; at the first start after it,
+ * the next secret becomes the secret (DATA/join-secret is replaced when
+ * that is where the secret came from) and only its CA is trusted.
  * CA mode (--ca DIR): DIR holds node.key, node.pem and ca.pem as
  * `exogpu cert issue --out DIR` writes them; ca.pem is the anchor.
  */
@@ -34,11 +39,13 @@ struct ag_trust {
 	struct sec_pem		 anchor;	/* CA certificate(s), PEM */
 	char			 node_id[SEC_NODE_ID_SIZE];
 	bool			 secret_created;	/* new this start */
+	int64_t			 rotation_until;	/* 0: no rotation */
 	char			 secret_text[SEC_SECRET_TEXT_SIZE];
 };
 
 #define AG_NODE_KEY_FILE	"node.key"
 #define AG_SECRET_FILE		"join-secret"
+#define AG_SECRET_NEXT_FILE	"join-secret.next"	/* a rotation */
 #define AG_NODE_CERT_FILE	"node.pem"	/* join-secret mode, per start */
 #define AG_CA_CERT_FILE		"ca.pem"
 
