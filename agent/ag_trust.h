@@ -2,7 +2,8 @@
  * ag_trust.h - the node's TLS identity and trust anchor, from the data dir
  * and the command line.
  *
- * Join-secret mode (--join-secret, or none given): the node key lives in
+ * Join-secret mode (--join-secret-file, $EXOGPU_JOIN_SECRET, or none
+ * given): the node key lives in
  * DATA/node.key (created on first start); the certificate is issued
  * afresh at every start by the CA the secret derives (security/
  * sec_secret.h) and kept in DATA/node.pem, and that CA (DATA/ca.pem) is

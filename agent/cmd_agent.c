@@ -114,7 +114,7 @@ agent_exec(const struct ag_cmd *cmd, int argc, char **argv)
 	struct option		 longopts[AG_CONFIG_OPTIONS];
 	struct ag_config	*c = calloc(1, sizeof *c);
 	const char		*config = NULL;
-	char			 err[512];
+	char			 err[512], *env;
 	int			 ch, rc;
 
 	if (c == NULL)
@@ -164,7 +164,13 @@ agent_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		free(c);
 		return ag_usage_error(cmd, "%s", err);
 	}
-	(void)unsetenv(AG_SECRET_ENV);	/* not inherited by children */
+	/*
+	 * Wipe the value where it lies (it is what /proc/PID/environ shows)
+	 * and drop it, so that children do not inherit it.
+	 */
+	if ((env = getenv(AG_SECRET_ENV)) != NULL)
+		explicit_bzero(env, strlen(env));
+	(void)unsetenv(AG_SECRET_ENV);
 	rc = ag_node_run(c);
 	explicit_bzero(c->join_secret, sizeof c->join_secret);
 	free(c);

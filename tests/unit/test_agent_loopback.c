@@ -214,6 +214,9 @@ test_two_nodes_and_intruders(void **state)
 	start(&b, "b", "127.0.0.1:0", extra);
 	if (unsetenv("EXOGPU_JOIN_SECRET") != 0)
 		fail();
+	/* the agent wiped it from what /proc/PID/environ shows */
+	sh("! tr '\\0' '\\n' </proc/%d/environ | grep -q exo1-",
+	    (int)b.pid);
 
 	/* Both see each other, authenticated, with RTT and bandwidth. */
 	if (!wait_connected(&b, a.id, 1, 15, 1) ||
