@@ -349,6 +349,37 @@ test_rotation(void **state)
 }
 
 /*
+ * Group fsync: deferred records (refusals) are in the file at once, keep
+ * their place in the chain, and become durable with the next flushed
+ * record, a sync or the close; the log verifies throughout.
+ */
+static void
+test_deferred(void **state)
+{
+	struct fixture		*f = *state;
+	struct ag_auditlog	*l;
+	struct sec_audit_report	 rep;
+	char			 err[256];
+	int			 i;
+
+	l = open_log(f, 0);
+	for (i = 0; i < 50; i++)
+		assert_int_equal(ag_auditlog_add_deferred(l, T0 + i,
+		    "anonymous", "deny", "api:GET /v1/members", 0,
+		    "token malformed", err, sizeof err), 0);
+	assert_int_equal(count(f->log, "action=deny"), 50);
+	assert_int_equal(ag_auditlog_sync(l, err, sizeof err), 0);
+	assert_int_equal(ag_auditlog_sync(l, err, sizeof err), 0);
+	add(l, T0 + 60, "local", "place", "job/1", 1, "ok");
+	assert_int_equal(ag_auditlog_add_deferred(l, T0 + 61, "anonymous",
+	    "deny", "x", 0, "late", err, sizeof err), 0);
+	ag_auditlog_close(l, T0 + 70);
+	assert_verifies(f, NULL, &rep);
+	assert_int_equal(rep.records, 52);
+	assert_int_equal(ag_auditlog_sync(NULL, err, sizeof err), 0);
+}
+
+/*
  * Issue #14: rotated files were never pruned, and with 999 of them every
  * append (so every placement) failed.  With keep = 3 the log keeps three
  * rotated files, the chain of what is left verifies (starting after
@@ -696,6 +727,7 @@ main(void)
 		T(test_open_errors),
 		T(test_rotation),
 		T(test_rotation_keep),
+		T(test_deferred),
 		T(test_rotation_interrupted),
 		T(test_damaged_truncated),
 		T(test_damaged_flipped),
