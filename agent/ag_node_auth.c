@@ -293,9 +293,7 @@ void
 ag_node_denied(struct ag_node *n, const struct ag_auth_denial *why,
     const char *object)
 {
-	char	actor[200];
-
-	char	err[256];
+	char	actor[200], err[256];
 
 	n->stats.denials++;
 	deny_actor(why, actor, sizeof actor);
