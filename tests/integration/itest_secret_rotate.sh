@@ -14,7 +14,6 @@ SRC=$2
 need jq
 setup rotate
 AGENT_V=
-OLD=$SECRET
 
 connected() { # N: agent N's connected peer count
 	"$EXOGPU" status --json --api "$(api "$1")" | jq -r .peers_connected
