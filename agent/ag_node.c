@@ -605,14 +605,35 @@ open_mdns(struct ag_node *n, char *err, size_t errlen)
 
 #define PUBLISH_EVERY_S		2.0
 
+/*
+ * Tokens without a configured audience must name this cluster (when they
+ * name one at all): the cluster id, known once the log formed or joined.
+ */
+static void
+audience_follows_cluster(struct ag_node *n)
+{
+	struct ag_cluster_status	st;
+
+	ag_cluster_status(n->cluster, &st);
+	if (strcmp(st.cluster_id, n->audience) == 0)
+		return;
+	(void)snprintf(n->audience, sizeof n->audience, "%s", st.cluster_id);
+	ag_auth_set_default_audience(&n->auth, n->audience);
+	if (n->audience[0] != '\0' && n->cfg->token_audience[0] == '\0')
+		ag_log(AG_LOG_INFO, "tokens with an audience must name cluster "
+		    "%s", n->audience);
+}
+
 /* The log's leader or term changed: act now, not at the next tick. */
 static void
 cluster_changed(void *arg)
 {
 	struct ag_node	*n = arg;
 
-	if (n->cluster != NULL)
+	if (n->cluster != NULL) {
+		audience_follows_cluster(n);
 		ag_node_leader_change(n);
+	}
 }
 
 static int

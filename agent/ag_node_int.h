@@ -178,6 +178,7 @@ struct ag_node {
 	double				 next_publish;	/* monotonic s */
 	struct ag_node_stats		 stats;
 	struct ag_auth			 auth;		/* token policy */
+	char				 audience[40];	/* default: cluster id */
 	struct ag_revoke		 revoked;	/* cluster-wide */
 	struct ag_auditlog		*audit;
 	struct ag_principal		 who;	/* of the request being served */

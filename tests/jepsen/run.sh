@@ -173,8 +173,8 @@ start_agent()
 	rm -f "$DIR/data$1/run.json"
 	echo "=== start $(now)" >>"$DIR/agent$1.log"
 	# shellcheck disable=SC2086
-	ip netns exec "$(mlab_ns "$1")" "$EXOGPU" -v agent \
-	    --data-dir "$DIR/data$1" --name "node$1" --join-secret "$SECRET" \
+	EXOGPU_JOIN_SECRET=$SECRET ip netns exec "$(mlab_ns "$1")" \
+	    "$EXOGPU" -v agent --data-dir "$DIR/data$1" --name "node$1" \
 	    --http "127.0.0.1:$API_PORT" --probe-interval 0 --probe-bytes 65536 \
 	    --no-bench --no-mdns --sysfs-root "$DIR/root$1" $_joins $EXTRA \
 	    ${JEPSEN_AGENT_FLAGS:-} >>"$DIR/agent$1.log" 2>&1 &
