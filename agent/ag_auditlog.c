@@ -4,9 +4,11 @@
  * security/sec_audit.c's; this file owns descriptors and file names.
  */
 #include "ag_auditlog.h"
+#include "ag_auditlog_int.h"
 
 #include "sec_audit.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -212,9 +214,16 @@ ag_auditlog_tick(struct ag_auditlog *l, int64_t now, long interval_s,
 	return sec_audit_checkpoint(l->w, now, l->signer, err, errlen);
 }
 
-/* "k=v k=v" -> {"k": "v" (percent-decoded), ...}. */
-static json_t *
-line_json(const char *line, size_t len)
+/* Value of hex digit c (isxdigit). */
+static unsigned
+hexval(char c)
+{
+	return isdigit((unsigned char)c) ? (unsigned)(c - '0') :
+	    (unsigned)(tolower((unsigned char)c) - 'a' + 10);
+}
+
+json_t *
+ag_auditlog_line_json(const char *line, size_t len)
 {
 	json_t	*o = json_object();
 	char	 buf[SEC_AUDIT_LINE_MAX + 1], *tok, *save = NULL, *eq;
@@ -229,16 +238,17 @@ line_json(const char *line, size_t len)
 	    tok = strtok_r(NULL, " ", &save)) {
 		char	 val[SEC_AUDIT_LINE_MAX + 1];
 		size_t	 i, k = 0;
-		unsigned h;
 		json_t	*jv;
 
 		if ((eq = strchr(tok, '=')) == NULL)
 			continue;
 		*eq++ = '\0';
 		for (i = 0; eq[i] != '\0'; i++) {
-			if (eq[i] == '%' && eq[i + 1] && eq[i + 2] &&
-			    sscanf(eq + i + 1, "%2x", &h) == 1) {
-				val[k++] = (char)h;
+			/* Exactly "%XX" (sscanf's %x would take "%-1"). */
+			if (eq[i] == '%' && isxdigit((unsigned char)eq[i + 1]) &&
+			    isxdigit((unsigned char)eq[i + 2])) {
+				val[k++] = (char)(hexval(eq[i + 1]) << 4 |
+				    hexval(eq[i + 2]));
 				i += 2;
 			} else
 				val[k++] = eq[i];
@@ -289,7 +299,7 @@ ag_auditlog_tail(struct ag_auditlog *l, size_t n, char *err, size_t errlen)
 
 		if (nl == NULL)
 			break;
-		if ((o = line_json(buf + start, (size_t)(nl - (buf + start))))
+		if ((o = ag_auditlog_line_json(buf + start, (size_t)(nl - (buf + start))))
 		    != NULL && json_array_append_new(a, o) != 0)
 			break;
 		start = (size_t)(nl - buf) + 1;

@@ -13,6 +13,7 @@
  * and the election itself removes voters silent for REMOVE_AFTER_MS.
  */
 #include "ag_cluster.h"
+#include "ag_cluster_int.h"
 #include "ag_datadir.h"
 #include "ag_fileio.h"
 #include "ag_log.h"
@@ -160,56 +161,58 @@ gossip_emit(void *arg, const struct net_gossip_action *a)
 
 /* --- election hard state ------------------------------------------------- */
 
-static int
-persist(struct ag_cluster *c, const struct net_elect_hard *h)
+char *
+ag_cluster_hard_encode(const struct net_elect_hard *h)
 {
 	json_t		*voters = json_array(), *root;
-	char		*text, err[256];
+	char		*text;
 	uint32_t	 i;
-	int		 rc = -1;
 
 	for (i = 0; voters != NULL && i < h->cfg.n; i++)
 		if (json_array_append_new(voters,
-		    json_string(h->cfg.voters[i].s)) != 0)
-			break;
+		    json_string(h->cfg.voters[i].s)) != 0) {
+			json_decref(voters);
+			return NULL;
+		}
 	root = json_pack("{s:I, s:s, s:I, s:I, s:o}", "term",
 	    (json_int_t)h->term, "vote", h->vote.s, "config_term",
 	    (json_int_t)h->cfg.term, "config_index", (json_int_t)h->cfg.index,
 	    "voters", voters);
 	if (root == NULL)
-		return -1;
-	if ((text = json_dumps(root, JSON_INDENT(1))) != NULL) {
+		return NULL;
+	text = json_dumps(root, JSON_INDENT(1));
+	json_decref(root);
+	return text;
+}
+
+static int
+persist(struct ag_cluster *c, const struct net_elect_hard *h)
+{
+	char		*text, err[256];
+	int		 rc = -1;
+
+	if ((text = ag_cluster_hard_encode(h)) != NULL) {
 		rc = ag_write_atomic(c->path, text, strlen(text), 0600, err,
 		    sizeof err);
 		if (rc != 0)
 			ag_log(AG_LOG_ERR, "election state: %s", err);
 	}
 	free(text);
-	json_decref(root);
 	return rc;
 }
 
-/* Loads DATA/election.json; absent = fresh; damaged = refuse to start. */
-static int
-load_hard(struct ag_cluster *c, struct net_elect_hard *h, int *have,
-    char *err, size_t errlen)
+int
+ag_cluster_hard_decode(const char *buf, size_t len, struct net_elect_hard *h)
 {
 	json_error_t	 jerr;
 	json_t		*root, *v, *voters;
-	char		*buf;
-	size_t		 len, i;
-	int		 missing = 0;
+	size_t		 i;
 
 	memset(h, 0, sizeof *h);
-	*have = 0;
-	if (ag_read_file(c->path, 64 * 1024, &buf, &len, &missing, err,
-	    errlen) != 0)
-		return missing ? 0 : -1;
-	*have = 1;
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	free(buf);
-	if (root == NULL)
-		goto bad;
+	if (len > AG_CLUSTER_HARD_MAX ||
+	    (root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL)
+		return -1;
 	v = json_object_get(root, "vote");
 	voters = json_object_get(root, "voters");
 	if (!json_is_integer(json_object_get(root, "term")) ||
@@ -233,15 +236,36 @@ load_hard(struct ag_cluster *c, struct net_elect_hard *h, int *have,
 	h->cfg.n = (uint32_t)i;
 	json_decref(root);
 	if (h->cfg.index != 0 && !net_elect_config_valid(&h->cfg))
-		goto bad_nojson;
+		return -1;
 	return 0;
 bad:
 	json_decref(root);
-bad_nojson:
-	(void)snprintf(err, errlen, "%s is damaged; it holds this node's vote, "
-	    "so the agent will not guess: move it away to start this node "
-	    "as a new voter", c->path);
+	memset(h, 0, sizeof *h);
 	return -1;
+}
+
+/* Loads DATA/election.json; absent = fresh; damaged = refuse to start. */
+static int
+load_hard(struct ag_cluster *c, struct net_elect_hard *h, int *have,
+    char *err, size_t errlen)
+{
+	char	*buf;
+	size_t	 len;
+	int	 missing = 0, rc;
+
+	memset(h, 0, sizeof *h);
+	*have = 0;
+	if (ag_read_file(c->path, AG_CLUSTER_HARD_MAX, &buf, &len, &missing,
+	    err, errlen) != 0)
+		return missing ? 0 : -1;
+	*have = 1;
+	rc = ag_cluster_hard_decode(buf, len, h);
+	free(buf);
+	if (rc != 0)
+		(void)snprintf(err, errlen, "%s is damaged; it holds this "
+		    "node's vote, so the agent will not guess: move it away "
+		    "to start this node as a new voter", c->path);
+	return rc;
 }
 
 /* Carries out the election's actions in order (PERSIST comes first). */
