@@ -203,6 +203,16 @@ int	 ag_node_live_places(struct ag_node *, struct ag_places *, char *err,
 	    size_t errlen);
 void	 ag_node_leader_tick(struct ag_node *, double now);
 void	 ag_node_fwd_expire(struct ag_node *, double now);
+/*
+ * The leader's readers of a placement call (forwarded calls bring them
+ * from peers; tests/fuzz/fuzz_forward.c): the request body {model,
+ * context, time_budget_ms} (0, or -1 with err), and the id in
+ * "/v1/placements?id=N" (decimal, 1.., nothing after; 0 or -1).
+ */
+int	 ag_node_place_request(const char *body, size_t len,
+	    struct pl_model *m, long long *ctx, double *budget, char *err,
+	    size_t errlen);
+int	 ag_node_place_id(const char *path, uint64_t *id);
 void	 ag_node_place_call(struct ag_node *, const char *method,
 	    const char *path, const char *body, size_t len,
 	    const struct ag_principal *, struct ag_api_reply *);

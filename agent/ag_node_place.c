@@ -20,6 +20,7 @@
 #include "pl_model.h"
 #include "sec_cbor.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -208,8 +209,8 @@ next_place_id(const struct ag_node *n)
 }
 
 /* Parses a placement request body; 0, or -1 with err. */
-static int
-place_request(const char *body, size_t len, struct pl_model *m,
+int
+ag_node_place_request(const char *body, size_t len, struct pl_model *m,
     long long *ctx, double *budget, char *err, size_t errlen)
 {
 	json_t		*j, *jc, *jb;
@@ -312,7 +313,7 @@ place_create(struct ag_node *n, const struct ag_principal *who,
 		    "leadership; retry");
 		return;
 	}
-	if (place_request(body, len, &m, &ctx, &budget, err, sizeof err)
+	if (ag_node_place_request(body, len, &m, &ctx, &budget, err, sizeof err)
 	    != 0) {
 		ag_api_error(r, 400, "bad_request", "%s", err);
 		return;
@@ -414,18 +415,37 @@ place_delete(struct ag_node *n, const struct ag_principal *who, uint64_t id,
  * Runs a placement call into r for who: the caller the token check let
  * through, here (our own API) or at the leader (a forwarded call).
  */
+int
+ag_node_place_id(const char *path, uint64_t *id)
+{
+	static const char	prefix[] = "/v1/placements?id=";
+	unsigned long long	v;
+	char			*end;
+
+	if (strncmp(path, prefix, sizeof prefix - 1) != 0)
+		return -1;
+	path += sizeof prefix - 1;
+	if (path[0] < '1' || path[0] > '9')	/* no sign, blank or 0 */
+		return -1;
+	errno = 0;
+	v = strtoull(path, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*id = v;
+	return 0;
+}
+
 void
 ag_node_place_call(struct ag_node *n, const char *method, const char *path,
     const char *body, size_t len, const struct ag_principal *who,
     struct ag_api_reply *r)
 {
-	unsigned long long	id;
-	char			extra;
+	uint64_t	id;
 
 	if (strcmp(method, "POST") == 0 && strcmp(path, "/v1/placements") == 0)
 		place_create(n, who, body, len, r);
 	else if (strcmp(method, "DELETE") == 0 &&
-	    sscanf(path, "/v1/placements?id=%llu%c", &id, &extra) == 1)
+	    ag_node_place_id(path, &id) == 0)
 		place_delete(n, who, id, r);
 	else
 		ag_api_error(r, 400, "bad_request", "%s %s cannot be "
@@ -740,7 +760,7 @@ ag_node_on_api_resp(struct ag_node *n, const struct net_wire_msg *m)
 		if (n->fwd[i].id != a.id || a.id == 0)
 			continue;
 		r.status = (int)a.status;
-		r.body = json_loadb((const char *)a.body, a.body_len, 0, NULL);
+		r.body = ag_fwd_resp_json(&a);
 		if (r.body == NULL)
 			ag_api_error(&r, 502, "bad_answer", "the leader's "
 			    "answer is not JSON");
