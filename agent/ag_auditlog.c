@@ -222,11 +222,79 @@ hexval(char c)
 	    (unsigned)(tolower((unsigned char)c) - 'a' + 10);
 }
 
+/* s with bytes outside printable ASCII as %XX: always valid UTF-8. */
+static json_t *
+ascii_text(const char *s)
+{
+	static const char	 digits[] = "0123456789ABCDEF";
+	size_t			 n = strlen(s), i, k = 0;
+	char			*out = malloc(3 * n + 1);
+	json_t			*j;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		unsigned char	c = (unsigned char)s[i];
+
+		if (c > 0x20 && c < 0x7f)
+			out[k++] = (char)c;
+		else {
+			out[k++] = '%';
+			out[k++] = digits[c >> 4];
+			out[k++] = digits[c & 15];
+		}
+	}
+	out[k] = '\0';
+	j = json_string(out);
+	free(out);
+	return j;
+}
+
+/* One "k=v" token; v percent-decoded ("%XX" exactly). */
+static int
+add_field(json_t *o, char *tok)
+{
+	char	 val[SEC_AUDIT_LINE_MAX + 1], *eq;
+	size_t	 i, k = 0;
+	json_t	*jv, *jk;
+
+	if ((eq = strchr(tok, '=')) == NULL)
+		return 0;
+	*eq++ = '\0';
+	for (i = 0; eq[i] != '\0'; i++) {
+		/* Exactly "%XX" (sscanf's %x would take "%-1"). */
+		if (eq[i] == '%' && isxdigit((unsigned char)eq[i + 1]) &&
+		    isxdigit((unsigned char)eq[i + 2])) {
+			val[k++] = (char)(hexval(eq[i + 1]) << 4 |
+			    hexval(eq[i + 2]));
+			i += 2;
+		} else
+			val[k++] = eq[i];
+	}
+	val[k] = '\0';
+	/*
+	 * Not UTF-8 once decoded: the encoded text, with any raw byte the
+	 * writer would have encoded (a damaged or edited line) encoded now,
+	 * so the line still shows rather than vanishing from the tail.
+	 */
+	if ((jv = json_stringn(val, k)) == NULL &&
+	    (jv = ascii_text(eq)) == NULL)
+		return -1;
+	/* A key is UTF-8 too (json_string checks); else encoded alike. */
+	if ((jk = json_string(tok)) == NULL && (jk = ascii_text(tok)) == NULL) {
+		json_decref(jv);
+		return -1;
+	}
+	i = json_object_set_new(o, json_string_value(jk), jv) == 0 ? 0 : 1;
+	json_decref(jk);
+	return i == 0 ? 0 : -1;
+}
+
 json_t *
 ag_auditlog_line_json(const char *line, size_t len)
 {
 	json_t	*o = json_object();
-	char	 buf[SEC_AUDIT_LINE_MAX + 1], *tok, *save = NULL, *eq;
+	char	 buf[SEC_AUDIT_LINE_MAX + 1], *tok, *save = NULL;
 
 	if (o == NULL || len > SEC_AUDIT_LINE_MAX) {
 		json_decref(o);
@@ -235,33 +303,11 @@ ag_auditlog_line_json(const char *line, size_t len)
 	memcpy(buf, line, len);
 	buf[len] = '\0';
 	for (tok = strtok_r(buf, " ", &save); tok != NULL;
-	    tok = strtok_r(NULL, " ", &save)) {
-		char	 val[SEC_AUDIT_LINE_MAX + 1];
-		size_t	 i, k = 0;
-		json_t	*jv;
-
-		if ((eq = strchr(tok, '=')) == NULL)
-			continue;
-		*eq++ = '\0';
-		for (i = 0; eq[i] != '\0'; i++) {
-			/* Exactly "%XX" (sscanf's %x would take "%-1"). */
-			if (eq[i] == '%' && isxdigit((unsigned char)eq[i + 1]) &&
-			    isxdigit((unsigned char)eq[i + 2])) {
-				val[k++] = (char)(hexval(eq[i + 1]) << 4 |
-				    hexval(eq[i + 2]));
-				i += 2;
-			} else
-				val[k++] = eq[i];
-		}
-		val[k] = '\0';
-		/* Not UTF-8 once decoded: keep the encoded (ASCII) text. */
-		if ((jv = json_stringn(val, k)) == NULL)
-			jv = json_string(eq);
-		if (json_object_set_new(o, tok, jv) != 0) {
+	    tok = strtok_r(NULL, " ", &save))
+		if (add_field(o, tok) != 0) {
 			json_decref(o);
 			return NULL;
 		}
-	}
 	return o;
 }
 

@@ -72,11 +72,12 @@ roundtrip(const char *in, size_t size)
 	int			 fd;
 	json_t			*o;
 
+	/* in[size - 1] is NUL: every field ends inside the buffer. */
 	for (i = 0; i < 3; i++) {
-		f[i] = in + off;
-		off += strnlen(in + off, size - off) + 1;
-		if (off > size && i < 2)
+		if (off >= size)
 			return;		/* fewer than three fields */
+		f[i] = in + off;
+		off += strlen(in + off) + 1;
 	}
 	if ((fd = memfd_create("fuzz_auditlog", 0)) < 0)
 		abort();
