@@ -12,7 +12,8 @@
 # which it only reads: what it finds goes to <dir>/<name>/corpus, its
 # reproducers (crash-, leak-, timeout-, oom-) to <dir>/<name>/, its output
 # to <dir>/<name>/log.  -m merges the new inputs into the seed corpus
-# afterwards (libFuzzer -merge=1: only those that add coverage).  -R only
+# afterwards (libFuzzer -merge=1 -use_counters=0: only inputs that reach
+# an edge the corpus does not, so it stays small).  -R only
 # prints the table of an earlier run's <dir>.
 #
 # The table: executions, executions per second, coverage (libFuzzer's
@@ -92,7 +93,7 @@ run_one() {
 	date +%s >"$dir/end"
 	echo "$rc" >"$dir/rc"
 	if [ "$merge" = 1 ] && [ "$rc" = 0 ]; then
-		"$bin" -merge=1 "$src/corpus/$name" "$dir/corpus" \
+		"$bin" -merge=1 -use_counters=0 "$src/corpus/$name" "$dir/corpus" \
 		    >"$dir/merge.log" 2>&1
 	fi
 }
@@ -105,7 +106,7 @@ stat() {
 # The last status line's "key: value" (cov, ft, exec/s, rss).
 field() {
 	grep -a -E '^#[0-9]+' "$2" | tail -n 1 |
-	    sed -n "s/.* $1: \([0-9]*\).*/\1/p"
+	    sed -n "s|.* $1: \([0-9]*\).*|\1|p"
 }
 
 report() {
@@ -150,24 +151,32 @@ report() {
 	[ "$total" = 0 ]
 }
 
-if [ "$report_only" = 0 ]; then
-	mkdir -p "$out" || exit 2
-	for name in $harnesses; do
-		rm -f "$out/$name/rc" "$out/$name/log"
-		mkdir -p "$out/$name" || exit 2
-	done
-	n=0
-	for name in $harnesses; do
-		if [ "$n" -ge "$jobs" ]; then
-			wait -n
-			n=$((n - 1))
-		fi
-		echo "$(date -u +%H:%M:%S) $name" >&2
-		run_one "$name" &
-		n=$((n + 1))
-	done
-	wait
-fi
-report && exit 0
-echo "findings: reproducers are in $out/<harness>/" >&2
-exit 1
+main() {
+	local name n
+
+	if [ "$report_only" = 0 ]; then
+		mkdir -p "$out" || exit 2
+		for name in $harnesses; do
+			rm -f "$out/$name/rc" "$out/$name/log"
+			mkdir -p "$out/$name" || exit 2
+		done
+		n=0
+		for name in $harnesses; do
+			if [ "$n" -ge "$jobs" ]; then
+				wait -n
+				n=$((n - 1))
+			fi
+			echo "$(date -u +%H:%M:%S) $name" >&2
+			run_one "$name" &
+			n=$((n + 1))
+		done
+		wait
+	fi
+	report && return 0
+	echo "findings: reproducers are in $out/<harness>/" >&2
+	return 1
+}
+
+# One line, read whole before it runs: editing this file while a long
+# campaign runs cannot change what the running shell executes.
+main; exit $?
