@@ -345,8 +345,8 @@ ag_auditlog_tail(struct ag_auditlog *l, size_t n, char *err, size_t errlen)
 
 		if (nl == NULL)
 			break;
-		if ((o = ag_auditlog_line_json(buf + start, (size_t)(nl - (buf + start))))
-		    != NULL && json_array_append_new(a, o) != 0)
+		if ((o = ag_auditlog_line_json(buf + start,
+		    (size_t)(nl - (buf + start)))) != NULL && json_array_append_new(a, o) != 0)
 			break;
 		start = (size_t)(nl - buf) + 1;
 	}

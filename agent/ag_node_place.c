@@ -313,8 +313,8 @@ place_create(struct ag_node *n, const struct ag_principal *who,
 		    "leadership; retry");
 		return;
 	}
-	if (ag_node_place_request(body, len, &m, &ctx, &budget, err, sizeof err)
-	    != 0) {
+	if (ag_node_place_request(body, len, &m, &ctx, &budget, err,
+	    sizeof err) != 0) {
 		ag_api_error(r, 400, "bad_request", "%s", err);
 		return;
 	}
@@ -411,10 +411,6 @@ place_delete(struct ag_node *n, const struct ag_principal *who, uint64_t id,
 	    (unsigned long long)id);
 }
 
-/*
- * Runs a placement call into r for who: the caller the token check let
- * through, here (our own API) or at the leader (a forwarded call).
- */
 int
 ag_node_place_id(const char *path, uint64_t *id)
 {
@@ -435,6 +431,10 @@ ag_node_place_id(const char *path, uint64_t *id)
 	return 0;
 }
 
+/*
+ * Runs a placement call into r for who: the caller the token check let
+ * through, here (our own API) or at the leader (a forwarded call).
+ */
 void
 ag_node_place_call(struct ag_node *n, const char *method, const char *path,
     const char *body, size_t len, const struct ag_principal *who,

@@ -301,7 +301,7 @@ get_placement(struct dec *d, struct ag_placement *p)
 		d->bad = 1;	/* no id, model, stages, ...: not a placement */
 	else if ((seen & PLACE_SCOPED) != 0 &&
 	    ((seen & PLACE_SCOPED) != PLACE_SCOPED || p->tenant[0] == '\0'))
-		d->bad = 1;	/* a tenant's fields come whole, with a tenant */
+		d->bad = 1;	/* a tenant's fields come whole, with one */
 }
 
 int

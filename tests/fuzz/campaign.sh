@@ -93,8 +93,8 @@ run_one() {
 	date +%s >"$dir/end"
 	echo "$rc" >"$dir/rc"
 	if [ "$merge" = 1 ] && [ "$rc" = 0 ]; then
-		"$bin" -merge=1 -use_counters=0 "$src/corpus/$name" "$dir/corpus" \
-		    >"$dir/merge.log" 2>&1
+		"$bin" -merge=1 -use_counters=0 "$src/corpus/$name" \
+		    "$dir/corpus" >"$dir/merge.log" 2>&1
 	fi
 }
 
@@ -133,7 +133,8 @@ report() {
 		rc=$(cat "$dir/rc" 2>/dev/null)
 		if [ -z "$rc" ]; then
 			stop=running
-		elif [ "$found" -gt 0 ] || { [ "$rc" != 0 ] && [ "$rc" -lt 128 ]; }; then
+		elif [ "$found" -gt 0 ] ||
+		    { [ "$rc" != 0 ] && [ "$rc" -lt 128 ]; }; then
 			stop=crash
 		elif [ "$rc" != 0 ]; then
 			stop=killed

@@ -114,7 +114,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	while (off < size) {
 		nl = memchr(s + off, '\n', size - off);
-		check_line(s + off, (nl != NULL ? (size_t)(nl - s) : size) - off);
+		check_line(s + off, (nl != NULL ? (size_t)(nl - s) : size) -
+		    off);
 		off = nl != NULL ? (size_t)(nl - s) + 1 : size;
 	}
 	/* The fields must end in NUL: a copy with one after the input. */
