@@ -124,14 +124,16 @@ decode_hex(const char *hex)
 }
 
 /*
- * Paints the stack under the decoder's frame with 6 so that reading the
- * old unset bool reliably read 6: UBSan ("not a valid value for type
- * 'bool'") then stops the sanitized build.
+ * Dirties the stack the decoder's frame will reuse (struct ag_places is
+ * tens of KiB, hence the size), so that the old code's unset bool held
+ * neither 0 nor 1: under -DEXOGPU_SANITIZE=ON, UBSan ("not a valid value
+ * for type '_Bool'") then stopped this test in 5 runs out of 5, where
+ * without the paint it passed.
  */
 static void __attribute__((noinline))
 paint_stack(void)
 {
-	volatile unsigned char	junk[8192];
+	volatile unsigned char	junk[256 * 1024];
 	size_t			i;
 
 	for (i = 0; i < sizeof junk; i++)
