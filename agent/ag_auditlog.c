@@ -4,9 +4,11 @@
  * security/sec_audit.c's; this file owns descriptors and file names.
  */
 #include "ag_auditlog.h"
+#include "ag_auditlog_int.h"
 
 #include "sec_audit.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -282,12 +284,87 @@ ag_auditlog_tick(struct ag_auditlog *l, int64_t now, long interval_s,
 	return sec_audit_checkpoint(l->w, now, l->signer, err, errlen);
 }
 
-/* "k=v k=v" -> {"k": "v" (percent-decoded), ...}. */
+/* Value of hex digit c (isxdigit). */
+static unsigned
+hexval(char c)
+{
+	return isdigit((unsigned char)c) ? (unsigned)(c - '0') :
+	    (unsigned)(tolower((unsigned char)c) - 'a' + 10);
+}
+
+/* s with bytes outside printable ASCII as %XX: always valid UTF-8. */
 static json_t *
-line_json(const char *line, size_t len)
+ascii_text(const char *s)
+{
+	static const char	 digits[] = "0123456789ABCDEF";
+	size_t			 n = strlen(s), i, k = 0;
+	char			*out = malloc(3 * n + 1);
+	json_t			*j;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		unsigned char	c = (unsigned char)s[i];
+
+		if (c > 0x20 && c < 0x7f)
+			out[k++] = (char)c;
+		else {
+			out[k++] = '%';
+			out[k++] = digits[c >> 4];
+			out[k++] = digits[c & 15];
+		}
+	}
+	out[k] = '\0';
+	j = json_string(out);
+	free(out);
+	return j;
+}
+
+/* One "k=v" token; v percent-decoded ("%XX" exactly). */
+static int
+add_field(json_t *o, char *tok)
+{
+	char	 val[SEC_AUDIT_LINE_MAX + 1], *eq;
+	size_t	 i, k = 0;
+	json_t	*jv, *jk;
+
+	if ((eq = strchr(tok, '=')) == NULL)
+		return 0;
+	*eq++ = '\0';
+	for (i = 0; eq[i] != '\0'; i++) {
+		/* Exactly "%XX" (sscanf's %x would take "%-1"). */
+		if (eq[i] == '%' && isxdigit((unsigned char)eq[i + 1]) &&
+		    isxdigit((unsigned char)eq[i + 2])) {
+			val[k++] = (char)(hexval(eq[i + 1]) << 4 |
+			    hexval(eq[i + 2]));
+			i += 2;
+		} else
+			val[k++] = eq[i];
+	}
+	val[k] = '\0';
+	/*
+	 * Not UTF-8 once decoded: the encoded text, with any raw byte the
+	 * writer would have encoded (a damaged or edited line) encoded now,
+	 * so the line still shows rather than vanishing from the tail.
+	 */
+	if ((jv = json_stringn(val, k)) == NULL &&
+	    (jv = ascii_text(eq)) == NULL)
+		return -1;
+	/* A key is UTF-8 too (json_string checks); else encoded alike. */
+	if ((jk = json_string(tok)) == NULL && (jk = ascii_text(tok)) == NULL) {
+		json_decref(jv);
+		return -1;
+	}
+	i = json_object_set_new(o, json_string_value(jk), jv) == 0 ? 0 : 1;
+	json_decref(jk);
+	return i == 0 ? 0 : -1;
+}
+
+json_t *
+ag_auditlog_line_json(const char *line, size_t len)
 {
 	json_t	*o = json_object();
-	char	 buf[SEC_AUDIT_LINE_MAX + 1], *tok, *save = NULL, *eq;
+	char	 buf[SEC_AUDIT_LINE_MAX + 1], *tok, *save = NULL;
 
 	if (o == NULL || len > SEC_AUDIT_LINE_MAX) {
 		json_decref(o);
@@ -296,32 +373,11 @@ line_json(const char *line, size_t len)
 	memcpy(buf, line, len);
 	buf[len] = '\0';
 	for (tok = strtok_r(buf, " ", &save); tok != NULL;
-	    tok = strtok_r(NULL, " ", &save)) {
-		char	 val[SEC_AUDIT_LINE_MAX + 1];
-		size_t	 i, k = 0;
-		unsigned h;
-		json_t	*jv;
-
-		if ((eq = strchr(tok, '=')) == NULL)
-			continue;
-		*eq++ = '\0';
-		for (i = 0; eq[i] != '\0'; i++) {
-			if (eq[i] == '%' && eq[i + 1] && eq[i + 2] &&
-			    sscanf(eq + i + 1, "%2x", &h) == 1) {
-				val[k++] = (char)h;
-				i += 2;
-			} else
-				val[k++] = eq[i];
-		}
-		val[k] = '\0';
-		/* Not UTF-8 once decoded: keep the encoded (ASCII) text. */
-		if ((jv = json_stringn(val, k)) == NULL)
-			jv = json_string(eq);
-		if (json_object_set_new(o, tok, jv) != 0) {
+	    tok = strtok_r(NULL, " ", &save))
+		if (add_field(o, tok) != 0) {
 			json_decref(o);
 			return NULL;
 		}
-	}
 	return o;
 }
 
@@ -359,8 +415,8 @@ ag_auditlog_tail(struct ag_auditlog *l, size_t n, char *err, size_t errlen)
 
 		if (nl == NULL)
 			break;
-		if ((o = line_json(buf + start, (size_t)(nl - (buf + start))))
-		    != NULL && json_array_append_new(a, o) != 0)
+		if ((o = ag_auditlog_line_json(buf + start,
+		    (size_t)(nl - (buf + start)))) != NULL && json_array_append_new(a, o) != 0)
 			break;
 		start = (size_t)(nl - buf) + 1;
 	}

@@ -122,3 +122,16 @@ ag_fwd_decode_resp(const uint8_t *buf, size_t len, struct ag_fwd_resp *a,
 	a->status = (unsigned)status;
 	return 0;
 }
+
+json_t *
+ag_fwd_resp_json(const struct ag_fwd_resp *a)
+{
+	json_t	*j;
+
+	j = json_loadb((const char *)a->body, a->body_len, 0, NULL);
+	if (j != NULL && !json_is_object(j)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #define AG_FWD_BODY_MAX		(48 * 1024)
 #define AG_FWD_TOKEN_MAX	11000	/* >= SEC_TOKEN_TEXT_MAX */
 
@@ -45,5 +47,10 @@ int	ag_fwd_encode_resp(const struct ag_fwd_resp *,
 	    struct sec_cbor_writer *);
 int	ag_fwd_decode_resp(const uint8_t *, size_t, struct ag_fwd_resp *,
 	    char *err, size_t errlen);
+/*
+ * The leader's answer body for the follower's HTTP client: a JSON object
+ * (the API promises one per answer), or NULL when the bytes are not.
+ */
+json_t	*ag_fwd_resp_json(const struct ag_fwd_resp *);
 
 #endif /* AG_FORWARD_H */

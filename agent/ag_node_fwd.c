@@ -296,7 +296,7 @@ ag_node_on_api_resp(struct ag_node *n, const struct net_wire_msg *m)
 		if (n->fwd[i].id != a.id || a.id == 0)
 			continue;
 		r.status = (int)a.status;
-		r.body = json_loadb((const char *)a.body, a.body_len, 0, NULL);
+		r.body = ag_fwd_resp_json(&a);
 		if (r.body == NULL)
 			ag_api_error(&r, 502, "bad_answer", "the leader's "
 			    "answer is not JSON");

@@ -256,6 +256,16 @@ void	 ag_node_leader_change(struct ag_node *);
 struct ag_fsm;
 void	 ag_node_yielding(void *arg, const char *from, const char *to,
 	    const struct ag_fsm *);
+/*
+ * The leader's readers of a placement call (forwarded calls bring them
+ * from peers; tests/fuzz/fuzz_forward.c): the request body {model,
+ * context, time_budget_ms} (0, or -1 with err), and the id in
+ * "/v1/placements?id=N" (decimal, 1.., nothing after; 0 or -1).
+ */
+int	 ag_node_place_request(const char *body, size_t len,
+	    struct pl_model *m, long long *ctx, double *budget, char *err,
+	    size_t errlen);
+int	 ag_node_place_id(const char *path, uint64_t *id);
 void	 ag_node_place_call(struct ag_node *, const char *method,
 	    const char *path, const char *body, size_t len,
 	    const struct ag_principal *, const struct ag_reply_to *,

@@ -31,6 +31,7 @@
 
 #include <raft.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -237,8 +238,8 @@ request_model(const json_t *j, struct pl_model *m, char *err, size_t errlen)
 }
 
 /* Parses a placement request body; 0, or -1 with err. */
-static int
-place_request(const char *body, size_t len, struct pl_model *m,
+int
+ag_node_place_request(const char *body, size_t len, struct pl_model *m,
     long long *ctx, double *budget, char *err, size_t errlen)
 {
 	json_t		*j, *jc, *jb;
@@ -579,8 +580,8 @@ place_create(struct ag_node *n, const struct ag_principal *who,
 		    "leader; retry");
 		return;
 	}
-	if (place_request(body, len, &m, &ctx, &budget, err, sizeof err)
-	    != 0) {
+	if (ag_node_place_request(body, len, &m, &ctx, &budget, err,
+	    sizeof err) != 0) {
 		ag_api_error(r, 400, "bad_request", "%s", err);
 		return;
 	}
@@ -718,6 +719,26 @@ place_delete(struct ag_node *n, const struct ag_principal *who, uint64_t id,
 	free(cmd);
 }
 
+int
+ag_node_place_id(const char *path, uint64_t *id)
+{
+	static const char	prefix[] = "/v1/placements?id=";
+	unsigned long long	v;
+	char			*end;
+
+	if (strncmp(path, prefix, sizeof prefix - 1) != 0)
+		return -1;
+	path += sizeof prefix - 1;
+	if (path[0] < '1' || path[0] > '9')	/* no sign, blank or 0 */
+		return -1;
+	errno = 0;
+	v = strtoull(path, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*id = v;
+	return 0;
+}
+
 /*
  * Runs a placement call for who: the caller the token check let through,
  * here (our own API) or at the leader (a forwarded call).  Answers into r
@@ -728,13 +749,12 @@ ag_node_place_call(struct ag_node *n, const char *method, const char *path,
     const char *body, size_t len, const struct ag_principal *who,
     const struct ag_reply_to *to, struct ag_api_reply *r)
 {
-	unsigned long long	id;
-	char			extra;
+	uint64_t	id;
 
 	if (strcmp(method, "POST") == 0 && strcmp(path, "/v1/placements") == 0)
 		place_create(n, who, body, len, to, r);
 	else if (strcmp(method, "DELETE") == 0 &&
-	    sscanf(path, "/v1/placements?id=%llu%c", &id, &extra) == 1)
+	    ag_node_place_id(path, &id) == 0)
 		place_delete(n, who, id, to, r);
 	else
 		ag_api_error(r, 400, "bad_request", "%s %s cannot be "

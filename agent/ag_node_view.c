@@ -443,7 +443,8 @@ normalise_reports(struct view *v)
 		v->reps[k++] = *p;
 	}
 	v->nreps = k;
-	qsort(v->reps, v->nreps, sizeof *v->reps, cmp_report);
+	if (v->nreps > 1)	/* reps is NULL when there are none */
+		qsort(v->reps, v->nreps, sizeof *v->reps, cmp_report);
 }
 
 /* reps[s..e): one pair's reports, merged into one link. */

@@ -133,6 +133,16 @@ struct dec {
 	int			bad;
 };
 
+/*
+ * Keys put_model and put_placement always write (bit k for key k): the
+ * decoder wants every one, so what it accepts is what the encoder could
+ * have written and re-encodes to the same placement.  Keys 13-17 come
+ * together, for a tenant's placement only (tenant not "").
+ */
+#define MODEL_KEYS	0x3feu		/* 1-9 */
+#define PLACE_KEYS	0x1ffeu		/* 1-12 */
+#define PLACE_SCOPED	0x3e000u	/* 13-17 */
+
 static uint64_t
 get_uint(struct dec *d, uint64_t max)
 {
@@ -164,6 +174,7 @@ static void
 get_model(struct dec *d, struct pl_model *m)
 {
 	uint64_t	pairs, key, i;
+	uint32_t	seen = 0;
 	char		dt[16] = "";
 
 	memset(m, 0, sizeof *m);
@@ -189,8 +200,12 @@ get_model(struct dec *d, struct pl_model *m)
 			if (sec_cbor_skip(&d->r) != 0)
 				d->bad = 1;
 		}
+		if (key >= 1 && key <= 9)
+			seen |= 1u << key;
 	}
-	if (!d->bad && (m->layers == 0 || pl_dtype_parse(dt, &m->dtype) != 0))
+	/* put_model writes all nine keys: a model without one is not ours. */
+	if (!d->bad && (seen != MODEL_KEYS || m->layers == 0 ||
+	    pl_dtype_parse(dt, &m->dtype) != 0))
 		d->bad = 1;
 }
 
@@ -239,7 +254,8 @@ static void
 get_placement(struct dec *d, struct ag_placement *p)
 {
 	uint64_t	pairs, key, i;
-	bool		b;
+	uint32_t	seen = 0;
+	bool		b = false;
 
 	memset(p, 0, sizeof *p);
 	p->baseline_latency_s = NAN;
@@ -260,7 +276,8 @@ get_placement(struct dec *d, struct ag_placement *p)
 		case 8:
 			if (sec_cbor_read_bool(&d->r, &b) != 0)
 				d->bad = 1;
-			p->optimal = b;
+			else
+				p->optimal = b;
 			break;
 		case 9: p->lower_bound_s = get_num(d); break;
 		case 10: p->solve_ms = get_num(d); break;
@@ -275,7 +292,16 @@ get_placement(struct dec *d, struct ag_placement *p)
 			if (sec_cbor_skip(&d->r) != 0)
 				d->bad = 1;
 		}
+		if (key >= 1 && key <= 17)
+			seen |= 1u << key;
 	}
+	if (d->bad)
+		return;
+	if ((seen & PLACE_KEYS) != PLACE_KEYS || p->nstages < 1)
+		d->bad = 1;	/* no id, model, stages, ...: not a placement */
+	else if ((seen & PLACE_SCOPED) != 0 &&
+	    ((seen & PLACE_SCOPED) != PLACE_SCOPED || p->tenant[0] == '\0'))
+		d->bad = 1;	/* a tenant's fields come whole, with one */
 }
 
 int

@@ -36,6 +36,7 @@
 
 #include "be_device.h"
 #include "be_opencl.h"
+#include "be_opencl_int.h"
 #include "cl_bench.h"
 
 /* Query codes outside the 1.2 core headers (stable numbers). */
@@ -259,16 +260,40 @@ cl_has_ext(const char *list, const char *name)
 	return 0;
 }
 
-/* "OpenCL 3.0 PoCL ..." or "OpenCL C 1.2 ..." -> major, minor. */
+/* 1-3 decimal digits at *s (no sign, no blank); -1 if none. */
 static int
-cl_parse_version(const char *s, const char *prefix, unsigned *maj,
+cl_version_part(const char **s, unsigned *out)
+{
+	unsigned	v = 0, n = 0;
+
+	while (n < 3 && isdigit((unsigned char)**s)) {
+		v = v * 10 + (unsigned)(**s - '0');
+		(*s)++;
+		n++;
+	}
+	if (n == 0 || isdigit((unsigned char)**s))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * "OpenCL 3.0 PoCL ..." or "OpenCL C 1.2 ..." -> major, minor: the driver's
+ * text, so only "<prefix><digits>.<digits>" then the end or a blank counts
+ * (sscanf's %u would take "-1" as 4294967295).
+ */
+int
+be_cl_parse_version(const char *s, const char *prefix, unsigned *maj,
     unsigned *min)
 {
 	size_t	n = strlen(prefix);
 
 	if (strncmp(s, prefix, n) != 0)
 		return -1;
-	if (sscanf(s + n, "%3u.%3u", maj, min) != 2)
+	s += n;
+	if (cl_version_part(&s, maj) != 0 || *s++ != '.' ||
+	    cl_version_part(&s, min) != 0 ||
+	    (*s != '\0' && !isspace((unsigned char)*s)))
 		return -1;
 	return 0;
 }
@@ -327,7 +352,7 @@ cl_dtypes(cl_device_id d, const char *ext)
 		dt |= BE_DTYPE_INT8;
 	else if ((cver = cl_dev_str(d, CL_DEVICE_OPENCL_C_VERSION, &err)) !=
 	    NULL) {
-		if (cl_parse_version(cver, "OpenCL C ", &maj, &min) == 0 &&
+		if (be_cl_parse_version(cver, "OpenCL C ", &maj, &min) == 0 &&
 		    (maj > 1 || (maj == 1 && min >= 1)))
 			dt |= BE_DTYPE_INT8;
 		free(cver);
@@ -434,7 +459,7 @@ cl_fill_view(struct be_view *v, cl_device_id d, const char *plat_name,
 	(void)cl_dev_strcpy(d, CL_DRIVER_VERSION, v->driver_version,
 	    sizeof v->driver_version, &err);
 	if ((ver = cl_dev_str(d, CL_DEVICE_VERSION, &err)) != NULL) {
-		if (cl_parse_version(ver, "OpenCL ", &maj, &min) == 0)
+		if (be_cl_parse_version(ver, "OpenCL ", &maj, &min) == 0)
 			(void)snprintf(v->api_version, sizeof v->api_version,
 			    "%u.%u", maj, min);
 		free(ver);

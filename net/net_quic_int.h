@@ -263,5 +263,16 @@ void		 nq_advance(struct net_quic_conn *, int64_t, ngtcp2_ssize,
 		    int fin);
 void		 nq_block(struct net_quic_conn *, int64_t);
 uint64_t	 nq_live_losses(struct net_quic_conn *);
+/*
+ * The two checks of a peer's stream bytes, pure so tests/fuzz/
+ * fuzz_quic_stream.c reaches them: the control stream's preamble (*got
+ * bytes of it seen so far; *used of data were preamble; -1 when data
+ * departs from it) and a probe header (NQ_PROBE_HDR bytes; NULL, or why
+ * it is refused; *total is the announced length either way).
+ */
+int		 nq_ctl_preamble(size_t *got, const uint8_t *data, size_t len,
+		    size_t *used);
+const char	*nq_probe_header(const uint8_t *hdr, uint64_t probe_max,
+		    uint64_t *total);
 
 #endif /* NET_QUIC_INT_H */

@@ -201,6 +201,23 @@ ctl_acked(struct net_quic_conn *c, uint64_t upto)
 	}
 }
 
+int
+nq_ctl_preamble(size_t *got, const uint8_t *data, size_t len, size_t *used)
+{
+	size_t	take = 0;
+
+	if (*got < NQ_CTL_MAGIC_LEN) {
+		take = NQ_CTL_MAGIC_LEN - *got;
+		if (take > len)
+			take = len;
+		if (memcmp(data, &NQ_CTL_MAGIC[*got], take) != 0)
+			return -1;
+		*got += take;
+	}
+	*used = take;
+	return 0;
+}
+
 /* Server: the preamble, then the caller's bytes. */
 static void
 ctl_recv(struct net_quic_conn *c, const uint8_t *data, size_t len)
@@ -208,16 +225,12 @@ ctl_recv(struct net_quic_conn *c, const uint8_t *data, size_t len)
 	struct net_quic_endpoint	*ep = c->ep;
 	size_t				 take;
 
-	if (c->server && c->ctl_magic_got < NQ_CTL_MAGIC_LEN) {
-		take = NQ_CTL_MAGIC_LEN - c->ctl_magic_got;
-		if (take > len)
-			take = len;
-		if (memcmp(data, &NQ_CTL_MAGIC[c->ctl_magic_got], take) != 0) {
+	if (c->server) {
+		if (nq_ctl_preamble(&c->ctl_magic_got, data, len, &take) != 0) {
 			nq_conn_fail(c, NET_QUIC_APP_PROTOCOL, "control stream "
 			    "does not start with the exogpu preamble");
 			return;
 		}
-		c->ctl_magic_got += take;
 		data += take;
 		len -= take;
 	}
@@ -530,6 +543,17 @@ istream_finish(struct net_quic_conn *c, struct nq_istream *is)
 		    "%u probe streams; reconnect", NQ_PEER_UNI_TOTAL);
 }
 
+const char *
+nq_probe_header(const uint8_t *hdr, uint64_t probe_max, uint64_t *total)
+{
+	*total = get_be64(hdr + 8);
+	if (memcmp(hdr, NQ_PROBE_MAGIC "\0\0\0\0", 8) != 0)
+		return "bad probe header";
+	if (*total == 0 || *total > probe_max)
+		return "probe length out of range";
+	return NULL;
+}
+
 static void
 probe_recv(struct net_quic_conn *c, struct nq_istream *is, uint32_t flags,
     const uint8_t *data, size_t len)
@@ -548,14 +572,9 @@ probe_recv(struct net_quic_conn *c, struct nq_istream *is, uint32_t flags,
 		is->got += take;
 		data += take;
 		len -= take;
-		if (is->got == NQ_PROBE_HDR) {
-			is->total = get_be64(is->hdr + 8);
-			if (memcmp(is->hdr, NQ_PROBE_MAGIC "\0\0\0\0", 8) != 0)
-				bad = "bad probe header";
-			else if (is->total == 0 ||
-			    is->total > c->ep->cfg.probe_max)
-				bad = "probe length out of range";
-		}
+		if (is->got == NQ_PROBE_HDR)
+			bad = nq_probe_header(is->hdr, c->ep->cfg.probe_max,
+			    &is->total);
 	}
 	if (bad == NULL && len > 0) {
 		pos = is->got - NQ_PROBE_HDR;

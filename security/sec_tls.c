@@ -10,6 +10,7 @@
  */
 #include "sec_gnutls.h"
 #include "sec_tls.h"
+#include "sec_tls_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -68,9 +69,9 @@ check_san_id(gnutls_x509_crt_t crt, const char *id, char *why, size_t whylen)
 }
 
 /* Ed25519 everywhere; returns the leaf's node id in id. */
-static int
-check_algorithms(const gnutls_datum_t *list, unsigned n, char *id, char *why,
-    size_t whylen)
+int
+sec_tls_check_chain(const gnutls_datum_t *list, unsigned n, char *id,
+    char *why, size_t whylen)
 {
 	gnutls_x509_crt_t	crt = NULL;
 	unsigned		i;
@@ -138,7 +139,7 @@ check_peer(gnutls_session_t s, enum sec_tls_role role, unsigned *status,
 		gnutls_free(text.data);
 		return -1;
 	}
-	return check_algorithms(list, n, id, why, whylen);
+	return sec_tls_check_chain(list, n, id, why, whylen);
 }
 
 int

@@ -70,8 +70,12 @@ fuzz_sysfs(const char *buf, size_t len)
 	uint8_t				uuid[16];
 	char				*s;
 
+	/*
+	 * At most 18 digits: 999999999999999999 is the largest, and as a
+	 * double it rounds to exactly 1e18, so the bound is inclusive.
+	 */
 	if (be_parse_sysfs_number(buf, len, &v) == 0)
-		check(!isnan(v) && fabs(v) < 1e18);
+		check(!isnan(v) && fabs(v) <= 1e18);
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		if (be_parse_uevent(buf, len, keys[i], val, sizeof val) == 0)
 			check(strnlen(val, sizeof val) < sizeof val);
