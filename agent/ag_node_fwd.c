@@ -220,6 +220,7 @@ ag_node_forward(struct ag_node *n, struct evhttp_request *req, const char *metho
 	f->id = q.id;
 	f->req = req;
 	f->deadline = ag_node_now() + FWD_TIMEOUT_S;
+	(void)snprintf(f->leader, sizeof f->leader, "%s", st.leader);
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 	    fwd_conn_closed, f);
 	r->status = AG_API_DEFERRED;
@@ -308,11 +309,26 @@ ag_node_on_api_resp(struct ag_node *n, const struct net_wire_msg *m)
 void
 ag_node_fwd_expire(struct ag_node *n, double now)
 {
-	struct ag_api_reply	r = { .status = 504 };
-	size_t			i;
+	struct ag_api_reply		r = { .status = 504 };
+	struct ag_cluster_status	st;
+	size_t				i;
+	int				pi;
 
+	/* A call forwarded to a leader that is gone will get no answer. */
+	ag_cluster_status(n->cluster, &st);
 	for (i = 0; i < sizeof n->fwd / sizeof n->fwd[0]; i++) {
-		if (n->fwd[i].id == 0 || now < n->fwd[i].deadline)
+		if (n->fwd[i].id == 0)
+			continue;
+		pi = ag_node_peer_find(n, n->fwd[i].leader);
+		if (strcmp(st.leader, n->fwd[i].leader) != 0 || pi < 0 ||
+		    n->peers[pi].link == NULL) {
+			ag_api_error(&r, 503, "leader_lost", "the leader "
+			    "changed before answering; the call may or may "
+			    "not have been carried out: list, then retry");
+			fwd_finish(&n->fwd[i], &r);
+			continue;
+		}
+		if (now < n->fwd[i].deadline)
 			continue;
 		ag_api_error(&r, 504, "leader_timeout", "the leader did not "
 		    "answer within %.0f s", FWD_TIMEOUT_S);

@@ -173,6 +173,7 @@ struct ag_node {
 		uint64_t		 id;
 		struct evhttp_request	*req;	/* NULL: slot free or gone */
 		double			 deadline;
+		char			 leader[32];	/* sent to */
 	}				 fwd[32];
 	uint64_t			 fwd_seq;
 	double				 next_publish;	/* monotonic s */

@@ -709,8 +709,23 @@ manage_voters(struct ag_raft *r, double now)
 		    "fewer voters than wanted" : "a voter is dead");
 		return;
 	}
-	if (dead != NULL && voters > max)
+	if (dead != NULL && voters > max) {
 		(void)do_assign(r, dead, RAFT_SPARE, "dead");
+		return;
+	}
+	/*
+	 * More voters than wanted, all alive (a dead voter came back after
+	 * a standby replaced it): the last alive voter that is not us
+	 * becomes a standby.
+	 */
+	if (voters > max)
+		for (i = c->n; i-- > 0;)
+			if (c->servers[i].role == RAFT_VOTER &&
+			    strcmp(c->servers[i].address, r->self) != 0) {
+				(void)do_assign(r, &c->servers[i],
+				    RAFT_STANDBY, "more voters than wanted");
+				return;
+			}
 }
 
 /* --- raft callbacks and change detection -------------------------------- */
