@@ -346,8 +346,8 @@ log_tail(const struct agent *a, int lines)
 static int
 run_tool(char *const av[], char *out, size_t outlen)
 {
-	char	buf[256], sink[512];
-	size_t	len = 0;
+	char	buf[256], sink[512], *dst;
+	size_t	len = 0, room;
 	ssize_t	r;
 	pid_t	pid;
 	int	fds[2], st;
@@ -367,15 +367,13 @@ run_tool(char *const av[], char *out, size_t outlen)
 	}
 	(void)close(fds[1]);
 	for (;;) {
-		if (len < sizeof buf - 1)
-			r = read(fds[0], buf + len, sizeof buf - 1 - len);
-		else
-			r = read(fds[0], sink, sizeof sink);
-		if (r < 0 && errno == EINTR)
+		dst = len < sizeof buf - 1 ? buf + len : sink;
+		room = dst != sink ? sizeof buf - 1 - len : sizeof sink;
+		if ((r = read(fds[0], dst, room)) < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
-		if (len < sizeof buf - 1)
+		if (dst != sink)
 			len += (size_t)r;
 	}
 	(void)close(fds[0]);
