@@ -46,11 +46,14 @@
  *     answer reports is printed beside it.  Calls go in batches of at
  *     most two live placements per agent (placed, then released), so
  *     the cluster's memory never runs out;
+ *     A call answered 503, 504 or not at all (an election under load) is
+ *     tried again every 20 ms, inside its time, and counted;
  *   - fsyncs per placement and per release: exogpu_raft_fsyncs_total
  *     summed over every agent's /metrics before and after each batch
- *     (sampled once every agent has applied the leader's commit index,
- *     so the slowest follower's write is in), divided by the calls; the
- *     leader's commit index gives the log entries per call;
+ *     (sampled once every agent has applied the leader's commit index
+ *     and the sum has not moved for 100 ms, so the slowest follower's
+ *     write is in), divided by the calls; the leader's commit index
+ *     gives the log entries per call;
  *   - idle cost: CPU (utime+stime from /proc/PID/stat over a window) and
  *     VmRSS of every agent of the converged large cluster.
  * The full run does the repeated measurements on a small cluster (default
@@ -1151,16 +1154,19 @@ api_retry(const struct cluster *cl, const struct agent *a,
 	}
 }
 
-/* POSTs one placement to a: 0 with its id, the call's time and solve. */
+/*
+ * POSTs one placement to a (again while 503/504/no answer, counted in
+ * seen): 0 with its id, the call's time (retries included) and solve.
+ */
 static int
-place_one(const struct agent *a, const char *body, long long *id,
-    double *dt, double *solve_s)
+place_one(const struct cluster *cl, const struct agent *a, const char *body,
+    long long *id, double *dt, double *solve_s, int seen[RETRY_KINDS])
 {
 	json_t	*j;
 	double	 t0 = bench_now_s();
 	int	 st;
 
-	st = api_call(a, "POST", "/v1/placements", body, &j);
+	st = api_retry(cl, a, "POST", "/v1/placements", body, 10, &j, seen);
 	*dt = bench_now_s() - t0;
 	if (st != 201 || !json_is_integer(json_object_get(j, "id"))) {
 		bad_answer(a, "POST /v1/placements", st, j);
@@ -1179,18 +1185,26 @@ release_path(long long id, char *buf, size_t len)
 	(void)snprintf(buf, len, "/v1/placements?id=%lld", id);
 }
 
-/* Releases placement id through a: 0 on 200, with the call's time. */
+/*
+ * Releases placement id through a, like place_one: 0 on 200, or on 404
+ * after a retry (a 503 "outcome_unknown" whose release was committed).
+ */
 static int
-release_one(const struct agent *a, long long id, double *dt)
+release_one(const struct cluster *cl, const struct agent *a, long long id,
+    double *dt, int seen[RETRY_KINDS])
 {
 	char	 path[64];
 	json_t	*j;
 	double	 t0 = bench_now_s();
-	int	 st;
+	int	 st, before = seen[RETRY_503] + seen[RETRY_504] +
+		    seen[RETRY_NONE];
 
 	release_path(id, path, sizeof path);
-	st = api_call(a, "DELETE", path, NULL, &j);
+	st = api_retry(cl, a, "DELETE", path, NULL, 10, &j, seen);
 	*dt = bench_now_s() - t0;
+	if (st == 404 && seen[RETRY_503] + seen[RETRY_504] +
+	    seen[RETRY_NONE] > before)
+		st = 200;
 	if (st != 200)
 		bad_answer(a, path, st, j);
 	json_decref(j);
@@ -1232,11 +1246,31 @@ wait_applied(struct cluster *cl, const struct agent *lead, long long *commit)
 	return -1;
 }
 
+/*
+ * The fsyncs of all agents once they stop changing (heartbeats write
+ * nothing, so a quiet 100 ms means every write of the last call is in).
+ */
+static int
+settled_fsyncs(struct cluster *cl, double *sum)
+{
+	double	prev, dl = bench_now_s() + 3;
+
+	if (metric_sum(cl, FSYNCS, sum) != 0)
+		return -1;
+	do {
+		prev = *sum;
+		if (nap(cl, 100) != 0 || metric_sum(cl, FSYNCS, sum) != 0)
+			return -1;
+	} while (*sum != prev && bench_now_s() < dl);
+	return 0;
+}
+
 /* What placements and releases through one agent's API cost. */
 struct commit_run {
 	struct series	place, release, solve;	/* seconds */
 	double		fsyncs[2], entries[2];	/* [0] placing, [1] releasing */
 	int		calls[2];
+	int		seen[RETRY_KINDS];	/* answers retried */
 };
 
 /*
@@ -1254,19 +1288,19 @@ commit_batch(struct cluster *cl, const struct agent *a,
 	int		 i, rc = -1;
 
 	if (wait_applied(cl, lead, &c0) != 0 ||
-	    metric_sum(cl, FSYNCS, &f0) != 0 ||
+	    settled_fsyncs(cl, &f0) != 0 ||
 	    (!release && (body = place_body(cl)) == NULL))
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (release ? release_one(a, ids[i], &dt) :
-		    place_one(a, body, &ids[i], &dt, &solve))
+		if (release ? release_one(cl, a, ids[i], &dt, r->seen) :
+		    place_one(cl, a, body, &ids[i], &dt, &solve, r->seen))
 			goto out;
 		series_add(release ? &r->release : &r->place, dt);
 		if (!release)
 			series_add(&r->solve, solve);
 	}
 	if (wait_applied(cl, lead, &c1) != 0 ||
-	    metric_sum(cl, FSYNCS, &f1) != 0)
+	    settled_fsyncs(cl, &f1) != 0)
 		goto out;
 	r->fsyncs[release] += f1 - f0;
 	r->entries[release] += (double)(c1 - c0);
@@ -1692,6 +1726,10 @@ print_commit(const struct cluster *cl, const struct commit_run *r)
 	    lr->entries[0] + fr->entries[0], lr->calls[0] + fr->calls[0]);
 	per_call("log entries per release", lr->entries[1] + fr->entries[1],
 	    lr->calls[1] + fr->calls[1]);
+	(void)printf("    (answers retried, every %d ms, inside the times "
+	    "above: 503 x%d, 504 x%d, no answer x%d)\n", POLL_MS,
+	    lr->seen[RETRY_503] + fr->seen[RETRY_503], lr->seen[RETRY_504] +
+	    fr->seen[RETRY_504], lr->seen[RETRY_NONE] + fr->seen[RETRY_NONE]);
 }
 
 /* --- idle cost ------------------------------------------------------------ */
