@@ -16,9 +16,12 @@
  *   - a PLACE or REPLAN is refused (AG_FSM_NOSPACE) when a device's
  *     bookings would exceed the capacity the command states for it;
  *     the capacity of a device is the one stated by the latest admitted
- *     command that names it;
+ *     command that names it, kept while live stages sit on it (every
+ *     command that books a device states its capacity anew);
  *   - a REPLAN applies only to a live placement still at the epoch the
  *     proposer saw (AG_FSM_STALE otherwise), and moves it to epoch + 1;
+ *     it replaces the plan and keeps the owner (tenant, token id,
+ *     selectors, quotas);
  *   - a RELEASE of an unknown id is AG_FSM_NOTFOUND (a no-op);
  *   - at most max_placements live placements (AG_FSM_FULL).
  *
@@ -96,7 +99,8 @@ int	ag_fsm_cmd_decode(const uint8_t *, size_t, struct ag_fsm_cmd *,
 /*
  * Applies one committed command.  Always deterministic; an undecodable
  * command is a no-op with status AG_FSM_BAD.  The result stays valid
- * until the next apply or restore.
+ * until the next apply or restore.  NULL only when out of memory, with
+ * nothing applied: the node cannot follow the log and must stop.
  */
 const struct ag_fsm_result *ag_fsm_apply(struct ag_fsm *, const uint8_t *,
 	    size_t);
@@ -114,6 +118,8 @@ const struct ag_placement *ag_fsm_find(const struct ag_fsm *, uint64_t id);
 /* Bytes booked on a device by live placements other than skip_id. */
 uint64_t ag_fsm_booked(const struct ag_fsm *, const char *device,
 	    uint64_t skip_id);
+/* Capacity last stated for a device with live stages; 0 if none. */
+uint64_t ag_fsm_capacity(const struct ag_fsm *, const char *device);
 uint64_t ag_fsm_next_id(const struct ag_fsm *);
 uint64_t ag_fsm_applied(const struct ag_fsm *);	/* commands applied */
 

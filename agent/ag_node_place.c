@@ -122,7 +122,13 @@ take_off_booked(struct ag_node *n, const char *node, struct ag_record *r,
 		(void)snprintf(key, sizeof key, "%s/%s", node, d->id);
 		if ((booked = ag_fsm_booked(f, key, skip_id)) == 0)
 			continue;
-		left = (double)d->memory_total_bytes - (double)booked;
+		/*
+		 * The log admits booked + asked <= total * (1 - reserve); the
+		 * solver applies the reserve to what it is given, so give it
+		 * total - booked / (1 - reserve) and both agree.
+		 */
+		left = (double)d->memory_total_bytes - (double)booked /
+		    (1.0 - n->cfg->memory_reserve);
 		if (isfinite(d->memory_free_bytes) && d->memory_free_bytes <
 		    left)
 			left = d->memory_free_bytes;

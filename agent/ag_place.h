@@ -21,7 +21,7 @@
 #include "pl_model.h"
 #include "sec_identity.h"
 
-#define AG_PLACE_MAX		8	/* live placements */
+#define AG_PLACE_MAX		64	/* live placements (= AG_FSM_MAX_PLACEMENTS) */
 #define AG_PLACE_STAGES		16	/* stages in one plan */
 #define AG_PLACE_BYTES		8192	/* encoded list */
 #define AG_PLACE_SELECTORS	32	/* device selectors kept per placement */

@@ -449,7 +449,27 @@ yield(struct ag_raft *r, const struct peer *p)
 	raft_close(&r->raft, on_switch_closed);
 }
 
-/* A member of a better cluster is connected: yield to it. */
+/* 1 if a connected peer says it is a member of cluster id. */
+static int
+cluster_visible(struct ag_raft *r, const char *id)
+{
+	size_t	i;
+
+	for (i = 0; i < r->npeers; i++)
+		if (r->peers[i].up && r->peers[i].heard &&
+		    r->peers[i].a.member &&
+		    strcmp(r->peers[i].a.cluster, id) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A member of a better cluster is connected: yield to it.  A node not
+ * yet added to its cluster is no judge of sizes (it sees only what its
+ * peers announce): it stays with the cluster it chose while any member
+ * of it is in sight, and moves only when that cluster is gone from view
+ * (its members yielded, or went away).
+ */
 static int
 maybe_merge(struct ag_raft *r)
 {
@@ -460,9 +480,7 @@ maybe_merge(struct ag_raft *r)
 	if (best == NULL || strcmp(best->a.cluster, ours) == 0)
 		return 0;
 	if (server_of(r, r->self) == NULL) {
-		/* Not added yet: simply wait in the better cluster. */
-		if (better(best->a.servers, best->a.cluster, 0, ours) &&
-		    r->raft.configuration.n == 0) {
+		if (servers == 0 && !cluster_visible(r, ours)) {
 			yield(r, best);
 			return 1;
 		}
@@ -485,7 +503,8 @@ on_change_done(struct raft_change *req, int status)
 	if (status != 0)
 		ag_log(AG_LOG_INFO, "raft: configuration change failed: %s",
 		    raft_strerror(status));
-	check(r);
+	/* The next change, if any, right after this callback returns. */
+	event_active(r->housekeep, EV_TIMEOUT, 0);
 }
 
 static int
@@ -605,6 +624,35 @@ manage_voters(struct ag_raft *r, double now)
 
 /* --- raft callbacks and change detection -------------------------------- */
 
+/*
+ * A follower forgets its leader once it has not heard from it for the
+ * (minimum) election timeout.  Raft 0.15 refuses every pre-vote and vote
+ * while a follower still names a leader, and a follower names it until
+ * its own randomised timer fires; so after a leader dies the first
+ * candidate is turned down by everyone whose timer has not fired yet,
+ * and the election takes two or three timeouts.  The Raft thesis
+ * (section 4.2.3) asks only that votes be refused "within the minimum
+ * election timeout of hearing from a current leader": this restores that
+ * rule, and with it a failover of about one timeout.
+ */
+static void
+forget_silent_leader(struct ag_raft *r)
+{
+	struct raft	*f = &r->raft;
+	raft_time	 now;
+
+	if (raft_state(f) != RAFT_FOLLOWER ||
+	    f->follower_state.current_leader.id == 0)
+		return;
+	now = f->io->time(f->io);
+	if (now < f->election_timer_start ||
+	    now - f->election_timer_start < f->election_timeout)
+		return;
+	f->follower_state.current_leader.id = 0;
+	raft_free(f->follower_state.current_leader.address);
+	f->follower_state.current_leader.address = NULL;
+}
+
 static void
 check(void *arg)
 {
@@ -617,6 +665,7 @@ check(void *arg)
 	if (!running(r) || r->in_check)
 		return;
 	r->in_check = 1;
+	forget_silent_leader(r);
 	state = raft_state(&r->raft);
 	raft_leader(&r->raft, &lid, &laddr);
 	if (lid != 0 && laddr != NULL)

@@ -706,6 +706,8 @@ net_raft_disk_append(struct net_raft_disk *d, const struct raft_entry *e,
 			return sec_err(err, errlen, "out of memory");
 		d->end += RD_REC_HEAD + len;
 		d->next++;
+		atomic_fetch_add_explicit(&d->appended, 1,
+		    memory_order_relaxed);
 		atomic_fetch_add_explicit(&d->bytes, RD_REC_HEAD + len,
 		    memory_order_relaxed);
 	}
@@ -715,6 +717,7 @@ net_raft_disk_append(struct net_raft_disk *d, const struct raft_entry *e,
 int
 net_raft_disk_sync(struct net_raft_disk *d, char *err, size_t errlen)
 {
+	atomic_fetch_add_explicit(&d->log_syncs, 1, memory_order_relaxed);
 	if (rd_fsync(d, d->logfd, true) != 0)
 		return sec_err(err, errlen, "%s/%s: fdatasync: %s", d->dir,
 		    RD_LOG, strerror(errno));

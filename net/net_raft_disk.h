@@ -46,6 +46,8 @@ struct net_raft_disk {
 	int		 has_snap;
 	uint64_t	 snap_index, snap_term;
 	atomic_uint_fast64_t fsyncs;
+	atomic_uint_fast64_t log_syncs;
+	atomic_uint_fast64_t appended;
 	atomic_uint_fast64_t bytes;
 };
 

@@ -437,6 +437,28 @@ ri_set_meta(struct ri *ri, uint64_t term, uint64_t vote)
 	return 0;
 }
 
+/*
+ * raft_configuration_encode() pads its output to 8 bytes and leaves the
+ * padding uninitialised; zero it so the log's bytes (and checksums) are
+ * a function of the configuration.  raft's format 1: version byte,
+ * 64-bit count, then per server a 64-bit id, the address with its NUL
+ * and a role byte.
+ */
+static int
+ri_conf_encode(const struct raft_configuration *conf, struct raft_buffer *b)
+{
+	size_t		used = 9;
+	unsigned	i;
+
+	if (raft_configuration_encode(conf, b) != 0)
+		return -1;
+	for (i = 0; i < conf->n; i++)
+		used += 10 + strlen(conf->servers[i].address);
+	if (used < b->len)
+		memset((uint8_t *)b->base + used, 0, b->len - used);
+	return 0;
+}
+
 static int
 ri_bootstrap(struct raft_io *io, const struct raft_configuration *conf)
 {
@@ -446,7 +468,7 @@ ri_bootstrap(struct raft_io *io, const struct raft_configuration *conf)
 
 	if (net_raft_disk_has_state(&ri->disk))
 		return RAFT_CANTBOOTSTRAP;
-	if (raft_configuration_encode(conf, &b) != 0)
+	if (ri_conf_encode(conf, &b) != 0)
 		return RAFT_NOMEM;
 	rc = ri_append_sync(ri, 1, &b);
 	raft_free(b.base);
@@ -462,7 +484,7 @@ ri_recover(struct raft_io *io, const struct raft_configuration *conf)
 	struct raft_buffer	 b;
 	int			 rc;
 
-	if (raft_configuration_encode(conf, &b) != 0)
+	if (ri_conf_encode(conf, &b) != 0)
 		return RAFT_NOMEM;
 	rc = ri_append_sync(ri, ri->disk.meta.term, &b);
 	raft_free(b.base);
@@ -840,6 +862,8 @@ net_raft_io_recv(struct raft_io *io, const char *peer,
 	char			 cluster[NET_RAFT_WIRE_CLUSTER_LEN + 1];
 	int			 rc;
 
+	if (ri == NULL)
+		return sec_err(err, errlen, "raft io not open");
 	if ((p = ri_peer(ri, peer)) == NULL)
 		return sec_err(err, errlen, "out of memory");
 	rc = net_raft_reasm_feed(&p->ra, payload, len, &body, &blen, err,
@@ -911,6 +935,8 @@ net_raft_io_stats(struct raft_io *io, struct net_raft_io_stats *out)
 	*out = ri->st;
 	out->fsyncs = atomic_load(&ri->disk.fsyncs);
 	out->bytes_written = atomic_load(&ri->disk.bytes);
+	out->log_syncs = atomic_load(&ri->disk.log_syncs);
+	out->appended = atomic_load(&ri->disk.appended);
 }
 
 raft_id

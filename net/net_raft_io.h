@@ -26,7 +26,7 @@
  * (fdatasync); truncate and append are ordered in one FIFO; snapshots are
  * written to a temporary file, fsync'd and renamed.  Disk writes run on a
  * worker thread so an fsync never stalls the loop; completions come back
- * through a pipe watched by the loop.  Callbacks are never fired inside
+ * through an eventfd watched by the loop.  Callbacks are never fired inside
  * the call that submitted the request.
  *
  * Files, under DIR/raft/: see docs/cluster.md ("Raft on disk").
@@ -71,6 +71,8 @@ struct net_raft_io_config {
 
 struct net_raft_io_stats {
 	uint64_t	fsyncs;		/* fdatasync/fsync calls */
+	uint64_t	log_syncs;	/* of which log group commits */
+	uint64_t	appended;	/* entries appended to the log */
 	uint64_t	bytes_written;	/* log + snapshot + metadata */
 	uint64_t	sent;		/* raft messages handed to the transport */
 	uint64_t	received;	/* delivered to raft */

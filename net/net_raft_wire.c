@@ -730,6 +730,29 @@ rw_frag_decode(const uint8_t *buf, size_t len, struct rw_frag *f, char *err,
 	return 0;
 }
 
+/*
+ * Room for n more bytes: doubling, so a long message is not copied over
+ * and over, but never past the declared total, and never more than twice
+ * what actually arrived.
+ */
+static int
+rw_reasm_grow(struct net_raft_reasm *ra, size_t n)
+{
+	uint8_t	*nb;
+	size_t	 cap;
+
+	if (ra->have + n <= ra->cap)
+		return 0;
+	cap = ra->cap * 2 > ra->have + n ? ra->cap * 2 : ra->have + n;
+	if (cap > ra->total)
+		cap = ra->total;
+	if ((nb = realloc(ra->buf, cap)) == NULL)
+		return -1;
+	ra->buf = nb;
+	ra->cap = cap;
+	return 0;
+}
+
 int
 net_raft_reasm_feed(struct net_raft_reasm *ra, const uint8_t *frag,
     size_t fraglen, const uint8_t **body, size_t *len, char *err,
@@ -760,15 +783,9 @@ net_raft_reasm_feed(struct net_raft_reasm *ra, const uint8_t *frag,
 		    "(id %llu offset %llu)", (unsigned long long)f.id,
 		    (unsigned long long)f.off);
 	}
-	{
-		uint8_t *nb = realloc(ra->buf, ra->have + f.n);
-
-		if (nb == NULL) {
-			net_raft_reasm_reset(ra);
-			return sec_err(err, errlen, "raft fragment: out of "
-			    "memory");
-		}
-		ra->buf = nb;
+	if (rw_reasm_grow(ra, f.n) != 0) {
+		net_raft_reasm_reset(ra);
+		return sec_err(err, errlen, "raft fragment: out of memory");
 	}
 	memcpy(ra->buf + ra->have, f.p, f.n);
 	ra->have += f.n;

@@ -90,6 +90,7 @@ struct net_raft_reasm {
 	uint64_t	 id;
 	size_t		 total;
 	size_t		 have;
+	size_t		 cap;		/* allocated, at most total */
 	uint8_t		*buf;		/* NULL when idle */
 };
 

@@ -10,7 +10,7 @@
 #      keys (interop);
 #   3. kill -9 of the leader: the other four agree on a new leader (time
 #      printed); the killed node restarts from its data dir and rejoins
-#      with its persisted term;
+#      with its persisted raft term (DATA/raft);
 #   4. nodes 4 and 5 are cut off (their bridge ports moved to a second
 #      bridge): that side reports no leader and quorum false, the
 #      majority keeps a leader with quorum;
@@ -126,6 +126,7 @@ echo "2. avahi-browse -rpt _exo-gpu._tcp shows id=, v=1, trust=secret"
 for n in $N; do
 	[ "$(field "$n" node_id)" = "$LEADER" ] && LN=$n
 done
+TERM_BEFORE=$(field "$LN" term)
 eval "kill -9 \$AGENT_$LN"
 REST=
 for n in $N; do
@@ -136,7 +137,6 @@ new_leader() { _l=$(agree $REST); [ -n "$_l" ] && [ "$_l" != "$LEADER" ]; }
 wait_for 10 "no new leader after kill -9 of node $LN" new_leader
 echo "3. leader (node $LN) killed: new leader $(agree $REST) after" \
     "$(elapsed "$t0") s"
-TERM_BEFORE=$(jq -r .term "$MLAB_DIR/data$LN/election.json")
 start_agent "$LN"
 wait_for 40 "node $LN did not rejoin" converged 1 2 3 4 5
 [ "$(field "$LN" term)" -ge "$TERM_BEFORE" ] ||

@@ -43,11 +43,17 @@ out=$("$EXOGPU" place --model llama-3.1-405b:fp16 --api "$(api "$F")" 2>&1) &&
 echo "$out" | grep -q "needs" || fail "no shortfall in: $out"
 echo "infeasible request refused: $out"
 
-# Every node lists it, stamped with the leader's term.
+# Every node lists it from its applied log, stamped with the term of the
+# leader that decided it (a later term if a faster plan replaced it).
 for n in 1 2 3; do
-	"$EXOGPU" place --list --json --api "$(api "$n")" |
-	    jq -e ".placements[0].id == 1 and .placements[0].term == $TERM" \
-	    >/dev/null || fail "node $n does not list the placement"
+	i=0
+	until "$EXOGPU" place --list --json --api "$(api "$n")" |
+	    jq -e ".placements[0].id == 1 and .placements[0].term >= $TERM" \
+	    >/dev/null; do
+		i=$((i + 1))
+		[ "$i" -lt 50 ] || fail "node $n does not list the placement"
+		sleep 0.1
+	done
 done
 
 # Kill the node hosting the first stage: the leader re-plans.

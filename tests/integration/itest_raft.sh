@@ -29,6 +29,21 @@ cid() { st "$1" | jq -r '.cluster_id // ""'; }
 list() { "$EXOGPU" place --list --json --api "$(api "$1")" 2>/dev/null; }
 ids() { list "$1" | jq -c '[.placements[].id] | sort'; }
 
+# Every node in $1 names the same leader with quorum: sets LEADER, L.
+agreed()
+{
+	LEADER=
+	for _ag_n in $1; do
+		_ag_l=$(st "$_ag_n" | jq -r 'select(.quorum) | .leader // ""')
+		[ -n "$_ag_l" ] || return 1
+		[ -n "$LEADER" ] || LEADER=$_ag_l
+		[ "$_ag_l" = "$LEADER" ] || return 1
+	done
+	# shellcheck disable=SC2086
+	L=$(node_of "$LEADER" $1)
+	return 0
+}
+
 # Every node in $1 names one leader with quorum and one cluster id.
 wait_one_cluster()
 {
@@ -41,12 +56,20 @@ wait_one_cluster()
 			[ -n "$_wc_c" ] || _wc_c=$_wc_x
 			[ -n "$_wc_x" ] && [ "$_wc_x" = "$_wc_c" ] || _wc_ok=0
 		done
-		if [ "$_wc_ok" = 1 ]; then
-			wait_leader "$1" 1 >/dev/null 2>&1 && [ -n "$LEADER" ] &&
-			    return 0
-		fi
+		[ "$_wc_ok" = 1 ] && agreed "$1" && return 0
 		_wc_i=$((_wc_i + 1))
 		[ "$_wc_i" -lt "${2:-200}" ] || return 1
+		sleep 0.1
+	done
+}
+
+# A leader among the nodes in $1 that all of them name.
+wait_new_leader()
+{
+	_wn_i=0
+	until agreed "$1" && [ -n "$L" ]; do
+		_wn_i=$((_wn_i + 1))
+		[ "$_wn_i" -lt 100 ] || fail "no new leader among$1"
 		sleep 0.1
 	done
 }
@@ -121,7 +144,7 @@ OLD=$L
 kill -9 "$(pid "$OLD")"
 REST=
 for n in 1 2 3; do [ "$n" = "$OLD" ] || REST="$REST $n"; done
-wait_leader "$REST" 100
+wait_new_leader "$REST"
 retry_place 40 --model llama-3-8b:q4_0 --json --api "$(api "$L")" ||
     fail "placement after the leader died: $out"
 echo "$out" | jq -e '.id == 3' >/dev/null ||
@@ -137,7 +160,7 @@ NEW=$L
 kill -9 "$(pid "$NEW")"
 REST=
 for n in 1 2 3; do [ "$n" = "$NEW" ] || REST="$REST $n"; done
-wait_leader "$REST" 100
+wait_new_leader "$REST"
 sleep 1
 for n in $REST; do
 	[ "$(ids "$n")" = "[3]" ] || fail "node $n lists $(ids "$n") after" \
@@ -169,10 +192,13 @@ done
 echo "kill -9 of every agent: $WANT all back"
 
 # ---- 5. no double booking -------------------------------------------------
+# 40 GB plans until the cluster's memory is booked (30 tries at most).
 n_ok=0
 last=
-for k in 1 2 3 4 5 6 7 8 9 10 11 12; do
-	if out=$("$EXOGPU" place --model llama-3-8b:q4_0 --json \
+k=0
+while [ "$k" -lt 30 ]; do
+	k=$((k + 1))
+	if out=$("$EXOGPU" place --model llama-3-70b:q4_0 --json \
 	    --api "$(api 1)" 2>&1); then
 		n_ok=$((n_ok + 1))
 	else
