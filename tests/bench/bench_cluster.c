@@ -1094,6 +1094,7 @@ watch_member(struct cluster *cl, const struct agent *v, unsigned done,
 /* --- placements ------------------------------------------------------------ */
 
 #define PLACE_CONTEXT	512
+#define CALL_LIMIT_S	30.0	/* retrying one call: a generous limit */
 #define FSYNCS		"exogpu_raft_fsyncs_total"
 
 /* The answers that mean "no leader with a majority yet": tried again. */
@@ -1166,7 +1167,8 @@ place_one(const struct cluster *cl, const struct agent *a, const char *body,
 	double	 t0 = bench_now_s();
 	int	 st;
 
-	st = api_retry(cl, a, "POST", "/v1/placements", body, 10, &j, seen);
+	st = api_retry(cl, a, "POST", "/v1/placements", body, CALL_LIMIT_S, &j,
+	    seen);
 	*dt = bench_now_s() - t0;
 	if (st != 201 || !json_is_integer(json_object_get(j, "id"))) {
 		bad_answer(a, "POST /v1/placements", st, j);
@@ -1200,7 +1202,7 @@ release_one(const struct cluster *cl, const struct agent *a, long long id,
 		    seen[RETRY_NONE];
 
 	release_path(id, path, sizeof path);
-	st = api_retry(cl, a, "DELETE", path, NULL, 10, &j, seen);
+	st = api_retry(cl, a, "DELETE", path, NULL, CALL_LIMIT_S, &j, seen);
 	*dt = bench_now_s() - t0;
 	if (st == 404 && seen[RETRY_503] + seen[RETRY_504] +
 	    seen[RETRY_NONE] > before)
@@ -1541,7 +1543,7 @@ struct first_commit {
 /*
  * The failover client, in a child process so it runs while the parent
  * polls for the new leader: POSTs a placement to a, again every POLL_MS
- * while the answer is 503, 504 or none, until the 201 (at most 30 s);
+ * while the answer is 503, 504 or none, until the 201 (CALL_LIMIT_S);
  * writes a struct first_commit to fd and exits.
  */
 static void
@@ -1552,8 +1554,8 @@ first_commit_child(const struct cluster *cl, const struct agent *a,
 	json_t			*j;
 
 	memset(&fc, 0, sizeof fc);
-	fc.status = api_retry(cl, a, "POST", "/v1/placements", body, 30, &j,
-	    fc.seen);
+	fc.status = api_retry(cl, a, "POST", "/v1/placements", body,
+	    CALL_LIMIT_S, &j, fc.seen);
 	if (fc.status == 201 && json_is_integer(json_object_get(j, "id"))) {
 		fc.t = bench_now_s();
 		fc.id = json_integer_value(json_object_get(j, "id"));
@@ -1634,7 +1636,8 @@ failover_commits(struct cluster *cl, const struct agent *c, double t0,
 	free(body);
 	if ((rc = first_commit_wait(pid, fd, &fc)) != 0)
 		(void)fprintf(stderr, "bench_cluster: n%d: no placement "
-		    "committed within 30 s of the leader's kill\n", c->idx);
+		    "committed within %.0f s of the leader's kill\n", c->idx,
+		    CALL_LIMIT_S);
 	else {
 		series_add(&fo->commit, fc.t - t0);
 		for (i = 0; i < RETRY_KINDS; i++)
