@@ -69,7 +69,7 @@
  *
  * Clean-up: stop signals are blocked and checked between polls, so ^C
  * ends the run through the normal path (agents SIGTERMed, then SIGKILLed,
- * temp dir removed); agents also get PR_SET_PDEATHSIG so none outlives a
+ * temp dir removed unless KEEP is set in the environment); agents also get PR_SET_PDEATHSIG so none outlives a
  * crashed bench.  Exit status 1 when a cluster fails to converge or
  * recover within a generous limit, with the agents' last answers and log
  * tails, so the bench cannot silently report nothing.
@@ -2126,6 +2126,10 @@ out:
 		(void)fprintf(stderr, "bench_cluster: FAILED after %.1f s\n",
 		    bench_now_s() - t0);
 	free_cluster(&cl);
-	rm_tree(root);
+	if (getenv("KEEP") != NULL && getenv("KEEP")[0] != '\0')
+		(void)fprintf(stderr, "bench_cluster: KEEP: agents' data dirs "
+		    "and logs kept in %s\n", root);
+	else
+		rm_tree(root);
 	return rc;
 }
