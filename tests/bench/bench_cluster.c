@@ -36,7 +36,7 @@
  *     until the first placement is committed: a client (a child process,
  *     so it runs while the parent polls) POSTs one to a surviving
  *     follower at once and again every 20 ms while the answer is 503,
- *     504 or none, until the 201;
+ *     502, 504 or none, until the 201;
  *   - placement commit latency: --places K placements through the
  *     leader's API, then their releases, and K more (and releases)
  *     through a follower's API, which forwards them: POST -> 201 and
@@ -45,9 +45,9 @@
  *     solve plus one raft round trip with its fsyncs; the solve time the
  *     answer reports is printed beside it.  Calls go in batches of at
  *     most two live placements per agent (placed, then released), so
- *     the cluster's memory never runs out;
- *     A call answered 503, 504 or not at all (an election under load) is
- *     tried again every 20 ms, inside its time, and counted;
+ *     the cluster's memory never runs out.  A call answered 503, 502,
+ *     504 or not at all (an election under load) is tried again every
+ *     20 ms, inside its time, and counted;
  *   - fsyncs per placement and per release: exogpu_raft_fsyncs_total
  *     summed over every agent's /metrics before and after each batch
  *     (sampled once every agent has applied the leader's commit index
@@ -1097,8 +1097,12 @@ watch_member(struct cluster *cl, const struct agent *v, unsigned done,
 #define CALL_LIMIT_S	30.0	/* retrying one call: a generous limit */
 #define FSYNCS		"exogpu_raft_fsyncs_total"
 
-/* The answers that mean "no leader with a majority yet": tried again. */
-enum { RETRY_503, RETRY_504, RETRY_NONE, RETRY_KINDS };
+/*
+ * The answers that mean "no leader with a majority yet" or "the leader
+ * did not answer" (503; 502 or 504 from a forwarding follower; none):
+ * tried again.
+ */
+enum { RETRY_503, RETRY_GW, RETRY_NONE, RETRY_KINDS };
 
 /* An unexpected answer, to stderr. */
 static void
@@ -1128,8 +1132,8 @@ place_body(const struct cluster *cl)
 }
 
 /*
- * Calls a's API, and again every POLL_MS while the answer is 503 or 504
- * or there is none, up to limit_s; the last status, with its JSON in
+ * Calls a's API, and again every POLL_MS while the answer is 503, 502 or
+ * 504 or there is none, up to limit_s; the last status, with its JSON in
  * *out.  seen (if not NULL) counts the answers that were retried.
  */
 static int
@@ -1142,8 +1146,8 @@ api_retry(const struct cluster *cl, const struct agent *a,
 
 	for (;;) {
 		st = api_call(a, method, path, body, out);
-		k = st == 503 ? RETRY_503 : st == 504 ? RETRY_504 :
-		    st < 0 ? RETRY_NONE : -1;
+		k = st == 503 ? RETRY_503 : st == 502 || st == 504 ?
+		    RETRY_GW : st < 0 ? RETRY_NONE : -1;
 		if (k < 0 || bench_now_s() >= dl)
 			return st;
 		if (seen != NULL)
@@ -1156,8 +1160,8 @@ api_retry(const struct cluster *cl, const struct agent *a,
 }
 
 /*
- * POSTs one placement to a (again while 503/504/no answer, counted in
- * seen): 0 with its id, the call's time (retries included) and solve.
+ * POSTs one placement to a (again while 503/502/504/no answer, counted
+ * in seen): 0 with its id, the call's time (retries included) and solve.
  */
 static int
 place_one(const struct cluster *cl, const struct agent *a, const char *body,
@@ -1198,13 +1202,13 @@ release_one(const struct cluster *cl, const struct agent *a, long long id,
 	char	 path[64];
 	json_t	*j;
 	double	 t0 = bench_now_s();
-	int	 st, before = seen[RETRY_503] + seen[RETRY_504] +
+	int	 st, before = seen[RETRY_503] + seen[RETRY_GW] +
 		    seen[RETRY_NONE];
 
 	release_path(id, path, sizeof path);
 	st = api_retry(cl, a, "DELETE", path, NULL, CALL_LIMIT_S, &j, seen);
 	*dt = bench_now_s() - t0;
-	if (st == 404 && seen[RETRY_503] + seen[RETRY_504] +
+	if (st == 404 && seen[RETRY_503] + seen[RETRY_GW] +
 	    seen[RETRY_NONE] > before)
 		st = 200;
 	if (st != 200)
@@ -1543,8 +1547,8 @@ struct first_commit {
 /*
  * The failover client, in a child process so it runs while the parent
  * polls for the new leader: POSTs a placement to a, again every POLL_MS
- * while the answer is 503, 504 or none, until the 201 (CALL_LIMIT_S);
- * writes a struct first_commit to fd and exits.
+ * while the answer is 503, 502, 504 or none, until the 201 (at most
+ * CALL_LIMIT_S); writes a struct first_commit to fd and exits.
  */
 static void
 first_commit_child(const struct cluster *cl, const struct agent *a,
@@ -1750,9 +1754,9 @@ print_commit(const struct cluster *cl, const struct commit_run *r)
 	per_call("log entries per release", lr->entries[1] + fr->entries[1],
 	    lr->calls[1] + fr->calls[1]);
 	(void)printf("    (answers retried, every %d ms, inside the times "
-	    "above: 503 x%d, 504 x%d, no answer x%d)\n", POLL_MS,
-	    lr->seen[RETRY_503] + fr->seen[RETRY_503], lr->seen[RETRY_504] +
-	    fr->seen[RETRY_504], lr->seen[RETRY_NONE] + fr->seen[RETRY_NONE]);
+	    "above: 503 x%d, 502/504 x%d, no answer x%d)\n", POLL_MS,
+	    lr->seen[RETRY_503] + fr->seen[RETRY_503], lr->seen[RETRY_GW] +
+	    fr->seen[RETRY_GW], lr->seen[RETRY_NONE] + fr->seen[RETRY_NONE]);
 }
 
 /* --- idle cost ------------------------------------------------------------ */
@@ -1974,9 +1978,10 @@ run_cluster(struct cluster *cl, const char *root, int n, int restarts,
 		series_print("kill -> 201, client retrying from the kill",
 		    &fo.commit);
 		(void)printf("    (POSTs to a surviving follower from the kill "
-		    "on, again every %d ms while the\n    answer is 503/504/"
-		    "none; retried: 503 x%d, 504 x%d, no answer x%d)\n",
-		    POLL_MS, fo.seen[RETRY_503], fo.seen[RETRY_504],
+		    "on, again every %d ms while the\n    answer is 503/502/"
+		    "504/none; retried: 503 x%d, 502/504 x%d, no answer x%d)"
+		    "\n",
+		    POLL_MS, fo.seen[RETRY_503], fo.seen[RETRY_GW],
 		    fo.seen[RETRY_NONE]);
 		series_print("kill -> 201 of a POST sent once all agree",
 		    &fo.fresh);
