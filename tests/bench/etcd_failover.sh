@@ -77,9 +77,9 @@ statuses() {
 	mapfile -t lines < <(curl -s --max-time 1 -X POST -d '{}' \
 	    -w '\n' "${urls[@]}")
 	for i in "$@"; do
-		st[$i]=""
+		st[i]=""
 		[[ ${lines[$k]:-} =~ $re ]] &&
-		    st[$i]="${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
+		    st[i]="${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
 		k=$((k + 1))
 	done
 }
@@ -112,8 +112,8 @@ agree() {
 			lead=${st[$i]#* }
 			if [ -n "${st[$i]}" ] && [ "$lead" != 0 ] &&
 			    [ "$lead" != "$not" ]; then
-				seen[$i]=1
-				when[$i]=$now
+				seen[i]=1
+				when[i]=$now
 			fi
 		done
 		for i in 1 2 3; do
@@ -174,7 +174,8 @@ firsts="" alls=""
 for r in $(seq 1 "$runs"); do
 	now
 	out=$(agree "" "$now") || exit 1
-	set -- $out
+	read -r -a f <<<"$out"
+	set -- "${f[@]}"
 	old=$1 m=$2
 	[ "$m" -gt 0 ] || { echo "etcd_failover: leader $old not ours" >&2;
 	    exit 1; }
@@ -182,9 +183,10 @@ for r in $(seq 1 "$runs"); do
 	t0=$now
 	kill -9 "${pids[$m]}"
 	wait "${pids[$m]}" 2>/dev/null
-	pids[$m]=0
+	pids[m]=0
 	out=$(agree "$old" "$t0") || exit 1
-	set -- $out
+	read -r -a f <<<"$out"
+	set -- "${f[@]}"
 	echo "  run $r: kill -9 of m$m -> new leader on a survivor" \
 	    "$3 s, on both $4 s (poll round $5 ms)"
 	firsts="$firsts$3
