@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const struct sec_cbor_limits announce_limits = {
-	AG_ANNOUNCE_MAX, 2, 32, 64, 16,
+	AG_ANNOUNCE_MAX, 3, 64, 64, 16,
 	SEC_CBOR_F_DETERMINISTIC,
 };
 
@@ -38,12 +38,30 @@ leader_valid(const char *s)
 	return 1;
 }
 
+/* The boot list: 1..BOOT_MAX valid, non-empty ids in increasing order. */
+static int
+boot_valid(const struct ag_announce *a)
+{
+	int	i;
+
+	if (a->nboot < 0 || a->nboot > AG_ANNOUNCE_BOOT_MAX)
+		return 0;
+	for (i = 0; i < a->nboot; i++)
+		if (a->boot[i][0] == '\0' || !leader_valid(a->boot[i]) ||
+		    (i > 0 && strcmp(a->boot[i - 1], a->boot[i]) >= 0))
+			return 0;
+	return 1;
+}
+
 int
 ag_announce_encode(const struct ag_announce *a, struct sec_cbor_writer *w)
 {
-	if (!ag_announce_cluster_valid(a->cluster) || !leader_valid(a->leader))
+	int	i;
+
+	if (!ag_announce_cluster_valid(a->cluster) ||
+	    !leader_valid(a->leader) || !boot_valid(a))
 		return -1;
-	(void)sec_cbor_write_map(w, 7);
+	(void)sec_cbor_write_map(w, a->nboot > 0 ? 8 : 7);
 	(void)sec_cbor_write_uint(w, 1);
 	(void)sec_cbor_write_cstr(w, a->cluster);
 	(void)sec_cbor_write_uint(w, 2);
@@ -58,6 +76,12 @@ ag_announce_encode(const struct ag_announce *a, struct sec_cbor_writer *w)
 	(void)sec_cbor_write_cstr(w, a->leader);
 	(void)sec_cbor_write_uint(w, 7);
 	(void)sec_cbor_write_bool(w, a->member);
+	if (a->nboot > 0) {
+		(void)sec_cbor_write_uint(w, 8);
+		(void)sec_cbor_write_array(w, (uint64_t)a->nboot);
+		for (i = 0; i < a->nboot; i++)
+			(void)sec_cbor_write_cstr(w, a->boot[i]);
+	}
 	return sec_cbor_writer_error(w) == 0 ? 0 : -1;
 }
 
@@ -71,9 +95,26 @@ fail(char *err, size_t errlen, const char *what,
 }
 
 static int
+read_boot(struct sec_cbor_reader *r, struct ag_announce *a)
+{
+	uint64_t	n, i;
+
+	if (sec_cbor_read_array(r, &n) != 0 || n == 0 ||
+	    n > AG_ANNOUNCE_BOOT_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (sec_cbor_read_cstr(r, a->boot[i], sizeof a->boot[i]) != 0)
+			return -1;
+	a->nboot = (int)n;
+	return 0;
+}
+
+static int
 read_key(struct sec_cbor_reader *r, uint64_t key, struct ag_announce *a)
 {
 	switch (key) {
+	case 8:
+		return read_boot(r, a);
 	case 1:
 		return sec_cbor_read_cstr(r, a->cluster, sizeof a->cluster);
 	case 2:
@@ -112,16 +153,21 @@ ag_announce_decode(const uint8_t *buf, size_t len, struct ag_announce *a,
 			return fail(err, errlen, "bad value", &r);
 		if (key >= 1 && key <= 7)
 			seen |= 1u << key;
+		else if (key == 8 && (seen & (1u << 8)))
+			return fail(err, errlen, "key 8 twice", &r);
+		else if (key == 8)
+			seen |= 1u << 8;
 	}
 	if (sec_cbor_reader_done(&r) != 0)
 		return fail(err, errlen, "trailing bytes", &r);
-	if (seen != 0xfe) {
+	if ((seen & 0xfe) != 0xfe) {
 		memset(a, 0, sizeof *a);
 		return fail(err, errlen, "missing keys", &r);
 	}
 	if (!ag_announce_cluster_valid(a->cluster) ||
 	    !leader_valid(a->leader) || a->voters > a->servers ||
-	    (a->cluster[0] == '\0' && (a->servers != 0 || a->member))) {
+	    (a->cluster[0] == '\0' && (a->servers != 0 || a->member ||
+	    a->nboot != 0)) || !boot_valid(a)) {
 		memset(a, 0, sizeof *a);
 		(void)snprintf(err, errlen, "CLUSTER: inconsistent values");
 		return -1;

@@ -15,8 +15,11 @@
  * Payload of NET_WIRE_CLUSTER: a deterministic CBOR map, keys 1 cluster
  * id (text, "" none), 2 servers, 3 voters, 4 term, 5 commit index,
  * 6 leader (text, "" none), 7 member (bool: the sender is in its cluster's
- * configuration).  Unknown keys are skipped.  Bounded and fuzzed
- * (tests/fuzz/fuzz_announce.c).
+ * configuration), and optionally 8 boot (the voters of the cluster's first
+ * configuration, sorted, while it is still the only one: the nodes named
+ * there bootstrap the same configuration themselves, which is how raft
+ * starts a cluster of several voters).  Unknown keys are skipped.
+ * Bounded and fuzzed (tests/fuzz/fuzz_announce.c).
  */
 #ifndef AG_ANNOUNCE_H
 #define AG_ANNOUNCE_H
@@ -29,7 +32,8 @@
 #include "sec_identity.h"
 
 #define AG_ANNOUNCE_CLUSTER_SIZE 33	/* 32 lower-case hex digits + NUL */
-#define AG_ANNOUNCE_MAX		 512	/* encoded bytes */
+#define AG_ANNOUNCE_MAX		 1024	/* encoded bytes */
+#define AG_ANNOUNCE_BOOT_MAX	 15	/* = the most voters allowed */
 
 struct ag_announce {
 	char		cluster[AG_ANNOUNCE_CLUSTER_SIZE];
@@ -39,6 +43,8 @@ struct ag_announce {
 	uint64_t	commit;
 	char		leader[SEC_NODE_ID_SIZE];
 	bool		member;
+	int		nboot;
+	char		boot[AG_ANNOUNCE_BOOT_MAX][SEC_NODE_ID_SIZE];
 };
 
 /* 1 if s is "" or 32 lower-case hex digits. */

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #define GOSSIP_TICK_MS		50
+#define FORGET_EVERY_MS		1000
 #define MAX_CONNECTED		4096
 
 struct ag_cluster {
@@ -38,6 +39,7 @@ struct ag_cluster {
 	struct net_gossip	*gossip;
 	struct ag_raft		*raft;
 	uint64_t		 started;
+	uint64_t		 next_forget;
 	uint64_t		 rng;
 	int			 nconn;
 	char			 conn[MAX_CONNECTED][SEC_NODE_ID_SIZE];
@@ -190,6 +192,41 @@ ag_cluster_raft(struct ag_cluster *c)
 
 /* --- events --------------------------------------------------------------- */
 
+/*
+ * Records of nodes that membership no longer knows (dead or left, then
+ * reaped after its reap time) are forgotten, so a node that is gone for
+ * good stops being gossiped, dialled or shown.
+ */
+static void
+forget_gone(struct ag_cluster *c, uint64_t now)
+{
+	struct net_gossip_event	 ev;
+	const char		*origin;
+	size_t			 i;
+
+	for (i = 0; i < net_gossip_capacity(c->gossip); i++) {
+		if ((origin = net_gossip_slot(c->gossip, i, NULL)) == NULL ||
+		    strcmp(origin, c->self) == 0 ||
+		    net_member_status(c->member, origin, NULL) !=
+		    NET_MEMBER_NONE)
+			continue;
+		memset(&ev, 0, sizeof ev);
+		ev.type = NET_GOSSIP_EV_FORGET;
+		ev.peer = origin;
+		ag_log(AG_LOG_INFO, "gossip: forgetting %s (gone)", origin);
+		(void)net_gossip_step(c->gossip, &ev, now, gossip_emit, c);
+	}
+}
+
+int
+ag_cluster_member_gone(struct ag_cluster *c, const char *id)
+{
+	enum net_member_status	s = net_member_status(c->member, id, NULL);
+
+	return s == NET_MEMBER_NONE || s == NET_MEMBER_DEAD ||
+	    s == NET_MEMBER_LEFT;
+}
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -202,6 +239,10 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	memset(&ge, 0, sizeof ge);
 	ge.type = NET_GOSSIP_EV_TICK;
 	(void)net_gossip_step(c->gossip, &ge, now, gossip_emit, c);
+	if (now >= c->next_forget) {
+		c->next_forget = now + FORGET_EVERY_MS;
+		forget_gone(c, now);
+	}
 }
 
 static int

@@ -93,6 +93,8 @@ void		 ag_cluster_foreach_record(struct ag_cluster *,
 /* Decodes id's record into out; -1 when there is none (or it is bad). */
 int		 ag_cluster_record(struct ag_cluster *, const char *id,
 		    struct ag_record *out);
+/* 1 if membership calls id dead or left, or no longer knows it. */
+int		 ag_cluster_member_gone(struct ag_cluster *, const char *id);
 /* Alive members' ids (self first) into ids[0..max); returns the count.
  * The pointers stay valid until the next cluster event. */
 size_t		 ag_cluster_alive(struct ag_cluster *, const char **ids,

@@ -18,6 +18,7 @@
 #include "ag_place.h"
 #include "ag_planio.h"
 #include "ag_snapshot.h"
+#include "ag_raft.h"
 #include "ag_solver.h"
 #include "ag_cmd.h"
 #include "ag_datadir.h"
@@ -283,6 +284,8 @@ handle_msg(struct ag_link *l, const struct net_wire_msg *m)
 		if (!l->hello) {
 			p->next_probe = ag_node_now() + FIRST_PROBE_DELAY_S;
 			l->hello = 1;
+			if (l->join >= 0)
+				n->joins[l->join].tried = 1;
 			ag_cluster_peer_up(n->cluster, p->node_id);
 		}
 		ag_log(AG_LOG_NOTICE, "peer %s (%s) joined at %s", p->node_id,
@@ -395,6 +398,7 @@ on_closed(struct net_quic_conn *c, const char *reason, void *arg)
 		struct ag_join *j = &n->joins[l->join];
 
 		j->link = NULL;
+		j->tried = 1;
 		j->next_try = ag_node_now() + j->backoff;
 		j->backoff = fmin(j->backoff * 2, j->discovered ?
 		    BACKOFF_LAN_MAX_S : BACKOFF_MAX_S);
@@ -761,6 +765,8 @@ mesh_from(const char *origin, const struct ag_record *r, void *arg)
 		    "%s", l->peer);
 		n->joins[k].backoff = BACKOFF_MIN_S;
 		n->joins[k].discovered = 1;
+		n->joins[k].gossiped = 1;
+		n->joins[k].learned = ag_node_now();
 		ag_log(AG_LOG_INFO, "gossip: %s knows %s at %s; dialling",
 		    origin, l->peer, l->addr);
 	}
@@ -856,18 +862,68 @@ bench_poll(struct ag_node *n)
 }
 
 
+/*
+ * Dial targets learned from gossip expire with their node: when
+ * membership calls it dead, left or unknown, and at least a minute after
+ * we learned of it (a node we never reached is unknown at first), we stop
+ * dialling it.  It is learned again if a record names it later.
+ */
+#define GOSSIPED_GRACE_S	60.0
+
+static void
+expire_gossiped(struct ag_node *n)
+{
+	double	now = ag_node_now();
+	int	i;
+
+	for (i = 0; i < n->njoins; i++) {
+		struct ag_join *j = &n->joins[i];
+
+		if (j->unused || !j->gossiped || j->link != NULL ||
+		    j->peer_id[0] == '\0' ||
+		    now - j->learned < GOSSIPED_GRACE_S ||
+		    !ag_cluster_member_gone(n->cluster, j->peer_id))
+			continue;
+		ag_log(AG_LOG_INFO, "no longer dialling %s at %s (gone)",
+		    j->peer_id, j->text);
+		j->unused = 1;
+	}
+}
+
+/*
+ * A fresh node does not form a cluster of its own while a --join target
+ * has not answered or failed once: that target may be a cluster it
+ * should join instead (docs/cluster.md, "Bootstrap").
+ */
+static int
+joins_pending(const struct ag_node *n)
+{
+	int	i;
+
+	for (i = 0; i < n->njoins; i++) {
+		const struct ag_join *j = &n->joins[i];
+
+		if (!j->unused && !j->discovered && !j->self && !j->tried)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 cluster_tick(struct ag_node *n, double now)
 {
 	bench_poll(n);
 	ag_node_auth_tick(n, now);
 	if (n->cluster != NULL) {
+		ag_raft_hold_bootstrap(ag_cluster_raft(n->cluster),
+		    joins_pending(n));
 		ag_node_leader_tick(n, now);
 		ag_node_fwd_expire(n, now);
 	}
 	if (n->cluster == NULL || now < n->next_publish)
 		return;
 	n->next_publish = now + PUBLISH_EVERY_S;
+	expire_gossiped(n);
 	refresh_inventory(n);
 	ag_node_publish(n);
 	ag_cluster_foreach_record(n->cluster, mesh_from, n);

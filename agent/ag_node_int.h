@@ -83,6 +83,9 @@ struct ag_join {
 	char			 peer_id[SEC_NODE_ID_SIZE];
 	int			 self;		/* it was us: stop */
 	int			 discovered;	/* from mDNS, not --join */
+	int			 gossiped;	/* from a gossiped record */
+	int			 tried;		/* answered (HELLO) or failed once */
+	double			 learned;	/* monotonic s, when */
 	int			 unused;	/* free slot (mDNS lost it) */
 };
 

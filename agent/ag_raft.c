@@ -27,7 +27,7 @@
 #include <time.h>
 
 #define HOUSEKEEP_MS		100
-#define ANNOUNCE_EVERY_S	5.0	/* and at once on any change */
+#define ANNOUNCE_EVERY_S	15.0	/* and at once on any change */
 #define MAX_PEERS		4096
 #define SNAPSHOT_THRESHOLD	256
 #define SNAPSHOT_TRAILING	128
@@ -84,10 +84,12 @@ struct ag_raft {
 	struct net_raft_io_stats io_base;	/* of io instances closed */
 	int			 in_check;
 	int			 freeing;	/* ag_raft_free is waiting */
+	int			 hold;		/* no bootstrap for now */
 };
 
 static void	check(void *arg);
-static int	start_raft(struct ag_raft *, int bootstrap);
+static int	start_raft(struct ag_raft *, const char *const *voters,
+		    size_t nvoters);
 static int	open_io(struct ag_raft *, char *, size_t);
 
 static double
@@ -200,6 +202,36 @@ leader_quorum(struct ag_raft *r)
 
 /* --- announcements -------------------------------------------------------- */
 
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/*
+ * While our configuration is still the first one and has several voters
+ * (a --bootstrap-expect start), name them: each of them bootstraps the
+ * very same configuration when it hears this (forming()).
+ */
+static void
+boot_list(const struct ag_raft *r, struct ag_announce *a)
+{
+	const struct raft_configuration	*c = &r->raft.configuration;
+	unsigned			 i;
+
+	if (!a->member || r->raft.configuration_index != 1 || c->n < 2 ||
+	    c->n > AG_ANNOUNCE_BOOT_MAX)
+		return;
+	for (i = 0; i < c->n; i++)
+		if (c->servers[i].address == NULL)
+			return;
+	for (i = 0; i < c->n; i++)
+		(void)snprintf(a->boot[i], sizeof a->boot[i], "%s",
+		    c->servers[i].address);
+	a->nboot = (int)c->n;
+	qsort(a->boot, (size_t)a->nboot, sizeof a->boot[0], str_cmp);
+}
+
 static void
 own_announce(struct ag_raft *r, struct ag_announce *a)
 {
@@ -222,6 +254,7 @@ own_announce(struct ag_raft *r, struct ag_announce *a)
 	raft_leader(&r->raft, &lid, &laddr);
 	if (lid != 0 && laddr != NULL)
 		(void)snprintf(a->leader, sizeof a->leader, "%s", laddr);
+	boot_list(r, a);
 }
 
 static void
@@ -243,7 +276,21 @@ send_announce(struct ag_raft *r, const char *peer, const struct ag_announce *a)
 	sec_cbor_writer_release(&w);
 }
 
-/* To every connected peer: at once when something changed, else slowly. */
+/* The fields whose change is news (the commit index moves all the time). */
+static int
+same_news(const struct ag_announce *a, const struct ag_announce *b)
+{
+	return strcmp(a->cluster, b->cluster) == 0 &&
+	    a->servers == b->servers && a->voters == b->voters &&
+	    a->term == b->term && strcmp(a->leader, b->leader) == 0 &&
+	    a->member == b->member;
+}
+
+/*
+ * To every connected peer: at once when the news changed (cluster,
+ * configuration, term, leader), else every ANNOUNCE_EVERY_S as a safety
+ * net (a new session gets one at once in ag_raft_peer_up).
+ */
 static void
 announce(struct ag_raft *r, int force)
 {
@@ -252,8 +299,7 @@ announce(struct ag_raft *r, int force)
 	size_t			i;
 
 	own_announce(r, &a);
-	if (!force && memcmp(&a, &r->last_sent, sizeof a) == 0 &&
-	    now < r->next_announce)
+	if (!force && same_news(&a, &r->last_sent) && now < r->next_announce)
 		return;
 	r->last_sent = a;
 	r->next_announce = now + ANNOUNCE_EVERY_S;
@@ -332,7 +378,7 @@ join(struct ag_raft *r, const char *cluster, const char *via)
 	ag_log(AG_LOG_NOTICE, "raft: joining cluster %s (announced by %s); "
 	    "waiting for its leader to add this node", cluster, via);
 	r->mode = MODE_RUNNING;
-	if (start_raft(r, 0) != 0)
+	if (start_raft(r, NULL, 0) != 0)
 		r->mode = MODE_FAILED;
 	announce(r, 1);
 }
@@ -363,16 +409,57 @@ bootstrap(struct ag_raft *r)
 		free(ids);
 		return;
 	}
-	/* Alone unless told to wait for more: nobody else can block us. */
-	r->cfg.bootstrap_expect = expect > 1 ? (unsigned)(expect < n ? expect :
-	    n) : 1;
-	ag_log(AG_LOG_NOTICE, "raft: bootstrapping cluster %s with %u voter(s)",
-	    cluster, r->cfg.bootstrap_expect);
+	/*
+	 * Alone unless told to wait for more (nobody else can then block
+	 * us); with --bootstrap-expect N, the N smallest ids we see, all
+	 * connected and fresh at this moment.
+	 */
+	n = expect > 1 ? (expect < n ? expect : n) : 1;
+	ag_log(AG_LOG_NOTICE, "raft: bootstrapping cluster %s with %zu "
+	    "voter(s)", cluster, n);
 	r->mode = MODE_RUNNING;
-	if (start_raft(r, 1) != 0)
+	if (start_raft(r, ids, n) != 0)
 		r->mode = MODE_FAILED;
 	free(ids);
 	announce(r, 1);
+}
+
+/* A peer's first configuration names us: bootstrap the same one. */
+static int
+boot_named(struct ag_raft *r)
+{
+	const char	*ids[AG_ANNOUNCE_BOOT_MAX];
+	char		 err[256];
+	size_t		 i;
+	int		 k;
+
+	for (i = 0; i < r->npeers; i++) {
+		const struct peer *p = &r->peers[i];
+
+		if (!p->up || !p->heard || p->a.nboot == 0)
+			continue;
+		for (k = 0; k < p->a.nboot; k++)
+			if (strcmp(p->a.boot[k], r->self) == 0)
+				break;
+		if (k == p->a.nboot)
+			continue;
+		for (k = 0; k < p->a.nboot; k++)
+			ids[k] = p->a.boot[k];
+		if (net_raft_io_set_cluster(&r->io, p->a.cluster, err,
+		    sizeof err) != 0) {
+			ag_log(AG_LOG_ERR, "raft: %s", err);
+			return 0;
+		}
+		ag_log(AG_LOG_NOTICE, "raft: %s names this node among the %d "
+		    "first voters of cluster %s; bootstrapping the same "
+		    "configuration", p->id, p->a.nboot, p->a.cluster);
+		r->mode = MODE_RUNNING;
+		if (start_raft(r, ids, (size_t)p->a.nboot) != 0)
+			r->mode = MODE_FAILED;
+		announce(r, 1);
+		return 1;
+	}
+	return 0;
 }
 
 static void
@@ -380,11 +467,15 @@ forming(struct ag_raft *r, double now)
 {
 	const struct peer	*best = best_announced(r);
 
+	if (boot_named(r))
+		return;
 	if (best != NULL) {
 		join(r, best->a.cluster, best->id);
 		return;
 	}
-	if (now - r->started >= r->cfg.bootstrap_window_s)
+	if (r->hold)
+		r->started = now;	/* the window counts from the release */
+	else if (now - r->started >= r->cfg.bootstrap_window_s)
 		bootstrap(r);
 }
 
@@ -421,7 +512,7 @@ on_switch_closed(struct raft *raft)
 		return;
 	}
 	r->mode = MODE_RUNNING;
-	if (start_raft(r, 0) != 0) {
+	if (start_raft(r, NULL, 0) != 0) {
 		r->mode = MODE_FAILED;
 		return;
 	}
@@ -718,11 +809,13 @@ open_io(struct ag_raft *r, char *err, size_t errlen)
 	return 0;
 }
 
+/* Starts raft; with voters, bootstraps a new configuration of them. */
 static int
-start_raft(struct ag_raft *r, int boot)
+start_raft(struct ag_raft *r, const char *const *voters, size_t nvoters)
 {
 	struct raft_configuration	conf;
 	char				err[256];
+	size_t				i;
 	int				rc;
 
 	if (open_io(r, err, sizeof err) != 0) {
@@ -742,10 +835,11 @@ start_raft(struct ag_raft *r, int boot)
 	raft_set_pre_vote(&r->raft, true);
 	raft_set_snapshot_threshold(&r->raft, SNAPSHOT_THRESHOLD);
 	raft_set_snapshot_trailing(&r->raft, SNAPSHOT_TRAILING);
-	if (boot) {
+	if (nvoters > 0) {
 		raft_configuration_init(&conf);
-		rc = raft_configuration_add(&conf, net_raft_id(r->self),
-		    r->self, RAFT_VOTER);
+		for (i = 0, rc = 0; rc == 0 && i < nvoters; i++)
+			rc = raft_configuration_add(&conf,
+			    net_raft_id(voters[i]), voters[i], RAFT_VOTER);
 		if (rc == 0)
 			rc = raft_bootstrap(&r->raft, &conf);
 		raft_configuration_close(&conf);
@@ -895,6 +989,12 @@ ag_raft_propose(struct ag_raft *r, const struct ag_fsm_cmd *cmd,
 }
 
 void
+ag_raft_hold_bootstrap(struct ag_raft *r, int hold)
+{
+	r->hold = hold;
+}
+
+void
 ag_raft_status(struct ag_raft *r, struct ag_raft_status *st)
 {
 	raft_id		 lid = 0;
@@ -1016,7 +1116,7 @@ ag_raft_new(struct event_base *base, const struct ag_raft_config *cfg,
 		goto fail;
 	if (has || net_raft_io_cluster(&r->io)[0] != '\0') {
 		r->mode = MODE_RUNNING;
-		if (start_raft(r, 0) != 0) {
+		if (start_raft(r, NULL, 0) != 0) {
 			(void)snprintf(err, errlen, "raft cannot start on the "
 			    "state in %s/%s (see the log)", r->dir,
 			    NET_RAFT_DIR);

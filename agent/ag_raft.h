@@ -111,6 +111,12 @@ typedef void	(*ag_raft_apply_cb)(void *arg, int status,
 int		 ag_raft_propose(struct ag_raft *, const struct ag_fsm_cmd *,
 		    ag_raft_apply_cb, void *arg, char *err, size_t errlen);
 
+/*
+ * While held, a fresh node does not bootstrap (its bootstrap window
+ * starts again when the hold ends): the agent holds it while a --join
+ * target has not answered or failed once.
+ */
+void		 ag_raft_hold_bootstrap(struct ag_raft *, int hold);
 void		 ag_raft_status(struct ag_raft *, struct ag_raft_status *);
 /* The committed state (every node applies the log). */
 const struct ag_fsm *ag_raft_fsm(struct ag_raft *);

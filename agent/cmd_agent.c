@@ -25,8 +25,11 @@ const struct ag_cmd ag_cmd_agent = {
 	"       [--token-keys FILE [--token-audience AUD] [--token-skew S]\n"
 	"       [--token-signing-key FILE]]\n"
 	"       [--insecure-open-api] [--audit-checkpoint S]\n"
-	"       [--audit-rotate-bytes N] [--thermal-horizon SECONDS]",
-	"Run the node agent (QUIC peers, link measurement, local HTTP API)",
+	"       [--audit-rotate-bytes N] [--thermal-horizon SECONDS]\n"
+	"       [--max-voters N] [--bootstrap-expect N] [--promote-after S]\n"
+	"       [--memory-reserve R]",
+	"Run the node agent (QUIC peers, link measurement, the replicated log, "
+	"local HTTP API)",
 	"  --config FILE         settings file (exogpu.conf(5)); flags override it\n"
 	"  --data-dir DIR        state directory (identity, join secret, caches)\n"
 	"  --name NAME           node name (default: the host name)\n"
@@ -64,6 +67,17 @@ const struct ag_cmd ag_cmd_agent = {
 	"(default: 64 MiB)\n"
 	"  --thermal-horizon S   look-ahead of the throttle prediction "
 	"(default: 300)\n"
+	"  --max-voters N        voters in the replicated log (default: 5; "
+	"the rest\n"
+	"                        replicate it as standbys)\n"
+	"  --bootstrap-expect N  form a new cluster only once N fresh nodes "
+	"see\n"
+	"                        each other (default: 0, a lone node forms "
+	"one)\n"
+	"  --promote-after S     replace a voter dead this long (default: "
+	"10)\n"
+	"  --memory-reserve R    share of device memory never booked "
+	"(default: 0.1)\n"
 	"  --alert-*             alert thresholds (docs/alerts.md): "
 	"temp-celsius,\n"
 	"                        temp-clear-celsius, memory-ratio, "

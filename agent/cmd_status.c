@@ -158,7 +158,7 @@ status_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		return AG_EXIT_RUNTIME;
 	if (!o.json) {
 		const char *leader = json_string_value(json_object_get(j,
-		    "leader"));
+		    "leader")), *cid;
 
 		(void)printf("node     %s (%s)\nversion  %s\nuptime   %.0f s\n"
 		    "trust    %s\npeers    %lld connected\n",
@@ -178,6 +178,12 @@ status_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		    json_string_value(json_object_get(j, "role")),
 		    json_is_true(json_object_get(j, "quorum")) ? "yes" :
 		    "NO - this side cannot elect a leader");
+		cid = json_string_value(json_object_get(j, "cluster_id"));
+		(void)printf("log      cluster %s, %lld server(s), commit index "
+		    "%lld, applied %lld\n", cid != NULL ? cid : "(forming)",
+		    json_integer_value(json_object_get(j, "servers")),
+		    json_integer_value(json_object_get(j, "commit_index")),
+		    json_integer_value(json_object_get(j, "applied_index")));
 	}
 	json_decref(j);
 	return AG_EXIT_OK;

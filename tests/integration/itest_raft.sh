@@ -13,8 +13,11 @@
 #      acknowledged, unreleased placement is back with the same id;
 #   5. no double booking: placements until refused; the bookings on every
 #      device stay within its memory less the reserve, and the refusal
-#      once memory is booked is 507 insufficient_memory naming it.
+#      once memory is booked is 507 insufficient_memory naming it;
+#   6. gossip forgets a node that is gone for good (member and record).
 # /v1/status shows cluster_id, commit_index and the raft role throughout.
+# First, --bootstrap-expect 3: a lone node does not form a cluster; three
+# form one with all three as voters.
 # $1: the exogpu binary, $2: the source tree.
 set -u
 EXOGPU=$1
@@ -81,6 +84,20 @@ restart()
 	shift
 	start "$_rs_n" "$@"
 }
+
+# ---- 0. --bootstrap-expect: nobody forms alone; three form with 3 voters -
+start 7 --bootstrap-expect 3
+sleep 3
+st 7 | jq -e '.role == "forming" and .cluster_id == null' >/dev/null ||
+    fail "a node expecting 3 formed a cluster alone: $(st 7)"
+start 8 --bootstrap-expect 3 --join "$(quic 7)"
+start 9 --bootstrap-expect 3 --join "$(quic 7)"
+wait_one_cluster "7 8 9" || fail "--bootstrap-expect 3 formed no cluster"
+st "$L" | jq -e '.voters == 3 and .servers == 3' >/dev/null ||
+    fail "not bootstrapped with 3 voters: $(st "$L")"
+echo "--bootstrap-expect 3: none alone after 3 s, then one cluster of 3" \
+    "voters"
+for n in 7 8 9; do kill "$(pid "$n")"; done
 
 # ---- 1. split brain: two lone clusters meet through a third agent --------
 start 1
@@ -219,5 +236,24 @@ jq -e -n --slurpfile l "$DIR/list.json" --slurpfile m "$DIR/members.json" '
     all(.b <= ($cap[.d] // 0))' >/dev/null ||
     fail "bookings above a device's capacity: $(cat "$DIR/list.json")"
 echo "$n_ok more placement(s) admitted, then refused: $last"
+
+# ---- 6. gossip forgets a node that is gone for good ------------------------
+GONE=$(nid 3)
+kill -9 "$(pid 3)"
+t0=$(now)
+i=0
+until ! "$EXOGPU" members --json --api "$(api 1)" |
+    jq -e ".[] | select(.node_id == \"$GONE\")" >/dev/null; do
+	i=$((i + 1))
+	[ "$i" -lt 600 ] || fail "node 3 is still a member 60 s after kill -9"
+	sleep 0.1
+done
+i=0
+until grep -q "gossip: forgetting $GONE" "$DIR/a1.log"; do
+	i=$((i + 1))
+	[ "$i" -lt 50 ] || fail "node 1 did not forget node 3's record"
+	sleep 0.1
+done
+echo "a killed node is forgotten (member and record) after $(elapsed "$t0") s"
 echo "PASS"
 exit 0

@@ -88,6 +88,16 @@ test_round_trip(void **state)
 	corpus("joiner.cbor", buf, n);
 	assert_int_equal(ag_announce_decode(buf, n, &b, err, sizeof err), 0);
 	assert_false(b.member);
+	/* A --bootstrap-expect start names its first voters (key 8). */
+	full(&a);
+	a.nboot = 3;
+	(void)snprintf(a.boot[0], sizeof a.boot[0], "%s", "aaaaaaaaaaaaaaaaaaaaaaaaaa");
+	(void)snprintf(a.boot[1], sizeof a.boot[1], "%s", NODE);
+	(void)snprintf(a.boot[2], sizeof a.boot[2], "%s", "zzzzzzzzzzzzzzzzzzzzzzzzzz");
+	n = enc(&a, buf, sizeof buf);
+	corpus("boot.cbor", buf, n);
+	assert_int_equal(ag_announce_decode(buf, n, &b, err, sizeof err), 0);
+	assert_memory_equal(&a, &b, sizeof a);
 }
 
 /* Keys in order, deterministic: {1: "", 2: 0, ..., 7: false}. */
@@ -156,6 +166,18 @@ test_encode_checks(void **state)
 	struct sec_cbor_writer	w;
 
 	(void)state;
+	/* Boot lists: sorted, distinct, at most AG_ANNOUNCE_BOOT_MAX. */
+	full(&a);
+	a.nboot = 2;
+	(void)snprintf(a.boot[0], sizeof a.boot[0], "%s", NODE);
+	(void)snprintf(a.boot[1], sizeof a.boot[1], "%s", NODE);
+	sec_cbor_writer_dynamic(&w, AG_ANNOUNCE_MAX);
+	assert_int_equal(ag_announce_encode(&a, &w), -1);
+	sec_cbor_writer_release(&w);
+	a.nboot = AG_ANNOUNCE_BOOT_MAX + 1;
+	sec_cbor_writer_dynamic(&w, AG_ANNOUNCE_MAX);
+	assert_int_equal(ag_announce_encode(&a, &w), -1);
+	sec_cbor_writer_release(&w);
 	full(&a);
 	a.cluster[3] = 'X';	/* not lower-case hex */
 	sec_cbor_writer_dynamic(&w, AG_ANNOUNCE_MAX);
