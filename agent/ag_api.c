@@ -13,6 +13,7 @@
  * AG_API_ACCEPT_PAUSE_MS instead, warns once a minute, and tries again.
  */
 #include "ag_api.h"
+#include "ag_apiguard.h"
 #include "ag_log.h"
 
 #include <arpa/inet.h>
@@ -38,6 +39,9 @@ struct ag_api {
 	struct evconnlistener		*listener;	/* evhttp's */
 	struct event			*resume;	/* ends an accept pause */
 	time_t				 warned;	/* last accept warning */
+	struct ag_guard			 guard;		/* Host, Origin */
+	time_t				 guard_warned;	/* last refusal log */
+	unsigned long			 guard_refused;	/* since then */
 	struct ag_api			*next;
 };
 
@@ -85,6 +89,12 @@ reason_of(int status)
 		return "Conflict";
 	case 413:
 		return "Payload Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 421:
+		return "Misdirected Request";
+	case 429:
+		return "Too Many Requests";
 	case 503:
 		return "Service Unavailable";
 	}
@@ -169,6 +179,51 @@ allowed(const struct ag_api *api, const char *path, char *buf, size_t size)
 	}
 }
 
+/*
+ * Cross-site and DNS-rebinding refusals (ag_apiguard.h).  Logged at most
+ * once a minute with a count: a hostile page may send many.
+ */
+static int
+guarded(struct ag_api *api, struct evhttp_request *req,
+    struct ag_api_reply *reply)
+{
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
+	struct ag_guard_denial	 why;
+	time_t			 now;
+
+	if (ag_guard_check(&api->guard,
+	    method_name(evhttp_request_get_command(req)),
+	    evhttp_find_header(h, "Host"), evhttp_find_header(h, "Origin"),
+	    evhttp_find_header(h, "Content-Type"), &why) == 0)
+		return 0;
+	api->guard_refused++;
+	now = time(NULL);
+	if (api->guard_warned == 0 || now - api->guard_warned >= 60) {
+		ag_log(AG_LOG_NOTICE, "api: refused %lu request(s) as "
+		    "cross-site or for another host; latest: %s",
+		    api->guard_refused, why.msg);
+		api->guard_warned = now;
+		api->guard_refused = 0;
+	}
+	ag_api_error(reply, why.status, why.code, "%s", why.msg);
+	return -1;
+}
+
+/* Access rule, authoriser, handler. */
+static void
+serve(struct ag_api *api, const struct ag_api_route *r,
+    struct evhttp_request *req, struct ag_api_reply *reply)
+{
+	if (r->auth == AG_API_DENY) {
+		ag_log(AG_LOG_ERR, "api: route %s has no access rule; "
+		    "refused", r->path);
+		ag_api_error(reply, 403, "forbidden", "this route has no "
+		    "access rule");
+	} else if (r->auth == AG_API_PUBLIC || api->authorize == NULL ||
+	    api->authorize(api->ctx, req, r->auth, reply) == 0)
+		r->fn(api->ctx, req, reply);
+}
+
 static void
 dispatch(struct evhttp_request *req, void *arg)
 {
@@ -185,10 +240,8 @@ dispatch(struct evhttp_request *req, void *arg)
 		path = "/";
 	for (r = api->routes; r->path != NULL; r++) {
 		if (r->method == m && strcmp(r->path, path) == 0) {
-			if (r->auth == AG_API_PUBLIC || api->authorize == NULL
-			    || api->authorize(api->ctx, req, r->auth, &reply)
-			    == 0)
-				r->fn(api->ctx, req, &reply);
+			if (guarded(api, req, &reply) == 0)
+				serve(api, r, req, &reply);
 			if (reply.status == AG_API_DEFERRED)
 				return;
 			if (reply.body == NULL && reply.raw == NULL)
@@ -358,6 +411,11 @@ ag_api_new(struct event_base *base, const char *addr,
 		free(api);
 		return NULL;
 	}
+	if (ag_guard_init(&api->guard, addr, NULL, err, errlen) != 0) {
+		evhttp_free(api->http);
+		free(api);
+		return NULL;
+	}
 	api->routes = routes;
 	api->ctx = ctx;
 	evhttp_set_max_body_size(api->http, AG_API_MAX_BODY);
@@ -396,6 +454,13 @@ void
 ag_api_set_authorizer(struct ag_api *api, ag_api_authorizer fn)
 {
 	api->authorize = fn;
+}
+
+int
+ag_api_allow_hosts(struct ag_api *api, const char *addr, const char *names,
+    char *err, size_t errlen)
+{
+	return ag_guard_init(&api->guard, addr, names, err, errlen);
 }
 
 void

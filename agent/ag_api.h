@@ -63,10 +63,13 @@ json_t		*ag_api_parse_object(const char *body, size_t len, char *err,
  * What a route needs from the caller (docs/tokens.md, "Enforcement").
  * With no authoriser installed every route is open (a loopback-only API
  * without token keys); with one, every route but AG_API_PUBLIC goes
- * through it before the handler runs.
+ * through it before the handler runs.  The zero value is AG_API_DENY, a
+ * route nobody may call, so a route entry that forgets its access rule
+ * is refused (403) rather than served to everyone.
  */
 enum ag_api_auth {
-	AG_API_PUBLIC = 0,	/* health and the static dashboard page */
+	AG_API_DENY = 0,	/* never served */
+	AG_API_PUBLIC,		/* health and the static dashboard page */
 	AG_API_READ,		/* cluster and tenant reads: "read" */
 	AG_API_PLACE,		/* create or release placements: "place" */
 	AG_API_ADMIN,		/* revocation, audit, probes: "admin" */
@@ -96,6 +99,14 @@ struct ag_api	*ag_api_new(struct event_base *, const char *addr,
 		    const struct ag_api_route *, void *ctx, int *port,
 		    char *err, size_t errlen);
 void		 ag_api_free(struct ag_api *);
+/*
+ * Every request for a route first passes the cross-site and Host checks of
+ * ag_apiguard.h (403, 415 or 421 otherwise).  This sets the names Host
+ * may carry besides the listen address (addr, as given to ag_api_new)
+ * and loopback: comma or blank separated, "" for none.  -1 with err.
+ */
+int		 ag_api_allow_hosts(struct ag_api *, const char *addr,
+		    const char *names, char *err, size_t errlen);
 /* Installs the authoriser (NULL: every route open). */
 void		 ag_api_set_authorizer(struct ag_api *, ag_api_authorizer);
 

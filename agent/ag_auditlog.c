@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ROTATED_MAX	999	/* audit.log.1 .. .999 */
+#define ROTATED_MAX	999	/* audit.log.1 .. .999: most kept */
 /* Enough for AG_AUDIT_TAIL_MAX lines of the longest kind. */
 #define TAIL_BYTES	((long)AG_AUDIT_TAIL_MAX * (SEC_AUDIT_LINE_MAX + 1))
 
@@ -27,8 +27,18 @@ struct ag_auditlog {
 	struct sec_audit_writer	*w;
 	struct sec_audit_signer	*signer;
 	long			 rotate_bytes;
+	int			 keep;		/* rotated files kept */
 	int64_t			 last_ckpt;	/* 0: none this run */
 };
+
+static int	add(struct ag_auditlog *, int64_t, const char *, const char *,
+		    const char *, int, const char *, int, char *, size_t);
+
+void
+ag_auditlog_set_keep(struct ag_auditlog *l, int keep)
+{
+	l->keep = keep < 1 ? 1 : keep > ROTATED_MAX ? ROTATED_MAX : keep;
+}
 
 const char *
 ag_auditlog_path(const struct ag_auditlog *l)
@@ -60,6 +70,7 @@ ag_auditlog_open(const char *dir, const char *key_pem, size_t key_len,
 		return NULL;
 	}
 	l->fd = -1;
+	l->keep = AG_AUDITLOG_KEEP_DEFAULT;
 	l->rotate_bytes = rotate_bytes > 0 ? rotate_bytes :
 	    AG_AUDIT_DEFAULT_ROTATE;
 	if (snprintf(l->path, sizeof l->path, "%s/%s", dir, AG_AUDIT_FILE) >=
@@ -118,7 +129,44 @@ ag_auditlog_close(struct ag_auditlog *l, int64_t now)
 	free(l);
 }
 
-/* audit.log.N -> .N+1 from the top, then audit.log -> audit.log.1. */
+/* "PATH.i" into out; -1 if it does not fit. */
+static int
+numbered(char *out, size_t size, const char *path, int i)
+{
+	int	n = snprintf(out, size, "%s.%d", path, i);
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/*
+ * Deletes audit.log.keep and every older file up to audit.log.last, so
+ * that the shift leaves keep rotated files.  Returns the first number
+ * still free (the new top).
+ */
+static int
+prune(const struct ag_auditlog *l, int top, char *err, size_t errlen)
+{
+	char	path[PATH_MAX + 8];
+	int	i;
+
+	if (top <= l->keep)
+		return top;
+	for (i = top - 1; i >= l->keep; i--) {
+		if (numbered(path, sizeof path, l->path, i) != 0)
+			return -1;
+		if (unlink(path) != 0 && errno != ENOENT) {
+			(void)snprintf(err, errlen, "prune %s: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return l->keep;
+}
+
+/*
+ * audit.log.N -> .N+1 from the top, then audit.log -> audit.log.1,
+ * keeping l->keep rotated files.
+ */
 static int
 shift_files(const struct ag_auditlog *l, char *err, size_t errlen)
 {
@@ -131,18 +179,15 @@ shift_files(const struct ag_auditlog *l, char *err, size_t errlen)
 		if (stat(from, &st) != 0)
 			break;
 	}
-	if (top > ROTATED_MAX) {
-		(void)snprintf(err, errlen, "%d rotated audit files: archive "
-		    "the oldest ones", ROTATED_MAX);
+	if ((top = prune(l, top, err, errlen)) < 0)
 		return -1;
-	}
 	for (; top >= 1; top--) {
 		if (top == 1)
 			(void)snprintf(from, sizeof from, "%s", l->path);
-		else
-			(void)snprintf(from, sizeof from, "%s.%d", l->path,
-			    top - 1);
-		(void)snprintf(to, sizeof to, "%s.%d", l->path, top);
+		else if (numbered(from, sizeof from, l->path, top - 1) != 0)
+			return -1;
+		if (numbered(to, sizeof to, l->path, top) != 0)
+			return -1;
 		if (rename(from, to) != 0) {
 			(void)snprintf(err, errlen, "rotate %s: %s", from,
 			    strerror(errno));
@@ -176,6 +221,30 @@ ag_auditlog_add(struct ag_auditlog *l, int64_t now, const char *actor,
     const char *action, const char *object, int allowed, const char *reason,
     char *err, size_t errlen)
 {
+	return add(l, now, actor, action, object, allowed, reason, 0, err,
+	    errlen);
+}
+
+int
+ag_auditlog_add_deferred(struct ag_auditlog *l, int64_t now,
+    const char *actor, const char *action, const char *object, int allowed,
+    const char *reason, char *err, size_t errlen)
+{
+	return add(l, now, actor, action, object, allowed, reason, 1, err,
+	    errlen);
+}
+
+int
+ag_auditlog_sync(struct ag_auditlog *l, char *err, size_t errlen)
+{
+	return l == NULL ? 0 : sec_audit_sync(l->w, err, errlen);
+}
+
+static int
+add(struct ag_auditlog *l, int64_t now, const char *actor,
+    const char *action, const char *object, int allowed, const char *reason,
+    int deferred, char *err, size_t errlen)
+{
 	struct sec_audit_rec	r;
 	struct stat		st;
 
@@ -193,7 +262,8 @@ ag_auditlog_add(struct ag_auditlog *l, int64_t now, const char *actor,
 	r.object = object[0] ? object : "-";
 	r.allowed = allowed;
 	r.reason = reason[0] ? reason : "-";
-	return sec_audit_append(l->w, &r, err, errlen);
+	return deferred ? sec_audit_append_deferred(l->w, &r, err, errlen) :
+	    sec_audit_append(l->w, &r, err, errlen);
 }
 
 int

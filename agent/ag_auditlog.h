@@ -32,13 +32,32 @@ struct ag_auditlog;
  */
 struct ag_auditlog *ag_auditlog_open(const char *dir, const char *key_pem,
 	    size_t key_len, long rotate_bytes, char *err, size_t errlen);
+/*
+ * Rotation keeps at most keep rotated files (audit.log.1 .. .keep); the
+ * older ones are deleted when the log rotates.  The default is
+ * AG_AUDITLOG_KEEP_DEFAULT.
+ */
+#define AG_AUDITLOG_KEEP_DEFAULT	30
+void	ag_auditlog_set_keep(struct ag_auditlog *, int keep);
 /* Final checkpoint and close; NULL is fine. */
 void	ag_auditlog_close(struct ag_auditlog *, int64_t now);
 
-/* Appends one record (flushed).  0, or -1 with err: refuse the action. */
+/*
+ * Appends one record (flushed, with every deferred one before it).  0,
+ * or -1 with err: refuse the action.
+ */
 int	ag_auditlog_add(struct ag_auditlog *, int64_t now, const char *actor,
 	    const char *action, const char *object, int allowed,
 	    const char *reason, char *err, size_t errlen);
+/*
+ * Appends a record that acknowledges nothing (a refused request) without
+ * its own fsync: the next flushed record, checkpoint, rotation or
+ * ag_auditlog_sync (the agent calls it every second) makes it durable.
+ */
+int	ag_auditlog_add_deferred(struct ag_auditlog *, int64_t now,
+	    const char *actor, const char *action, const char *object,
+	    int allowed, const char *reason, char *err, size_t errlen);
+int	ag_auditlog_sync(struct ag_auditlog *, char *err, size_t errlen);
 /* A checkpoint when interval_s passed since the last one. */
 int	ag_auditlog_tick(struct ag_auditlog *, int64_t now, long interval_s,
 	    char *err, size_t errlen);

@@ -6,7 +6,10 @@
 #include "ag_auth.h"
 #include "ag_fileio.h"
 
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,31 +20,107 @@
 /* Revocations are keyed by token id. */
 _Static_assert(AG_REVOKE_ID_LEN == SEC_TOKEN_CTI_LEN, "token id length");
 
+static void
+stamp_of(const struct stat *st, struct ag_auth *a)
+{
+	a->stamp.dev = (unsigned long long)st->st_dev;
+	a->stamp.ino = (unsigned long long)st->st_ino;
+	a->stamp.size = (unsigned long long)st->st_size;
+	a->stamp.mtime_s = (long long)st->st_mtim.tv_sec;
+	a->stamp.mtime_ns = (long long)st->st_mtim.tv_nsec;
+}
+
+/* Reads and parses path; on success replaces a's keys. */
+static int
+load_keys(struct ag_auth *a, const char *path, char *err, size_t errlen)
+{
+	struct sec_token_keys	*vk;
+	struct stat		 st;
+	char			 why[256], *pem = NULL;
+	size_t			 len = 0;
+
+	if (ag_read_file(path, KEYS_MAX_BYTES, &pem, &len, NULL, why,
+	    sizeof why) != 0) {
+		(void)snprintf(err, errlen, "token keys: %s", why);
+		return -1;
+	}
+	if (stat(path, &st) != 0) {
+		(void)snprintf(err, errlen, "token keys: %s: %s", path,
+		    strerror(errno));
+		free(pem);
+		return -1;
+	}
+	if (strstr(pem, "-----BEGIN PUBLIC KEY-----") == NULL) {
+		(void)snprintf(err, errlen, "token keys %s: no \"BEGIN PUBLIC "
+		    "KEY\" block (give the token.pub that `exogpu token keygen` "
+		    "wrote, not the private key)", path);
+		free(pem);
+		return -1;
+	}
+	if (sec_token_keys_load(pem, len, &vk, why, sizeof why) < 0) {
+		(void)snprintf(err, errlen, "token keys %s: %s", path, why);
+		free(pem);
+		return -1;
+	}
+	ag_auth_free(a);
+	a->keys = pem;
+	a->keys_len = len;
+	a->vkeys = vk;
+	stamp_of(&st, a);
+	return 0;
+}
+
 int
 ag_auth_init(struct ag_auth *a, const char *keys_path, const char *audience,
     long skew_s, char *err, size_t errlen)
 {
-	char	why[256];
-
 	memset(a, 0, sizeof *a);
 	a->skew = skew_s < 0 ? AG_AUTH_DEFAULT_SKEW_S : skew_s;
 	if (audience != NULL)
 		(void)snprintf(a->audience, sizeof a->audience, "%s", audience);
 	if (keys_path == NULL || keys_path[0] == '\0')
 		return 0;
-	if (ag_read_file(keys_path, KEYS_MAX_BYTES, &a->keys, &a->keys_len,
-	    NULL, why, sizeof why) != 0) {
-		(void)snprintf(err, errlen, "token keys: %s", why);
+	if (strlen(keys_path) >= sizeof a->path) {
+		(void)snprintf(err, errlen, "token keys: path too long");
 		return -1;
 	}
-	if (strstr(a->keys, "-----BEGIN PUBLIC KEY-----") == NULL) {
-		(void)snprintf(err, errlen, "token keys %s: no \"BEGIN PUBLIC "
-		    "KEY\" block (give the token.pub that `exogpu token keygen` "
-		    "wrote, not the private key)", keys_path);
-		ag_auth_free(a);
-		return -1;
-	}
-	return 0;
+	(void)snprintf(a->path, sizeof a->path, "%s", keys_path);
+	return load_keys(a, keys_path, err, errlen);
+}
+
+int
+ag_auth_reload(struct ag_auth *a, bool force, char *err, size_t errlen)
+{
+	struct stat	st;
+
+	if (!ag_auth_enabled(a))
+		return 0;
+	if (!force && stat(a->path, &st) == 0 &&
+	    a->stamp.dev == (unsigned long long)st.st_dev &&
+	    a->stamp.ino == (unsigned long long)st.st_ino &&
+	    a->stamp.size == (unsigned long long)st.st_size &&
+	    a->stamp.mtime_s == (long long)st.st_mtim.tv_sec &&
+	    a->stamp.mtime_ns == (long long)st.st_mtim.tv_nsec)
+		return 0;
+	if (load_keys(a, a->path, err, errlen) == 0)
+		return 1;
+	/* Not retried (nor reported again) until the file changes. */
+	if (stat(a->path, &st) == 0)
+		stamp_of(&st, a);
+	return -1;
+}
+
+void
+ag_auth_set_default_audience(struct ag_auth *a, const char *aud)
+{
+	(void)snprintf(a->default_audience, sizeof a->default_audience, "%s",
+	    aud != NULL ? aud : "");
+}
+
+void
+ag_auth_set_max_age(struct ag_auth *a, long max_age_s)
+{
+	a->max_age = max_age_s > 0 ? max_age_s : 0;
 }
 
 void
@@ -50,6 +129,8 @@ ag_auth_free(struct ag_auth *a)
 	free(a->keys);
 	a->keys = NULL;
 	a->keys_len = 0;
+	sec_token_keys_free(a->vkeys);
+	a->vkeys = NULL;
 }
 
 bool
@@ -113,9 +194,11 @@ accepted(enum ag_api_auth need)
 	case AG_API_ISSUE:
 		return SEC_TOKEN_SCOPE_ISSUE;
 	case AG_API_PUBLIC:
+		return SEC_TOKEN_SCOPE_ALL;
+	case AG_API_DENY:
 		break;
 	}
-	return SEC_TOKEN_SCOPE_ALL;
+	return 0;
 }
 
 static const char *
@@ -139,6 +222,13 @@ ag_auth_check(const struct ag_auth *a, const char *authorization,
 
 	memset(who, 0, sizeof *who);
 	memset(why, 0, sizeof *why);
+	if (need == AG_API_DENY) {
+		why->status = 403;
+		why->code = "forbidden";
+		(void)snprintf(why->reason, sizeof why->reason, "this route "
+		    "has no access rule");
+		return -1;
+	}
 	if (!ag_auth_enabled(a) || need == AG_API_PUBLIC)
 		return 0;
 	if (authorization == NULL)
@@ -148,12 +238,15 @@ ag_auth_check(const struct ag_auth *a, const char *authorization,
 		return deny(why, "Authorization is not \"Bearer "
 		    "<base64url token>\"");
 	memset(&pol, 0, sizeof pol);
-	pol.audience = a->audience[0] ? a->audience : NULL;
+	pol.audience = a->audience[0] ? a->audience :
+	    a->default_audience[0] ? a->default_audience : NULL;
+	pol.aud_optional = a->audience[0] == '\0';
 	pol.now = now;
 	pol.skew = a->skew;
+	pol.max_age = a->max_age;
 	pol.revoked = revoked_cb;
 	pol.revoked_arg = (void *)(uintptr_t)a->revoked;
-	res = sec_token_verify(tok, (size_t)len, a->keys, a->keys_len, &pol,
+	res = sec_token_verify_keys(tok, (size_t)len, a->vkeys, &pol,
 	    &who->claims, detail, sizeof detail);
 	if (res >= SEC_TOKEN_NOT_YET_VALID) {
 		ag_revoke_id_hex(who->claims.cti, why->token_id);

@@ -13,7 +13,15 @@
  *   - AG_API_PLACE needs place; AG_API_ADMIN needs admin; AG_API_ISSUE
  *     needs token:issue;
  *   - any failure is 401 (no, malformed, badly signed, expired, not yet
- *     valid, wrong audience, revoked token) or 403 (valid, scope missing).
+ *     valid, wrong audience, revoked token) or 403 (valid, scope missing);
+ *   - audience: a configured one (--token-audience) must be the token's
+ *     aud; otherwise the default audience (the cluster id, set by the
+ *     agent with ag_auth_set_default_audience) must be the aud of a token
+ *     that has one; with neither, any audience passes (docs/tokens.md);
+ *   - token-max-age: a token issued (iat) longer ago is refused.
+ * The verification keys are parsed once (sec_token_keys) and reloaded by
+ * ag_auth_reload when the file changes; a reload that fails keeps the
+ * keys in force.
  * The header parser is bounded and fuzzed (tests/fuzz/fuzz_auth.c).
  */
 #ifndef AG_AUTH_H
@@ -32,8 +40,16 @@
 struct ag_auth {
 	char			*keys;		/* PEM text; NULL: off */
 	size_t			 keys_len;
-	char			 audience[SEC_TOKEN_STR_SIZE];	/* "": any */
+	struct sec_token_keys	*vkeys;		/* parsed from keys */
+	char			 path[4096];	/* of the keys file */
+	struct {
+		unsigned long long	dev, ino, size;
+		long long		mtime_s, mtime_ns;
+	}			 stamp;		/* of the file as loaded */
+	char			 audience[SEC_TOKEN_STR_SIZE];	/* "": none */
+	char			 default_audience[SEC_TOKEN_STR_SIZE];
 	int64_t			 skew;
+	int64_t			 max_age;	/* 0: no limit */
 	const struct ag_revoke	*revoked;	/* may be NULL */
 };
 
@@ -62,6 +78,21 @@ int	ag_auth_init(struct ag_auth *, const char *keys_path,
 	    const char *audience, long skew_s, char *err, size_t errlen);
 void	ag_auth_free(struct ag_auth *);
 bool	ag_auth_enabled(const struct ag_auth *);
+
+/*
+ * The audience every token must carry when no --token-audience is set
+ * (tokens without aud still pass): the cluster id.  NULL or "" clears it.
+ */
+void	ag_auth_set_default_audience(struct ag_auth *, const char *);
+/* Refuse tokens issued more than max_age_s ago (0: no limit). */
+void	ag_auth_set_max_age(struct ag_auth *, long max_age_s);
+/*
+ * Reloads the keys file when it changed since it was loaded (always with
+ * force).  1 reloaded, 0 unchanged or enforcement off, -1 with err (the
+ * loaded keys stay in force).
+ */
+int	ag_auth_reload(struct ag_auth *, bool force, char *err,
+	    size_t errlen);
 
 /*
  * Extracts the token from an Authorization header value ("Bearer

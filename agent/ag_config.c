@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_STR, K_ADDR, K_BOOL, K_LONG, K_JOIN, K_DOUBLE };
+enum kind { K_STR, K_ADDR, K_BOOL, K_LONG, K_JOIN, K_DOUBLE, K_REFUSED };
 
 struct setting {
 	const char	*key;
@@ -38,8 +38,11 @@ static const struct setting settings[] = {
 	STR("name", name),
 	ADDR("listen", listen),
 	ADDR("http", http),
+	STR("http-host", http_host),
 	{ "join", K_JOIN, 0, 0, 0, 0 },
-	STR("join-secret", join_secret),
+	/* Refused: argv is readable by every local user (/proc/PID/cmdline). */
+	{ "join-secret", K_REFUSED, 0, 0, 0, 0 },
+	STR("join-secret-file", join_secret_file),
 	STR("ca", ca_dir),
 	STR("sysfs-root", sysfs_root),
 	{ "no-mdns", K_BOOL, offsetof(struct ag_config, no_mdns), 0, 0, 0 },
@@ -51,10 +54,15 @@ static const struct setting settings[] = {
 	STR("token-audience", token_audience),
 	STR("token-signing-key", token_signing_key),
 	LONG("token-skew", token_skew_s, 0, 3600),
+	LONG("token-max-age", token_max_age_s, 0, 10L * 366 * 86400),
+	LONG("auth-fail-limit", auth_fail_limit, 0, 1000000),
+	LONG("solve-budget-max", solve_budget_max_ms, 1, 60000),
+	LONG("tenant-max-placements", tenant_max_placements, 1, 8),
 	{ "insecure-open-api", K_BOOL, offsetof(struct ag_config, open_api), 0,
 	    0, 0 },
 	LONG("audit-checkpoint", audit_checkpoint_s, 1, 86400),
 	LONG("audit-rotate-bytes", audit_rotate_bytes, 65536, 1L << 40),
+	LONG("audit-keep", audit_keep, 1, 999),
 	LONG("thermal-horizon", thermal_horizon_s, 10, 86400),
 	DBL("alert-temp-celsius", alert_temp_c, 0, 200),
 	DBL("alert-temp-clear-celsius", alert_temp_clear_c, 0, 200),
@@ -81,8 +89,12 @@ ag_config_defaults(struct ag_config *c)
 	c->probe_interval_s = 300;
 	c->idle_timeout_s = 1;
 	c->token_skew_s = 60;
+	c->auth_fail_limit = 20;
+	c->solve_budget_max_ms = 2000;
+	c->tenant_max_placements = 4;
 	c->audit_checkpoint_s = 300;
 	c->audit_rotate_bytes = 64L << 20;
+	c->audit_keep = 30;
 	c->thermal_horizon_s = 300;
 	c->alert_temp_c = 85;
 	c->alert_temp_clear_c = 80;
@@ -249,6 +261,13 @@ ag_config_set(struct ag_config *c, const char *key, const char *v, char *err,
 		case K_DOUBLE:
 			return set_double((double *)(void *)(base + s->off), s,
 			    v, err, errlen);
+		case K_REFUSED:
+			(void)snprintf(err, errlen, "join-secret: a secret is "
+			    "never read from the command line or the config "
+			    "file; give --join-secret-file FILE (mode 0600), "
+			    "$EXOGPU_JOIN_SECRET, or --join-secret-file - "
+			    "(stdin)");
+			return -1;
 		case K_JOIN:
 			if (c->njoin >= AG_MAX_JOIN) {
 				(void)snprintf(err, errlen, "join: at most %d "

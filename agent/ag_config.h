@@ -27,9 +27,11 @@ struct ag_config {
 	char	name[64];		/* "" = host name */
 	char	listen[AG_ADDR_MAX];
 	char	http[AG_ADDR_MAX];
+	char	http_host[AG_CONFIG_MAX_LINE];	/* extra Host names */
 	int	njoin;
 	char	join[AG_MAX_JOIN][AG_ADDR_MAX];
-	char	join_secret[128];	/* "" = none given */
+	char	join_secret[260];	/* read from the file or env, never argv */
+	char	join_secret_file[4096];	/* "" = none; "-" = stdin */
 	char	ca_dir[4096];		/* "" = join-secret mode */
 	bool	no_mdns;
 	bool	no_bench;		/* no background device benchmark */
@@ -41,9 +43,14 @@ struct ag_config {
 	char	token_audience[128];	/* "" = any audience */
 	char	token_signing_key[4096];	/* "" = no delegated issuing */
 	long	token_skew_s;
+	long	token_max_age_s;	/* 0 = no limit */
+	long	auth_fail_limit;	/* per client a minute; 0 = off */
+	long	solve_budget_max_ms;	/* tenants' time_budget_ms cap */
+	long	tenant_max_placements;	/* live placements per tenant */
 	bool	open_api;		/* serve a non-loopback API w/o keys */
 	long	audit_checkpoint_s;
 	long	audit_rotate_bytes;
+	long	audit_keep;		/* rotated files kept */
 	long	thermal_horizon_s;	/* throttle prediction look-ahead */
 	/* Alerts (docs/alerts.md): raise / clear thresholds, hold times. */
 	double	alert_temp_c, alert_temp_clear_c;

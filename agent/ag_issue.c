@@ -2,6 +2,7 @@
  * ag_issue.c - the rules for delegated tokens; see ag_issue.h.
  */
 #include "ag_issue.h"
+#include "ag_snapshot.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -58,11 +59,16 @@ scopes(const json_t *a, unsigned parent, struct sec_token_claims *c,
 static int
 in_parent(const struct sec_token_claims *p, const char *sel)
 {
-	size_t	i;
+	size_t	i, n;
 
-	for (i = 0; i < p->ndevices; i++)
-		if (strcmp(p->devices[i], sel) == 0)
+	/* Equal, or a device of a node the parent selects (narrower). */
+	for (i = 0; i < p->ndevices; i++) {
+		n = strlen(p->devices[i]);
+		if (strncmp(p->devices[i], sel, n) == 0 &&
+		    (sel[n] == '\0' || (sel[n] == '/' &&
+		    strchr(p->devices[i], '/') == NULL)))
 			return 1;
+	}
 	return 0;
 }
 
@@ -86,10 +92,10 @@ devices(const json_t *a, const struct sec_token_claims *p,
 		return refuse(status, 400, err, errlen, "devices: a list of 1 "
 		    "to 32 selectors");
 	json_array_foreach(a, i, v) {
-		if (!json_is_string(v) || !text_ok(json_string_value(v), 1))
+		if (!json_is_string(v) || !text_ok(json_string_value(v), 1) ||
+		    !ag_snapshot_selector_ok(json_string_value(v)))
 			return refuse(status, 400, err, errlen, "devices: "
-			    "selectors are 1-127 printable characters, no "
-			    "spaces");
+			    "each selector is a node id or NODEID/DEVICEID");
 		if (p->ndevices > 0 && !in_parent(p, json_string_value(v)))
 			return refuse(status, 403, err, errlen, "devices: a "
 			    "delegated token may only select devices its "

@@ -1105,9 +1105,10 @@ announce_secret(struct ag_node *n)
 	}
 	(void)printf("No trust was configured, so this node created a new "
 	    "cluster and its join secret\n(kept in %s/%s; shown only now):\n\n"
-	    "  %s\n\nStart the next node with:\n\n"
-	    "  exogpu agent --join-secret %s --join %s\n\n", n->data_dir,
-	    AG_SECRET_FILE, n->trust.secret_text, n->trust.secret_text, self);
+	    "  %s\n\nCopy it to the next node into a file only its user can "
+	    "read (chmod 600)\nand start that node with:\n\n"
+	    "  exogpu agent --join-secret-file FILE --join %s\n\n",
+	    n->data_dir, AG_SECRET_FILE, n->trust.secret_text, self);
 	(void)fflush(stdout);
 }
 
@@ -1190,6 +1191,9 @@ setup(struct ag_node *n, char *err, size_t errlen)
 	    errlen)) == NULL)
 		return -1;
 	ag_api_set_authorizer(n->api, ag_node_authorize);
+	if (ag_api_allow_hosts(n->api, c->http, c->http_host, err, errlen)
+	    != 0)
+		return -1;
 	{
 		char host[256];
 

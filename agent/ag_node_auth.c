@@ -13,12 +13,14 @@
  * unrevoking tokens.
  */
 #include "ag_node_int.h"
+#include "ag_raft.h"
 #include "ag_datadir.h"
 #include "ag_fileio.h"
 #include "ag_issue.h"
 #include "ag_log.h"
 
 #include <arpa/inet.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +189,53 @@ deny_actor(const struct ag_auth_denial *why, char *out, size_t size)
 		(void)snprintf(out, size, "anonymous");
 }
 
+/* The client's address, the key of the failed-authentication limit. */
+static void
+client_of(struct evhttp_request *req, char *out, size_t size)
+{
+	struct evhttp_connection	*conn = evhttp_request_get_connection(req);
+	char				*addr = NULL;
+	ev_uint16_t			 port = 0;
+
+	if (conn != NULL)
+		evhttp_connection_get_peer(conn, &addr, &port);
+	(void)snprintf(out, size, "%s", addr != NULL ? addr : "?");
+}
+
+/*
+ * 429 with Retry-After for a client over the failure limit: its failed
+ * tokens are answered without an audit record each (one per block).
+ */
+static int
+throttled(struct ag_node *n, struct evhttp_request *req, const char *client,
+    struct ag_api_reply *r)
+{
+	char	secs[24];
+	long	wait;
+	bool	first;
+
+	if ((wait = ag_rl_blocked(&n->auth_fails, client, unix_now(),
+	    &first)) == 0)
+		return 0;
+	n->stats.denials++;
+	if (first) {
+		ag_log(AG_LOG_WARNING, "api: %s failed authentication %ld "
+		    "times in %ld s; refusing it for %ld s", client,
+		    n->auth_fails.limit, n->auth_fails.window, wait);
+		(void)ag_node_audit(n, "anonymous", "deny", "api:*", 0,
+		    "client %s over the failed-authentication limit (%ld a "
+		    "minute): refused for %ld s", client, n->auth_fails.limit,
+		    wait);
+	}
+	(void)snprintf(secs, sizeof secs, "%ld", wait);
+	if (evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Retry-After", secs) != 0)
+		ag_log(AG_LOG_WARNING, "api: cannot add Retry-After");
+	ag_api_error(r, 429, "too_many_failures", "too many failed "
+	    "authentications from %s; retry in %ld s", client, wait);
+	return -1;
+}
+
 int
 ag_node_authorize(void *ctx, struct evhttp_request *req,
     enum ag_api_auth need, struct ag_api_reply *r)
@@ -197,11 +246,18 @@ ag_node_authorize(void *ctx, struct evhttp_request *req,
 	const char		*hdr = evhttp_find_header(
 				    evhttp_request_get_input_headers(req),
 				    "Authorization");
-	char			 object[160];
+	char			 object[160], client[AG_RL_KEY_MAX];
 
 	if (ag_auth_check(&n->auth, hdr, need, unix_now(), &n->who, &why)
 	    == 0)
 		return 0;
+	/* Only a token that fails counts: a page without one is cheap. */
+	client_of(req, client, sizeof client);
+	if (why.status == 401 && hdr != NULL) {
+		if (throttled(n, req, client, r) != 0)
+			return -1;
+		ag_rl_fail(&n->auth_fails, client, unix_now());
+	}
 	(void)snprintf(object, sizeof object, "api:%s %.120s",
 	    evhttp_request_get_command(req) == EVHTTP_REQ_GET ? "GET" :
 	    evhttp_request_get_command(req) == EVHTTP_REQ_POST ? "POST" :
@@ -212,17 +268,43 @@ ag_node_authorize(void *ctx, struct evhttp_request *req,
 	return -1;
 }
 
+int
+ag_node_tenant_limits(struct ag_node *n, const struct ag_principal *who,
+    double *budget_ms, char *why, size_t size)
+{
+	const struct ag_fsm	*f = ag_raft_fsm(ag_cluster_raft(n->cluster));
+	long			 held = 0;
+	size_t			 i;
+
+	if (!who->token || (who->claims.scopes & SEC_TOKEN_SCOPE_ADMIN))
+		return 0;
+	if (*budget_ms > (double)n->cfg->solve_budget_max_ms)
+		*budget_ms = (double)n->cfg->solve_budget_max_ms;
+	for (i = 0; i < ag_fsm_count(f); i++)
+		held += strcmp(ag_fsm_at(f, i)->tenant, who->tenant) == 0;
+	if (held >= n->cfg->tenant_max_placements) {
+		(void)snprintf(why, size, "quota: tenant %s holds %ld "
+		    "placement(s), tenant-max-placements is %ld", who->tenant,
+		    held, n->cfg->tenant_max_placements);
+		return -1;
+	}
+	return 0;
+}
+
 void
 ag_node_denied(struct ag_node *n, const struct ag_auth_denial *why,
     const char *object)
 {
-	char	actor[200];
+	char	actor[200], err[256];
 
 	n->stats.denials++;
 	deny_actor(why, actor, sizeof actor);
 	ag_log(AG_LOG_NOTICE, "denied %s for %s: %s", object, actor,
 	    why->reason);
-	(void)ag_node_audit(n, actor, "deny", object, 0, "%s", why->reason);
+	/* A refusal acknowledges nothing: group fsync (ag_auditlog.h). */
+	if (ag_auditlog_add_deferred(n->audit, unix_now(), actor, "deny",
+	    object, 0, why->reason, err, sizeof err) != 0)
+		ag_log(AG_LOG_ERR, "audit log: %s", err);
 }
 
 /* --- routes ------------------------------------------------------------- */
@@ -516,6 +598,29 @@ node_key(const struct ag_node *n, char **pem, size_t *len, char *err,
 	return ag_read_file(path, 64 * 1024, pem, len, NULL, err, errlen);
 }
 
+/* Token keys: reloaded when the file changes (tick) or on SIGHUP. */
+static void
+keys_reload(struct ag_node *n, bool force)
+{
+	char	err[512];
+	int	rc = ag_auth_reload(&n->auth, force, err, sizeof err);
+
+	if (rc > 0)
+		ag_log(AG_LOG_NOTICE, "token keys reloaded from %s",
+		    n->auth.path);
+	else if (rc < 0)
+		ag_log(AG_LOG_ERR, "%s; the keys loaded before stay in force",
+		    err);
+}
+
+static void
+on_sighup(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	keys_reload(arg, true);
+}
+
 int
 ag_node_auth_init(struct ag_node *n, char *err, size_t errlen)
 {
@@ -527,6 +632,14 @@ ag_node_auth_init(struct ag_node *n, char *err, size_t errlen)
 	    c->token_skew_s, err, errlen) != 0)
 		return -1;
 	n->auth.revoked = &n->revoked;
+	ag_auth_set_max_age(&n->auth, c->token_max_age_s);
+	ag_rl_init(&n->auth_fails, c->auth_fail_limit, 60);
+	if (ag_auth_enabled(&n->auth) && ((n->sighup = evsignal_new(n->base,
+	    SIGHUP, on_sighup, n)) == NULL || event_add(n->sighup, NULL)
+	    != 0)) {
+		(void)snprintf(err, errlen, "cannot watch SIGHUP");
+		return -1;
+	}
 	if (signing_key(n, err, errlen) != 0)
 		return -1;
 	if (!ag_auth_enabled(&n->auth) && !c->open_api &&
@@ -546,6 +659,7 @@ ag_node_auth_init(struct ag_node *n, char *err, size_t errlen)
 	free(key);
 	if (n->audit == NULL)
 		return -1;
+	ag_auditlog_set_keep(n->audit, (int)c->audit_keep);
 	return 0;
 }
 
@@ -565,6 +679,25 @@ audit_start(struct ag_node *n)
 	    n->revoked.n);
 }
 
+/*
+ * A join-secret rotation ends at a time, but the trust anchors are set
+ * at start: once it has ended, say hourly that a restart is needed to
+ * refuse the old secret.
+ */
+static void
+rotation_reminder(struct ag_node *n)
+{
+	int64_t	now = unix_now();
+
+	if (n->trust.rotation_until == 0 || now < n->trust.rotation_until ||
+	    now - n->rotation_warned < 3600)
+		return;
+	n->rotation_warned = now;
+	ag_log(AG_LOG_WARNING, "the join secret rotation ended at %lld: "
+	    "restart this agent to refuse the old secret",
+	    (long long)n->trust.rotation_until);
+}
+
 void
 ag_node_auth_tick(struct ag_node *n, double now)
 {
@@ -576,6 +709,10 @@ ag_node_auth_tick(struct ag_node *n, double now)
 	if (n->next_auth_tick == 0)
 		audit_start(n);
 	n->next_auth_tick = now + every;
+	keys_reload(n, false);
+	rotation_reminder(n);
+	if (ag_auditlog_sync(n->audit, err, sizeof err) != 0)
+		ag_log(AG_LOG_ERR, "audit log: %s", err);
 	/* Kept until the token is refused as expired: exp + skew. */
 	if (ag_revoke_expire(&n->revoked, unix_now() - n->auth.skew) > 0 &&
 	    revoked_save(n, err, sizeof err) != 0)
@@ -597,6 +734,9 @@ ag_node_auth_free(struct ag_node *n)
 	}
 	ag_auditlog_close(n->audit, unix_now());
 	n->audit = NULL;
+	if (n->sighup != NULL)
+		event_free(n->sighup);
+	n->sighup = NULL;
 	ag_auth_free(&n->auth);
 	signing_key_free(n);
 }

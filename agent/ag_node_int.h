@@ -23,6 +23,7 @@
 #include "ag_api.h"
 #include "ag_auth.h"
 #include "ag_auditlog.h"
+#include "ag_ratelimit.h"
 #include "ag_revoke.h"
 #include "ag_thermal.h"
 #include "ag_cluster.h"
@@ -183,6 +184,9 @@ struct ag_node {
 	char				*signing_key;	/* PEM; NULL: none */
 	size_t				 signing_key_len;
 	double				 next_auth_tick;
+	struct ag_ratelimit		 auth_fails;	/* per client */
+	struct event			*sighup;	/* reload token keys */
+	int64_t				 rotation_warned; /* unix s */
 	double				 next_stuck_log;
 	struct ag_thermal		 thermal;	/* throttle prediction */
 	struct ag_obs			*obs;		/* alerts, events */
@@ -211,6 +215,14 @@ void	 ag_node_auth_learn(struct ag_node *, const char *origin,
 void	 ag_node_auth_record(struct ag_node *, struct ag_record *);
 int	 ag_node_authorize(void *ctx, struct evhttp_request *,
 	    enum ag_api_auth need, struct ag_api_reply *);
+/*
+ * Tenant limits on a new placement (docs/tokens.md, "Limits"): caps a
+ * tenant's solve budget at solve-budget-max, and refuses a tenant that
+ * holds tenant-max-placements live placements.  0, or -1 with why.
+ */
+int	 ag_node_tenant_limits(struct ag_node *,
+	    const struct ag_principal *, double *budget_ms, char *why,
+	    size_t size);
 /* A request refused by the token check: counted, logged, audited. */
 void	 ag_node_denied(struct ag_node *, const struct ag_auth_denial *,
 	    const char *object);

@@ -572,7 +572,7 @@ place_create(struct ag_node *n, const struct ag_principal *who,
 	uint64_t		 term;
 	double			 budget = PLACE_BUDGET_MS;
 	long long		 ctx = 4096;
-	char			 err[512];
+	char			 err[512], actor[200], object[160];
 
 	if (!ag_node_is_leader(n, &term)) {
 		ag_api_error(r, 503, "not_leader", "this node is not the "
@@ -587,6 +587,17 @@ place_create(struct ag_node *n, const struct ag_principal *who,
 	if (ag_fsm_count(fsm(n)) >= AG_PLACE_MAX) {
 		ag_api_error(r, 409, "too_many", "%d placements are live; "
 		    "release one first", AG_PLACE_MAX);
+		return;
+	}
+	ag_auth_actor(who, actor, sizeof actor);
+	(void)snprintf(object, sizeof object, "model/%s", m.name);
+	if (ag_node_tenant_limits(n, who, &budget, err, sizeof err) != 0) {
+		n->stats.denials++;
+		if (ag_node_audit(n, actor, "place", object, 0, "%s", err) != 0)
+			ag_api_error(r, 503, "audit_unavailable", "the audit "
+			    "log cannot be written; nothing was placed");
+		else
+			ag_api_error(r, 403, "quota_exceeded", "%s", err);
 		return;
 	}
 	if ((d = ag_node_decision_new(n, to, "place")) == NULL) {

@@ -26,6 +26,7 @@
 #include "be_device.h"
 #include "pl_dtype.h"
 #include "sec_err.h"
+#include "sec_identity.h"
 
 #define NONE	SIZE_MAX
 
@@ -315,6 +316,15 @@ make_id(const char *node, const char *dev, char *out)
 	return 0;
 }
 
+bool
+ag_snapshot_selector_ok(const char *s)
+{
+	size_t	n = strspn(s, "abcdefghijklmnopqrstuvwxyz234567");
+
+	return n == SEC_NODE_ID_LEN && (s[n] == '\0' ||
+	    (s[n] == '/' && s[n + 1] != '\0'));
+}
+
 static int
 allowed(const struct ag_snapshot_opts *o, const char *node, const char *dev)
 {
@@ -326,7 +336,8 @@ allowed(const struct ag_snapshot_opts *o, const char *node, const char *dev)
 	nl = strlen(node);
 	for (i = 0; i < o->nallow; i++) {
 		s = o->allow_devices[i];
-		if (strcmp(s, node) == 0 || strcmp(s, dev) == 0)
+		/* Node-scoped only: a bare device id is any node's claim. */
+		if (strcmp(s, node) == 0)
 			return 1;
 		if (strncmp(s, node, nl) == 0 && s[nl] == '/' &&
 		    strcmp(s + nl + 1, dev) == 0)

@@ -20,8 +20,9 @@
  *   - ineligible (kept, eligible = 0): the node is on battery below
  *     min_battery_ratio, the device is hotter than max_temp_celsius or its
  *     node predicts it will throttle (ag_thermal.h), or an
- *     allow list is given and selects neither "NODEID/DEVICEID", the
- *     device id nor the node id;
+ *     allow list is given and selects neither "NODEID/DEVICEID" nor the
+ *     node id (a bare device id selects nothing: device ids are
+ *     self-reported and "cpu" exists on every node);
  *   - links: one per node pair that at least one side reported; one-way
  *     latency min(rtt) / 2, bandwidth the smallest reported, defaults
  *     below for what nobody measured; no report, no link.
@@ -29,6 +30,7 @@
 #ifndef AG_SNAPSHOT_H
 #define AG_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ag_record.h"
@@ -55,6 +57,11 @@ struct ag_snapshot_opts {
 };
 
 void	ag_snapshot_opts_init(struct ag_snapshot_opts *);
+/*
+ * Whether a token device selector has the one form that selects:
+ * "NODEID" (every device of that node) or "NODEID/DEVICEID".
+ */
+bool	ag_snapshot_selector_ok(const char *);
 
 /*
  * Builds *out (initialised here; free it with pl_cluster_free, also after

@@ -9,6 +9,7 @@
 #include "ag_fileio.h"
 #include "ag_log.h"
 #include "ag_node.h"
+#include "ag_trust.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +20,17 @@ static int	agent_exec(const struct ag_cmd *, int, char **);
 const struct ag_cmd ag_cmd_agent = {
 	"agent",
 	"[--config FILE] [--data-dir DIR] [--name NAME] [--listen ADDR:PORT]\n"
-	"       [--join ADDR:PORT]... [--join-secret S | --ca DIR]\n"
-	"       [--http ADDR:PORT] [--no-mdns] [--no-bench] [--probe-bytes N]\n"
+	"       [--join ADDR:PORT]... [--join-secret-file FILE|- | --ca DIR]\n"
+	"       [--http ADDR:PORT] [--http-host NAME,...] [--no-mdns]\n"
+	"       [--no-bench] [--probe-bytes N]\n"
 	"       [--probe-interval SECONDS] [--idle-timeout SECONDS]\n"
 	"       [--token-keys FILE [--token-audience AUD] [--token-skew S]\n"
-	"       [--token-signing-key FILE]]\n"
+	"       [--token-signing-key FILE] [--token-max-age S]\n"
+	"       [--auth-fail-limit N] [--solve-budget-max MS]\n"
+	"       [--tenant-max-placements N]]\n"
 	"       [--insecure-open-api] [--audit-checkpoint S]\n"
-	"       [--audit-rotate-bytes N] [--thermal-horizon SECONDS]\n"
+	"       [--audit-rotate-bytes N] [--audit-keep N]\n"
+	"       [--thermal-horizon SECONDS]\n"
 	"       [--max-voters N] [--bootstrap-expect N] [--promote-after S]\n"
 	"       [--memory-reserve R]",
 	"Run the node agent (QUIC peers, link measurement, the replicated log, "
@@ -36,11 +41,17 @@ const struct ag_cmd ag_cmd_agent = {
 	"  --listen ADDR:PORT    QUIC on UDP (default: 0.0.0.0:47470 and "
 	"[::]:47470)\n"
 	"  --join ADDR:PORT      a peer to connect to; repeatable\n"
-	"  --join-secret S       join the cluster of this secret (`exogpu "
-	"secret`)\n"
+	"  --join-secret-file F  join the cluster of the secret in F (mode "
+	"0600; - reads\n"
+	"                        stdin; or set $EXOGPU_JOIN_SECRET). Never "
+	"on argv\n"
 	"  --ca DIR              CA mode: DIR holds node.key, node.pem, ca.pem\n"
 	"                        (`exogpu cert issue --out DIR`)\n"
 	"  --http ADDR:PORT      local API (default: 127.0.0.1:47471)\n"
+	"  --http-host NAMES     names the API answers to besides its address "
+	"and\n"
+	"                        localhost (Host header; DNS rebinding "
+	"guard)\n"
 	"  --no-mdns             do not use mDNS discovery\n"
 	"  --no-bench            do not measure unmeasured devices in the "
 	"background\n"
@@ -59,12 +70,22 @@ const struct ag_cmd ag_cmd_agent = {
 	"  --token-skew S        clock slack for token times (default: 60)\n"
 	"  --token-signing-key FILE  sign delegated tokens (POST /v1/tokens)"
 	"\n"
+	"  --token-max-age S     refuse tokens issued more than S ago "
+	"(default: 0, off)\n"
+	"  --auth-fail-limit N   refused tokens a minute per client before 429"
+	"\n"
+	"                        (default: 20; 0: off)\n"
+	"  --solve-budget-max MS  cap on a tenant's solve budget "
+	"(default: 2000)\n"
+	"  --tenant-max-placements N  live placements per tenant "
+	"(default: 4)\n"
 	"  --insecure-open-api   serve a non-loopback --http without "
 	"--token-keys\n"
 	"  --audit-checkpoint S  seconds between signed audit checkpoints\n"
 	"                        (default: 300; also when idle)\n"
 	"  --audit-rotate-bytes N  rotate DATA/audit.log past N bytes "
 	"(default: 64 MiB)\n"
+	"  --audit-keep N        rotated audit files kept (default: 30)\n"
 	"  --thermal-horizon S   look-ahead of the throttle prediction "
 	"(default: 300)\n"
 	"  --max-voters N        voters in the replicated log (default: 5; "
@@ -88,9 +109,9 @@ const struct ag_cmd ag_cmd_agent = {
 	"quorum-hold\n"
 	"  -h, --help            show this help\n"
 	"\nEvery flag is also a config file key (exogpu.conf(5)).\n"
-	"With neither --join-secret nor --ca, the node creates a cluster join "
-	"secret\nonce, prints it with the command to start the next node, and "
-	"reuses it.\n",
+	"With no join secret and no --ca, the node creates a cluster join "
+	"secret once\n(DATA/join-secret), prints how to start the next node, "
+	"and reuses it.\n",
 	agent_exec,
 };
 
@@ -120,7 +141,7 @@ agent_exec(const struct ag_cmd *cmd, int argc, char **argv)
 	struct option		 longopts[AG_CONFIG_OPTIONS];
 	struct ag_config	*c = calloc(1, sizeof *c);
 	const char		*config = NULL;
-	char			 err[512];
+	char			 err[512], *env;
 	int			 ch, rc;
 
 	if (c == NULL)
@@ -165,7 +186,20 @@ agent_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		free(c);
 		return ag_usage_error(cmd, "%s", err);
 	}
+	if (ag_trust_read_secret(c->join_secret_file, getenv(AG_SECRET_ENV),
+	    c->join_secret, sizeof c->join_secret, err, sizeof err) != 0) {
+		free(c);
+		return ag_usage_error(cmd, "%s", err);
+	}
+	/*
+	 * Wipe the value where it lies (it is what /proc/PID/environ shows)
+	 * and drop it, so that children do not inherit it.
+	 */
+	if ((env = getenv(AG_SECRET_ENV)) != NULL)
+		explicit_bzero(env, strlen(env));
+	(void)unsetenv(AG_SECRET_ENV);
 	rc = ag_node_run(c);
+	explicit_bzero(c->join_secret, sizeof c->join_secret);
 	free(c);
 	return rc;
 }

@@ -96,16 +96,19 @@ spawn(struct demo_node *d, int i, const char *secret, const char *join)
 		(void)dup2(fd, STDERR_FILENO);
 	}
 	(void)setpgid(0, 0);	/* Ctrl-C goes to the demo, which stops us */
+	/* The secret goes by the environment: argv is public. */
+	if (setenv("EXOGPU_JOIN_SECRET", secret, 1) != 0)
+		_exit(127);
 	if (join != NULL)
 		(void)execl("/proc/self/exe", "exogpu", "-v", "agent",
 		    "--data-dir", d->dir, "--name", name, "--listen",
 		    "127.0.0.1:0", "--http", "127.0.0.1:0", "--no-mdns",
-		    "--join-secret", secret, "--join", join, (char *)NULL);
+		    "--join", join, (char *)NULL);
 	else
 		(void)execl("/proc/self/exe", "exogpu", "-v", "agent",
 		    "--data-dir", d->dir, "--name", name, "--listen",
 		    "127.0.0.1:0", "--http", "127.0.0.1:0", "--no-mdns",
-		    "--join-secret", secret, (char *)NULL);
+		    (char *)NULL);
 	_exit(127);
 }
 

@@ -22,6 +22,7 @@
  * docs/tokens.md.
  */
 #include "ag_cmd.h"
+#include "ag_snapshot.h"
 #include "ag_fileio.h"
 #include "ag_httpc.h"
 #include "ag_revoke.h"
@@ -69,7 +70,8 @@ const struct ag_cmd ag_cmd_token = {
 	"    --sub TENANT      the tenant the token is for\n"
 	"    --scope LIST      comma list of place, read, admin, token:issue\n"
 	"    --ttl DURATION    lifetime: N, Ns, Nm, Nh or Nd (at most 366d)\n"
-	"    --devices LIST    comma list of device selectors\n"
+	"    --devices LIST    comma list of device selectors: NODEID or\n"
+	"                      NODEID/DEVICEID\n"
 	"    --max-devices N   most devices the tenant may hold\n"
 	"    --max-memory B    most GPU memory in bytes\n"
 	"    --aud CLUSTER     the cluster id the token is valid for\n"
@@ -245,6 +247,8 @@ add_device(const char *p, size_t n, void *arg)
 		return -1;
 	memcpy(c->devices[c->ndevices], p, n);
 	c->devices[c->ndevices][n] = '\0';
+	if (!ag_snapshot_selector_ok(c->devices[c->ndevices]))
+		return -1;
 	c->ndevices++;
 	return 0;
 }
@@ -368,8 +372,9 @@ issue_claims(const struct ag_cmd *cmd, const struct token_opts *o,
 		return ag_usage_error(cmd, "--scope: a comma list of place, "
 		    "read, admin, token:issue");
 	if (o->devices != NULL && each_item(o->devices, add_device, c) < 0)
-		return ag_usage_error(cmd, "--devices: at most %d non-empty "
-		    "selectors", SEC_TOKEN_MAX_DEVICES);
+		return ag_usage_error(cmd, "--devices: at most %d selectors, "
+		    "each a node id or NODEID/DEVICEID (`exogpu members` "
+		    "shows node ids)", SEC_TOKEN_MAX_DEVICES);
 	if (parse_ttl(o->ttl, &ttl) < 0)
 		return ag_usage_error(cmd, "--ttl: N[s|m|h|d], positive, at "
 		    "most 366d");

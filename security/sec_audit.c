@@ -61,6 +61,7 @@ struct sec_audit_writer {
 	int		fd;
 	off_t		off;		/* end of the file */
 	int		broken;
+	int		dirty;		/* deferred lines not yet fsync'd */
 	struct chain	ch;
 };
 
@@ -806,10 +807,16 @@ sec_audit_writer_head(const struct sec_audit_writer *w, char *hex)
 	hex_enc(w->ch.head, HASH_LEN, hex);
 }
 
-/* Writes line + newline at the end of fd, fsyncs, advances the chain. */
+static int	append(struct sec_audit_writer *, const struct sec_audit_rec *,
+		    int, char *, size_t);
+
+/*
+ * Writes line + newline at the end of fd, fsyncs (unless deferred: then
+ * the next sync or synced line covers it), advances the chain.
+ */
 static int
 emit(struct sec_audit_writer *w, int fd, off_t off, char *line, size_t len,
-    int ckpt, char *err, size_t errlen)
+    int ckpt, int deferred, char *err, size_t errlen)
 {
 	unsigned char	h[HASH_LEN];
 	size_t		done = 0;
@@ -830,7 +837,7 @@ emit(struct sec_audit_writer *w, int fd, off_t off, char *line, size_t len,
 		done += (size_t)n;
 	}
 	line[len] = '\0';
-	if (done < len + 1 || fsync(fd) < 0) {
+	if (done < len + 1 || (!deferred && fsync(fd) < 0)) {
 		int	e = errno;
 
 		if (ftruncate(fd, off) < 0 || fsync(fd) < 0)
@@ -839,6 +846,7 @@ emit(struct sec_audit_writer *w, int fd, off_t off, char *line, size_t len,
 		    strerror(e != 0 ? e : EIO));
 	}
 	w->off = off + (off_t)len + 1;
+	w->dirty = deferred;
 	memcpy(w->ch.pprev, w->ch.head, HASH_LEN);
 	memcpy(w->ch.head, h, HASH_LEN);
 	w->ch.next++;
@@ -873,6 +881,34 @@ int
 sec_audit_append(struct sec_audit_writer *w, const struct sec_audit_rec *r,
     char *err, size_t errlen)
 {
+	return append(w, r, 0, err, errlen);
+}
+
+int
+sec_audit_append_deferred(struct sec_audit_writer *w,
+    const struct sec_audit_rec *r, char *err, size_t errlen)
+{
+	return append(w, r, 1, err, errlen);
+}
+
+int
+sec_audit_sync(struct sec_audit_writer *w, char *err, size_t errlen)
+{
+	if (!w->dirty)
+		return 0;
+	if (fsync(w->fd) < 0) {
+		w->broken = 1;
+		return sec_err(err, errlen, "audit log fsync: %s",
+		    strerror(errno));
+	}
+	w->dirty = 0;
+	return 0;
+}
+
+static int
+append(struct sec_audit_writer *w, const struct sec_audit_rec *r,
+    int deferred, char *err, size_t errlen)
+{
 	char	buf[SEC_AUDIT_LINE_MAX + 2], hx[2 * HASH_LEN + 1];
 	size_t	pos;
 	int	n;
@@ -897,7 +933,8 @@ sec_audit_append(struct sec_audit_writer *w, const struct sec_audit_rec *r,
 	n = snprintf(buf + pos, SEC_AUDIT_LINE_MAX + 1 - pos, " prev=%s", hx);
 	if (n < 0 || (size_t)n >= SEC_AUDIT_LINE_MAX + 1 - pos)
 		return sec_err(err, errlen, "audit record too long");
-	return emit(w, w->fd, w->off, buf, pos + (size_t)n, 0, err, errlen);
+	return emit(w, w->fd, w->off, buf, pos + (size_t)n, 0, deferred, err,
+	    errlen);
 }
 
 /* Formats the checkpoint that would come next. */
@@ -951,7 +988,7 @@ sec_audit_checkpoint(struct sec_audit_writer *w, int64_t now,
 	if (ckpt_line(w, now, s, buf, SEC_AUDIT_LINE_MAX + 1, &len, err,
 	    errlen) < 0)
 		return -1;
-	return emit(w, w->fd, w->off, buf, len, 1, err, errlen);
+	return emit(w, w->fd, w->off, buf, len, 1, 0, err, errlen);
 }
 
 int
@@ -970,7 +1007,8 @@ sec_audit_rotate(struct sec_audit_writer *w, int new_fd, int64_t now,
 	if (ckpt_line(w, now, s, buf, SEC_AUDIT_LINE_MAX + 1, &len, err,
 	    errlen) < 0)
 		return -1;
-	if (emit(w, new_fd, 0, buf, len, 1, err, errlen) < 0)
+	if (sec_audit_sync(w, err, errlen) < 0 ||
+	    emit(w, new_fd, 0, buf, len, 1, 0, err, errlen) < 0)
 		return -1;
 	w->fd = new_fd;
 	return 0;

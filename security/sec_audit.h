@@ -87,6 +87,17 @@ void	sec_audit_writer_head(const struct sec_audit_writer *, char *hex);
  */
 int	sec_audit_append(struct sec_audit_writer *,
 	    const struct sec_audit_rec *, char *err, size_t errlen);
+/*
+ * Group fsync: appends one record without fsync; the next
+ * sec_audit_append, checkpoint, rotation or sec_audit_sync makes it
+ * durable together with every deferred record before it.  For records
+ * that acknowledge nothing (refused requests), so a burst of them costs
+ * one fsync.
+ */
+int	sec_audit_append_deferred(struct sec_audit_writer *,
+	    const struct sec_audit_rec *, char *err, size_t errlen);
+/* fsyncs deferred records, if any.  0 or -1 with err. */
+int	sec_audit_sync(struct sec_audit_writer *, char *err, size_t errlen);
 /* Appends a signed checkpoint at time now, also when nothing happened
  * since the last one (an idle log must still be sealed). */
 int	sec_audit_checkpoint(struct sec_audit_writer *, int64_t now,

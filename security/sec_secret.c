@@ -241,3 +241,62 @@ sec_secret_issue(const struct sec_secret *s, const char *node_key_pem,
 		sec_pem_clear(&ca_crt);
 	return rc;
 }
+
+/* ---- rotation file ---- */
+
+int
+sec_secret_rotation_parse(const char *buf, size_t len, struct sec_secret *next,
+    int64_t *until, char *err, size_t errlen)
+{
+	const char	*nl, *v;
+	char		 num[24];
+	size_t		 first, n, i;
+	int64_t		 t = 0;
+
+	if (len > SEC_SECRET_ROTATION_MAX)
+		return sec_err(err, errlen, "rotation file larger than %d "
+		    "bytes", SEC_SECRET_ROTATION_MAX);
+	if ((nl = memchr(buf, '\n', len)) == NULL)
+		return sec_err(err, errlen, "rotation file: want two lines, "
+		    "the next secret and until=UNIX");
+	first = (size_t)(nl - buf);
+	if (sec_secret_parse(buf, first, next, err, errlen) < 0)
+		return -1;
+	v = nl + 1;
+	n = len - first - 1;
+	if (n < 7 || memcmp(v, "until=", 6) != 0 || v[n - 1] != '\n') {
+		sec_secret_clear(next);
+		return sec_err(err, errlen, "rotation file: second line is "
+		    "not until=UNIX");
+	}
+	v += 6;
+	n -= 7;
+	if (n == 0 || n >= sizeof num) {
+		sec_secret_clear(next);
+		return sec_err(err, errlen, "rotation file: bad until");
+	}
+	for (i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9' || (i == 0 && v[i] == '0' &&
+		    n > 1) || t > (INT64_MAX - (v[i] - '0')) / 10) {
+			sec_secret_clear(next);
+			return sec_err(err, errlen, "rotation file: until is "
+			    "not unix seconds");
+		}
+		t = t * 10 + (v[i] - '0');
+	}
+	*until = t;
+	return 0;
+}
+
+int
+sec_secret_rotation_format(const struct sec_secret *next, int64_t until,
+    char *out, size_t size)
+{
+	char	text[SEC_SECRET_TEXT_SIZE];
+	int	n;
+
+	sec_secret_format(next, text);
+	n = snprintf(out, size, "%s\nuntil=%lld\n", text, (long long)until);
+	memset(text, 0, sizeof text);
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}

@@ -20,6 +20,7 @@
 #define SEC_SECRET_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "sec_pem.h"
@@ -57,5 +58,21 @@ int	sec_secret_issue(const struct sec_secret *, const char *node_key_pem,
 	    size_t key_len, const char *name, time_t now,
 	    struct sec_pem *node_cert, struct sec_pem *ca_cert, char *err,
 	    size_t errlen);
+
+/*
+ * Rotation (docs/trust.md, "Rotating the join secret"): a node holding
+ * DATA/join-secret.next trusts the CAs of both its secret and the next
+ * one until `until`, and from then on only the next one's.  The file is
+ * two lines, "<next secret text>\n" and "until=<unix seconds>\n",
+ * parsed strictly and bounded by SEC_SECRET_ROTATION_MAX
+ * (tests/fuzz/fuzz_rotation.c).
+ */
+#define SEC_SECRET_ROTATION_MAX	512
+int	sec_secret_rotation_parse(const char *buf, size_t len,
+	    struct sec_secret *next, int64_t *until, char *err,
+	    size_t errlen);
+/* The file's text into out (at least SEC_SECRET_ROTATION_MAX bytes). */
+int	sec_secret_rotation_format(const struct sec_secret *next,
+	    int64_t until, char *out, size_t size);
 
 #endif /* SEC_SECRET_H */

@@ -21,6 +21,8 @@
 #define TAG_SIGN1	18
 #define COSE_ALG	1
 #define COSE_CRIT	2
+#define COSE_KID	4
+#define MAX_LABELS	64	/* = the map limit of both headers */
 
 /* Outer COSE_Sign1: array, unprotected map, a value nested in it. */
 static const struct sec_cbor_limits outer_limits = {
@@ -42,6 +44,8 @@ struct cose {
 	size_t			 sig_len;
 	enum alg_state		 alg;
 	int64_t			 alg_id;
+	const uint8_t		*kid;		/* protected kid or NULL */
+	size_t			 kid_len;
 	struct sec_token_claims	 claims;
 };
 
@@ -162,6 +166,53 @@ read_int_key(struct sec_cbor_reader *r, int64_t *k)
 	return -1;
 }
 
+/* Header labels seen so far, to refuse a repeated one. */
+struct labels {
+	size_t	n;
+	struct {
+		int64_t		 i;
+		const char	*t;	/* text label, or NULL */
+		size_t		 tlen;
+	} l[MAX_LABELS];
+};
+
+/*
+ * Reads a header label (integer or text) and records it: 1 for an
+ * integer (*k), 0 for text, -1 if malformed, repeated or too many.
+ */
+static int
+read_label(struct sec_cbor_reader *r, struct labels *ls, int64_t *k,
+    const char **why)
+{
+	enum sec_cbor_type	 t = sec_cbor_peek(r);
+	const char		*p = NULL;
+	size_t			 n = 0, i;
+
+	*why = "bad header label";
+	if (t == SEC_CBOR_T_UINT || t == SEC_CBOR_T_NINT) {
+		if (sec_cbor_read_int64(r, k) < 0)
+			return -1;
+	} else if (t == SEC_CBOR_T_TEXT) {
+		if (sec_cbor_read_text(r, &p, &n) < 0)
+			return -1;
+	} else
+		return -1;
+	for (i = 0; i < ls->n; i++)
+		if (p == NULL ? ls->l[i].t == NULL && ls->l[i].i == *k :
+		    ls->l[i].t != NULL && ls->l[i].tlen == n &&
+		    memcmp(ls->l[i].t, p, n) == 0) {
+			*why = "header label repeated";
+			return -1;
+		}
+	if (ls->n == MAX_LABELS)
+		return -1;
+	ls->l[ls->n].i = p == NULL ? *k : 0;
+	ls->l[ls->n].t = p;
+	ls->l[ls->n].tlen = n;
+	ls->n++;
+	return p == NULL;
+}
+
 static int
 parse_scopes(struct sec_cbor_reader *r, struct sec_token_claims *c)
 {
@@ -200,12 +251,34 @@ parse_devices(struct sec_cbor_reader *r, struct sec_token_claims *c)
 	return more;
 }
 
+/*
+ * cti: ours are 16 bytes and are the token id; another issuer's of 1 to
+ * SEC_TOKEN_CTI_MAX bytes is hashed into one (sec_token.h).
+ */
+static int
+read_cti(struct sec_cbor_reader *r, struct sec_token_claims *c)
+{
+	const uint8_t	*p;
+	uint8_t		 d[32];
+	size_t		 n;
+
+	if (sec_cbor_read_bytes(r, &p, &n) < 0 || n == 0 ||
+	    n > SEC_TOKEN_CTI_MAX)
+		return -1;
+	if (n == SEC_TOKEN_CTI_LEN) {
+		memcpy(c->cti, p, n);
+		return 0;
+	}
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, p, n, d) < 0)
+		return -1;
+	memcpy(c->cti, d, SEC_TOKEN_CTI_LEN);
+	c->cti_hashed = true;
+	return 0;
+}
+
 static int
 parse_claim(struct sec_cbor_reader *r, int64_t key, struct sec_token_claims *c)
 {
-	const uint8_t	*p;
-	size_t		 n;
-
 	switch (key) {
 	case SEC_TOKEN_CLAIM_ISS:
 		return read_str(r, c->iss, 0x20);
@@ -222,11 +295,7 @@ parse_claim(struct sec_cbor_reader *r, int64_t key, struct sec_token_claims *c)
 		c->has_iat = true;
 		return sec_cbor_read_int64(r, &c->iat);
 	case SEC_TOKEN_CLAIM_CTI:
-		if (sec_cbor_read_bytes(r, &p, &n) < 0 ||
-		    n != SEC_TOKEN_CTI_LEN)
-			return -1;
-		memcpy(c->cti, p, n);
-		return 0;
+		return read_cti(r, c);
 	case SEC_TOKEN_CLAIM_SCOPES:
 		return parse_scopes(r, c);
 	case SEC_TOKEN_CLAIM_DEVICES:
@@ -299,19 +368,23 @@ static int
 parse_protected(struct cose *c, char *err, size_t errlen)
 {
 	struct sec_cbor_reader	r;
+	struct labels		ls;
 	enum sec_cbor_type	t;
 	uint64_t		left, arg;
 	int64_t			key;
+	const char		*why;
 	int			more, k;
 
 	if (c->prot_len == 0)
 		return 0;	/* empty map, RFC 9052 section 3 */
+	ls.n = 0;
 	if (sec_cbor_reader_init(&r, c->prot, c->prot_len,
 	    &inner_limits) < 0 || sec_cbor_read_map(&r, &left) < 0)
 		return sec_err(err, errlen, "protected header is not a map");
 	while ((more = next_elem(&r, &left)) == 1) {
-		if ((k = read_int_key(&r, &key)) < 0)
-			return sec_err(err, errlen, "bad header label");
+		if ((k = read_label(&r, &ls, &key, &why)) < 0)
+			return sec_err(err, errlen, "protected header: %s",
+			    why);
 		if (k == 0) {
 			if (sec_cbor_skip(&r) < 0)
 				return sec_err(err, errlen, "bad header");
@@ -320,13 +393,19 @@ parse_protected(struct cose *c, char *err, size_t errlen)
 		if (key == COSE_CRIT)
 			return sec_err(err, errlen, "critical header "
 			    "parameters are not supported");
+		if (key == COSE_KID) {
+			if (sec_cbor_peek(&r) != SEC_CBOR_T_BYTES ||
+			    sec_cbor_read_bytes(&r, &c->kid, &c->kid_len) < 0 ||
+			    c->kid_len == 0 || c->kid_len > SEC_TOKEN_KID_MAX)
+				return sec_err(err, errlen, "kid is not 1-%d "
+				    "bytes", SEC_TOKEN_KID_MAX);
+			continue;
+		}
 		if (key != COSE_ALG) {
 			if (sec_cbor_skip(&r) < 0)
 				return sec_err(err, errlen, "bad header");
 			continue;
 		}
-		if (c->alg != ALG_MISSING)
-			return sec_err(err, errlen, "alg repeated");
 		t = sec_cbor_peek(&r);
 		if (t == SEC_CBOR_T_UINT) {
 			if (sec_cbor_read_uint(&r, &arg) < 0)
@@ -360,16 +439,20 @@ static int
 parse_unprotected(struct sec_cbor_reader *r, int *has_alg, char *err,
     size_t errlen)
 {
+	struct labels	ls;
 	uint64_t	left;
 	int64_t		key;
+	const char	*why;
 	int		more, k;
 
 	*has_alg = 0;
+	ls.n = 0;
 	if (sec_cbor_read_map(r, &left) < 0)
 		return sec_err(err, errlen, "unprotected header is not a map");
 	while ((more = next_elem(r, &left)) == 1) {
-		if ((k = read_int_key(r, &key)) < 0)
-			return sec_err(err, errlen, "bad header label");
+		if ((k = read_label(r, &ls, &key, &why)) < 0)
+			return sec_err(err, errlen, "unprotected header: %s",
+			    why);
 		if (k == 1 && key == COSE_CRIT)
 			return sec_err(err, errlen, "crit must be protected");
 		if (k == 1 && key == COSE_ALG)
@@ -512,46 +595,136 @@ find(const char *hay, size_t n, const char *needle)
 #define PUB_BEGIN	"-----BEGIN PUBLIC KEY-----"
 #define PUB_END		"-----END PUBLIC KEY-----"
 
-/* 1 if one of the public keys in pem verifies sig over msg. */
-static int
-verify_any(const char *pem, size_t pem_len, const gnutls_datum_t *msg,
-    const gnutls_datum_t *sig, char *err, size_t errlen)
-{
-	gnutls_pubkey_t	 key;
-	gnutls_datum_t	 d;
-	const char	*p = pem, *b, *e;
-	size_t		 left = pem_len;
-	int		 nkeys = 0, ok = 0, rc;
+struct sec_token_keys {
+	size_t		n;
+	gnutls_pubkey_t	key[SEC_TOKEN_MAX_KEYS];
+	uint8_t		kid[SEC_TOKEN_MAX_KEYS][SEC_TOKEN_KID_LEN];
+};
 
-	if (pem == NULL || pem_len > SEC_PEM_MAX) {
-		(void)sec_err(err, errlen, "no usable verification key");
-		return 0;
+static int
+kid_of(gnutls_pubkey_t k, uint8_t kid[SEC_TOKEN_KID_LEN])
+{
+	gnutls_datum_t	d = { NULL, 0 };
+	uint8_t		h[32];
+	int		rc;
+
+	if (gnutls_pubkey_export2(k, GNUTLS_X509_FMT_DER, &d) < 0)
+		return -1;
+	rc = gnutls_hash_fast(GNUTLS_DIG_SHA256, d.data, d.size, h);
+	gnutls_free(d.data);
+	if (rc < 0)
+		return -1;
+	memcpy(kid, h, SEC_TOKEN_KID_LEN);
+	return 0;
+}
+
+void
+sec_token_keys_free(struct sec_token_keys *ks)
+{
+	size_t	i;
+
+	if (ks == NULL)
+		return;
+	for (i = 0; i < ks->n; i++)
+		gnutls_pubkey_deinit(ks->key[i]);
+	free(ks);
+}
+
+/* One PEM block into ks if it is an Ed25519 public key. */
+static void
+keys_add(struct sec_token_keys *ks, const char *b, size_t len)
+{
+	gnutls_pubkey_t	key;
+	gnutls_datum_t	d;
+
+	d.data = (unsigned char *)(uintptr_t)b;
+	d.size = (unsigned)len;
+	if (gnutls_pubkey_init(&key) < 0)
+		return;
+	if (gnutls_pubkey_import(key, &d, GNUTLS_X509_FMT_PEM) >= 0 &&
+	    gnutls_pubkey_get_pk_algorithm(key, NULL) ==
+	    GNUTLS_PK_EDDSA_ED25519 && kid_of(key, ks->kid[ks->n]) == 0) {
+		ks->key[ks->n++] = key;
+		return;
 	}
-	while (!ok && nkeys < SEC_TOKEN_MAX_KEYS &&
+	gnutls_pubkey_deinit(key);
+}
+
+int
+sec_token_keys_load(const char *pem, size_t pem_len,
+    struct sec_token_keys **out, char *err, size_t errlen)
+{
+	struct sec_token_keys	*ks;
+	const char		*p = pem, *b, *e;
+	size_t			 left = pem_len;
+
+	*out = NULL;
+	if (pem == NULL || pem_len > SEC_PEM_MAX)
+		return sec_err(err, errlen, "no usable verification key");
+	if ((ks = calloc(1, sizeof *ks)) == NULL)
+		return sec_err(err, errlen, "out of memory");
+	while (ks->n < SEC_TOKEN_MAX_KEYS &&
 	    (b = find(p, left, PUB_BEGIN)) != NULL &&
 	    (e = find(b, left - (size_t)(b - p), PUB_END)) != NULL) {
 		e += strlen(PUB_END);
-		d.data = (unsigned char *)(uintptr_t)b;
-		d.size = (unsigned)(e - b);
+		keys_add(ks, b, (size_t)(e - b));
 		left -= (size_t)(e - p);
 		p = e;
-		if (gnutls_pubkey_init(&key) < 0)
-			break;
-		if (gnutls_pubkey_import(key, &d, GNUTLS_X509_FMT_PEM) >= 0 &&
-		    gnutls_pubkey_get_pk_algorithm(key, NULL) ==
-		    GNUTLS_PK_EDDSA_ED25519) {
-			nkeys++;
-			rc = gnutls_pubkey_verify_data2(key,
-			    GNUTLS_SIGN_EDDSA_ED25519, 0, msg, sig);
-			ok = rc >= 0;
-		}
-		gnutls_pubkey_deinit(key);
 	}
-	if (!ok)
-		(void)sec_err(err, errlen, nkeys == 0 ?
-		    "no usable Ed25519 verification key" :
-		    "signature does not verify with %d key(s)", nkeys);
-	return ok;
+	if (ks->n == 0) {
+		sec_token_keys_free(ks);
+		return sec_err(err, errlen, "no usable Ed25519 verification "
+		    "key");
+	}
+	*out = ks;
+	return (int)ks->n;
+}
+
+int
+sec_token_kid_of_pub(const char *pub_pem, size_t pub_len,
+    uint8_t kid[SEC_TOKEN_KID_LEN], char *err, size_t errlen)
+{
+	struct sec_token_keys	*ks;
+
+	if (sec_token_keys_load(pub_pem, pub_len, &ks, err, errlen) < 0)
+		return -1;
+	memcpy(kid, ks->kid[0], SEC_TOKEN_KID_LEN);
+	sec_token_keys_free(ks);
+	return 0;
+}
+
+/*
+ * 1 if a key verifies sig over msg: the one kid names when the token
+ * has a kid (none matching: refused), every key otherwise.
+ */
+static int
+verify_any(const struct sec_token_keys *ks, const uint8_t *kid,
+    size_t kid_len, const gnutls_datum_t *msg, const gnutls_datum_t *sig,
+    char *err, size_t errlen)
+{
+	size_t	i, tried = 0;
+
+	if (ks == NULL || ks->n == 0) {
+		(void)sec_err(err, errlen, "no usable Ed25519 verification "
+		    "key");
+		return 0;
+	}
+	for (i = 0; i < ks->n; i++) {
+		if (kid != NULL && (kid_len != SEC_TOKEN_KID_LEN ||
+		    memcmp(kid, ks->kid[i], SEC_TOKEN_KID_LEN) != 0))
+			continue;
+		tried++;
+		if (gnutls_pubkey_verify_data2(ks->key[i],
+		    GNUTLS_SIGN_EDDSA_ED25519, 0, msg, sig) >= 0)
+			return 1;
+	}
+	if (tried == 0)
+		(void)sec_err(err, errlen, "no verification key has the "
+		    "token's kid");
+	else
+		(void)sec_err(err, errlen, "signature does not verify with "
+		    "%zu key(s)", tried);
+	return 0;
 }
 
 /* 1 if a > b + skew, without overflow (skew >= 0). */
@@ -572,9 +745,60 @@ expired(int64_t exp, int64_t now, int64_t skew)
 	return (uint64_t)now - (uint64_t)exp >= (uint64_t)skew;
 }
 
+/* Time checks after a good signature (sec_token_policy). */
+static enum sec_token_result
+check_times(const struct sec_token_claims *cl,
+    const struct sec_token_policy *pol, char *err, size_t errlen)
+{
+	int64_t	skew = pol->skew < 0 ? 0 : pol->skew;
+
+	if (cl->has_nbf && after(cl->nbf, pol->now, skew)) {
+		(void)sec_err(err, errlen, "valid from %lld",
+		    (long long)cl->nbf);
+		return SEC_TOKEN_NOT_YET_VALID;
+	}
+	if (cl->has_iat && after(cl->iat, pol->now, skew)) {
+		(void)sec_err(err, errlen, "issued in the future (iat %lld)",
+		    (long long)cl->iat);
+		return SEC_TOKEN_NOT_YET_VALID;
+	}
+	if (expired(cl->exp, pol->now, skew)) {
+		(void)sec_err(err, errlen, "expired at %lld",
+		    (long long)cl->exp);
+		return SEC_TOKEN_EXPIRED;
+	}
+	if (pol->max_age > 0 && !cl->has_iat) {
+		(void)sec_err(err, errlen, "no iat: the maximum token age "
+		    "(%lld s) cannot be checked", (long long)pol->max_age);
+		return SEC_TOKEN_EXPIRED;
+	}
+	if (pol->max_age > 0 && after(pol->now, cl->iat,
+	    pol->max_age > INT64_MAX - skew ? INT64_MAX : pol->max_age + skew)) {
+		(void)sec_err(err, errlen, "older than the maximum token age "
+		    "(%lld s; issued %lld)", (long long)pol->max_age,
+		    (long long)cl->iat);
+		return SEC_TOKEN_EXPIRED;
+	}
+	return SEC_TOKEN_OK;
+}
+
 enum sec_token_result
 sec_token_verify(const uint8_t *tok, size_t len, const char *pub_pem,
     size_t pub_len, const struct sec_token_policy *pol,
+    struct sec_token_claims *out, char *err, size_t errlen)
+{
+	struct sec_token_keys	*ks = NULL;
+	enum sec_token_result	 res;
+
+	(void)sec_token_keys_load(pub_pem, pub_len, &ks, NULL, 0);
+	res = sec_token_verify_keys(tok, len, ks, pol, out, err, errlen);
+	sec_token_keys_free(ks);
+	return res;
+}
+
+enum sec_token_result
+sec_token_verify_keys(const uint8_t *tok, size_t len,
+    const struct sec_token_keys *ks, const struct sec_token_policy *pol,
     struct sec_token_claims *out, char *err, size_t errlen)
 {
 	struct cose		*c;
@@ -583,7 +807,6 @@ sec_token_verify(const uint8_t *tok, size_t len, const char *pub_pem,
 	enum sec_token_result	 res;
 	const struct sec_token_claims *cl;
 	unsigned		 bit;
-	int64_t			 skew;
 	int			 ok;
 
 	if (out != NULL)
@@ -623,7 +846,7 @@ sec_token_verify(const uint8_t *tok, size_t len, const char *pub_pem,
 	sig.data = (unsigned char *)(uintptr_t)c->sig;
 	sig.size = (unsigned)c->sig_len;
 	ok = c->sig_len == SEC_TOKEN_SIG_LEN &&
-	    verify_any(pub_pem, pub_len, &msg, &sig, err, errlen);
+	    verify_any(ks, c->kid, c->kid_len, &msg, &sig, err, errlen);
 	sec_cbor_writer_release(&w);
 	if (!ok) {
 		if (c->sig_len != SEC_TOKEN_SIG_LEN)
@@ -635,16 +858,10 @@ sec_token_verify(const uint8_t *tok, size_t len, const char *pub_pem,
 	cl = &c->claims;
 	if (out != NULL)
 		*out = *cl;
-	skew = pol->skew < 0 ? 0 : pol->skew;
-	if (cl->has_nbf && after(cl->nbf, pol->now, skew)) {
-		(void)sec_err(err, errlen, "valid from %lld",
-		    (long long)cl->nbf);
-		res = SEC_TOKEN_NOT_YET_VALID;
-	} else if (expired(cl->exp, pol->now, skew)) {
-		(void)sec_err(err, errlen, "expired at %lld",
-		    (long long)cl->exp);
-		res = SEC_TOKEN_EXPIRED;
-	} else if (pol->audience != NULL && pol->audience[0] != '\0' &&
+	if ((res = check_times(cl, pol, err, errlen)) != SEC_TOKEN_OK)
+		goto done;
+	if (pol->audience != NULL && pol->audience[0] != '\0' &&
+	    !(pol->aud_optional && cl->aud[0] == '\0') &&
 	    strcmp(cl->aud, pol->audience) != 0) {
 		(void)sec_err(err, errlen, "audience '%s' is not '%s'",
 		    cl->aud, pol->audience);
@@ -766,20 +983,50 @@ write_claims(struct sec_cbor_writer *w, const struct sec_token_claims *c)
 	}
 }
 
+/* The kid of a signing key's public half. */
+static int
+kid_of_key(const char *key_pem, size_t key_len,
+    uint8_t kid[SEC_TOKEN_KID_LEN], char *err, size_t errlen)
+{
+	gnutls_privkey_t	pk;
+	gnutls_pubkey_t		k;
+	int			rc;
+
+	if (privkey_load(key_pem, key_len, &pk, err, errlen) < 0)
+		return -1;
+	if ((rc = gnutls_pubkey_init(&k)) < 0) {
+		gnutls_privkey_deinit(pk);
+		return sec_gnutls_err(err, errlen, "pubkey init", rc);
+	}
+	rc = gnutls_pubkey_import_privkey(k, pk, 0, 0);
+	if (rc >= 0)
+		rc = kid_of(k, kid);
+	gnutls_pubkey_deinit(k);
+	gnutls_privkey_deinit(pk);
+	return rc < 0 ? sec_err(err, errlen, "cannot derive the key id") : 0;
+}
+
 int
 sec_token_issue(const char *key_pem, size_t key_len,
     struct sec_token_claims *c, int64_t now, uint8_t **tok, size_t *tok_len,
     char *err, size_t errlen)
 {
-	/* {1: -8}: alg EdDSA, the id every COSE implementation knows */
-	static const uint8_t	prot[] = { 0xa1, 0x01, 0x27 };
+	/*
+	 * {1: -8, 4: kid}: alg EdDSA, the id every COSE implementation
+	 * knows, and the signer's key id.
+	 */
+	uint8_t			prot[5 + SEC_TOKEN_KID_LEN] = { 0xa2, 0x01,
+				    0x27, 0x04, 0x40 | SEC_TOKEN_KID_LEN };
 	struct sec_cbor_writer	pw, sw, tw;
 	uint8_t			sig[SEC_TOKEN_SIG_LEN];
 	int			rc;
 
+	_Static_assert(SEC_TOKEN_KID_LEN < 24, "kid length in one byte");
 	*tok = NULL;
 	*tok_len = 0;
 	if (claims_check(c, now, err, errlen) < 0)
+		return -1;
+	if (kid_of_key(key_pem, key_len, prot + 5, err, errlen) < 0)
 		return -1;
 	if ((rc = gnutls_rnd(GNUTLS_RND_NONCE, c->cti, sizeof c->cti)) < 0)
 		return sec_gnutls_err(err, errlen, "random", rc);

@@ -9,15 +9,22 @@
  * COSE library, so the few structures are read here with sec_cbor.h.
  *
  * Encoding.  tag 61 (CWT, optional on input) around tag 18 (COSE_Sign1,
- * required) around [protected bstr({1: alg}), unprotected {}, payload
- * bstr(claims map), signature bstr(64)].  alg is -8 (EdDSA) or -19
- * (Ed25519) and is read from the protected header only.  The signature
+ * required) around [protected bstr({1: alg, 4: kid}), unprotected {},
+ * payload bstr(claims map), signature bstr(64)].  alg is -8 (EdDSA) or
+ * -19 (Ed25519) and is read from the protected header only.  kid is the
+ * first SEC_TOKEN_KID_LEN bytes of SHA-256 of the signer's public key
+ * (DER SubjectPublicKeyInfo); a verifier tries only the key it names,
+ * and every key for a token without one.  A label repeated in either
+ * header, or alg in both, makes the token malformed.  The signature
  * covers the CBOR of ["Signature1", protected, h'', payload].  The text
  * form is base64url without padding of the tagged bytes.
  *
  * Claims: iss 1, sub 2 (tenant), aud 3 (cluster id), exp 4, nbf 5, iat 6,
- * cti 7 (16 random bytes), and private claims (RFC 8392 keys below
- * -65536) listed below.  sub, exp and cti are required.
+ * cti 7, and private claims (RFC 8392 keys below -65536) listed below.
+ * sub, exp and cti are required.  This issuer writes 16 random bytes as
+ * cti; another issuer's cti of 1 to SEC_TOKEN_CTI_MAX bytes is accepted,
+ * and its token id (the key of revocation and audit) is then the first
+ * 16 bytes of SHA-256 of it (cti_hashed says so).
  *
  * Verification is deny by default and reports the FIRST failing check in
  * the order of enum sec_token_result: a token that is both expired and
@@ -37,7 +44,10 @@
 #define SEC_TOKEN_TEXT_MAX	10923	/* base64url of MAX_BYTES, unpadded */
 #define SEC_TOKEN_STR_SIZE	128	/* iss, sub, aud, selector + NUL */
 #define SEC_TOKEN_MAX_DEVICES	32	/* device selectors */
-#define SEC_TOKEN_CTI_LEN	16
+#define SEC_TOKEN_CTI_LEN	16	/* token id: cti, or a hash of it */
+#define SEC_TOKEN_CTI_MAX	64	/* longest cti accepted */
+#define SEC_TOKEN_KID_LEN	8	/* kid written: SHA-256 prefix */
+#define SEC_TOKEN_KID_MAX	32	/* longest kid accepted */
 #define SEC_TOKEN_SIG_LEN	64
 #define SEC_TOKEN_MAX_KEYS	8	/* verification keys in one PEM text */
 
@@ -95,7 +105,8 @@ struct sec_token_claims {
 	int64_t		iat;
 	bool		has_nbf;
 	bool		has_iat;
-	uint8_t		cti[SEC_TOKEN_CTI_LEN];
+	uint8_t		cti[SEC_TOKEN_CTI_LEN];	/* the token id */
+	bool		cti_hashed;	/* cti was not 16 bytes: hashed */
 	unsigned	scopes;			/* SEC_TOKEN_SCOPE_* */
 	size_t		ndevices;
 	char		devices[SEC_TOKEN_MAX_DEVICES][SEC_TOKEN_STR_SIZE];
@@ -109,11 +120,18 @@ struct sec_token_claims {
 typedef bool	(*sec_token_revoked_fn)(const uint8_t *cti, size_t len,
 		    void *arg);
 
-/* What a verifier requires besides a good signature. */
+/*
+ * What a verifier requires besides a good signature.  Times: nbf and iat
+ * may not lie more than skew in the future; exp + skew must be in the
+ * future; with max_age, iat is required and now - iat may not exceed
+ * max_age + skew.
+ */
 struct sec_token_policy {
 	const char		*audience;	/* NULL: any (and none) */
+	bool			 aud_optional;	/* a token without aud passes */
 	int64_t			 now;		/* Unix seconds */
 	int64_t			 skew;		/* seconds of clock slack, >= 0 */
+	int64_t			 max_age;	/* seconds since iat; 0: none */
 	sec_token_revoked_fn	 revoked;	/* NULL: nothing revoked */
 	void			*revoked_arg;
 	const char		*scope;		/* NULL: no scope needed */
@@ -136,6 +154,28 @@ const char	*sec_token_scope_name(unsigned bit);
 int	sec_token_issue(const char *key_pem, size_t key_len,
 	    struct sec_token_claims *c, int64_t now, uint8_t **tok,
 	    size_t *tok_len, char *err, size_t errlen);
+
+/*
+ * Parsed verification keys: the PEM text of up to SEC_TOKEN_MAX_KEYS
+ * Ed25519 "PUBLIC KEY" blocks, imported once so a request costs one
+ * signature check, not a PEM parse per key (docs/tokens.md, "Keys").
+ * Load returns the number of usable keys, or -1 with err when there is
+ * none.
+ */
+struct sec_token_keys;
+int	sec_token_keys_load(const char *pub_pem, size_t pub_len,
+	    struct sec_token_keys **out, char *err, size_t errlen);
+void	sec_token_keys_free(struct sec_token_keys *);
+
+/* The kid of a public key PEM (SEC_TOKEN_KID_LEN bytes).  0 or -1. */
+int	sec_token_kid_of_pub(const char *pub_pem, size_t pub_len,
+	    uint8_t kid[SEC_TOKEN_KID_LEN], char *err, size_t errlen);
+
+/* sec_token_verify with keys already loaded (NULL: no usable key). */
+enum sec_token_result sec_token_verify_keys(const uint8_t *tok, size_t len,
+	    const struct sec_token_keys *keys,
+	    const struct sec_token_policy *policy,
+	    struct sec_token_claims *out, char *err, size_t errlen);
 
 /*
  * Verifies a token (raw CBOR) against one or more concatenated "BEGIN

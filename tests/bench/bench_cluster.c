@@ -491,8 +491,6 @@ spawn(struct cluster *cl, struct agent *a, const char *join)
 	av[k++] = (char *)"--no-bench";
 	av[k++] = (char *)"--probe-bytes";
 	av[k++] = probe;
-	av[k++] = (char *)"--join-secret";
-	av[k++] = (char *)cl->secret;
 	if (join != NULL) {
 		av[k++] = (char *)"--join";
 		av[k++] = (char *)join;
@@ -504,6 +502,12 @@ spawn(struct cluster *cl, struct agent *a, const char *join)
 	a->api_up = 0;
 	a->api[0] = '\0';
 	a->spawned = bench_now_s();
+	/* The agent reads the secret from its environment, never argv. */
+	if (setenv("EXOGPU_JOIN_SECRET", cl->secret, 1) != 0) {
+		(void)fprintf(stderr, "bench_cluster: setenv: %s\n",
+		    strerror(errno));
+		return -1;
+	}
 	if ((pid = fork()) < 0) {
 		(void)fprintf(stderr, "bench_cluster: fork: %s\n",
 		    strerror(errno));

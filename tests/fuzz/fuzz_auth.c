@@ -83,6 +83,7 @@ accepted(enum ag_api_auth need)
 		return SEC_TOKEN_SCOPE_ADMIN;
 	case AG_API_ISSUE:
 		return SEC_TOKEN_SCOPE_ISSUE;
+	case AG_API_DENY:
 	case AG_API_PUBLIC:
 		break;
 	}

@@ -21,16 +21,19 @@ mlab_init
 
 SECRET=$("$EXOGPU" secret) || exit 1
 OTHER=$("$EXOGPU" secret) || exit 1
+# The agents read their secret from a 0600 file, never from argv.
+(umask 077 && echo "$SECRET" >"$MLAB_DIR/secret" &&
+    echo "$OTHER" >"$MLAB_DIR/other") || exit 1
 for n in 1 2 3 4; do
 	mlab_add_node "$n"
 	mlab_dbus_start "$n"
 	mlab_avahi_start "$n"
 done
 for n in 1 2 3 4; do
-	s=$SECRET
-	[ "$n" = 4 ] && s=$OTHER
+	s=$MLAB_DIR/secret
+	[ "$n" = 4 ] && s=$MLAB_DIR/other
 	mlab_spawn "$n" "$MLAB_DIR/agent$n.log" "$EXOGPU" -v agent \
-	    --data-dir "$MLAB_DIR/data$n" --name "node$n" --join-secret "$s" --no-bench \
+	    --data-dir "$MLAB_DIR/data$n" --name "node$n" --join-secret-file "$s" --no-bench \
 	    --probe-interval 0
 done
 

@@ -49,7 +49,7 @@ echo "agent 1 API $API, pid $PID, $FD0 open descriptors at rest"
 raw()
 {
 	bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-	    printf "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" \
+	    printf "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" \
 	        "$2" "$3" >&3
 	    if [ $# -ge 4 ]; then
 	        printf "Content-Type: application/json\r\n" >&3
@@ -99,7 +99,7 @@ timeout 2 "$EXOGPU" peers --json --api "$API" |
 
 # Limits and errors.
 out=$(bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-	printf "POST /v1/placements HTTP/1.1\r\nHost: x\r\n" >&3
+	printf "POST /v1/placements HTTP/1.1\r\nHost: 127.0.0.1\r\n" >&3
 	printf "Content-Length: 70000\r\nConnection: close\r\n\r\n" >&3
 	head -c 70000 /dev/zero >&3 2>/dev/null
 	timeout 5 cat <&3' big "$PORT")

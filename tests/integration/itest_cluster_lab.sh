@@ -29,6 +29,7 @@ mlab_init
 BR="${MLAB_ID}br"
 N="1 2 3 4 5"
 SECRET=$("$EXOGPU" secret) || exit 1
+(umask 077 && echo "$SECRET" >"$MLAB_DIR/secret") || exit 1
 
 for n in $N; do
 	mlab_add_node "$n"
@@ -40,7 +41,7 @@ start_agent()
 {
 	mlab_spawn "$1" "$MLAB_DIR/agent$1.log" "$EXOGPU" -v agent \
 	    --data-dir "$MLAB_DIR/data$1" --name "node$1" \
-	    --join-secret "$SECRET" --probe-interval 0 --no-bench
+	    --join-secret-file "$MLAB_DIR/secret" --probe-interval 0 --no-bench
 	eval "AGENT_$1=\$MLAB_LAST_PID"
 }
 

@@ -54,7 +54,8 @@
 #	start N [ARG...]
 #			launch agent N in the background (data dir $DIR/dN,
 #			log $DIR/aN.log, loopback QUIC and HTTP on port 0,
-#			--no-mdns, --join-secret $SECRET, then ARG...), add
+#			--no-mdns, the join secret $SECRET in the
+#			environment (never argv), then ARG...), add
 #			its pid to PIDS, wait (10 s) for its run.json
 #	wait_leader "N..." [TRIES [ALIVE]]
 #			poll `exogpu status` every 0.1 s (TRIES times, 300)
@@ -181,10 +182,12 @@ start()
 	(
 		# shellcheck disable=SC3045	# dash and bash have ulimit -n
 		[ -z "$AGENT_FDS" ] || ulimit -n "$AGENT_FDS" || exit 1
+		EXOGPU_JOIN_SECRET=$SECRET
+		export EXOGPU_JOIN_SECRET
 		# shellcheck disable=SC2086
 		exec "$EXOGPU" $AGENT_V agent --data-dir "$DIR/d$_st_n" \
 		    --name "$AGENT_NAME$_st_n" --listen 127.0.0.1:0 \
-		    --http 127.0.0.1:0 --no-mdns --join-secret "$SECRET" "$@"
+		    --http 127.0.0.1:0 --no-mdns "$@"
 	) >"$DIR/a$_st_n.log" 2>&1 &
 	PIDS="$PIDS $!"
 	_st_i=0

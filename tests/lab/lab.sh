@@ -266,9 +266,13 @@ lab_agent_start()
 	shift 3
 	_dd="$LAB_DIR/agent-$_n-$_name"
 	mkdir -p "$_dd" || lab_die "mkdir $_dd"
+	# The secret from a 0600 file: argv is public.
+	(umask 077 && echo "$LAB_SECRET" >"$_dd.secret") ||
+	    lab_die "secret file"
 	lab_spawn "$_n" "$_dd.log" "$EXOGPU" -v agent --data-dir "$_dd" \
 	    --name "$_name" --listen "$(lab_addr "$_n"):$_port" \
-	    --http 127.0.0.1:0 --no-mdns --no-bench --join-secret "$LAB_SECRET" "$@"
+	    --http 127.0.0.1:0 --no-mdns --no-bench \
+	    --join-secret-file "$_dd.secret" "$@"
 	eval "LAB_AGENT_PID_$_n=$LAB_LAST_PID"
 	eval "LAB_AGENT_DIR_$_n=\$_dd"
 	_i=0

@@ -26,9 +26,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 SECRET=$("$EXOGPU" secret) || exit 1
+# The agents take the secret from the environment, never argv.
+EXOGPU_JOIN_SECRET=$SECRET
+export EXOGPU_JOIN_SECRET
 "$EXOGPU" -v agent --data-dir "$DIR/d1" --name n1 --listen 127.0.0.1:0 \
-    --http 127.0.0.1:0 --no-mdns --no-bench --join-secret "$SECRET" \
-    >"$DIR/a1.log" 2>&1 &
+    --http 127.0.0.1:0 --no-mdns --no-bench >"$DIR/a1.log" 2>&1 &
 PIDS="$PIDS $!"
 while [ ! -s "$DIR/d1/run.json" ]; do sleep 0.1; done
 FIRST=$(sed -n 's/.*"\(127\.0\.0\.1:[0-9]*\)".*/\1/p' "$DIR/d1/run.json" |
@@ -37,7 +39,7 @@ i=2
 while [ "$i" -le "$N" ]; do
 	"$EXOGPU" -v agent --data-dir "$DIR/d$i" --name "n$i" \
 	    --listen 127.0.0.1:0 --http 127.0.0.1:0 --no-mdns --no-bench \
-	    --join-secret "$SECRET" --join "$FIRST" >"$DIR/a$i.log" 2>&1 &
+	    --join "$FIRST" >"$DIR/a$i.log" 2>&1 &
 	PIDS="$PIDS $!"
 	i=$((i + 1))
 done

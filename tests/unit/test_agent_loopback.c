@@ -24,6 +24,7 @@
 
 static char	tmp[] = "/tmp/exogpu-agents-XXXXXX";
 static char	secret[128];
+static char	secret_file[64];	/* tmp/secret, mode 0600 */
 
 struct agent {
 	pid_t	pid;
@@ -180,7 +181,11 @@ setup(void **state)
 		return -1;
 	(void)pclose(p);
 	secret[strcspn(secret, "\n")] = '\0';
-	return 0;
+	/* The agents read it from a 0600 file, never from argv. */
+	(void)snprintf(secret_file, sizeof secret_file, "%s/secret", tmp);
+	(void)snprintf(cmd, sizeof cmd, "umask 077 && echo %s >%s", secret,
+	    secret_file);
+	return system(cmd) == 0 ? 0 : -1;
 }
 
 static int
@@ -199,11 +204,19 @@ test_two_nodes_and_intruders(void **state)
 	char		 extra[600], listen[64];
 	json_t		*p, *rtt, *st;
 
-	(void)snprintf(extra, sizeof extra, "--join-secret %s", secret);
+	(void)snprintf(extra, sizeof extra, "--join-secret-file %s",
+	    secret_file);
 	start(&a, "a", "127.0.0.1:0", extra);
-	(void)snprintf(extra, sizeof extra, "--join-secret %s --join %s",
-	    secret, a.quic);
+	/* b takes it from the environment */
+	(void)snprintf(extra, sizeof extra, "--join %s", a.quic);
+	if (setenv("EXOGPU_JOIN_SECRET", secret, 1) != 0)
+		fail();
 	start(&b, "b", "127.0.0.1:0", extra);
+	if (unsetenv("EXOGPU_JOIN_SECRET") != 0)
+		fail();
+	/* the agent wiped it from what /proc/PID/environ shows */
+	sh("! tr '\\0' '\\n' </proc/%d/environ | grep -q exo1-",
+	    (int)b.pid);
 
 	/* Both see each other, authenticated, with RTT and bandwidth. */
 	if (!wait_connected(&b, a.id, 1, 15, 1) ||
@@ -230,8 +243,8 @@ test_two_nodes_and_intruders(void **state)
 	json_decref(st);
 
 	/* A node with another secret is refused: a never lists it. */
-	sh("%s secret >%s/other", EXOGPU_BIN, tmp);
-	(void)snprintf(extra, sizeof extra, "--join-secret \"$(cat %s/other)\" "
+	sh("%s secret --out %s/other", EXOGPU_BIN, tmp);
+	(void)snprintf(extra, sizeof extra, "--join-secret-file - <%s/other "
 	    "--join %s", tmp, a.quic);
 	start(&c, "c", "127.0.0.1:0", extra);
 	/* A node certified by a foreign CA is refused too. */
@@ -261,7 +274,8 @@ test_two_nodes_and_intruders(void **state)
 	assert_int_equal(stop(&a), 0);
 	assert_true(wait_connected(&b, a.id, 0, 20, 0));
 	/* a comes back on the same port: b reconnects on its own. */
-	(void)snprintf(extra, sizeof extra, "--join-secret %s", secret);
+	(void)snprintf(extra, sizeof extra, "--join-secret-file %s",
+	    secret_file);
 	start(&a, "a", listen, extra);
 	if (!wait_connected(&b, a.id, 1, 40, 0))
 		fail_msg("b did not reconnect to the restarted a");
@@ -293,10 +307,13 @@ test_first_start_creates_secret(void **state)
 	assert_non_null(fgets(saved, sizeof saved, f));
 	(void)fclose(f);
 	saved[strcspn(saved, "\n")] = '\0';
-	p = strstr(buf, "exogpu agent --join-secret ");
+	/* The secret once, and a command without it (argv is public). */
+	p = strstr(buf, "\n  exo1-");
 	assert_non_null(p);
-	assert_memory_equal(p + 27, saved, strlen(saved));
-	assert_non_null(strstr(buf, "--join 127.0.0.1:"));
+	assert_memory_equal(p + 3, saved, strlen(saved));
+	assert_null(strstr(p + 3 + strlen(saved), saved + 5));
+	assert_non_null(strstr(buf, "exogpu agent --join-secret-file FILE "
+	    "--join 127.0.0.1:"));
 	/* Second start: same secret, same node id, nothing printed. */
 	{
 		char	id1[32];
@@ -310,10 +327,44 @@ test_first_start_creates_secret(void **state)
 		n = fread(buf, 1, sizeof buf - 1, f);
 		(void)fclose(f);
 		buf[n] = '\0';
-		p = strstr(buf, "Start the next node");
+		p = strstr(buf, "start that node with");
 		assert_non_null(p);
-		assert_null(strstr(p + 1, "Start the next node"));
+		assert_null(strstr(p + 1, "start that node with"));
 	}
+}
+
+/*
+ * Issue #14 finding 3: the join secret was read from argv, where every
+ * local user sees it (/proc/PID/cmdline).  Now --join-secret refuses
+ * with the alternatives, and a secret file others may read is refused.
+ */
+static void
+test_secret_never_on_argv(void **state)
+{
+	char	cmd[1024];
+
+	(void)state;
+	(void)snprintf(cmd, sizeof cmd, "%s agent --data-dir %s/argv "
+	    "--no-mdns --join-secret %s >%s/argv.log 2>&1; test $? = 2 && "
+	    "grep -q 'join-secret-file' %s/argv.log && "
+	    "grep -q EXOGPU_JOIN_SECRET %s/argv.log", EXOGPU_BIN, tmp, secret,
+	    tmp, tmp, tmp);
+	assert_int_equal(system(cmd), 0);
+	(void)snprintf(cmd, sizeof cmd, "echo 'join-secret = %s' >%s/c.conf "
+	    "&& %s agent --config %s/c.conf --data-dir %s/argv --no-mdns "
+	    ">%s/argv.log 2>&1; test $? = 2", secret, tmp, EXOGPU_BIN, tmp,
+	    tmp, tmp);
+	assert_int_equal(system(cmd), 0);
+	(void)snprintf(cmd, sizeof cmd, "cp %s %s/open && chmod 640 %s/open "
+	    "&& %s agent --join-secret-file %s/open --data-dir %s/argv "
+	    "--no-mdns >%s/argv.log 2>&1; test $? = 2 && grep -q 'chmod 600' "
+	    "%s/argv.log", secret_file, tmp, tmp, EXOGPU_BIN, tmp, tmp, tmp,
+	    tmp);
+	assert_int_equal(system(cmd), 0);
+	(void)snprintf(cmd, sizeof cmd, "%s agent --join-secret-file %s/none "
+	    "--data-dir %s/argv --no-mdns >%s/argv.log 2>&1; test $? = 2",
+	    EXOGPU_BIN, tmp, tmp, tmp);
+	assert_int_equal(system(cmd), 0);
 }
 
 int
@@ -321,6 +372,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_start_creates_secret),
+		cmocka_unit_test(test_secret_never_on_argv),
 		cmocka_unit_test(test_two_nodes_and_intruders),
 	};
 

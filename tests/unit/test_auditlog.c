@@ -349,6 +349,87 @@ test_rotation(void **state)
 }
 
 /*
+ * Group fsync: deferred records (refusals) are in the file at once, keep
+ * their place in the chain, and become durable with the next flushed
+ * record, a sync or the close; the log verifies throughout.
+ */
+static void
+test_deferred(void **state)
+{
+	struct fixture		*f = *state;
+	struct ag_auditlog	*l;
+	struct sec_audit_report	 rep;
+	char			 err[256];
+	int			 i;
+
+	l = open_log(f, 0);
+	for (i = 0; i < 50; i++)
+		assert_int_equal(ag_auditlog_add_deferred(l, T0 + i,
+		    "anonymous", "deny", "api:GET /v1/members", 0,
+		    "token malformed", err, sizeof err), 0);
+	assert_int_equal(count(f->log, "action=deny"), 50);
+	assert_int_equal(ag_auditlog_sync(l, err, sizeof err), 0);
+	assert_int_equal(ag_auditlog_sync(l, err, sizeof err), 0);
+	add(l, T0 + 60, "local", "place", "job/1", 1, "ok");
+	assert_int_equal(ag_auditlog_add_deferred(l, T0 + 61, "anonymous",
+	    "deny", "x", 0, "late", err, sizeof err), 0);
+	ag_auditlog_close(l, T0 + 70);
+	assert_verifies(f, NULL, &rep);
+	assert_int_equal(rep.records, 52);
+	assert_int_equal(ag_auditlog_sync(NULL, err, sizeof err), 0);
+}
+
+/*
+ * Issue #14: rotated files were never pruned, and with 999 of them every
+ * append (so every placement) failed.  With keep = 3 the log keeps three
+ * rotated files, the chain of what is left verifies (starting after
+ * entry 1), and a directory that already holds 999 rotated files rotates
+ * once more instead of failing.
+ */
+static void
+test_rotation_keep(void **state)
+{
+	struct fixture		*f = *state;
+	struct ag_auditlog	*l;
+	struct sec_audit_report	 rep;
+	struct stat		 st;
+	char			 reason[64], path[160];
+	size_t			 nfiles, i;
+	int			 k;
+
+	l = open_log(f, 1000);
+	ag_auditlog_set_keep(l, 3);
+	for (i = 0; i < 60; i++) {
+		(void)snprintf(reason, sizeof reason, "record number %zu", i);
+		add(l, T0 + (int64_t)i, "tok:ab12@acme", "place", "job/1", 1,
+		    reason);
+	}
+	ag_auditlog_close(l, T0 + 100);
+	assert_verifies(f, &nfiles, &rep);
+	assert_int_equal(nfiles, 4);		/* .3 .2 .1 and audit.log */
+	assert_true(rep.first_seq > 1);
+	(void)snprintf(path, sizeof path, "%s.4", f->log);
+	assert_int_not_equal(stat(path, &st), 0);
+	/* 999 rotated files (empty stand-ins above .3) */
+	for (k = 4; k <= 999; k++) {
+		FILE	*fp;
+
+		(void)snprintf(path, sizeof path, "%s.%d", f->log, k);
+		assert_non_null(fp = fopen(path, "w"));
+		assert_int_equal(fclose(fp), 0);
+	}
+	l = open_log(f, 1000);
+	ag_auditlog_set_keep(l, 999);
+	for (i = 0; i < 20; i++)
+		add(l, T0 + 200, "local", "place", "job/2", 1, "after 999");
+	ag_auditlog_close(l, T0 + 300);
+	(void)snprintf(path, sizeof path, "%s.999", f->log);
+	assert_int_equal(stat(path, &st), 0);
+	(void)snprintf(path, sizeof path, "%s.1000", f->log);
+	assert_int_not_equal(stat(path, &st), 0);
+}
+
+/*
  * A crash between moving audit.log to audit.log.1 and writing the
  * rotation checkpoint leaves no audit.log (or an empty one).  The next
  * start must continue the chain from audit.log.1, not begin a new chain
@@ -645,6 +726,8 @@ main(void)
 		T(test_write_verify_reopen),
 		T(test_open_errors),
 		T(test_rotation),
+		T(test_rotation_keep),
+		T(test_deferred),
 		T(test_rotation_interrupted),
 		T(test_damaged_truncated),
 		T(test_damaged_flipped),

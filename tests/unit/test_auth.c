@@ -658,11 +658,123 @@ test_owns(void **state)
 	assert_true(ag_auth_owns(&who, "ops"));
 }
 
+/*
+ * Issue #14 finding 7: with --token-keys and no --token-audience, a token
+ * for another cluster was accepted.  The default audience (the cluster
+ * id) refuses it; a token without aud still passes; a configured
+ * audience wins and requires aud.
+ */
+static void
+test_default_audience(void **state)
+{
+	struct fixture		*f = *state;
+	struct sec_token_claims	 c;
+	struct ag_auth		 a;
+	char			 hdr[HDR_MAX], err[256];
+
+	assert_int_equal(ag_auth_init(&a, f->pub_path, NULL, -1, err,
+	    sizeof err), 0);
+	claims(&c, "t", SEC_TOKEN_SCOPE_READ);
+	(void)strcpy(c.aud, "other-cluster");
+	mint(&f->key, &c, "Bearer ", "", hdr, sizeof hdr);
+	(void)allow(&a, hdr, AG_API_READ, NOW);	/* documented: no audience */
+	ag_auth_set_default_audience(&a, "cluster-1");
+	(void)refuse(&a, hdr, AG_API_READ, NOW, 401, "wrong audience");
+	claims(&c, "t", SEC_TOKEN_SCOPE_READ);
+	mint(&f->key, &c, "Bearer ", "", hdr, sizeof hdr);
+	(void)allow(&a, hdr, AG_API_READ, NOW);
+	c.aud[0] = '\0';
+	mint(&f->key, &c, "Bearer ", "", hdr, sizeof hdr);
+	(void)allow(&a, hdr, AG_API_READ, NOW);
+	ag_auth_free(&a);
+	/* a configured audience requires aud, default or not */
+	assert_int_equal(ag_auth_init(&a, f->pub_path, "cluster-1", -1, err,
+	    sizeof err), 0);
+	ag_auth_set_default_audience(&a, "cluster-2");
+	(void)refuse(&a, hdr, AG_API_READ, NOW, 401, "wrong audience");
+	ag_auth_set_default_audience(&a, NULL);
+	assert_string_equal(a.default_audience, "");
+	ag_auth_free(&a);
+}
+
+static void
+test_max_age(void **state)
+{
+	struct fixture		*f = *state;
+	struct sec_token_claims	 c;
+	struct ag_auth		 a;
+	char			 hdr[HDR_MAX], err[256];
+
+	assert_int_equal(ag_auth_init(&a, f->pub_path, NULL, 0, err,
+	    sizeof err), 0);
+	ag_auth_set_max_age(&a, 3600);
+	claims(&c, "t", SEC_TOKEN_SCOPE_READ);
+	c.exp = NOW + 86400;
+	mint(&f->key, &c, "Bearer ", "", hdr, sizeof hdr);
+	(void)allow(&a, hdr, AG_API_READ, NOW + 3600);
+	(void)refuse(&a, hdr, AG_API_READ, NOW + 3601, 401, "maximum token "
+	    "age");
+	ag_auth_set_max_age(&a, 0);
+	(void)allow(&a, hdr, AG_API_READ, NOW + 3601);
+	ag_auth_free(&a);
+}
+
+/* Keys are parsed once; a changed file is picked up by reload. */
+static void
+test_reload(void **state)
+{
+	struct fixture		*f = *state;
+	struct sec_token_claims	 c;
+	struct ag_auth		 a;
+	char			 hdr[HDR_MAX], err[256], path[160];
+
+	(void)snprintf(path, sizeof path, "%s/reload.pub", f->dir);
+	write_file(path, f->pub.data, NULL);
+	assert_int_equal(ag_auth_init(&a, path, NULL, -1, err, sizeof err),
+	    0);
+	claims(&c, "t", SEC_TOKEN_SCOPE_READ);
+	mint(&f->key2, &c, "Bearer ", "", hdr, sizeof hdr);
+	(void)refuse(&a, hdr, AG_API_READ, NOW, 401, "bad signature");
+	assert_int_equal(ag_auth_reload(&a, false, err, sizeof err), 0);
+	/* the operator adds key2 (a longer file: a new size) */
+	write_file(path, f->pub.data, f->pub2.data);
+	assert_int_equal(ag_auth_reload(&a, false, err, sizeof err), 1);
+	(void)allow(&a, hdr, AG_API_READ, NOW);
+	/* a broken file keeps the loaded keys */
+	write_file(path, "garbage", NULL);
+	assert_int_equal(ag_auth_reload(&a, false, err, sizeof err), -1);
+	assert_non_null(strstr(err, "BEGIN PUBLIC KEY"));
+	(void)allow(&a, hdr, AG_API_READ, NOW);
+	assert_int_equal(ag_auth_reload(&a, true, err, sizeof err), -1);
+	(void)allow(&a, hdr, AG_API_READ, NOW);
+	assert_int_equal(unlink(path), 0);
+	ag_auth_free(&a);
+}
+
+/* The zero access rule is refused, with or without keys. */
+static void
+test_deny_default(void **state)
+{
+	struct fixture		*f = *state;
+	struct ag_auth		 off;
+	char			 err[256];
+
+	(void)refuse(&f->auth, NULL, AG_API_DENY, NOW, 403, "access rule");
+	assert_int_equal(ag_auth_init(&off, NULL, NULL, -1, err, sizeof err),
+	    0);
+	(void)refuse(&off, NULL, AG_API_DENY, NOW, 403, "access rule");
+	assert_int_equal((int)AG_API_DENY, 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init),
+		cmocka_unit_test(test_default_audience),
+		cmocka_unit_test(test_max_age),
+		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_deny_default),
 		cmocka_unit_test(test_parse_header),
 		cmocka_unit_test(test_parse_header_long_tail),
 		cmocka_unit_test(test_scopes),

@@ -327,6 +327,43 @@ test_certtool_verifies_join_chain(void **state)
 	sec_pem_clear(&ca);
 }
 
+/* DATA/join-secret.next: strict two lines, round trip, bounds. */
+static void
+test_rotation_file(void **state)
+{
+	struct sec_secret	s, t;
+	char			buf[SEC_SECRET_ROTATION_MAX], err[256], bad[700];
+	int64_t			until;
+	int			n;
+
+	(void)state;
+	assert_int_equal(sec_secret_generate(&s, err, sizeof err), 0);
+	n = sec_secret_rotation_format(&s, 1800000000, buf, sizeof buf);
+	assert_true(n > 0);
+	assert_int_equal(sec_secret_rotation_parse(buf, (size_t)n, &t,
+	    &until, err, sizeof err), 0);
+	assert_memory_equal(s.bytes, t.bytes, sizeof s.bytes);
+	assert_int_equal(until, 1800000000);
+	/* no final newline, a leading zero, no until, junk after */
+	assert_int_equal(sec_secret_rotation_parse(buf, (size_t)n - 1, &t,
+	    &until, err, sizeof err), -1);
+	memcpy(strstr(buf, "until=") + 6, "0", 1);
+	assert_int_equal(sec_secret_rotation_parse(buf, (size_t)n, &t,
+	    &until, err, sizeof err), -1);
+	assert_int_equal(sec_secret_rotation_parse(buf, 68, &t, &until, err,
+	    sizeof err), -1);
+	n = sec_secret_rotation_format(&s, 5, buf, sizeof buf);
+	buf[n - 1] = 'x';
+	assert_int_equal(sec_secret_rotation_parse(buf, (size_t)n, &t,
+	    &until, err, sizeof err), -1);
+	memset(bad, 'a', sizeof bad);
+	assert_int_equal(sec_secret_rotation_parse(bad, sizeof bad, &t,
+	    &until, err, sizeof err), -1);
+	assert_non_null(strstr(err, "larger"));
+	/* too small a buffer to format into */
+	assert_int_equal(sec_secret_rotation_format(&s, 5, buf, 10), -1);
+}
+
 int
 main(void)
 {
@@ -340,6 +377,7 @@ main(void)
 		cmocka_unit_test(test_derived_ca_is_deterministic),
 		cmocka_unit_test(test_issue_from_secret),
 		cmocka_unit_test(test_certtool_verifies_join_chain),
+		cmocka_unit_test(test_rotation_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

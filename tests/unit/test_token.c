@@ -778,9 +778,14 @@ test_cli(void **state)
 	assert_int_equal(sh("%s token keygen --out %s/k 2>/dev/null",
 	    EXOGPU_BIN, dir), 1);
 	assert_int_equal(sh("%s token issue --key %s/k/token.key --sub "
-	    "tenant-a --scope place,read --devices gpu=a100 --max-devices 2 "
+	    "tenant-a --scope place,read --devices "
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaa/gpu-0 --max-devices 2 "
 	    "--max-memory 1000 --aud c1 --ttl 30m --out %s/t", EXOGPU_BIN,
 	    dir, dir), 0);
+	/* a bare device id is refused: it would name any node's device */
+	assert_int_equal(sh("%s token issue --key %s/k/token.key --sub t "
+	    "--scope place --devices cpu --ttl 30m 2>/dev/null", EXOGPU_BIN,
+	    dir), 2);
 	assert_int_equal(sh("%s token inspect %s/t --key %s/k/token.pub "
 	    "--json > %s/j", EXOGPU_BIN, dir, dir, dir), 0);
 	(void)snprintf(line, sizeof line, "%s/j", dir);
@@ -808,6 +813,222 @@ test_cli(void **state)
 	assert_int_equal(sh("rm -rf %s", dir), 0);
 }
 
+/* ---- issue #14: headers, times, foreign cti, kid ---- */
+
+static const uint8_t	alg8_prot[] = { 0xa1, 0x01, 0x27 };
+
+static void
+test_duplicate_labels(void **state)
+{
+	struct sec_token_policy	p = policy(NOW);
+	/* {1: -8, 4: h'00', 4: h'01'}, {1: -8, "x": 1, "x": 2} */
+	static const uint8_t	dup_kid[] = { 0xa3, 0x01, 0x27, 0x04, 0x41,
+				    0x00, 0x04, 0x41, 0x01 };
+	static const uint8_t	dup_text[] = { 0xa3, 0x01, 0x27, 0x61, 0x78,
+				    0x01, 0x61, 0x78, 0x02 };
+	static const uint8_t	dup_other[] = { 0xa3, 0x01, 0x27, 0x18, 0x63,
+				    0x01, 0x18, 0x63, 0x02 };
+	/* {5: 1, 5: 2} unprotected */
+	static const uint8_t	dup_unprot[] = { 0xa2, 0x05, 0x01, 0x05, 0x02 };
+	static const uint8_t	one_unprot[] = { 0xa1, 0x05, 0x01 };
+	uint8_t			buf[SEC_TOKEN_MAX_BYTES];
+	size_t			n;
+
+	(void)state;
+	n = rebuild(buf, sizeof buf, dup_kid, sizeof dup_kid, empty_map, 1);
+	assert_int_equal(verify(buf, n, &p, NULL), SEC_TOKEN_MALFORMED);
+	n = rebuild(buf, sizeof buf, dup_text, sizeof dup_text, empty_map, 1);
+	assert_int_equal(verify(buf, n, &p, NULL), SEC_TOKEN_MALFORMED);
+	n = rebuild(buf, sizeof buf, dup_other, sizeof dup_other, empty_map,
+	    1);
+	assert_int_equal(verify(buf, n, &p, NULL), SEC_TOKEN_MALFORMED);
+	n = rebuild(buf, sizeof buf, alg8_prot, sizeof alg8_prot, dup_unprot,
+	    sizeof dup_unprot);
+	assert_int_equal(verify(buf, n, &p, NULL), SEC_TOKEN_MALFORMED);
+	/* the same labels once each still pass */
+	n = rebuild(buf, sizeof buf, alg8_prot, sizeof alg8_prot, one_unprot,
+	    sizeof one_unprot);
+	assert_int_equal(verify(buf, n, &p, NULL), SEC_TOKEN_OK);
+}
+
+static void
+test_iat_and_max_age(void **state)
+{
+	struct sec_token_claims	c;
+	struct sec_token_policy	p;
+	uint8_t			*tok;
+	char			err[256];
+	size_t			len;
+
+	(void)state;
+	/* Issued (iat) 1000 s in the future, valid (nbf) from now. */
+	base_claims(&c);
+	c.exp = NOW + 5000;
+	c.has_nbf = true;
+	c.nbf = NOW;
+	if (sec_token_issue(key.data, key.len, &c, NOW + 1000, &tok, &len,
+	    err, sizeof err) < 0)
+		fail_msg("issue: %s", err);
+	p = policy(NOW);
+	p.skew = 60;
+	assert_int_equal(verify(tok, len, &p, NULL), SEC_TOKEN_NOT_YET_VALID);
+	p.now = NOW + 940;
+	assert_int_equal(verify(tok, len, &p, NULL), SEC_TOKEN_OK);
+	free(tok);
+	/* Maximum age: 600 s after iat, plus skew. */
+	base_claims(&c);
+	len = issue(&c, &tok);
+	p = policy(NOW + 600);
+	p.max_age = 600;
+	assert_int_equal(verify(tok, len, &p, NULL), SEC_TOKEN_OK);
+	p.now = NOW + 601;
+	assert_int_equal(verify(tok, len, &p, NULL), SEC_TOKEN_EXPIRED);
+	p.skew = 60;
+	assert_int_equal(verify(tok, len, &p, NULL), SEC_TOKEN_OK);
+	p.now = NOW + 661;
+	assert_int_equal(verify(tok, len, &p, NULL), SEC_TOKEN_EXPIRED);
+	p.max_age = INT64_MAX;
+	p.skew = INT64_MAX;
+	p.now = INT64_MAX;
+	assert_int_equal(verify(tok, len, &p, NULL), SEC_TOKEN_OK);
+	free(tok);
+}
+
+/* Claims {2: "x", 4: NOW + 100, 7: cti} signed by key, alg -8, no kid. */
+static size_t
+foreign_cti(uint8_t *out, size_t cap, const uint8_t *cti, size_t ctilen)
+{
+	struct sec_cbor_writer	w;
+	uint8_t			pay[256];
+	size_t			n;
+
+	sec_cbor_writer_fixed(&w, pay, sizeof pay);
+	(void)sec_cbor_write_map(&w, 3);
+	(void)sec_cbor_write_uint(&w, 2);
+	(void)sec_cbor_write_cstr(&w, "x");
+	(void)sec_cbor_write_uint(&w, 4);
+	(void)sec_cbor_write_int64(&w, NOW + 100);
+	(void)sec_cbor_write_uint(&w, 7);
+	(void)sec_cbor_write_bytes(&w, cti, ctilen);
+	assert_int_equal(sec_cbor_writer_error(&w), 0);
+	n = sec_cbor_writer_len(&w);
+	return build(out, cap, &key, alg8_prot, sizeof alg8_prot, empty_map,
+	    1, pay, n, 0);
+}
+
+static void
+test_foreign_cti(void **state)
+{
+	struct sec_token_policy	p = policy(NOW);
+	struct sec_token_claims	c;
+	uint8_t			buf[SEC_TOKEN_MAX_BYTES], cti[65], d[32];
+	size_t			n;
+
+	(void)state;
+	memset(cti, 0x5a, sizeof cti);
+	n = foreign_cti(buf, sizeof buf, cti, 8);
+	assert_int_equal(verify(buf, n, &p, &c), SEC_TOKEN_OK);
+	assert_true(c.cti_hashed);
+	assert_int_equal(gnutls_hash_fast(GNUTLS_DIG_SHA256, cti, 8, d), 0);
+	assert_memory_equal(c.cti, d, SEC_TOKEN_CTI_LEN);
+	n = foreign_cti(buf, sizeof buf, cti, 16);
+	assert_int_equal(verify(buf, n, &p, &c), SEC_TOKEN_OK);
+	assert_false(c.cti_hashed);
+	assert_memory_equal(c.cti, cti, SEC_TOKEN_CTI_LEN);
+	n = foreign_cti(buf, sizeof buf, cti, SEC_TOKEN_CTI_MAX);
+	assert_int_equal(verify(buf, n, &p, &c), SEC_TOKEN_OK);
+	n = foreign_cti(buf, sizeof buf, cti, SEC_TOKEN_CTI_MAX + 1);
+	assert_int_equal(verify(buf, n, &p, NULL), SEC_TOKEN_MALFORMED);
+	n = foreign_cti(buf, sizeof buf, cti, 0);
+	assert_int_equal(verify(buf, n, &p, NULL), SEC_TOKEN_MALFORMED);
+}
+
+static void
+test_kid(void **state)
+{
+	struct sec_token_policy	 p = policy(NOW);
+	struct sec_token_claims	 c;
+	struct sec_token_keys	*ks;
+	uint8_t			*tok, kid[SEC_TOKEN_KID_LEN];
+	uint8_t			 kid2[SEC_TOKEN_KID_LEN];
+	uint8_t			 prot[5 + SEC_TOKEN_KID_LEN] = { 0xa2, 0x01,
+				     0x27, 0x04, 0x48 };
+	uint8_t			 buf[SEC_TOKEN_MAX_BYTES];
+	const uint8_t		*pr, *pay;
+	char			 both[2 * SEC_PEM_MAX], err[256];
+	size_t			 len, plen, paylen, n;
+
+	(void)state;
+	assert_int_equal(sec_token_kid_of_pub(pub.data, pub.len, kid, err,
+	    sizeof err), 0);
+	assert_int_equal(sec_token_kid_of_pub(pub2.data, pub2.len, kid2, err,
+	    sizeof err), 0);
+	assert_memory_not_equal(kid, kid2, SEC_TOKEN_KID_LEN);
+	/* An issued token names its key in the protected header. */
+	base_claims(&c);
+	len = issue(&c, &tok);
+	split(tok, len, &pr, &plen, &pay, &paylen);
+	assert_int_equal(plen, sizeof prot);
+	assert_memory_equal(pr, prot, 5);
+	assert_memory_equal(pr + 5, kid, SEC_TOKEN_KID_LEN);
+	(void)snprintf(both, sizeof both, "%s%s", pub2.data, pub.data);
+	assert_int_equal(sec_token_keys_load(both, strlen(both), &ks, err,
+	    sizeof err), 2);
+	assert_int_equal(sec_token_verify_keys(tok, len, ks, &p, &c, err,
+	    sizeof err), SEC_TOKEN_OK);
+	/* Signed by key but naming key2: only key2 is tried. */
+	memcpy(prot + 5, kid2, SEC_TOKEN_KID_LEN);
+	n = build(buf, sizeof buf, &key, prot, sizeof prot, empty_map, 1, pay,
+	    paylen, 0);
+	assert_int_equal(sec_token_verify_keys(buf, n, ks, &p, &c, err,
+	    sizeof err), SEC_TOKEN_BAD_SIGNATURE);
+	/* A kid no key has. */
+	memset(prot + 5, 0, SEC_TOKEN_KID_LEN);
+	n = build(buf, sizeof buf, &key, prot, sizeof prot, empty_map, 1, pay,
+	    paylen, 0);
+	assert_int_equal(sec_token_verify_keys(buf, n, ks, &p, &c, err,
+	    sizeof err), SEC_TOKEN_BAD_SIGNATURE);
+	assert_non_null(strstr(err, "kid"));
+	/* No kid: every key is tried. */
+	n = build(buf, sizeof buf, &key, alg8_prot, sizeof alg8_prot,
+	    empty_map, 1, pay, paylen, 0);
+	assert_int_equal(sec_token_verify_keys(buf, n, ks, &p, &c, err,
+	    sizeof err), SEC_TOKEN_OK);
+	sec_token_keys_free(ks);
+	free(tok);
+	/* Loading: nothing usable is an error. */
+	assert_int_equal(sec_token_keys_load("junk", 4, &ks, err, sizeof err),
+	    -1);
+	assert_null(ks);
+	assert_int_equal(sec_token_keys_load(key.data, key.len, &ks, err,
+	    sizeof err), -1);
+	assert_int_equal(sec_token_verify_keys(tok = NULL, 0, NULL, &p, &c,
+	    err, sizeof err), SEC_TOKEN_MALFORMED);
+}
+
+static void
+test_aud_optional(void **state)
+{
+	struct sec_token_claims	c;
+	struct sec_token_policy	p = policy(NOW);
+	uint8_t			*tok;
+	size_t			len;
+
+	(void)state;
+	base_claims(&c);
+	len = issue(&c, &tok);
+	p.audience = "cluster-2";
+	p.aud_optional = true;
+	assert_int_equal(verify(tok, len, &p, NULL), SEC_TOKEN_WRONG_AUDIENCE);
+	free(tok);
+	c.aud[0] = '\0';
+	len = issue(&c, &tok);
+	assert_int_equal(verify(tok, len, &p, NULL), SEC_TOKEN_OK);
+	p.aud_optional = false;
+	assert_int_equal(verify(tok, len, &p, NULL), SEC_TOKEN_WRONG_AUDIENCE);
+	free(tok);
+}
+
 int
 main(void)
 {
@@ -825,6 +1046,11 @@ main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_issue_rejects),
 		cmocka_unit_test(test_cli),
+		cmocka_unit_test(test_duplicate_labels),
+		cmocka_unit_test(test_iat_and_max_age),
+		cmocka_unit_test(test_foreign_cti),
+		cmocka_unit_test(test_kid),
+		cmocka_unit_test(test_aud_optional),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
