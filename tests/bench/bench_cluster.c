@@ -32,24 +32,55 @@
  *   - dead peer: kill -9 a follower, time until it is first "suspect"
  *     anywhere and until every other agent calls it "dead";
  *   - failover: kill -9 the leader, time until every remaining agent
- *     names the same new leader with quorum;
+ *     names the same new leader with quorum, and, from the same kill,
+ *     until the first placement is committed: a client (a child process,
+ *     so it runs while the parent polls) POSTs one to a surviving
+ *     follower at once and again every 20 ms while the answer is 503,
+ *     502, 504 or none, until the 201;
+ *   - placement commit latency: --places K placements through the
+ *     leader's API, then their releases, and K more (and releases)
+ *     through a follower's API, which forwards them: POST -> 201 and
+ *     DELETE -> 200 of each, one call at a time.  A 201 means the PLACE
+ *     command is committed by a majority and applied, so this is the
+ *     solve plus one raft round trip with its fsyncs; the solve time the
+ *     answer reports is printed beside it.  Calls go in batches of at
+ *     most two live placements per agent (placed, then released), so
+ *     the cluster's memory never runs out.  A call answered 503, 502,
+ *     504 or not at all (an election under load) is tried again every
+ *     20 ms, inside its time, and counted;
+ *   - fsyncs per placement and per release: exogpu_raft_fsyncs_total
+ *     summed over every agent's /metrics before and after each batch
+ *     (sampled once every agent has applied the leader's commit index
+ *     and the sum has not moved for 100 ms, so the slowest follower's
+ *     write is in), divided by the calls; the leader's commit index
+ *     gives the log entries per call;
  *   - idle cost: CPU (utime+stime from /proc/PID/stat over a window) and
  *     VmRSS of every agent of the converged large cluster.
  * The full run does the repeated measurements on a small cluster (default
  * 5 agents) and each once on the large one (default 32).
  *
+ * Placement needs measured devices and the agents run --no-bench, so the
+ * bench measures this machine once (`exogpu devices --bench` into a data
+ * dir of its own) and copies that registry cache (devices.json) into
+ * every agent's data dir before its first start: every agent then starts
+ * with a cached, measured registry, as a node does from its second start.
+ * The placements are of a small catalog model (--model, default
+ * mistral-7b:q4_0, 4.1 GB) with a 512-token context.
+ *
  * Clean-up: stop signals are blocked and checked between polls, so ^C
  * ends the run through the normal path (agents SIGTERMed, then SIGKILLed,
- * temp dir removed); agents also get PR_SET_PDEATHSIG so none outlives a
+ * temp dir removed unless KEEP is set in the environment); agents also get PR_SET_PDEATHSIG so none outlives a
  * crashed bench.  Exit status 1 when a cluster fails to converge or
  * recover within a generous limit, with the agents' last answers and log
  * tails, so the bench cannot silently report nothing.
  *
  * Usage: bench_cluster [--quick] [--nodes N] [--small N] [--repeats R]
- *                      [--stagger-ms MS] [--probe-bytes N]
+ *                      [--stagger-ms MS] [--probe-bytes N] [--places K]
+ *                      [--model NAME]
  * (--small 0 skips the small cluster.)
- * --quick (ctest): 3 agents, convergence, a 1 s idle sample and one
- * failover.
+ * --quick (ctest): 3 agents, convergence, a 1 s idle sample, one
+ * placement and release through the leader and one through a follower,
+ * and one failover with its first commit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -98,6 +129,7 @@ struct status {
 	char		 leader[ID_SIZE];
 	long long	 term;
 	int		 quorum, members, alive, voters, peers;
+	long long	 commit, applied;	/* raft log indexes */
 };
 
 struct cluster {
@@ -107,6 +139,8 @@ struct cluster {
 	int		 n;
 	int		 stagger_ms;
 	long		 probe_bytes;	/* --probe-bytes of every agent */
+	const char	*seed;		/* devices.json copied to every agent */
+	const char	*model;		/* what the placements place */
 	struct agent	*a;
 	struct status	*last;		/* diagnostics when a wait fails */
 	double		 rounds, round_s;	/* poll round statistics */
@@ -172,6 +206,25 @@ series_print(const char *what, const struct series *s)
 		(void)printf("  %-44s median %.3f s (min %.3f, max %.3f, "
 		    "%d runs)\n", what, bench_median(s->v, s->n), lo,
 		    maximum(s->v, s->n), s->n);
+}
+
+/* "median X ms, p90 Y ms (min .. max, n calls)": short latencies. */
+static void
+series_print_ms(const char *what, const struct series *s)
+{
+	double	v[MAX_SERIES];
+
+	if (s->n == 0) {
+		(void)printf("    %-42s no sample\n", what);
+		return;
+	}
+	memcpy(v, s->v, (size_t)s->n * sizeof *v);
+	qsort(v, (size_t)s->n, sizeof *v, bench_cmp_double);
+	/* p90 by nearest rank: the ceil(0.9 n)-th smallest. */
+	(void)printf("    %-42s median %.1f ms, p90 %.1f ms (min %.1f, max "
+	    "%.1f, %d calls)\n", what, 1e3 * bench_median(v, s->n),
+	    1e3 * v[(9 * s->n + 9) / 10 - 1], 1e3 * v[0],
+	    1e3 * v[s->n - 1], s->n);
 }
 
 /* Sleeps ms; -1 when a stop signal (^C, SIGTERM, SIGHUP) is pending. */
@@ -288,12 +341,16 @@ log_tail(const struct agent *a, int lines)
 
 /* --- agent processes ------------------------------------------------------ */
 
-/* Runs `exogpu secret` and returns its output line. */
+/*
+ * Runs av[0] with av and waits for it.  The first line of its output goes
+ * to out (when out is not NULL); the rest is read and dropped.  0 when it
+ * exited 0.
+ */
 static int
-make_secret(const char *bin, char *out, size_t outlen)
+run_tool(char *const av[], char *out, size_t outlen)
 {
-	char	buf[256];
-	size_t	len = 0;
+	char	buf[256], sink[512], *dst;
+	size_t	len = 0, room;
 	ssize_t	r;
 	pid_t	pid;
 	int	fds[2], st;
@@ -308,17 +365,19 @@ make_secret(const char *bin, char *out, size_t outlen)
 	if (pid == 0) {
 		if (dup2(fds[1], STDOUT_FILENO) < 0)
 			_exit(127);
-		(void)execl(bin, bin, "secret", (char *)NULL);
+		(void)execv(av[0], av);
 		_exit(127);
 	}
 	(void)close(fds[1]);
-	while (len < sizeof buf - 1 &&
-	    (r = read(fds[0], buf + len, sizeof buf - 1 - len)) != 0) {
-		if (r < 0 && errno == EINTR)
+	for (;;) {
+		dst = len < sizeof buf - 1 ? buf + len : sink;
+		room = dst != sink ? sizeof buf - 1 - len : sizeof sink;
+		if ((r = read(fds[0], dst, room)) < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
+		if (r <= 0)
 			break;
-		len += (size_t)r;
+		if (dst != sink)
+			len += (size_t)r;
 	}
 	(void)close(fds[0]);
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
@@ -326,10 +385,75 @@ make_secret(const char *bin, char *out, size_t outlen)
 		return -1;
 	buf[len] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
-	if (buf[0] == '\0' || strlen(buf) >= outlen)
+	if (out != NULL && (buf[0] == '\0' || strlen(buf) >= outlen))
 		return -1;
-	(void)snprintf(out, outlen, "%s", buf);
+	if (out != NULL)
+		(void)snprintf(out, outlen, "%s", buf);
 	return 0;
+}
+
+/* Runs `exogpu secret` and returns its output line. */
+static int
+make_secret(const char *bin, char *out, size_t outlen)
+{
+	char	*av[] = { (char *)bin, (char *)"secret", NULL };
+
+	return run_tool(av, out, outlen);
+}
+
+/*
+ * Measures this machine's devices once (`exogpu devices --bench`, into
+ * dir) so every agent can start with that registry cache; path gets the
+ * devices.json to copy.
+ */
+#define SEED_MAX	(1 << 20)	/* bytes of devices.json copied */
+
+static int
+seed_registry(const char *bin, const char *dir, char *path, size_t pathlen)
+{
+	char	*av[] = { (char *)bin, (char *)"devices", (char *)"--bench",
+		    (char *)"--data-dir", (char *)dir, NULL };
+	double	 t0 = bench_now_s();
+
+	if (mkdir(dir, 0700) != 0 || run_tool(av, NULL, 0) != 0 ||
+	    snprintf(path, pathlen, "%s/devices.json", dir) >= (int)pathlen ||
+	    access(path, R_OK) != 0) {
+		(void)fprintf(stderr, "bench_cluster: `%s devices --bench "
+		    "--data-dir %s` made no registry cache\n", bin, dir);
+		return -1;
+	}
+	(void)printf("bench_cluster: devices measured once (%.1f s), the "
+	    "registry cache copied to every agent\n", bench_now_s() - t0);
+	return 0;
+}
+
+/* Copies the seeded registry cache into a's data dir. */
+static int
+copy_seed(const char *seed, const struct agent *a)
+{
+	char	 path[PATH_MAX + 16], *buf;
+	size_t	 len, off = 0;
+	ssize_t	 w;
+	int	 fd, rc = 0;
+
+	if ((buf = read_small(seed, SEED_MAX, &len)) == NULL)
+		return -1;
+	(void)snprintf(path, sizeof path, "%s/devices.json", a->dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) < 0) {
+		free(buf);
+		return -1;
+	}
+	while (off < len && rc == 0) {
+		if ((w = write(fd, buf + off, len - off)) > 0)
+			off += (size_t)w;
+		else if (w < 0 && errno != EINTR)
+			rc = -1;
+	}
+	if (close(fd) != 0)
+		rc = -1;
+	free(buf);
+	return rc;
 }
 
 /*
@@ -578,22 +702,93 @@ join_for(const struct cluster *cl, const struct agent *a)
 
 /* --- API polling ------------------------------------------------------------ */
 
+/* One call to a's API: the HTTP status, or -1 when it did not answer. */
+static int
+api_raw(const struct agent *a, const char *method, const char *path,
+    const char *body, struct ag_http_response *resp)
+{
+	char	err[256];
+
+	memset(resp, 0, sizeof *resp);
+	if (ag_http_request(a->api, method, path, body, NULL, resp, err,
+	    sizeof err) != 0)
+		return -1;
+	return resp->status;
+}
+
+/* api_raw with the answer's JSON in *out (NULL when there is none). */
+static int
+api_call(const struct agent *a, const char *method, const char *path,
+    const char *body, json_t **out)
+{
+	struct ag_http_response	resp;
+	json_error_t		jerr;
+	int			st;
+
+	*out = NULL;
+	st = api_raw(a, method, path, body, &resp);
+	if (st >= 0 && resp.body != NULL)
+		*out = json_loadb(resp.body, resp.body_len, 0, &jerr);
+	ag_http_response_free(&resp);
+	return st;
+}
+
 static json_t *
 api_get(const struct agent *a, const char *path)
 {
-	struct ag_http_response	 resp;
-	json_error_t		 jerr;
-	json_t			*j = NULL;
-	char			 err[256];
+	json_t	*j;
 
-	memset(&resp, 0, sizeof resp);
-	if (ag_http_request(a->api, "GET", path, NULL, NULL, &resp, err,
-	    sizeof err) != 0)
+	if (api_call(a, "GET", path, NULL, &j) != 200) {
+		json_decref(j);
 		return NULL;
-	if (resp.status == 200 && resp.body != NULL)
-		j = json_loadb(resp.body, resp.body_len, 0, &jerr);
-	ag_http_response_free(&resp);
+	}
 	return j;
+}
+
+/*
+ * The value of the unlabelled sample `name` in a's /metrics (Prometheus
+ * text: "name value" on a line of its own); -1 when there is none.
+ */
+static int
+metric_value(const struct agent *a, const char *name, double *v)
+{
+	struct ag_http_response	 resp;
+	const char		*p;
+	size_t			 nl = strlen(name);
+	int			 rc = -1;
+
+	p = api_raw(a, "GET", "/metrics", NULL, &resp) == 200 ? resp.body :
+	    NULL;
+	while (rc != 0 && p != NULL) {
+		if (strncmp(p, name, nl) == 0 && p[nl] == ' ' &&
+		    sscanf(p + nl, "%lf", v) == 1)
+			rc = 0;
+		else if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	ag_http_response_free(&resp);
+	return rc;
+}
+
+/* Metric `name` summed over every running agent; -1 if one lacks it. */
+static int
+metric_sum(const struct cluster *cl, const char *name, double *sum)
+{
+	double	v;
+	int	i;
+
+	*sum = 0;
+	for (i = 0; i < cl->n; i++) {
+		if (cl->a[i].pid <= 0)
+			continue;
+		if (metric_value(&cl->a[i], name, &v) != 0) {
+			(void)fprintf(stderr, "bench_cluster: n%d: no %s in "
+			    "/metrics\n", cl->a[i].idx, name);
+			return -1;
+		}
+		*sum += v;
+	}
+	return 0;
 }
 
 static void
@@ -618,6 +813,8 @@ get_status(const struct agent *a, struct status *s)
 	s->voters = (int)json_integer_value(json_object_get(j, "voters"));
 	s->peers = (int)json_integer_value(json_object_get(j,
 	    "peers_connected"));
+	s->commit = json_integer_value(json_object_get(j, "commit_index"));
+	s->applied = json_integer_value(json_object_get(j, "applied_index"));
 	s->ok = 1;
 	json_decref(j);
 }
@@ -898,6 +1095,254 @@ watch_member(struct cluster *cl, const struct agent *v, unsigned done,
 	return rc;
 }
 
+/* --- placements ------------------------------------------------------------ */
+
+#define PLACE_CONTEXT	512
+#define CALL_LIMIT_S	30.0	/* retrying one call: a generous limit */
+#define FSYNCS		"exogpu_raft_fsyncs_total"
+
+/*
+ * The answers that mean "no leader with a majority yet" or "the leader
+ * did not answer" (503; 502 or 504 from a forwarding follower; none):
+ * tried again.
+ */
+enum { RETRY_503, RETRY_GW, RETRY_NONE, RETRY_KINDS };
+
+/* An unexpected answer, to stderr. */
+static void
+bad_answer(const struct agent *a, const char *call, int st, json_t *j)
+{
+	char	*t = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	if (st < 0)
+		(void)fprintf(stderr, "bench_cluster: n%d: %s: no answer\n",
+		    a->idx, call);
+	else
+		(void)fprintf(stderr, "bench_cluster: n%d: %s: HTTP %d %s\n",
+		    a->idx, call, st, t != NULL ? t : "");
+	free(t);
+}
+
+/* The body of a placement request (malloc'd), or NULL. */
+static char *
+place_body(const struct cluster *cl)
+{
+	json_t	*j = json_pack("{s:s, s:i}", "model", cl->model, "context",
+		    PLACE_CONTEXT);
+	char	*s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	return s;
+}
+
+/*
+ * Calls a's API, and again every POLL_MS while the answer is 503, 502 or
+ * 504 or there is none, up to limit_s; the last status, with its JSON in
+ * *out.  seen (if not NULL) counts the answers that were retried.
+ */
+static int
+api_retry(const struct cluster *cl, const struct agent *a,
+    const char *method, const char *path, const char *body, double limit_s,
+    json_t **out, int seen[RETRY_KINDS])
+{
+	double	dl = bench_now_s() + limit_s;
+	int	st, k;
+
+	for (;;) {
+		st = api_call(a, method, path, body, out);
+		k = st == 503 ? RETRY_503 : st == 502 || st == 504 ?
+		    RETRY_GW : st < 0 ? RETRY_NONE : -1;
+		if (k < 0 || bench_now_s() >= dl)
+			return st;
+		if (seen != NULL)
+			seen[k]++;
+		json_decref(*out);
+		*out = NULL;
+		if (nap(cl, POLL_MS) != 0)
+			return st;
+	}
+}
+
+/*
+ * POSTs one placement to a (again while 503/502/504/no answer, counted
+ * in seen): 0 with its id, the call's time (retries included) and solve.
+ */
+static int
+place_one(const struct cluster *cl, const struct agent *a, const char *body,
+    long long *id, double *dt, double *solve_s, int seen[RETRY_KINDS])
+{
+	json_t	*j;
+	double	 t0 = bench_now_s();
+	int	 st;
+
+	st = api_retry(cl, a, "POST", "/v1/placements", body, CALL_LIMIT_S, &j,
+	    seen);
+	*dt = bench_now_s() - t0;
+	if (st != 201 || !json_is_integer(json_object_get(j, "id"))) {
+		bad_answer(a, "POST /v1/placements", st, j);
+		json_decref(j);
+		return -1;
+	}
+	*id = json_integer_value(json_object_get(j, "id"));
+	*solve_s = json_number_value(json_object_get(j, "solve_ms")) / 1e3;
+	json_decref(j);
+	return 0;
+}
+
+static void
+release_path(long long id, char *buf, size_t len)
+{
+	(void)snprintf(buf, len, "/v1/placements?id=%lld", id);
+}
+
+/*
+ * Releases placement id through a, like place_one: 0 on 200, or on 404
+ * after a retry (a 503 "outcome_unknown" whose release was committed).
+ */
+static int
+release_one(const struct cluster *cl, const struct agent *a, long long id,
+    double *dt, int seen[RETRY_KINDS])
+{
+	char	 path[64];
+	json_t	*j;
+	double	 t0 = bench_now_s();
+	int	 st, before = seen[RETRY_503] + seen[RETRY_GW] +
+		    seen[RETRY_NONE];
+
+	release_path(id, path, sizeof path);
+	st = api_retry(cl, a, "DELETE", path, NULL, CALL_LIMIT_S, &j, seen);
+	*dt = bench_now_s() - t0;
+	if (st == 404 && seen[RETRY_503] + seen[RETRY_GW] +
+	    seen[RETRY_NONE] > before)
+		st = 200;
+	if (st != 200)
+		bad_answer(a, path, st, j);
+	json_decref(j);
+	return st == 200 ? 0 : -1;
+}
+
+/*
+ * Waits until every running agent has applied the commit index lead
+ * reports (so every agent's write of the last entry is done); *commit
+ * gets that index.
+ */
+static int
+wait_applied(struct cluster *cl, const struct agent *lead, long long *commit)
+{
+	struct status	s;
+	double		dl = bench_now_s() + 10;
+	int		i, behind;
+
+	get_status(lead, &s);
+	if (!s.ok) {
+		(void)fprintf(stderr, "bench_cluster: n%d: no status\n",
+		    lead->idx);
+		return -1;
+	}
+	*commit = s.commit;
+	do {
+		behind = 0;
+		for (i = 0; i < cl->n; i++) {
+			if (cl->a[i].pid <= 0)
+				continue;
+			get_status(&cl->a[i], &s);
+			behind += !s.ok || s.applied < *commit;
+		}
+		if (behind == 0)
+			return 0;
+	} while (nap(cl, POLL_MS) == 0 && bench_now_s() < dl);
+	(void)fprintf(stderr, "bench_cluster: %d agent(s) did not apply log "
+	    "index %lld within 10 s\n", behind, *commit);
+	return -1;
+}
+
+/*
+ * The fsyncs of all agents once they stop changing (heartbeats write
+ * nothing, so a quiet 100 ms means every write of the last call is in).
+ */
+static int
+settled_fsyncs(struct cluster *cl, double *sum)
+{
+	double	prev, dl = bench_now_s() + 3;
+
+	if (metric_sum(cl, FSYNCS, sum) != 0)
+		return -1;
+	do {
+		prev = *sum;
+		if (nap(cl, 100) != 0 || metric_sum(cl, FSYNCS, sum) != 0)
+			return -1;
+	} while (*sum != prev && bench_now_s() < dl);
+	return 0;
+}
+
+/* What placements and releases through one agent's API cost. */
+struct commit_run {
+	struct series	place, release, solve;	/* seconds */
+	double		fsyncs[2], entries[2];	/* [0] placing, [1] releasing */
+	int		calls[2];
+	int		seen[RETRY_KINDS];	/* answers retried */
+};
+
+/*
+ * One batch through a, one call at a time: n placements (ids filled), or
+ * (release) the releases of ids; fsyncs and log entries counted around it.
+ */
+static int
+commit_batch(struct cluster *cl, const struct agent *a,
+    const struct agent *lead, long long *ids, int n, int release,
+    struct commit_run *r)
+{
+	double		 f0, f1, dt, solve;
+	long long	 c0, c1;
+	char		*body = NULL;
+	int		 i, rc = -1;
+
+	if (wait_applied(cl, lead, &c0) != 0 ||
+	    settled_fsyncs(cl, &f0) != 0 ||
+	    (!release && (body = place_body(cl)) == NULL))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (release ? release_one(cl, a, ids[i], &dt, r->seen) :
+		    place_one(cl, a, body, &ids[i], &dt, &solve, r->seen))
+			goto out;
+		series_add(release ? &r->release : &r->place, dt);
+		if (!release)
+			series_add(&r->solve, solve);
+	}
+	if (wait_applied(cl, lead, &c1) != 0 ||
+	    settled_fsyncs(cl, &f1) != 0)
+		goto out;
+	r->fsyncs[release] += f1 - f0;
+	r->entries[release] += (double)(c1 - c0);
+	r->calls[release] += n;
+	rc = 0;
+out:
+	free(body);
+	return rc;
+}
+
+/*
+ * k placements and their releases through a, in batches of at most two
+ * live placements per running agent, so memory never runs out.
+ */
+static int
+commit_via(struct cluster *cl, const struct agent *a,
+    const struct agent *lead, int k, struct commit_run *r)
+{
+	long long	ids[MAX_SERIES];
+	int		batch = 2 * running(cl), done, m;
+
+	if (batch > MAX_SERIES)
+		batch = MAX_SERIES;
+	for (done = 0; done < k; done += m) {
+		m = k - done < batch ? k - done : batch;
+		if (commit_batch(cl, a, lead, ids, m, 0, r) != 0 ||
+		    commit_batch(cl, a, lead, ids, m, 1, r) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* --- scenarios -------------------------------------------------------------- */
 
 static struct agent *
@@ -949,7 +1394,8 @@ start_cluster(struct cluster *cl, int n, const char *root)
 		if (snprintf(a->dir, sizeof a->dir, "%s/n%d", root, a->idx) >=
 		    (int)sizeof a->dir || snprintf(a->log, sizeof a->log,
 		    "%s/n%d.log", root, a->idx) >= (int)sizeof a->log ||
-		    mkdir(a->dir, 0700) != 0)
+		    mkdir(a->dir, 0700) != 0 ||
+		    (cl->seed != NULL && copy_seed(cl->seed, a) != 0))
 			return -1;
 	}
 	if (spawn(cl, &cl->a[0], NULL) != 0 || wait_apis(cl, 30) != 0)
@@ -1094,15 +1540,140 @@ bench_dead(struct cluster *cl, int k, struct series *suspect,
 	return restore(cl, v);
 }
 
-static int
-bench_failover(struct cluster *cl, int again, struct series *first,
-    struct series *all)
+/* What the failover client (a child process) saw. */
+struct first_commit {
+	double		t;		/* when the 201 came; 0: never */
+	long long	id;
+	int		status;		/* its last answer */
+	int		seen[RETRY_KINDS];	/* answers retried */
+};
+
+/*
+ * The failover client, in a child process so it runs while the parent
+ * polls for the new leader: POSTs a placement to a, again every POLL_MS
+ * while the answer is 503, 502, 504 or none, until the 201 (at most
+ * CALL_LIMIT_S); writes a struct first_commit to fd and exits.
+ */
+static void
+first_commit_child(const struct cluster *cl, const struct agent *a,
+    const char *body, int fd)
 {
-	struct agent	*l;
-	char		 leader[ID_SIZE];
-	struct want	 w = { -1, -1, leader, 0 };
-	struct agreed	 ag;
-	double		 t0;
+	struct first_commit	 fc;
+	json_t			*j;
+
+	memset(&fc, 0, sizeof fc);
+	fc.status = api_retry(cl, a, "POST", "/v1/placements", body,
+	    CALL_LIMIT_S, &j, fc.seen);
+	if (fc.status == 201 && json_is_integer(json_object_get(j, "id"))) {
+		fc.t = bench_now_s();
+		fc.id = json_integer_value(json_object_get(j, "id"));
+	} else
+		bad_answer(a, "POST /v1/placements after the leader's kill",
+		    fc.status, j);
+	json_decref(j);
+	_exit(write(fd, &fc, sizeof fc) == (ssize_t)sizeof fc ? 0 : 1);
+}
+
+/* Starts first_commit_child on a; *fd reads its answer.  Its pid, or -1. */
+static pid_t
+first_commit_start(const struct cluster *cl, const struct agent *a,
+    const char *body, int *fd)
+{
+	pid_t	pid, parent = getpid();
+	int	fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return -1;
+	if ((pid = fork()) < 0) {
+		(void)close(fds[0]);
+		(void)close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		(void)close(fds[0]);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
+		    getppid() != parent)
+			_exit(127);
+		first_commit_child(cl, a, body, fds[1]);
+	}
+	(void)close(fds[1]);
+	*fd = fds[0];
+	return pid;
+}
+
+/* Reads the client's answer and reaps it; 0 when it got its 201. */
+static int
+first_commit_wait(pid_t pid, int fd, struct first_commit *fc)
+{
+	ssize_t	r;
+	int	st;
+
+	memset(fc, 0, sizeof *fc);
+	do
+		r = read(fd, fc, sizeof *fc);
+	while (r < 0 && errno == EINTR);
+	(void)close(fd);
+	(void)waitpid(pid, &st, 0);
+	return r == (ssize_t)sizeof *fc && fc->t > 0 ? 0 : -1;
+}
+
+/* What the failover runs measured. */
+struct failover {
+	struct series	first, all, commit, fresh;
+	int		seen[RETRY_KINDS];	/* the client's retries */
+};
+
+/*
+ * After the new leader is agreed: a fresh POST through c (how soon a
+ * client that waited for the agreement is served), the retrying client's
+ * answer, and both placements released.  Times from the kill at t0.
+ */
+static int
+failover_commits(struct cluster *cl, const struct agent *c, double t0,
+    pid_t pid, int fd, struct failover *fo)
+{
+	struct first_commit	 fc;
+	char			*body = place_body(cl);
+	long long		 id = -1;
+	double			 dt, solve;
+	int			 seen[RETRY_KINDS] = { 0 }, i, rc;
+
+	if (body != NULL &&
+	    place_one(cl, c, body, &id, &dt, &solve, seen) == 0)
+		series_add(&fo->fresh, bench_now_s() - t0);
+	free(body);
+	if ((rc = first_commit_wait(pid, fd, &fc)) != 0)
+		(void)fprintf(stderr, "bench_cluster: n%d: no placement "
+		    "committed within %.0f s of the leader's kill\n", c->idx,
+		    CALL_LIMIT_S);
+	else {
+		series_add(&fo->commit, fc.t - t0);
+		for (i = 0; i < RETRY_KINDS; i++)
+			fo->seen[i] += fc.seen[i];
+		rc = release_one(cl, c, fc.id, &dt, seen);
+	}
+	if (id >= 0 && release_one(cl, c, id, &dt, seen) != 0)
+		rc = -1;
+	return id >= 0 ? rc : -1;
+}
+
+/*
+ * kill -9 the leader: the new leader agreed by all, the first placement
+ * committed for a client retrying through a surviving follower from the
+ * kill on, and for one that POSTs there once all agree.  The old leader
+ * is started again when `again`.
+ */
+static int
+bench_failover(struct cluster *cl, int k, int again, struct failover *fo)
+{
+	struct agent		*l, *c;
+	struct first_commit	 fc;
+	char			 leader[ID_SIZE], *body;
+	struct want		 w = { -1, -1, leader, 0 };
+	struct agreed		 ag;
+	double			 t0;
+	pid_t			 pid;
+	int			 fd;
 
 	if (current_leader(cl, leader, sizeof leader) != 0)
 		return -1;
@@ -1111,13 +1682,85 @@ bench_failover(struct cluster *cl, int again, struct series *first,
 		    "ours\n", leader);
 		return -1;
 	}
+	if ((c = pick_follower(cl, leader, k)) == NULL ||
+	    (body = place_body(cl)) == NULL)
+		return -1;
 	t0 = bench_now_s();
 	stop_agent(l, SIGKILL);
-	if (wait_agree(cl, &w, 30, &ag) != 0)
+	pid = first_commit_start(cl, c, body, &fd);
+	free(body);
+	if (pid < 0)
 		return -1;
-	series_add(first, ag.t_first - t0);
-	series_add(all, ag.t_all - t0);
+	if (wait_agree(cl, &w, 30, &ag) != 0) {
+		(void)kill(pid, SIGKILL);
+		(void)first_commit_wait(pid, fd, &fc);
+		return -1;
+	}
+	series_add(&fo->first, ag.t_first - t0);
+	series_add(&fo->all, ag.t_all - t0);
+	if (failover_commits(cl, c, t0, pid, fd, fo) != 0)
+		return -1;
 	return again ? restore(cl, l) : 0;
+}
+
+/*
+ * k placements and releases through the leader's API, then k through a
+ * follower's (forwarded to the leader).
+ */
+static int
+bench_commit(struct cluster *cl, int k, struct commit_run *lead,
+    struct commit_run *fol)
+{
+	struct agent	*l, *f;
+	char		 leader[ID_SIZE];
+
+	if (current_leader(cl, leader, sizeof leader) != 0 ||
+	    (l = by_id(cl, leader)) == NULL ||
+	    (f = pick_follower(cl, leader, 0)) == NULL)
+		return -1;
+	return commit_via(cl, l, l, k, lead) != 0 ||
+	    commit_via(cl, f, l, k, fol) != 0 ? -1 : 0;
+}
+
+/* "X (Y over n calls)": a count per call. */
+static void
+per_call(const char *what, double total, int calls)
+{
+	if (calls > 0)
+		(void)printf("    %-42s %.2f (%.0f over %d calls)\n", what,
+		    total / calls, total, calls);
+}
+
+static void
+print_commit(const struct cluster *cl, const struct commit_run *r)
+{
+	const struct commit_run	*lr = &r[0], *fr = &r[1];
+	char			 what[64];
+
+	(void)printf("  placement commit (%s, context %d; one call at a "
+	    "time, 201/200 after commit and apply):\n", cl->model,
+	    PLACE_CONTEXT);
+	series_print_ms("POST -> 201 via the leader's API", &lr->place);
+	series_print_ms("DELETE -> 200 via the leader's API", &lr->release);
+	series_print_ms("POST -> 201 via a follower's API", &fr->place);
+	series_print_ms("DELETE -> 200 via a follower's API", &fr->release);
+	series_print_ms("solve_ms reported in the 201s (leader)", &lr->solve);
+	series_print_ms("solve_ms reported in the 201s (follower)",
+	    &fr->solve);
+	(void)snprintf(what, sizeof what, "fsyncs per placement (%d agents)",
+	    running(cl));
+	per_call(what, lr->fsyncs[0] + fr->fsyncs[0],
+	    lr->calls[0] + fr->calls[0]);
+	per_call("fsyncs per release", lr->fsyncs[1] + fr->fsyncs[1],
+	    lr->calls[1] + fr->calls[1]);
+	per_call("log entries per placement (commit index)",
+	    lr->entries[0] + fr->entries[0], lr->calls[0] + fr->calls[0]);
+	per_call("log entries per release", lr->entries[1] + fr->entries[1],
+	    lr->calls[1] + fr->calls[1]);
+	(void)printf("    (answers retried, every %d ms, inside the times "
+	    "above: 503 x%d, 502/504 x%d, no answer x%d)\n", POLL_MS,
+	    lr->seen[RETRY_503] + fr->seen[RETRY_503], lr->seen[RETRY_GW] +
+	    fr->seen[RETRY_GW], lr->seen[RETRY_NONE] + fr->seen[RETRY_NONE]);
 }
 
 /* --- idle cost ------------------------------------------------------------ */
@@ -1255,22 +1898,26 @@ print_round(struct cluster *cl)
 }
 
 /*
- * One cluster of n agents: convergence, then `restarts` restarts,
- * `deads` dead-peer detections and `failovers` leader kills, then the
- * idle cost over idle_s (0: skipped).
+ * One cluster of n agents: convergence, the idle cost over idle_s (0:
+ * skipped), then `restarts` restarts, `deads` dead-peer detections,
+ * `places` placements and releases through the leader and as many through
+ * a follower, and `failovers` leader kills.
  */
 static int
 run_cluster(struct cluster *cl, const char *root, int n, int restarts,
-    int deads, int failovers, double idle_s)
+    int deads, int places, int failovers, double idle_s)
 {
 	struct series	gone = { {0}, 0 }, back = { {0}, 0 };
 	struct series	back_api = { {0}, 0 }, back_med = { {0}, 0 };
 	struct series	sus = { {0}, 0 }, dead = { {0}, 0 };
-	struct series	dead_med = { {0}, 0 }, fo1 = { {0}, 0 };
-	struct series	foall = { {0}, 0 };
+	struct series	dead_med = { {0}, 0 };
+	struct failover	fo;
+	struct commit_run cr[2];
 	struct agreed	ag;
 	int		k, seen[MS_OTHER + 1] = { 0 };
 
+	memset(&fo, 0, sizeof fo);
+	memset(cr, 0, sizeof cr);
 	(void)printf("cluster of %d agents:\n", n);
 	(void)fflush(stdout);
 	if (converge(cl, n, root, &ag) != 0)
@@ -1315,16 +1962,33 @@ run_cluster(struct cluster *cl, const char *root, int n, int restarts,
 		print_round(cl);
 		(void)fflush(stdout);
 	}
+	if (places > 0) {
+		if (bench_commit(cl, places, &cr[0], &cr[1]) != 0)
+			return -1;
+		print_commit(cl, cr);
+		print_round(cl);
+		(void)fflush(stdout);
+	}
 	for (k = 0; k < failovers; k++)
-		if (bench_failover(cl, k + 1 < failovers, &fo1, &foall) != 0)
+		if (bench_failover(cl, k, k + 1 < failovers, &fo) != 0)
 			return -1;
 	if (failovers > 0) {
 		(void)printf("  failover (kill -9 the leader; the old one "
 		    "restarted between runs):\n");
 		series_print("kill -> new leader with quorum, first agent",
-		    &fo1);
+		    &fo.first);
 		series_print("kill -> same new leader with quorum on all",
-		    &foall);
+		    &fo.all);
+		series_print("kill -> 201, client retrying from the kill",
+		    &fo.commit);
+		(void)printf("    (POSTs to a surviving follower from the kill "
+		    "on, again every %d ms while the\n    answer is 503/502/"
+		    "504/none; retried: 503 x%d, 502/504 x%d, no answer x%d)"
+		    "\n",
+		    POLL_MS, fo.seen[RETRY_503], fo.seen[RETRY_GW],
+		    fo.seen[RETRY_NONE]);
+		series_print("kill -> 201 of a POST sent once all agree",
+		    &fo.fresh);
 		print_round(cl);
 	}
 	(void)fflush(stdout);
@@ -1352,7 +2016,7 @@ usage(void)
 {
 	(void)fprintf(stderr, "usage: bench_cluster [--quick] [--nodes N] "
 	    "[--small N] [--repeats R] [--stagger-ms MS] [--probe-bytes N]"
-	    "\n");
+	    "\n                     [--places K] [--model NAME]\n");
 }
 
 int
@@ -1362,10 +2026,11 @@ main(int argc, char **argv)
 	struct rusage	 ru;
 	sigset_t	 stop;
 	char		 root[PATH_MAX], secret[256], sub[PATH_MAX + 16];
-	const char	*tmp = getenv("TMPDIR");
+	char		 seed[PATH_MAX + 32];
+	const char	*tmp = getenv("TMPDIR"), *model = "mistral-7b:q4_0";
 	double		 t0 = bench_now_s();
 	int		 i, quick = 0, nodes = 32, small = 5, repeats = 3, rc = 1;
-	int		 stagger = 50;
+	int		 stagger = 50, places = 16;
 	long		 probe = 64 * 1024;
 
 	for (i = 1; i < argc; i++) {
@@ -1381,6 +2046,10 @@ main(int argc, char **argv)
 			stagger = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--probe-bytes") == 0 && i + 1 < argc)
 			probe = atol(argv[++i]);
+		else if (strcmp(argv[i], "--places") == 0 && i + 1 < argc)
+			places = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc)
+			model = argv[++i];
 		else {
 			usage();
 			return 2;
@@ -1389,7 +2058,8 @@ main(int argc, char **argv)
 	if (nodes < 3 || nodes > 256 || (small != 0 && small < 3) ||
 	    small > 256 ||
 	    repeats < 0 || repeats > 20 || stagger < 0 || stagger > 5000 ||
-	    probe < 4096 || probe > (1L << 30)) {
+	    probe < 4096 || probe > (1L << 30) || places < 1 ||
+	    places > MAX_SERIES || model[0] == '\0' || strlen(model) > 64) {
 		usage();
 		return 2;
 	}
@@ -1419,6 +2089,7 @@ main(int argc, char **argv)
 	cl.secret = secret;
 	cl.stagger_ms = stagger;
 	cl.probe_bytes = probe;
+	cl.model = model;
 	if (make_secret(cl.bin, secret, sizeof secret) != 0) {
 		(void)fprintf(stderr, "bench_cluster: `%s secret` failed\n",
 		    cl.bin);
@@ -1429,21 +2100,26 @@ main(int argc, char **argv)
 	    "%ld CPU(s)%s\n", probe, sysconf(_SC_NPROCESSORS_ONLN),
 	    quick ? ", --quick" : "");
 	print_load("before");
+	(void)snprintf(sub, sizeof sub, "%s/seed", root);
+	if (seed_registry(cl.bin, sub, seed, sizeof seed) != 0)
+		goto out;
+	cl.seed = seed;
+	(void)fflush(stdout);
 	if (quick) {
 		(void)snprintf(sub, sizeof sub, "%s/quick", root);
 		if (mkdir(sub, 0700) != 0 ||
-		    run_cluster(&cl, sub, 3, 0, 0, 1, 1.0) != 0)
+		    run_cluster(&cl, sub, 3, 0, 0, 1, 1, 1.0) != 0)
 			goto out;
 	} else {
 		(void)snprintf(sub, sizeof sub, "%s/small", root);
 		if (small > 0 && (mkdir(sub, 0700) != 0 ||
-		    run_cluster(&cl, sub, small, repeats, repeats,
+		    run_cluster(&cl, sub, small, repeats, repeats, places,
 		    repeats + 2, 0) != 0))
 			goto out;
 		free_cluster(&cl);
 		(void)snprintf(sub, sizeof sub, "%s/large", root);
 		if (mkdir(sub, 0700) != 0 ||
-		    run_cluster(&cl, sub, nodes, 1, 1, 1, 10.0) != 0)
+		    run_cluster(&cl, sub, nodes, 1, 1, places, 1, 10.0) != 0)
 			goto out;
 	}
 	rc = 0;
@@ -1459,6 +2135,10 @@ out:
 		(void)fprintf(stderr, "bench_cluster: FAILED after %.1f s\n",
 		    bench_now_s() - t0);
 	free_cluster(&cl);
-	rm_tree(root);
+	if (getenv("KEEP") != NULL && getenv("KEEP")[0] != '\0')
+		(void)fprintf(stderr, "bench_cluster: KEEP: agents' data dirs "
+		    "and logs kept in %s\n", root);
+	else
+		rm_tree(root);
 	return rc;
 }
