@@ -552,7 +552,11 @@ test_decode_refuses(void **state)
 	clen = handmade(cb, sizeof cb, pb, plen, 0);
 	assert_int_equal(ag_fsm_cmd_decode(cb, clen, &d, err, sizeof err), -1);
 	assert_string_equal(err, "placement: one expected");
-	/* A placement without a model (its decoder lets that through). */
+	/*
+	 * A placement without a model: refused, by the placement decoder
+	 * (which now requires what its encoder writes) or by ag_fsm's own
+	 * check behind it, whichever comes first.
+	 */
 	sec_cbor_writer_fixed(&w, pb, sizeof pb);
 	(void)sec_cbor_write_array(&w, 1);
 	(void)sec_cbor_write_map(&w, 1);
@@ -567,7 +571,8 @@ test_decode_refuses(void **state)
 	assert_int_equal(sec_cbor_writer_error(&w), 0);
 	clen = handmade(cb, sizeof cb, pb, sec_cbor_writer_len(&w), 0);
 	assert_int_equal(ag_fsm_cmd_decode(cb, clen, &d, err, sizeof err), -1);
-	assert_string_equal(err, "placement: no model (name and layers)");
+	assert_true(strcmp(err, "placement: no model (name and layers)") == 0 ||
+	    strstr(err, "malformed entry") != NULL);
 	/* Not a map, and a truncated one. */
 	assert_int_equal(ag_fsm_cmd_decode(cb, 1, &d, err, sizeof err), -1);
 	assert_int_equal(ag_fsm_cmd_decode((const uint8_t *)"\x80", 1, &d,
