@@ -643,6 +643,35 @@ put(json_t *o, const char *k, json_t *v)
 }
 
 json_t *
+ag_planio_model_json(const struct pl_model *m)
+{
+	json_t	*o;
+	int	 rc = 0;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	rc |= put(o, "name", json_string(m->name));
+	rc |= put(o, "layers", json_integer(m->layers));
+	rc |= put(o, "layer_bytes", json_u64(m->layer_bytes));
+	rc |= put(o, "kv_bytes_per_token_per_layer",
+	    json_u64(m->kv_bytes_per_token_per_layer));
+	rc |= put(o, "activation_bytes", json_u64(m->activation_bytes));
+	rc |= put(o, "flops_per_token_per_layer",
+	    json_real(m->flops_per_token_per_layer));
+	rc |= put(o, "embed_bytes", json_u64(m->embed_bytes));
+	rc |= put(o, "head_bytes", json_u64(m->head_bytes));
+	rc |= put(o, "dtype", json_string(pl_dtype_name(m->dtype)));
+	rc |= put(o, "head_flops_per_token",
+	    json_real(m->head_flops_per_token));
+	rc |= put(o, "vocab", json_u64(m->vocab));
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *
 ag_planio_plan_json(const struct pl_cluster *c, const struct pl_model *m,
     const struct pl_request *rq, const struct pl_plan *p, double solve_ms,
     const struct pl_plan *base, const struct pl_plan *lbase)

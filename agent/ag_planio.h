@@ -38,6 +38,8 @@ int	ag_planio_read_model(const char *, struct pl_model *, char *, size_t);
  */
 int	ag_planio_read_gguf(const char *, struct pl_model *, char *, size_t);
 
+/* m as a model object that ag_planio_parse_model reads back. */
+json_t	*ag_planio_model_json(const struct pl_model *);
 /*
  * The plan as the JSON object `exogpu plan --json` prints; the baselines
  * (exo-style over every device, llama.cpp's default split over the

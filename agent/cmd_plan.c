@@ -355,7 +355,7 @@ plan_solve(const struct plan_args *a, const struct pl_cluster *orig,
 	r.ms = now_ms(NULL) - t0;
 	if (rc != PL_OK) {
 		(void)fprintf(stderr, "exogpu plan: %s\n", err);
-		return rc == PL_ERROR ? AG_EXIT_RUNTIME : AG_EXIT_RUNTIME;
+		return AG_EXIT_RUNTIME;
 	}
 	brc = pl_baseline(c, m, &o.req, &base, berr, sizeof berr);
 	lrc = pl_baseline_llama(c, m, &o.req, &p, &lbase, berr, sizeof berr);
@@ -431,7 +431,10 @@ plan_run(const struct ag_cmd *cmd, struct plan_args *a)
 	return rc;
 }
 
-/* Parses one option of the request; AG_EXIT_OK or a usage error. */
+/*
+ * Parses one option of the request: AG_EXIT_OK, a usage error, or -1
+ * when ch is not one of them.
+ */
 static int
 plan_opt(const struct ag_cmd *cmd, int ch, struct plan_args *a)
 {
@@ -485,7 +488,7 @@ plan_opt(const struct ag_cmd *cmd, int ch, struct plan_args *a)
 			    "llama.cpp");
 		return AG_EXIT_OK;
 	}
-	return ag_opt_exit(ch);
+	return -1;
 }
 
 static int
@@ -536,7 +539,9 @@ plan_exec(const struct ag_cmd *cmd, int argc, char **argv)
 			a.list = 1;
 			break;
 		default:
-			if ((rc = plan_opt(cmd, ch, &a)) != AG_EXIT_OK)
+			if ((rc = plan_opt(cmd, ch, &a)) == -1)
+				return ag_opt_exit(ch);
+			if (rc != AG_EXIT_OK)
 				return rc;
 		}
 	}

@@ -90,18 +90,18 @@ pl_device_usable(const struct pl_device *d, enum pl_dtype dt)
 	return d->eligible && (d->dtypes & PL_DT_BIT(dt)) != 0;
 }
 
-/* floor(M * (1 - reserve)) in uint64, exact for M below 2^53. */
+/* M less the reserve, rounded to the nearest byte: M - round(M * r). */
 static uint64_t
 reserved(uint64_t m, double reserve)
 {
-	long double	v;
+	long double	r;
 
-	v = floorl((long double)m * (1.0L - (long double)reserve));
-	if (!(v > 0))
-		return 0;
-	if (v >= (long double)m)
+	r = roundl((long double)m * (long double)reserve);
+	if (!(r > 0))
 		return m;
-	return (uint64_t)v;
+	if (r >= (long double)m)
+		return 0;
+	return m - (uint64_t)r;
 }
 
 uint64_t

@@ -16,7 +16,7 @@
  *              activations, 2*A bytes) plus a command round trip to
  *              d_{i+1}; the last stage sends 4*V bytes of logits to c.
  *
- *   usable(d)   = floor(M_d * (1 - reserve)) - booked_d      (>= 0)
+ *   usable(d)   = M_d - round(M_d * reserve) - booked_d      (>= 0)
  *   memory      = l*S + [first, ring]*E_in + [last]*E_out <= usable, and
  *                 stages on one pool fit its usable memory together
  *   S           = W + KV*C                        bytes per layer held
@@ -84,8 +84,8 @@ int	pl_device_usable(const struct pl_device *, enum pl_dtype);
 /* usable(d) above. */
 uint64_t pl_device_capacity(const struct pl_device *, double);
 /*
- * Usable memory of pool id (> 0): the largest member's M * (1 - reserve)
- * less every member's booked bytes.
+ * Usable memory of pool id (> 0): the largest member's M less its
+ * reserve, less every member's booked bytes.
  */
 uint64_t pl_pool_capacity(const struct pl_cluster *, uint32_t, double);
 /* Seconds per layer on d reading `bytes` and computing P FLOPs. */

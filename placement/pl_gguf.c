@@ -253,14 +253,13 @@ skip_array(struct cur *c, const char *key)
 		return fail(c, "key %s: nested arrays are not accepted", key);
 	if (et >= GT_COUNT)
 		return fail(c, "key %s: unknown array element type %u", key, et);
-	if (et != GT_STRING) {
-		if (n > (c->limit - c->off) / gt_size[et])
-			return skip(c, UINT64_MAX, "an array");
+	/* Each element takes at least gt_size (a string its length). */
+	if (n > (c->limit - c->off) / (et == GT_STRING ? 8 : gt_size[et]))
+		return fail(c, "key %s: an array of %llu elements does not fit "
+		    "in the %s", key, (unsigned long long)n, c->limit < c->size ?
+		    "header limit" : "file");
+	if (et != GT_STRING)
 		return skip(c, n * gt_size[et], "an array");
-	}
-	/* Each string takes at least its 8-byte length. */
-	if (n > (c->limit - c->off) / 8)
-		return skip(c, UINT64_MAX, "an array of strings");
 	for (i = 0; i < n; i++)
 		if (str(c, dummy, sizeof dummy, PL_GGUF_MAX_STRING, &len,
 		    "an array string") != 0)
