@@ -17,6 +17,9 @@
  *  - Devices on one node with identical figures are interchangeable; the
  *    search only uses them in index order (symmetry breaking), which keeps
  *    a box of eight identical GPUs from multiplying the tree by 8!.
+ *  - With llama.cpp every edge is out(a) + in(b) (through the client), so
+ *    the order of the middle stages is immaterial: branch-and-bound only
+ *    builds them in index order.
  *  - All costs are >= 0, so any partial cost at or above the incumbent is
  *    pruned.  The bound adds to the partial ring the cheapest way to close
  *    it with j more devices: each j is a fractional-knapsack relaxation of
@@ -49,6 +52,8 @@ struct cand {
 	uint32_t	cap_mid, cap_first, cap_last, cap_only;
 	size_t		cls_prev;	/* previous interchangeable cand */
 	double		near;		/* cheapest hop to any other cand */
+	double		out_c, in_c;	/* separable: edge(a, b) = out + in */
+	double		key;		/* least a middle device adds */
 	double		rootlb;		/* bound with this cand first */
 };
 
@@ -65,6 +70,7 @@ struct prob {
 	uint64_t	 S;		/* layer footprint W + KV*C */
 	uint64_t	 E_first;	/* E_in on the first device (ring) */
 	size_t		 K;
+	int		 separable;	/* edge(a, b) = out(a) + in(b) */
 	struct cand	*c;
 	double		*hop;		/* K x K edge(a, b) */
 	double		*cls;		/* K x K close(g, f) + head(g) */
@@ -74,6 +80,7 @@ struct prob {
 	uint64_t	*pool_rem;	/* layers, scratch */
 	size_t		*by_tau;	/* cand indices, tau ascending */
 	size_t		*by_cap;	/* cand indices, cap_mid descending */
+	size_t		*by_key;	/* cand indices, key ascending */
 	uint32_t	*alloc;		/* K, layer split scratch */
 
 	size_t		*best;		/* incumbent order */
@@ -253,16 +260,21 @@ offer(struct prob *p, const size_t *seq, size_t k, double cost)
  * Admissible bound on every plan that starts with the prefix seq[0..k)
  * (marked in p->in) whose hops so far cost pathcost: the exact cost of
  * closing the ring now, or, for each number j >= 1 of devices still to
- * come, the least hops they add plus a relaxed layer split.
+ * come, the least hops they add plus a relaxed layer split.  The j - 1
+ * middle devices of a completion are distinct, so their hops are at least
+ * the j - 1 smallest keys left: each device's cheapest outgoing edge, or
+ * with separable edges its in + out (the leg into the last one and the
+ * close are bounded apart).
  */
 static double
 bound(struct prob *p, size_t k, double pathcost)
 {
 	size_t		f = p->seq[0], c = p->seq[k - 1], i, t, nR = 0, j;
 	double		best = INFINITY, outm = INFINITY, inm = INFINITY;
-	double		nmin = INFINITY, sumtau = 0, v, hops, fill;
+	double		ksum = 0, sumtau = 0, v, hops, fill, x;
 	uint64_t	resU = 0, TJ = 0, usedR, rem, take, cap;
 	uint32_t	n;
+	size_t		kt = 0;
 
 	/* Close the ring now (absolute costs from here on). */
 	if (k == 1) {
@@ -285,12 +297,12 @@ bound(struct prob *p, size_t k, double pathcost)
 			continue;
 		}
 		nR++;
-		if (hopv(p, c, t) < outm)
-			outm = hopv(p, c, t);
-		if (clsv(p, t, f) < inm)
-			inm = clsv(p, t, f);
-		if (p->c[t].near < nmin)
-			nmin = p->c[t].near;
+		x = p->separable ? p->c[c].out_c : hopv(p, c, t);
+		if (x < outm)
+			outm = x;
+		x = clsv(p, t, f) + (p->separable ? p->c[t].in_c : 0);
+		if (x < inm)
+			inm = x;
 	}
 	if (!isfinite(outm) || !isfinite(inm))
 		return best;
@@ -302,10 +314,14 @@ bound(struct prob *p, size_t k, double pathcost)
 			continue;
 		j++;
 		TJ += p->c[i].cap_mid;
-		if (j > 1 && !isfinite(nmin))
-			break;
-		hops = pathcost + outm + inm +
-		    (j > 1 ? (double)(j - 1) * nmin : 0);
+		if (j > 1) {
+			while (kt < p->K && p->in[p->by_key[kt]])
+				kt++;
+			if (kt == p->K || !isfinite(p->c[p->by_key[kt]].key))
+				break;
+			ksum += p->c[p->by_key[kt++]].key;
+		}
+		hops = pathcost + outm + inm + ksum;
 		if (hops + sumtau >= best)
 			break;		/* hops only grow with j */
 		if ((uint64_t)n > resU + TJ)
@@ -367,6 +383,13 @@ expand(struct prob *p, size_t k, double pathcost, struct child *kids)
 	size_t	c = p->seq[k - 1], r, n = 0;
 	double	h, lb;
 
+	/*
+	 * With separable edges (llama.cpp) the middle stages' order does not
+	 * change the cost, so they are only taken in index order: the last
+	 * device may become a middle one only above the middle before it.
+	 */
+	if (p->separable && k >= 3 && c < p->seq[k - 2])
+		return 0;
 	for (r = 0; r < p->K; r++) {
 		if (!may_follow(p, r))
 			continue;
@@ -744,6 +767,7 @@ prob_free(struct prob *p)
 	free(p->pool_rem);
 	free(p->by_tau);
 	free(p->by_cap);
+	free(p->by_key);
 	free(p->alloc);
 	free(p->best);
 	free(p->seq);
@@ -983,6 +1007,8 @@ prep_comm(struct prob *p)
 			p->c[i].open = INFINITY;
 		if (!(p->c[i].only >= 0))
 			p->c[i].only = INFINITY;
+		p->c[i].out_c = ring ? 0 : t.to_c[a];
+		p->c[i].in_c = ring ? 0 : t.from_c[a];
 		p->c[i].near = INFINITY;
 		for (j = 0; j < K; j++) {
 			b = cl->devices[p->c[j].dev].node;
@@ -999,6 +1025,10 @@ prep_comm(struct prob *p)
 			if (i != j && h < p->c[i].near)
 				p->c[i].near = h;
 		}
+		p->c[i].key = ring ? p->c[i].near : p->c[i].out_c +
+		    p->c[i].in_c;
+		if (!(p->c[i].key >= 0))
+			p->c[i].key = INFINITY;
 	}
 	nodeterms_free(&t);
 	return 0;
@@ -1023,6 +1053,7 @@ prep(struct prob *p, const struct pl_cluster *cl, const struct pl_model *m,
 	if ((rc = precheck(cl, m, rq, &p->S, err, errlen)) != PL_OK)
 		return rc;
 	p->E_first = rq->engine == PL_ENGINE_RING ? m->embed_bytes : 0;
+	p->separable = rq->engine == PL_ENGINE_LLAMA_CPP;
 	rd = (double)m->layer_bytes + (double)m->kv_bytes_per_token_per_layer *
 	    pl_request_fill(rq);
 	if ((p->c = calloc(cl->ndevices, sizeof *p->c)) == NULL)
@@ -1070,6 +1101,7 @@ prep(struct prob *p, const struct pl_cluster *cl, const struct pl_model *m,
 	    (p->cls = malloc(K * K * sizeof *p->cls)) == NULL ||
 	    (p->by_tau = malloc(K * sizeof *p->by_tau)) == NULL ||
 	    (p->by_cap = malloc(K * sizeof *p->by_cap)) == NULL ||
+	    (p->by_key = malloc(K * sizeof *p->by_key)) == NULL ||
 	    (p->alloc = calloc(K, sizeof *p->alloc)) == NULL ||
 	    (p->best = calloc(K, sizeof *p->best)) == NULL ||
 	    (p->seq = calloc(K + 1, sizeof *p->seq)) == NULL ||
@@ -1095,6 +1127,13 @@ prep(struct prob *p, const struct pl_cluster *cl, const struct pl_model *m,
 	qsort(ks, K, sizeof *ks, keyed_cmp);
 	for (i = 0; i < K; i++)
 		p->by_cap[i] = ks[i].idx;
+	for (i = 0; i < K; i++) {
+		ks[i].key = p->c[i].key;
+		ks[i].idx = i;
+	}
+	qsort(ks, K, sizeof *ks, keyed_cmp);
+	for (i = 0; i < K; i++)
+		p->by_key[i] = ks[i].idx;
 	free(ks);
 	for (i = 0; i < K; i++) {
 		for (j = i; j-- > 0;) {
