@@ -17,9 +17,10 @@
  *  - Devices on one node with identical figures are interchangeable; the
  *    search only uses them in index order (symmetry breaking), which keeps
  *    a box of eight identical GPUs from multiplying the tree by 8!.
- *  - With llama.cpp every edge is out(a) + in(b) (through the client), so
- *    the order of the middle stages is immaterial: branch-and-bound only
- *    builds them in index order.
+ *  - With llama.cpp every edge is out(a) + in(b) (through the client),
+ *    open(f) is in(f) and the first device holds nothing extra, so the
+ *    order of all stages but the last is immaterial: branch-and-bound
+ *    only builds them in index order.
  *  - All costs are >= 0, so any partial cost at or above the incumbent is
  *    pruned.  The bound adds to the partial ring the cheapest way to close
  *    it with j more devices: each j is a fractional-knapsack relaxation of
@@ -384,11 +385,13 @@ expand(struct prob *p, size_t k, double pathcost, struct child *kids)
 	double	h, lb;
 
 	/*
-	 * With separable edges (llama.cpp) the middle stages' order does not
-	 * change the cost, so they are only taken in index order: the last
-	 * device may become a middle one only above the middle before it.
+	 * With separable edges and nothing extra on the first device
+	 * (llama.cpp: open(f) is f's in-part and E_in stays on the client)
+	 * the order of every stage but the last is immaterial, so they are
+	 * only taken in index order: the last device may be extended only
+	 * when it is above the one before it.
 	 */
-	if (p->separable && k >= 3 && c < p->seq[k - 2])
+	if (p->separable && k >= 2 && c < p->seq[k - 2])
 		return 0;
 	for (r = 0; r < p->K; r++) {
 		if (!may_follow(p, r))
@@ -1053,7 +1056,7 @@ prep(struct prob *p, const struct pl_cluster *cl, const struct pl_model *m,
 	if ((rc = precheck(cl, m, rq, &p->S, err, errlen)) != PL_OK)
 		return rc;
 	p->E_first = rq->engine == PL_ENGINE_RING ? m->embed_bytes : 0;
-	p->separable = rq->engine == PL_ENGINE_LLAMA_CPP;
+	p->separable = rq->engine == PL_ENGINE_LLAMA_CPP && p->E_first == 0;
 	rd = (double)m->layer_bytes + (double)m->kv_bytes_per_token_per_layer *
 	    pl_request_fill(rq);
 	if ((p->c = calloc(cl->ndevices, sizeof *p->c)) == NULL)
@@ -1251,8 +1254,10 @@ pl_solve(const struct pl_cluster *cl, const struct pl_model *m,
 		dive(&p, r[i].r);
 	local_search(&p);
 
+	/* The DP cannot use the canonical order of a separable problem. */
 	if (method == PL_METHOD_AUTO)
-		method = p.K <= PL_DP_AUTO_MAX ? PL_METHOD_DP : PL_METHOD_BNB;
+		method = p.K <= PL_DP_AUTO_MAX && !p.separable ? PL_METHOD_DP :
+		    PL_METHOD_BNB;
 	if (method == PL_METHOD_DP && p.K > PL_DP_MAX)
 		method = PL_METHOD_BNB;
 	if (method != PL_METHOD_GREEDY && !out_of_time(&p)) {

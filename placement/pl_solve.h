@@ -29,7 +29,8 @@
 #include "pl_model.h"
 
 enum pl_method {
-	PL_METHOD_AUTO,		/* DP up to PL_DP_AUTO_MAX candidates, else BNB */
+	PL_METHOD_AUTO,		/* ring: DP up to PL_DP_AUTO_MAX candidates,
+				   else (and for llama.cpp) BNB */
 	PL_METHOD_DP,		/* Held-Karp DP (up to PL_DP_MAX candidates) */
 	PL_METHOD_BNB,		/* branch-and-bound */
 	PL_METHOD_GREEDY	/* incumbent only, no proof */
