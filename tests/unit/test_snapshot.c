@@ -221,6 +221,9 @@ test_build_three(void **state)
 	NEAR(d->flops, 10e12);
 	assert_int_equal(d->dtypes, FP32_FAMILY);		/* fp64: none */
 	assert_true(d->eligible);				/* 80 % */
+	/* An integrated GPU shares its node's DRAM: a memory pool. */
+	assert_int_equal(d->pool, (uint32_t)cc + 1);
+	assert_int_equal(dev(&c, NA "/pci-0000:01:00.0")->pool, 0);
 
 	/* Unknown peer and self-report ignored: three links. */
 	assert_int_equal(c.nlinks, 3);
