@@ -4,7 +4,8 @@
  *
  * CBOR: an array of maps {1 id, 2 term, 3 epoch, 4 model {1 name,
  * 2 layers, 3 layer bytes, 4 KV bytes/token/layer, 5 activation bytes,
- * 6 FLOP/token/layer, 7 embedding bytes, 8 head bytes, 9 dtype}, 5 context,
+ * 6 FLOP/token/layer, 7 embedding bytes, 8 head bytes, 9 dtype, 10 head
+ * FLOP/token, 11 vocabulary (10 and 11 only when known)}, 5 context,
  * 6 stages [[device, node, start, end, memory]...], 7 latency s, 8 optimal,
  * 9 lower bound s, 10 solve ms, 11 baseline latency s|null, 12 decided at,
  * 13 tenant, 14 token id, 15 [device selectors], 16 max devices, 17 max
@@ -34,7 +35,7 @@ static const struct sec_cbor_limits place_limits = {
 static void
 put_model(struct sec_cbor_writer *w, const struct pl_model *m)
 {
-	(void)sec_cbor_write_map(w, 9);
+	(void)sec_cbor_write_map(w, m->vocab > 0 ? 11 : 9);
 	(void)sec_cbor_write_uint(w, 1);
 	(void)sec_cbor_write_cstr(w, m->name);
 	(void)sec_cbor_write_uint(w, 2);
@@ -53,6 +54,12 @@ put_model(struct sec_cbor_writer *w, const struct pl_model *m)
 	(void)sec_cbor_write_uint(w, m->head_bytes);
 	(void)sec_cbor_write_uint(w, 9);
 	(void)sec_cbor_write_cstr(w, pl_dtype_name(m->dtype));
+	if (m->vocab == 0)
+		return;
+	(void)sec_cbor_write_uint(w, 10);
+	(void)sec_cbor_write_measure(w, m->head_flops_per_token);
+	(void)sec_cbor_write_uint(w, 11);
+	(void)sec_cbor_write_uint(w, m->vocab);
 }
 
 static void
@@ -196,6 +203,13 @@ get_model(struct dec *d, struct pl_model *m)
 		case 7: m->embed_bytes = get_uint(d, UINT64_MAX / 4); break;
 		case 8: m->head_bytes = get_uint(d, UINT64_MAX / 4); break;
 		case 9: get_text(d, dt, sizeof dt); break;
+		case 10:
+			m->head_flops_per_token = get_num(d);
+			if (!(m->head_flops_per_token >= 0) ||
+			    !isfinite(m->head_flops_per_token))
+				d->bad = 1;
+			break;
+		case 11: m->vocab = get_uint(d, UINT32_MAX); break;
 		default:
 			if (sec_cbor_skip(&d->r) != 0)
 				d->bad = 1;
@@ -398,7 +412,9 @@ ag_place_plan(const struct ag_snapshot_node *nodes, size_t n,
 	if (ag_snapshot_build(nodes, n, &so, &cl, &dropped, err, errlen) != 0)
 		return -1;
 	pl_solve_opts_init(&o);
-	o.context = context;
+	o.req.context = context;
+	/* The snapshot took the agent's reserve off already. */
+	o.req.reserve = 0;
 	o.budget_ms = budget_ms;
 	o.clock_ms = mono_ms;
 	memset(&plan, 0, sizeof plan);
@@ -424,7 +440,7 @@ ag_place_plan(const struct ag_snapshot_node *nodes, size_t n,
 	out->solve_ms = mono_ms(NULL) - t0;
 	out->baseline_latency_s = NAN;
 	memset(&base, 0, sizeof base);
-	if (pl_baseline(&cl, m, context, &base, NULL, 0) == PL_OK)
+	if (pl_baseline(&cl, m, &o.req, &base, NULL, 0) == PL_OK)
 		out->baseline_latency_s = base.latency_s;
 	out->decided_at = (double)time(NULL);
 	pl_plan_free(&base);

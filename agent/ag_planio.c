@@ -16,7 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "ag_fileio.h"
+#include "pl_gguf.h"
 
 #define MAX_DTYPES	16
 
@@ -182,7 +187,8 @@ get_dtypes(json_t *obj, const char *file, const char *at, unsigned *out,
 		if (!json_is_string(e) ||
 		    pl_dtype_parse(json_string_value(e), &dt) != 0)
 			return bad(err, errlen, file, "%sdtypes[%zu]: unknown "
-			    "dtype (fp32, fp16, bf16, q8_0, q4_0, int8)", at,
+			    "dtype (fp32, fp16, bf16, q8_0, q4_0, int8, "
+			    "ggml_quant)", at,
 			    i);
 		*out |= PL_DT_BIT(dt);
 	}
@@ -228,9 +234,68 @@ get_thermal(json_t *dev, const char *file, const char *at,
 	return 0;
 }
 
+/* An optional string field (absent: out untouched). */
+static int
+opt_str(json_t *obj, const char *key, const char *file, const char *at,
+    char *out, size_t outlen, char *err, size_t errlen)
+{
+	if (json_object_get(obj, key) == NULL)
+		return 0;
+	return get_str(obj, key, file, at, out, outlen, err, errlen);
+}
+
+/*
+ * v2 fields of a device: booked_bytes, memory_pool (devices naming one
+ * pool share its memory; all on one node), rpc, engine_device.
+ */
+static int
+parse_device_v2(struct pl_cluster *c, json_t *dev, const char *file,
+    const char *at, struct pl_device *d, char pools[][PL_NAME_MAX],
+    size_t *pool_node, char *err, size_t errlen)
+{
+	char	pool[PL_NAME_MAX] = "";
+	size_t	q;
+
+	if (json_object_get(dev, "booked_bytes") != NULL &&
+	    get_u64(dev, "booked_bytes", 0, file, at, &d->booked_bytes, err,
+	    errlen) != 0)
+		return -1;
+	if (opt_str(dev, "memory_pool", file, at, pool, sizeof pool, err,
+	    errlen) != 0 ||
+	    opt_str(dev, "rpc", file, at, d->rpc, sizeof d->rpc, err,
+	    errlen) != 0 ||
+	    opt_str(dev, "engine_device", file, at, d->engine_device,
+	    sizeof d->engine_device, err, errlen) != 0)
+		return -1;
+	if (d->rpc[0] != '\0' && (strchr(d->rpc, ':') == NULL ||
+	    strspn(d->rpc, "0123456789abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:[]") != strlen(d->rpc)))
+		return bad(err, errlen, file, "%srpc: must be host:port", at);
+	if (d->engine_device[0] != '\0' && strspn(d->engine_device,
+	    "0123456789abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ._-") != strlen(d->engine_device))
+		return bad(err, errlen, file, "%sengine_device: letters, "
+		    "digits, '.', '_' and '-' only", at);
+	if (pool[0] == '\0')
+		return 0;
+	for (q = 0; q < c->ndevices && pools[q][0] != '\0'; q++)
+		if (strcmp(pools[q], pool) == 0)
+			break;
+	if (q < c->ndevices && pools[q][0] != '\0') {
+		if (pool_node[q] != d->node)
+			return bad(err, errlen, file, "%smemory_pool: \"%s\" "
+			    "is on another node", at, pool);
+	} else {
+		(void)strcpy(pools[q], pool);
+		pool_node[q] = d->node;
+	}
+	d->pool = (uint32_t)q + 1;
+	return 0;
+}
+
 static int
 parse_device(struct pl_cluster *c, json_t *dev, size_t i, const char *file,
-    char *err, size_t errlen)
+    char pools[][PL_NAME_MAX], size_t *pool_node, char *err, size_t errlen)
 {
 	struct pl_device	d;
 	char			at[48], node[PL_NAME_MAX];
@@ -259,8 +324,13 @@ parse_device(struct pl_cluster *c, json_t *dev, size_t i, const char *file,
 		if (strcmp(c->devices[j].id, d.id) == 0)
 			return bad(err, errlen, file, "%sid: \"%s\" duplicates "
 			    "devices[%zu]", at, d.id, j);
-	if (pl_cluster_node(c, node, &d.node) != 0 ||
-	    pl_cluster_add_device(c, &d) != 0)
+	if (pl_cluster_node(c, node, &d.node) != 0)
+		return bad(err, errlen, file, "devices[%zu]: %s", i,
+		    strerror(errno));
+	if (parse_device_v2(c, dev, file, at, &d, pools, pool_node, err,
+	    errlen) != 0)
+		return -1;
+	if (pl_cluster_add_device(c, &d) != 0)
 		return bad(err, errlen, file, "devices[%zu]: %s", i,
 		    strerror(errno));
 	return 0;
@@ -333,12 +403,31 @@ parse_intra(struct pl_cluster *c, json_t *obj, const char *file, char *err,
 	return 0;
 }
 
+/* The llama.cpp client node: any name, created when no device is on it. */
+static int
+parse_client(struct pl_cluster *c, json_t *root, const char *file, char *err,
+    size_t errlen)
+{
+	char	name[PL_NAME_MAX];
+
+	if (json_object_get(root, "client") == NULL)
+		return 0;
+	if (get_str(root, "client", file, "", name, sizeof name, err,
+	    errlen) != 0)
+		return -1;
+	if (pl_cluster_node(c, name, &c->client) != 0)
+		return bad(err, errlen, file, "client: %s", strerror(errno));
+	c->has_client = 1;
+	return 0;
+}
+
 int
 ag_planio_parse_cluster(const char *buf, size_t len, const char *file,
     struct pl_cluster *c, char *err, size_t errlen)
 {
 	json_t	*root, *devs, *links, *intra, *e;
-	size_t	 i;
+	size_t	 i, *pool_node = NULL;
+	char	(*pools)[PL_NAME_MAX] = NULL;
 
 	pl_cluster_init(c);
 	if ((root = load(buf, len, file, err, errlen)) == NULL)
@@ -354,9 +443,18 @@ ag_planio_parse_cluster(const char *buf, size_t len, const char *file,
 		    PL_MAX_DEVICES);
 		goto fail;
 	}
+	if ((pools = calloc(json_array_size(devs) + 1, sizeof *pools)) ==
+	    NULL || (pool_node = calloc(json_array_size(devs) + 1,
+	    sizeof *pool_node)) == NULL) {
+		(void)bad(err, errlen, file, "out of memory");
+		goto fail;
+	}
 	json_array_foreach(devs, i, e)
-		if (parse_device(c, e, i, file, err, errlen) != 0)
+		if (parse_device(c, e, i, file, pools, pool_node, err,
+		    errlen) != 0)
 			goto fail;
+	if (parse_client(c, root, file, err, errlen) != 0)
+		goto fail;
 	if ((links = json_object_get(root, "links")) != NULL) {
 		if (!json_is_array(links)) {
 			(void)bad(err, errlen, file, "links: must be an array");
@@ -374,9 +472,13 @@ ag_planio_parse_cluster(const char *buf, size_t len, const char *file,
 	if ((intra = json_object_get(root, "intra_node")) != NULL &&
 	    parse_intra(c, intra, file, err, errlen) != 0)
 		goto fail;
+	free(pools);
+	free(pool_node);
 	json_decref(root);
 	return 0;
 fail:
+	free(pools);
+	free(pool_node);
 	json_decref(root);
 	pl_cluster_free(c);
 	return -1;
@@ -416,6 +518,16 @@ ag_planio_parse_model(const char *buf, size_t len, const char *file,
 	    get_u64(root, "head_bytes", 0, file, "", &m->head_bytes, err,
 	    errlen) != 0)
 		goto fail;
+	if ((json_object_get(root, "head_flops_per_token") != NULL &&
+	    get_num(root, "head_flops_per_token", 0, file, "",
+	    &m->head_flops_per_token, err, errlen) != 0) ||
+	    (json_object_get(root, "vocab") != NULL &&
+	    get_u64(root, "vocab", 0, file, "", &m->vocab, err, errlen) != 0))
+		goto fail;
+	if (m->vocab > UINT32_MAX) {
+		(void)bad(err, errlen, file, "vocab: at most %u", UINT32_MAX);
+		goto fail;
+	}
 	v = json_object_get(root, "dtype");
 	if (v == NULL) {
 		(void)bad(err, errlen, file, "dtype: missing");
@@ -425,7 +537,7 @@ ag_planio_parse_model(const char *buf, size_t len, const char *file,
 	    (strcpy(dt, json_string_value(v)), pl_dtype_parse(dt,
 	    &m->dtype)) != 0) {
 		(void)bad(err, errlen, file, "dtype: unknown dtype (fp32, "
-		    "fp16, bf16, q8_0, q4_0, int8)");
+		    "fp16, bf16, q8_0, q4_0, int8, ggml_quant)");
 		goto fail;
 	}
 	json_decref(root);
@@ -473,6 +585,48 @@ ag_planio_read_model(const char *path, struct pl_model *m, char *err,
 	return rc;
 }
 
+static long
+gguf_pread(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	ssize_t	n;
+
+	if (off > (uint64_t)INT64_MAX)
+		return -1;
+	do
+		n = pread(*(int *)ctx, buf, len, (off_t)off);
+	while (n < 0 && errno == EINTR);
+	return (long)n;
+}
+
+int
+ag_planio_read_gguf(const char *path, struct pl_model *m, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	const char	*base;
+	int		 fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		(void)close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		(void)snprintf(err, errlen, "%s: not a regular file", path);
+		(void)close(fd);
+		return -1;
+	}
+	base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	rc = pl_gguf_read(gguf_pread, &fd, (uint64_t)st.st_size, base, m,
+	    NULL, err, errlen);
+	(void)close(fd);
+	return rc;
+}
+
 /* A byte count: an integer while it fits json_int_t. */
 static json_t *
 json_u64(uint64_t v)
@@ -489,10 +643,40 @@ put(json_t *o, const char *k, json_t *v)
 }
 
 json_t *
-ag_planio_plan_json(const struct pl_cluster *c, const struct pl_model *m,
-    uint64_t ctx, const struct pl_plan *p, double solve_ms,
-    const struct pl_plan *base)
+ag_planio_model_json(const struct pl_model *m)
 {
+	json_t	*o;
+	int	 rc = 0;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	rc |= put(o, "name", json_string(m->name));
+	rc |= put(o, "layers", json_integer(m->layers));
+	rc |= put(o, "layer_bytes", json_u64(m->layer_bytes));
+	rc |= put(o, "kv_bytes_per_token_per_layer",
+	    json_u64(m->kv_bytes_per_token_per_layer));
+	rc |= put(o, "activation_bytes", json_u64(m->activation_bytes));
+	rc |= put(o, "flops_per_token_per_layer",
+	    json_real(m->flops_per_token_per_layer));
+	rc |= put(o, "embed_bytes", json_u64(m->embed_bytes));
+	rc |= put(o, "head_bytes", json_u64(m->head_bytes));
+	rc |= put(o, "dtype", json_string(pl_dtype_name(m->dtype)));
+	rc |= put(o, "head_flops_per_token",
+	    json_real(m->head_flops_per_token));
+	rc |= put(o, "vocab", json_u64(m->vocab));
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *
+ag_planio_plan_json(const struct pl_cluster *c, const struct pl_model *m,
+    const struct pl_request *rq, const struct pl_plan *p, double solve_ms,
+    const struct pl_plan *base, const struct pl_plan *lbase)
+{
+	uint64_t	ctx = rq->context;
 	json_t	*o, *stages, *s;
 	size_t	 i;
 	int	 rc = 0;
@@ -506,6 +690,12 @@ ag_planio_plan_json(const struct pl_cluster *c, const struct pl_model *m,
 	rc |= put(o, "model", json_string(m->name));
 	rc |= put(o, "dtype", json_string(pl_dtype_name(m->dtype)));
 	rc |= put(o, "context", json_integer((json_int_t)ctx));
+	rc |= put(o, "engine", json_string(pl_engine_name(rq->engine)));
+	rc |= put(o, "reserve", json_real(rq->reserve));
+	rc |= put(o, "kv_fill_tokens", json_real(pl_request_fill(rq)));
+	if (rq->engine == PL_ENGINE_LLAMA_CPP)
+		rc |= put(o, "client", json_string(
+		    c->nodes[pl_request_client(c, rq)].name));
 	for (i = 0; i < p->nstages; i++) {
 		const struct pl_device *d = &c->devices[p->stages[i].device];
 
@@ -529,6 +719,8 @@ ag_planio_plan_json(const struct pl_cluster *c, const struct pl_model *m,
 	rc |= put(o, "solve_ms", json_real(solve_ms));
 	rc |= put(o, "baseline_latency_s", base != NULL ?
 	    json_real(base->latency_s) : json_null());
+	rc |= put(o, "llama_default_latency_s", lbase != NULL ?
+	    json_real(lbase->latency_s) : json_null());
 	rc |= put(o, "method", json_string(pl_method_name(p->method)));
 	rc |= put(o, "candidates", json_integer((json_int_t)p->candidates));
 	if (rc != 0) {

@@ -32,13 +32,23 @@ int	ag_planio_parse_model(const char *, size_t, const char *,
 int	ag_planio_read_cluster(const char *, struct pl_cluster *, char *,
 	    size_t);
 int	ag_planio_read_model(const char *, struct pl_model *, char *, size_t);
-
 /*
- * The plan as the JSON object `exogpu plan --json` prints; baseline may be
- * NULL (printed as null).  NULL on allocation failure.
+ * A model from a GGUF file's header (placement/pl_gguf.h), read with
+ * pread; tensor data is never read.  0, or -1 with err.
+ */
+int	ag_planio_read_gguf(const char *, struct pl_model *, char *, size_t);
+
+/* m as a model object that ag_planio_parse_model reads back. */
+json_t	*ag_planio_model_json(const struct pl_model *);
+/*
+ * The plan as the JSON object `exogpu plan --json` prints; the baselines
+ * (exo-style over every device, llama.cpp's default split over the
+ * plan's devices) may be NULL (printed as null).  NULL on allocation
+ * failure.
  */
 json_t	*ag_planio_plan_json(const struct pl_cluster *,
-	    const struct pl_model *, uint64_t, const struct pl_plan *,
-	    double, const struct pl_plan *);
+	    const struct pl_model *, const struct pl_request *,
+	    const struct pl_plan *, double, const struct pl_plan *,
+	    const struct pl_plan *);
 
 #endif /* AG_PLANIO_H */

@@ -135,7 +135,7 @@ map_dtypes(uint32_t be)
 	if (be & BE_DTYPE_FP32)
 		m |= PL_DT_BIT(PL_DT_FP32) | PL_DT_BIT(PL_DT_FP16) |
 		    PL_DT_BIT(PL_DT_BF16) | PL_DT_BIT(PL_DT_Q8_0) |
-		    PL_DT_BIT(PL_DT_Q4_0);
+		    PL_DT_BIT(PL_DT_Q4_0) | PL_DT_BIT(PL_DT_GGML_QUANT);
 	if (be & BE_DTYPE_FP16)
 		m |= PL_DT_BIT(PL_DT_FP16);
 	if (be & BE_DTYPE_INT8)
@@ -405,6 +405,10 @@ add_device(struct build *b, size_t i, const struct ag_record_device *rd,
 	d.bandwidth = rd->memory_bandwidth;
 	d.flops = rd->flops;
 	d.dtypes = map_dtypes(rd->dtypes);
+	/* A CPU and an integrated GPU share the node's DRAM: one pool. */
+	if (strncmp(rd->type, "cpu", sizeof rd->type) == 0 ||
+	    strncmp(rd->type, "integrated", sizeof rd->type) == 0)
+		d.pool = (uint32_t)d.node + 1;
 	d.eligible = !node_ineligible &&
 	    !(isfinite(rd->temperature_celsius) &&
 	    rd->temperature_celsius > b->o->max_temp_celsius) &&

@@ -1,12 +1,16 @@
 /*
  * cmd_place.c - `exogpu place`: ask the cluster's leader (through the
  * local agent, which forwards) to place a model, list live placements or
- * release one.
+ * release one.  A GGUF model is read here (its header only) and sent as
+ * a model object; --format llama.cpp prints the commands that run the
+ * answer (ag_llamacmd.h).
  */
 #include "ag_cmd.h"
 #include "ag_fileio.h"
 #include "ag_httpc.h"
+#include "ag_llamacmd.h"
 #include "ag_log.h"
+#include "ag_planio.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -18,18 +22,22 @@ static int	place_exec(const struct ag_cmd *, int, char **);
 
 const struct ag_cmd ag_cmd_place = {
 	"place",
-	"--model NAME|FILE [--context N] [--time-budget-ms N] [--json]\n"
-	"       [--api ADDR:PORT] [--token FILE] | --list [--json] |\n"
-	"       --release ID",
+	"--model NAME|FILE [--context N] [--time-budget-ms N]\n"
+	"       [--json | --format human|json|llama.cpp] [--api ADDR:PORT]\n"
+	"       [--token FILE] | --list [--json] | --release ID",
 	"Place a model on the cluster (decided by the leader), list or release",
-	"  --model NAME|FILE     a catalog model (`exogpu plan --list-models`)"
-	" or a\n"
-	"                        model JSON file (docs/placement.md)\n"
+	"  --model NAME|FILE     a catalog model (`exogpu plan --list-models`),"
+	" a\n"
+	"                        model JSON file (docs/placement.md) or a "
+	"GGUF file\n"
 	"  --context N           context length in tokens (default: 4096)\n"
 	"  --time-budget-ms N    solver budget on the leader (default: 500)\n"
 	"  --list                list the live placements\n"
 	"  --release ID          release placement ID\n"
 	"  --json                print the agent's JSON answer\n"
+	"  --format FMT          human (default), json, or llama.cpp (the "
+	"commands\n"
+	"                        that run the placement)\n"
 	"  --api ADDR:PORT       the agent's API (default: $EXOGPU_API or "
 	AG_API_DEFAULT_ADDR ")\n"
 	"  --token FILE          access token, when the agent enforces them "
@@ -70,16 +78,24 @@ print_placement(const json_t *p)
 	(void)printf("\n");
 }
 
-/* The model argument as JSON: a file's object, or the name. */
+/* The model argument as JSON: a GGUF or JSON file's object, or the name. */
 static json_t *
 model_arg(const char *arg)
 {
 	struct stat	 st;
+	struct pl_model	 pm;
 	json_error_t	 jerr;
 	json_t		*j;
-	char		*buf, err[256];
-	size_t		 len;
+	char		*buf, err[512];
+	size_t		 len, n = strlen(arg);
 
+	if (n > 5 && strcmp(arg + n - 5, ".gguf") == 0) {
+		if (ag_planio_read_gguf(arg, &pm, err, sizeof err) != 0) {
+			ag_log(AG_LOG_ERR, "%s", err);
+			return NULL;
+		}
+		return ag_planio_model_json(&pm);
+	}
 	if (stat(arg, &st) != 0)
 		return json_string(arg);
 	if (ag_read_file(arg, 1 << 20, &buf, &len, NULL, err, sizeof err)
@@ -95,9 +111,52 @@ model_arg(const char *arg)
 	return j;
 }
 
+/* The placement answer as llama.cpp commands. */
+static int
+print_llama(const json_t *p, const char *model_path)
+{
+	struct ag_llama_stage	 st[64];
+	struct ag_llama_job	 j;
+	const json_t		*s, *stages = json_object_get(p, "stages");
+	json_int_t		 a, b, layers = 0;
+	size_t			 i, n = 0;
+	char			 err[256];
+
+	json_array_foreach(stages, i, s) {
+		if (n >= sizeof st / sizeof st[0])
+			break;
+		a = json_integer_value(json_object_get(s, "layer_start"));
+		b = json_integer_value(json_object_get(s, "layer_end"));
+		memset(&st[n], 0, sizeof st[n]);
+		st[n].device = json_string_value(json_object_get(s, "device"));
+		st[n].node = json_string_value(json_object_get(s, "node"));
+		if (st[n].device == NULL || st[n].node == NULL || b <= a ||
+		    a < 0 || b > (json_int_t)PL_MAX_LAYERS) {
+			ag_log(AG_LOG_ERR, "the agent's answer has a bad stage");
+			return AG_EXIT_RUNTIME;
+		}
+		st[n++].layers = (uint32_t)(b - a);
+		if (b > layers)
+			layers = b;
+	}
+	memset(&j, 0, sizeof j);
+	j.stages = st;
+	j.nstages = n;
+	j.model_layers = (uint32_t)layers;
+	j.context = (uint64_t)json_integer_value(json_object_get(p, "context"));
+	j.model_path = model_path;
+	(void)printf("# Nodes are named by node id: use each node's address "
+	    "for -H and --rpc.\n");
+	if (ag_llamacmd_print(stdout, &j, err, sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "%s", err);
+		return AG_EXIT_RUNTIME;
+	}
+	return AG_EXIT_OK;
+}
+
 static int
 call(const char *api, const char *tokfile, const char *method,
-    const char *path, const char *body, int json)
+    const char *path, const char *body, int json, const char *llama_model)
 {
 	struct ag_http_response	 r;
 	json_t			*j, *p;
@@ -132,7 +191,10 @@ call(const char *api, const char *tokfile, const char *method,
 			print_placement(p);
 		if (json_array_size(json_object_get(j, "placements")) == 0)
 			(void)printf("no placements\n");
-	} else if (!json && strcmp(method, "POST") == 0)
+	} else if (!json && strcmp(method, "POST") == 0 && llama_model != NULL)
+		rc = print_llama(j, llama_model[0] != '\0' ? llama_model :
+		    NULL);
+	else if (!json && strcmp(method, "POST") == 0)
 		print_placement(j);
 	else if (!json)
 		(void)printf("released %lld\n", json_integer_value(
@@ -152,6 +214,7 @@ place_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "list", no_argument, NULL, 'l' },
 		{ "release", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "api", required_argument, NULL, 'a' },
 		{ "token", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
@@ -160,7 +223,7 @@ place_exec(const struct ag_cmd *cmd, int argc, char **argv)
 	const char	*model = NULL, *api = NULL, *release = NULL;
 	const char	*token = NULL;
 	long		 context = 4096, budget = 500;
-	int		 ch, json = 0, list = 0, rc;
+	int		 ch, json = 0, list = 0, rc, llama = 0;
 	char		*end, *body, path[96];
 	json_t		*req, *m;
 
@@ -182,6 +245,15 @@ place_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		case 'l': list = 1; break;
 		case 'r': release = optarg; break;
 		case 'j': json = 1; break;
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				json = 1;
+			else if (strcmp(optarg, "llama.cpp") == 0)
+				llama = 1;
+			else if (strcmp(optarg, "human") != 0)
+				return ag_usage_error(cmd, "--format: human, "
+				    "json or llama.cpp");
+			break;
 		case 'a': api = optarg; break;
 		case 't': token = optarg; break;
 		default:
@@ -195,14 +267,15 @@ place_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		return ag_usage_error(cmd, "give one of --model, --list, "
 		    "--release");
 	if (list)
-		return call(api, token, "GET", "/v1/placements", NULL, json);
+		return call(api, token, "GET", "/v1/placements", NULL, json,
+		    NULL);
 	if (release != NULL) {
 		unsigned long long id = strtoull(release, &end, 10);
 
 		if (*end != '\0' || id == 0)
 			return ag_usage_error(cmd, "--release: a placement id");
 		(void)snprintf(path, sizeof path, "/v1/placements?id=%llu", id);
-		return call(api, token, "DELETE", path, NULL, json);
+		return call(api, token, "DELETE", path, NULL, json, NULL);
 	}
 	if ((m = model_arg(model)) == NULL)
 		return AG_EXIT_USAGE;
@@ -213,7 +286,9 @@ place_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		return AG_EXIT_RUNTIME;
 	}
 	json_decref(req);
-	rc = call(api, token, "POST", "/v1/placements", body, json);
+	rc = call(api, token, "POST", "/v1/placements", body, json,
+	    !llama ? NULL : strlen(model) > 5 &&
+	    strcmp(model + strlen(model) - 5, ".gguf") == 0 ? model : "");
 	free(body);
 	return rc;
 }

@@ -6,7 +6,10 @@
  * so that a placement can be tried, compared with the exo-style baseline
  * and scripted (--json) without a running cluster.  The thermal model is
  * applied first (devices that would overheat during --job-seconds are
- * derated or left out), then the exact search runs within the budget.
+ * derated or left out), then the exact search runs within the budget
+ * under the request (engine profile, reserve, prompt and generate
+ * lengths; pl_cost.h).  --format llama.cpp prints the commands that run
+ * the plan (ag_llamacmd.h).
  *
  * Exit status: 0 plan found, 1 infeasible, 2 bad command line or input.
  */
@@ -20,6 +23,7 @@
 #include <jansson.h>
 
 #include "ag_cmd.h"
+#include "ag_llamacmd.h"
 #include "ag_planio.h"
 #include "pl_cluster.h"
 #include "pl_model.h"
@@ -35,16 +39,31 @@ static int	plan_exec(const struct ag_cmd *, int, char **);
 
 const struct ag_cmd ag_cmd_plan = {
 	"plan",
-	"--cluster FILE --model NAME|FILE [--context N] [--time-budget-ms N]\n"
-	"       [--job-seconds N] [--json] | --list-models",
+	"--cluster FILE --model NAME|FILE [--context N] [--prompt N]\n"
+	"       [--generate N] [--engine llama.cpp|ring] [--reserve R]\n"
+	"       [--client NODE] [--time-budget-ms N] [--job-seconds N]\n"
+	"       [--json | --format human|json|llama.cpp] | --list-models",
 	"place a model's layers on a cluster (offline solver)",
 	"  -c, --cluster FILE        cluster description (JSON, see "
 	"docs/placement.md)\n"
-	"  -m, --model NAME|FILE     catalog model (e.g. llama-3-70b:q4_0) or "
-	"a model JSON\n"
+	"  -m, --model NAME|FILE     catalog model (e.g. llama-3-70b:q4_0), a "
+	"model JSON\n"
 	"                            file (a name with '/' or ending in "
-	".json)\n"
+	".json) or a\n"
+	"                            GGUF file (ending in .gguf)\n"
 	"  -C, --context N           context length in tokens (default 4096)\n"
+	"  -p, --prompt N            prompt tokens of a typical request\n"
+	"  -g, --generate N          tokens it decodes (default: prompt and "
+	"generate\n"
+	"                            fill the context)\n"
+	"  -e, --engine NAME         llama.cpp (default) or ring (exo-style)\n"
+	"  -r, --reserve R           memory kept free on each device, 0..0.9 "
+	"(default 0.10)\n"
+	"  -n, --client NODE         llama.cpp client node (default: the "
+	"file's client,\n"
+	"                            else the first node)\n"
+	"  -f, --format FMT          human (default), json or llama.cpp "
+	"(commands)\n"
 	"  -t, --time-budget-ms N    search time limit (default 1000; 0 = "
 	"greedy only)\n"
 	"  -J, --job-seconds N       job length for the thermal model "
@@ -117,12 +136,20 @@ list_models(void)
 	return AG_EXIT_OK;
 }
 
+/* A model argument: a GGUF file, a model JSON file or a catalog name. */
 static int
 load_model(const struct ag_cmd *cmd, const char *arg, struct pl_model *m)
 {
 	char	err[512];
 	size_t	n = strlen(arg);
 
+	if (n > 5 && strcmp(arg + n - 5, ".gguf") == 0) {
+		if (ag_planio_read_gguf(arg, m, err, sizeof err) != 0) {
+			(void)fprintf(stderr, "exogpu plan: %s\n", err);
+			return AG_EXIT_USAGE;
+		}
+		return AG_EXIT_OK;
+	}
 	if (strchr(arg, '/') != NULL ||
 	    (n > 5 && strcmp(arg + n - 5, ".json") == 0)) {
 		if (ag_planio_read_model(arg, m, err, sizeof err) != 0) {
@@ -133,7 +160,7 @@ load_model(const struct ag_cmd *cmd, const char *arg, struct pl_model *m)
 	}
 	if (pl_catalog_find(arg, m) != 0)
 		return ag_usage_error(cmd, "unknown model '%s' (see "
-		    "--list-models, or give a model JSON file)", arg);
+		    "--list-models, or give a model JSON or GGUF file)", arg);
 	return AG_EXIT_OK;
 }
 
@@ -143,27 +170,46 @@ verdict_name(double factor)
 	return factor <= 0 ? "excluded" : factor < 1 ? "derated" : "ok";
 }
 
+enum plan_format { FMT_HUMAN, FMT_JSON, FMT_LLAMA };
+
+struct plan_args {
+	const char		*cluster, *model, *client;
+	struct pl_request	 rq;
+	double			 budget, job;
+	enum plan_format	 format;
+	int			 list;
+};
+
+/* What one run computed. */
+struct plan_out {
+	const struct pl_cluster	*orig, *c;
+	const struct pl_model	*m;
+	const struct pl_request	*rq;
+	const struct pl_plan	*p, *base, *lbase;
+	const double		*factors;
+	double			 ms;
+};
+
 static int
-print_json(const struct pl_cluster *orig, const struct pl_cluster *c,
-    const struct pl_model *m, uint64_t ctx, const struct pl_plan *p,
-    double ms, const struct pl_plan *base, const double *factors)
+print_json(const struct plan_out *r)
 {
 	json_t	*o, *th, *e;
 	size_t	 i;
 	int	 rc = 0;
 
-	if ((o = ag_planio_plan_json(c, m, ctx, p, ms, base)) == NULL)
+	if ((o = ag_planio_plan_json(r->c, r->m, r->rq, r->p, r->ms, r->base,
+	    r->lbase)) == NULL)
 		return -1;
 	if ((th = json_array()) == NULL) {
 		json_decref(o);
 		return -1;
 	}
-	for (i = 0; i < orig->ndevices; i++) {
-		if (!orig->devices[i].has_thermal)
+	for (i = 0; i < r->orig->ndevices; i++) {
+		if (!r->orig->devices[i].has_thermal)
 			continue;
 		e = json_pack("{s:s, s:s, s:f}", "device",
-		    orig->devices[i].id, "verdict", verdict_name(factors[i]),
-		    "factor", factors[i]);
+		    r->orig->devices[i].id, "verdict",
+		    verdict_name(r->factors[i]), "factor", r->factors[i]);
 		if (e == NULL || json_array_append_new(th, e) != 0)
 			rc = -1;
 	}
@@ -179,18 +225,41 @@ print_json(const struct pl_cluster *orig, const struct pl_cluster *c,
 }
 
 static void
-print_human(const struct pl_cluster *orig, const struct pl_cluster *c,
-    const struct pl_model *m, uint64_t ctx, const struct pl_plan *p,
-    double ms, const struct pl_plan *base, const double *factors)
+print_baselines(const struct plan_out *r)
 {
+	if (r->lbase != NULL)
+		(void)printf("llama.cpp %.3f ms/token with its default split "
+		    "over these devices (%.2fx slower)\n",
+		    r->lbase->latency_s * 1e3,
+		    r->lbase->latency_s / r->p->latency_s);
+	else
+		(void)printf("llama.cpp its default split over these devices "
+		    "does not fit\n");
+	if (r->base != NULL)
+		(void)printf("exo       %.3f ms/token with a proportional split "
+		    "over every device (%.2fx slower)\n",
+		    r->base->latency_s * 1e3,
+		    r->base->latency_s / r->p->latency_s);
+	else
+		(void)printf("exo       a proportional split over every device "
+		    "does not fit\n");
+}
+
+static void
+print_human(const struct plan_out *r)
+{
+	const struct pl_cluster	*c = r->c;
+	const struct pl_plan	*p = r->p;
 	const struct pl_device	*d;
 	char			 mem[32], range[32];
 	size_t			 i;
 
-	(void)printf("plan for %s at context %llu: %zu stage%s on %zu "
-	    "device%s\n\n", m->name, (unsigned long long)ctx, p->nstages,
-	    p->nstages == 1 ? "" : "s", c->ndevices,
-	    c->ndevices == 1 ? "" : "s");
+	(void)printf("plan for %s at context %llu (%s, KV read at %.0f "
+	    "tokens, %.0f%% reserve): %zu stage%s on %zu device%s\n\n",
+	    r->m->name, (unsigned long long)r->rq->context,
+	    pl_engine_name(r->rq->engine), pl_request_fill(r->rq),
+	    100 * r->rq->reserve, p->nstages, p->nstages == 1 ? "" : "s",
+	    c->ndevices, c->ndevices == 1 ? "" : "s");
 	(void)printf("  %-3s %-20s %-16s %-14s %s\n", "#", "device", "node",
 	    "layers", "memory");
 	for (i = 0; i < p->nstages; i++) {
@@ -203,6 +272,10 @@ print_human(const struct pl_cluster *orig, const struct pl_cluster *c,
 		(void)printf("  %-3zu %-20s %-16s %-14s %s\n", i + 1, d->id,
 		    c->nodes[d->node].name, range, mem);
 	}
+	if (r->rq->engine == PL_ENGINE_LLAMA_CPP)
+		(void)printf("\nclient    %s (llama-server; holds the input "
+		    "embedding)", c->nodes[pl_request_client(c,
+		    r->rq)].name);
 	(void)printf("\nlatency   %.3f ms/token (%.1f tokens/s), %s\n",
 	    p->latency_s * 1e3, 1 / p->latency_s, p->optimal ?
 	    "proven optimal" : "not proven optimal");
@@ -210,93 +283,212 @@ print_human(const struct pl_cluster *orig, const struct pl_cluster *c,
 		(void)printf("bound     no plan is faster than %.3f ms/token "
 		    "(gap %.1f%%)\n", p->lower_bound_s * 1e3,
 		    100 * (p->latency_s - p->lower_bound_s) / p->latency_s);
-	if (base != NULL)
-		(void)printf("baseline  %.3f ms/token with exo's proportional "
-		    "split (%.2fx slower)\n", base->latency_s * 1e3,
-		    base->latency_s / p->latency_s);
-	else
-		(void)printf("baseline  exo's proportional split does not fit "
-		    "this cluster\n");
-	for (i = 0; i < orig->ndevices; i++)
-		if (orig->devices[i].has_thermal && factors[i] < 1)
+	print_baselines(r);
+	for (i = 0; i < r->orig->ndevices; i++)
+		if (r->orig->devices[i].has_thermal && r->factors[i] < 1)
 			(void)printf("thermal   %s %s (%.0f%% of full speed)\n",
-			    orig->devices[i].id, verdict_name(factors[i]),
-			    100 * factors[i]);
+			    r->orig->devices[i].id, verdict_name(r->factors[i]),
+			    100 * r->factors[i]);
 	(void)printf("solved    in %.2f ms by %s over %zu candidate "
-	    "device%s (%llu search nodes)\n", ms, pl_method_name(p->method),
+	    "device%s (%llu search nodes)\n", r->ms, pl_method_name(p->method),
 	    p->candidates, p->candidates == 1 ? "" : "s",
 	    (unsigned long long)p->nodes);
 }
 
 static int
-plan_run(const struct ag_cmd *cmd, const char *cluster_path,
-    const char *model_arg, uint64_t ctx, double budget, double job_s,
-    int json)
+print_llama(const struct plan_out *r, const char *model_arg)
+{
+	struct ag_llama_stage	*st;
+	struct ag_llama_job	 j;
+	const struct pl_device	*d;
+	size_t			 i, n = strlen(model_arg);
+	char			 err[256];
+	int			 rc;
+
+	if ((st = calloc(r->p->nstages, sizeof *st)) == NULL)
+		return -1;
+	for (i = 0; i < r->p->nstages; i++) {
+		d = &r->c->devices[r->p->stages[i].device];
+		st[i].device = d->id;
+		st[i].node = r->c->nodes[d->node].name;
+		st[i].rpc = d->rpc;
+		st[i].engine_device = d->engine_device;
+		st[i].layers = r->p->stages[i].layer_end -
+		    r->p->stages[i].layer_start;
+	}
+	memset(&j, 0, sizeof j);
+	j.stages = st;
+	j.nstages = r->p->nstages;
+	j.model_layers = r->m->layers;
+	j.context = r->rq->context;
+	j.model_path = n > 5 && strcmp(model_arg + n - 5, ".gguf") == 0 ?
+	    model_arg : NULL;
+	j.client = r->c->nodes[pl_request_client(r->c, r->rq)].name;
+	rc = ag_llamacmd_print(stdout, &j, err, sizeof err);
+	if (rc != 0)
+		(void)fprintf(stderr, "exogpu plan: %s\n", err);
+	free(st);
+	return rc;
+}
+
+static int
+plan_solve(const struct plan_args *a, const struct pl_cluster *orig,
+    const struct pl_cluster *c, const struct pl_model *m,
+    const double *factors)
+{
+	struct pl_solve_opts	 o;
+	struct pl_plan		 p, base, lbase;
+	struct plan_out		 r;
+	double			 t0;
+	char			 err[512], berr[256];
+	int			 rc = AG_EXIT_OK, brc, lrc;
+
+	pl_solve_opts_init(&o);
+	o.req = a->rq;
+	o.budget_ms = a->budget;
+	o.clock_ms = now_ms;
+	if (a->budget == 0)
+		o.method = PL_METHOD_GREEDY;
+	t0 = now_ms(NULL);
+	rc = pl_solve(c, m, &o, &p, err, sizeof err);
+	memset(&r, 0, sizeof r);
+	r.ms = now_ms(NULL) - t0;
+	if (rc != PL_OK) {
+		(void)fprintf(stderr, "exogpu plan: %s\n", err);
+		return AG_EXIT_RUNTIME;
+	}
+	brc = pl_baseline(c, m, &o.req, &base, berr, sizeof berr);
+	lrc = pl_baseline_llama(c, m, &o.req, &p, &lbase, berr, sizeof berr);
+	if (brc == PL_ERROR || lrc == PL_ERROR) {
+		(void)fprintf(stderr, "exogpu plan: %s\n", berr);
+		rc = AG_EXIT_RUNTIME;
+		goto out;
+	}
+	r.orig = orig;
+	r.c = c;
+	r.m = m;
+	r.rq = &o.req;
+	r.p = &p;
+	r.base = brc == PL_OK ? &base : NULL;
+	r.lbase = lrc == PL_OK ? &lbase : NULL;
+	r.factors = factors;
+	if (a->format == FMT_JSON) {
+		if (print_json(&r) != 0) {
+			(void)fprintf(stderr, "exogpu plan: cannot write "
+			    "JSON\n");
+			rc = AG_EXIT_RUNTIME;
+		}
+	} else if (a->format == FMT_LLAMA) {
+		if (print_llama(&r, a->model) != 0)
+			rc = AG_EXIT_RUNTIME;
+	} else
+		print_human(&r);
+	if (fflush(stdout) != 0 && rc == AG_EXIT_OK)
+		rc = AG_EXIT_RUNTIME;
+out:
+	if (brc == PL_OK)
+		pl_plan_free(&base);
+	if (lrc == PL_OK)
+		pl_plan_free(&lbase);
+	pl_plan_free(&p);
+	return rc;
+}
+
+static int
+plan_run(const struct ag_cmd *cmd, struct plan_args *a)
 {
 	struct pl_cluster	 orig, c;
 	struct pl_model		 m;
-	struct pl_solve_opts	 o;
-	struct pl_plan		 p, base;
-	double			*factors = NULL, t0, ms;
-	char			 err[512], berr[256];
-	int			 rc, brc;
+	double			*factors = NULL;
+	char			 err[512];
+	int			 rc;
 
-	if (ag_planio_read_cluster(cluster_path, &orig, err, sizeof err) != 0) {
+	if (ag_planio_read_cluster(a->cluster, &orig, err, sizeof err) != 0) {
 		(void)fprintf(stderr, "exogpu plan: %s\n", err);
 		return AG_EXIT_USAGE;
 	}
-	if ((rc = load_model(cmd, model_arg, &m)) != AG_EXIT_OK) {
+	if (a->client != NULL &&
+	    pl_cluster_find_node(&orig, a->client, &a->rq.client) != 0) {
+		pl_cluster_free(&orig);
+		return ag_usage_error(cmd, "--client: no node '%s' in %s",
+		    a->client, a->cluster);
+	}
+	if ((rc = load_model(cmd, a->model, &m)) != AG_EXIT_OK) {
 		pl_cluster_free(&orig);
 		return rc;
 	}
 	if ((factors = calloc(orig.ndevices + 1, sizeof *factors)) == NULL ||
-	    pl_cluster_apply_thermal(&orig, job_s, &c, factors) != 0) {
+	    pl_cluster_apply_thermal(&orig, a->job, &c, factors) != 0) {
 		free(factors);
 		pl_cluster_free(&orig);
 		(void)fprintf(stderr, "exogpu plan: out of memory\n");
 		return AG_EXIT_RUNTIME;
 	}
-	pl_solve_opts_init(&o);
-	o.context = ctx;
-	o.budget_ms = budget;
-	o.clock_ms = now_ms;
-	if (budget == 0)
-		o.method = PL_METHOD_GREEDY;
-	t0 = now_ms(NULL);
-	rc = pl_solve(&c, &m, &o, &p, err, sizeof err);
-	ms = now_ms(NULL) - t0;
-	if (rc != PL_OK) {
-		(void)fprintf(stderr, "exogpu plan: %s\n", err);
-		rc = AG_EXIT_RUNTIME;
-		goto out;
-	}
-	brc = pl_baseline(&c, &m, ctx, &base, berr, sizeof berr);
-	if (brc == PL_ERROR) {
-		pl_plan_free(&p);
-		(void)fprintf(stderr, "exogpu plan: %s\n", berr);
-		rc = AG_EXIT_RUNTIME;
-		goto out;
-	}
-	if (json) {
-		if (print_json(&orig, &c, &m, ctx, &p, ms,
-		    brc == PL_OK ? &base : NULL, factors) != 0) {
-			(void)fprintf(stderr, "exogpu plan: cannot write "
-			    "JSON\n");
-			rc = AG_EXIT_RUNTIME;
-		}
-	} else
-		print_human(&orig, &c, &m, ctx, &p, ms,
-		    brc == PL_OK ? &base : NULL, factors);
-	if (brc == PL_OK)
-		pl_plan_free(&base);
-	pl_plan_free(&p);
-	if (fflush(stdout) != 0 && rc == AG_EXIT_OK)
-		rc = AG_EXIT_RUNTIME;
-out:
+	rc = plan_solve(a, &orig, &c, &m, factors);
 	free(factors);
 	pl_cluster_free(&c);
 	pl_cluster_free(&orig);
 	return rc;
+}
+
+/*
+ * Parses one option of the request: AG_EXIT_OK, a usage error, or -1
+ * when ch is not one of them.
+ */
+static int
+plan_opt(const struct ag_cmd *cmd, int ch, struct plan_args *a)
+{
+	double	v;
+
+	switch (ch) {
+	case 'C':
+	case 'p':
+	case 'g':
+		if (parse_num(optarg, 0, PLAN_MAX_CTX, &v) != 0 ||
+		    v != floor(v))
+			return ag_usage_error(cmd, "--%s: an integer from 0 "
+			    "to %u", ch == 'C' ? "context" : ch == 'p' ?
+			    "prompt" : "generate", PLAN_MAX_CTX);
+		if (ch == 'C')
+			a->rq.context = (uint64_t)v;
+		else if (ch == 'p')
+			a->rq.prompt = (uint64_t)v;
+		else
+			a->rq.generate = (uint64_t)v;
+		return AG_EXIT_OK;
+	case 'e':
+		if (pl_engine_parse(optarg, &a->rq.engine) != 0)
+			return ag_usage_error(cmd, "--engine: llama.cpp or "
+			    "ring");
+		return AG_EXIT_OK;
+	case 'r':
+		if (parse_num(optarg, 0, PL_RESERVE_MAX, &a->rq.reserve) != 0)
+			return ag_usage_error(cmd, "--reserve: a fraction "
+			    "from 0 to %.2f", PL_RESERVE_MAX);
+		return AG_EXIT_OK;
+	case 't':
+		if (parse_num(optarg, 0, 3600e3, &a->budget) != 0)
+			return ag_usage_error(cmd, "--time-budget-ms: "
+			    "a number from 0 to 3600000");
+		return AG_EXIT_OK;
+	case 'J':
+		if (parse_num(optarg, 0, 1e9, &a->job) != 0)
+			return ag_usage_error(cmd, "--job-seconds: a "
+			    "number from 0 to 1e9");
+		return AG_EXIT_OK;
+	case 'f':
+		if (strcmp(optarg, "human") == 0)
+			a->format = FMT_HUMAN;
+		else if (strcmp(optarg, "json") == 0)
+			a->format = FMT_JSON;
+		else if (strcmp(optarg, "llama.cpp") == 0)
+			a->format = FMT_LLAMA;
+		else
+			return ag_usage_error(cmd, "--format: human, json or "
+			    "llama.cpp");
+		return AG_EXIT_OK;
+	}
+	return -1;
 }
 
 static int
@@ -306,61 +498,66 @@ plan_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "cluster", required_argument, NULL, 'c' },
 		{ "model", required_argument, NULL, 'm' },
 		{ "context", required_argument, NULL, 'C' },
+		{ "prompt", required_argument, NULL, 'p' },
+		{ "generate", required_argument, NULL, 'g' },
+		{ "engine", required_argument, NULL, 'e' },
+		{ "reserve", required_argument, NULL, 'r' },
+		{ "client", required_argument, NULL, 'n' },
 		{ "time-budget-ms", required_argument, NULL, 't' },
 		{ "job-seconds", required_argument, NULL, 'J' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "list-models", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char	*cluster = NULL, *model = NULL;
-	double		 ctx = PLAN_CONTEXT, budget = PLAN_BUDGET_MS;
-	double		 job = PLAN_JOB_S;
-	int		 ch, json = 0, list = 0;
+	struct plan_args	a;
+	char			err[256];
+	int			ch, rc;
 
-	while ((ch = ag_getopt(cmd, argc, argv, "c:m:C:t:J:jlh",
+	memset(&a, 0, sizeof a);
+	pl_request_init(&a.rq);
+	a.rq.context = PLAN_CONTEXT;
+	a.budget = PLAN_BUDGET_MS;
+	a.job = PLAN_JOB_S;
+	while ((ch = ag_getopt(cmd, argc, argv, "c:m:C:p:g:e:r:n:t:J:jf:lh",
 	    longopts)) != -1) {
 		switch (ch) {
 		case 'c':
-			cluster = optarg;
+			a.cluster = optarg;
 			break;
 		case 'm':
-			model = optarg;
+			a.model = optarg;
 			break;
-		case 'C':
-			if (parse_num(optarg, 0, PLAN_MAX_CTX, &ctx) != 0 ||
-			    ctx != floor(ctx))
-				return ag_usage_error(cmd, "--context: an "
-				    "integer from 0 to %u", PLAN_MAX_CTX);
-			break;
-		case 't':
-			if (parse_num(optarg, 0, 3600e3, &budget) != 0)
-				return ag_usage_error(cmd, "--time-budget-ms: "
-				    "a number from 0 to 3600000");
-			break;
-		case 'J':
-			if (parse_num(optarg, 0, 1e9, &job) != 0)
-				return ag_usage_error(cmd, "--job-seconds: a "
-				    "number from 0 to 1e9");
+		case 'n':
+			a.client = optarg;
 			break;
 		case 'j':
-			json = 1;
+			a.format = FMT_JSON;
 			break;
 		case 'l':
-			list = 1;
+			a.list = 1;
 			break;
 		default:
-			return ag_opt_exit(ch);
+			if ((rc = plan_opt(cmd, ch, &a)) == -1)
+				return ag_opt_exit(ch);
+			if (rc != AG_EXIT_OK)
+				return rc;
 		}
 	}
 	if (optind != argc)
 		return ag_usage_error(cmd, "unexpected argument '%s'",
 		    argv[optind]);
-	if (list)
+	if (a.list)
 		return list_models();
-	if (cluster == NULL || model == NULL)
+	if (a.cluster == NULL || a.model == NULL)
 		return ag_usage_error(cmd, "--cluster and --model are "
 		    "required");
-	return plan_run(cmd, cluster, model, (uint64_t)ctx, budget, job,
-	    json);
+	if (a.rq.prompt > a.rq.context ||
+	    a.rq.generate > a.rq.context - a.rq.prompt) {
+		(void)snprintf(err, sizeof err, "--prompt + --generate exceed "
+		    "--context %llu", (unsigned long long)a.rq.context);
+		return ag_usage_error(cmd, "%s", err);
+	}
+	return plan_run(cmd, &a);
 }

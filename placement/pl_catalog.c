@@ -15,10 +15,11 @@
  *   KV = 2 (K and V) * Hkv * d * 2 bytes (fp16 cache whatever the weights).
  *   A = h * 2 (one fp16 hidden state per token crosses a stage boundary).
  *   P = 2 * params/layer (one multiply-add per weight per token); attention
- *   over the context is ignored at v1: batch-1 decode is memory-bound.
+ *   over the context is ignored: batch-1 decode is memory-bound.
  *   E_in = vocab * h weights; E_out = vocab * h (+ final norm h), both at
- *   the dtype's rate.  Tied embeddings would put the shared matrix on both
- *   ends (each end holds its own copy), so the formula is the same.
+ *   the dtype's rate; P_out = 2 * vocab * h; V = vocab.  Tied embeddings
+ *   would put the shared matrix on both ends (each end holds its own
+ *   copy), so the formula is the same.
  */
 #include "pl_model.h"
 
@@ -95,6 +96,8 @@ pl_arch_derive(const struct pl_arch *a, enum pl_dtype dt, struct pl_model *m)
 	emb = a->vocab * a->hidden;
 	m->embed_bytes = weight_bytes(emb, dt);
 	m->head_bytes = weight_bytes(emb + a->hidden, dt);
+	m->head_flops_per_token = 2.0 * (double)emb;
+	m->vocab = a->vocab;
 	m->dtype = dt;
 	return 0;
 }

@@ -8,6 +8,11 @@
  * Links are symmetric.  A pair of nodes without a link cannot be adjacent
  * in a pipeline (its hop is infinite).
  *
+ * Devices that share one physical memory (a CPU and an integrated GPU on
+ * one DRAM) carry the same non-zero pool id: the plan's stages on them
+ * must fit that memory together.  booked_bytes is memory already promised
+ * to committed placements; the solver takes it off before the reserve.
+ *
  * Counts are capped (PL_MAX_*) so a hostile file cannot make the solver's
  * K x K tables large.
  */
@@ -40,6 +45,11 @@ struct pl_device {
 	int		eligible;
 	int		has_thermal;
 	struct pl_thermal thermal;
+	/* v2, optional: 0 / "" when not given. */
+	uint64_t	booked_bytes;	/* already booked by placements */
+	uint32_t	pool;		/* shared physical memory, 0 = own */
+	char		rpc[PL_NAME_MAX];	/* "host:port" of its rpc-server */
+	char		engine_device[PL_NAME_MAX];	/* "CUDA0", "CPU" */
 };
 
 struct pl_node {
@@ -62,6 +72,8 @@ struct pl_cluster {
 	struct pl_link	*links;
 	size_t		nlinks;
 	size_t		cap_devices, cap_nodes, cap_links;
+	size_t		client;		/* llama.cpp client node, if has_client */
+	int		has_client;
 };
 
 void	pl_cluster_init(struct pl_cluster *);

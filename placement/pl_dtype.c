@@ -13,6 +13,7 @@ static const char *const dtype_names[PL_DT_COUNT] = {
 	[PL_DT_Q8_0] = "q8_0",
 	[PL_DT_Q4_0] = "q4_0",
 	[PL_DT_INT8] = "int8",
+	[PL_DT_GGML_QUANT] = "ggml_quant",
 };
 
 const char *

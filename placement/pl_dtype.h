@@ -16,6 +16,7 @@ enum pl_dtype {
 	PL_DT_Q8_0,
 	PL_DT_Q4_0,
 	PL_DT_INT8,
+	PL_DT_GGML_QUANT,	/* any other GGML block quantization (q4_K...) */
 	PL_DT_COUNT
 };
 

@@ -2,9 +2,11 @@
  * pl_model.h - what the placement cost model needs to know about a model,
  * and the built-in catalog.
  *
- * A model is reduced to the eight figures of DESIGN.md's cost model (per
- * layer weight bytes, KV bytes per token, activation bytes, FLOPs, the
- * embedding and head sizes) plus its dtype.  The catalog does not store
+ * A model is reduced to the figures of the cost model (docs/placement.md,
+ * v2: per layer weight bytes, KV bytes per token, activation bytes, FLOPs,
+ * the embedding and head sizes, the head's FLOPs and the vocabulary) plus
+ * its dtype.  The two v2 figures are optional (0: unknown) so that v1
+ * model files still load.  The catalog does not store
  * those figures: it stores each model's published architecture and derives
  * them (pl_arch_derive), so the numbers can be checked against the configs
  * and the derivation is written down once, in code and in docs/placement.md.
@@ -30,6 +32,9 @@ struct pl_model {
 	uint64_t	embed_bytes;		/* E_in */
 	uint64_t	head_bytes;		/* E_out */
 	enum pl_dtype	dtype;
+	/* v2, optional (0 = unknown, see docs/placement.md). */
+	double		head_flops_per_token;	/* P_out */
+	uint64_t	vocab;			/* V: logits per token */
 };
 
 /* A published transformer configuration (HuggingFace config.json terms). */

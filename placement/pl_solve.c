@@ -3,16 +3,24 @@
  *
  * Everything works on a dense "problem": the usable devices (candidates)
  * with their per-layer time tau and their layer capacities in each role
- * (only stage, first, last, middle), and a K x K hop table.  Three facts
- * shape the code:
+ * (only stage, first, last, middle), the engine's communication terms as
+ * an open cost per first device, a K x K edge table (direction matters)
+ * and a K x K close table (last device g back to first f, with g's head
+ * time), see pl_cost.h.  Three facts shape the code:
  *
  *  - For a set of devices with a given first f and last g, the best split
  *    is greedy: one layer each, then the remaining layers to the smallest
- *    tau with room (unit items, linear cost: an exchange argument).  So a
- *    plan's cost is tour(order) + layers(set, f, g): layer_cost() below.
+ *    tau with room (unit items, linear cost: an exchange argument; devices
+ *    sharing a memory pool add a laminar capacity, under which greedy is
+ *    still optimal).  So a plan's cost is path(order) + layers(set, f, g):
+ *    layer_cost() below.
  *  - Devices on one node with identical figures are interchangeable; the
  *    search only uses them in index order (symmetry breaking), which keeps
  *    a box of eight identical GPUs from multiplying the tree by 8!.
+ *  - With llama.cpp every edge is out(a) + in(b) (through the client),
+ *    open(f) is in(f) and the first device holds nothing extra, so the
+ *    order of all stages but the last is immaterial: branch-and-bound
+ *    only builds them in index order.
  *  - All costs are >= 0, so any partial cost at or above the incumbent is
  *    pruned.  The bound adds to the partial ring the cheapest way to close
  *    it with j more devices: each j is a fractional-knapsack relaxation of
@@ -38,9 +46,15 @@
 struct cand {
 	size_t		dev;		/* cluster device index */
 	double		tau;		/* seconds per layer */
+	double		head;		/* the head's time on it */
+	double		open;		/* comm cost when it is first */
+	double		only;		/* comm + head when it is alone */
+	size_t		pidx;		/* index into pools, NONE */
 	uint32_t	cap_mid, cap_first, cap_last, cap_only;
 	size_t		cls_prev;	/* previous interchangeable cand */
 	double		near;		/* cheapest hop to any other cand */
+	double		out_c, in_c;	/* separable: edge(a, b) = out + in */
+	double		key;		/* least a middle device adds */
 	double		rootlb;		/* bound with this cand first */
 };
 
@@ -52,13 +66,22 @@ struct child {
 struct prob {
 	const struct pl_cluster	*cl;
 	const struct pl_model	*m;
+	const struct pl_request	*rq;
 	uint32_t	 L;
 	uint64_t	 S;		/* layer footprint W + KV*C */
+	uint64_t	 E_first;	/* E_in on the first device (ring) */
 	size_t		 K;
+	int		 separable;	/* edge(a, b) = out(a) + in(b) */
 	struct cand	*c;
-	double		*hop;		/* K x K */
+	double		*hop;		/* K x K edge(a, b) */
+	double		*cls;		/* K x K close(g, f) + head(g) */
+	size_t		 npools;
+	uint32_t	*pool_id;	/* npools */
+	uint64_t	*pool_cap;	/* bytes */
+	uint64_t	*pool_rem;	/* layers, scratch */
 	size_t		*by_tau;	/* cand indices, tau ascending */
 	size_t		*by_cap;	/* cand indices, cap_mid descending */
+	size_t		*by_key;	/* cand indices, key ascending */
 	uint32_t	*alloc;		/* K, layer split scratch */
 
 	size_t		*best;		/* incumbent order */
@@ -84,6 +107,12 @@ static double
 hopv(const struct prob *p, size_t a, size_t b)
 {
 	return p->hop[a * p->K + b];
+}
+
+static double
+clsv(const struct prob *p, size_t g, size_t f)
+{
+	return p->cls[g * p->K + f];
 }
 
 static int
@@ -112,6 +141,39 @@ cap_of(const struct prob *p, size_t i, size_t f, size_t g, size_t k)
 }
 
 /*
+ * Layers each pool can still take once the set's extras (E_in on f, E_out
+ * on g) and one layer per member are placed; -1 when that already breaks
+ * a pool.
+ */
+static int
+pool_init(const struct prob *p, const uint8_t *in, size_t f, size_t g,
+    size_t k)
+{
+	uint64_t	b, extra;
+	size_t		q, i;
+
+	for (q = 0; q < p->npools; q++) {
+		b = p->pool_cap[q];
+		extra = 0;
+		if (in[f] && p->c[f].pidx == q)
+			extra += p->E_first;
+		if (in[g] && p->c[g].pidx == q)
+			extra += p->m->head_bytes;
+		if (b < extra)
+			return -1;
+		p->pool_rem[q] = (b - extra) / p->S;
+	}
+	for (i = 0; i < p->K; i++) {
+		if (!in[i] || (q = p->c[i].pidx) == NONE)
+			continue;
+		if (p->pool_rem[q] < 1)
+			return -1;
+		p->pool_rem[q]--;
+	}
+	return 0;
+}
+
+/*
  * Best layer time of the k devices marked in `in` with first f and last g
  * (the greedy split); INFINITY when they cannot hold the model.  With
  * alloc non-NULL the split is stored per candidate.
@@ -122,9 +184,11 @@ layer_cost(const struct prob *p, const uint8_t *in, size_t f, size_t g,
 {
 	uint32_t	need, cap, take;
 	double		cost = 0;
-	size_t		t, i;
+	size_t		t, i, q;
 
 	if (k == 0 || k > p->L)
+		return INFINITY;
+	if (p->npools > 0 && pool_init(p, in, f, g, k) != 0)
 		return INFINITY;
 	need = p->L - (uint32_t)k;
 	for (t = 0; t < p->K; t++) {
@@ -135,6 +199,11 @@ layer_cost(const struct prob *p, const uint8_t *in, size_t f, size_t g,
 		if (cap < 1)
 			return INFINITY;
 		take = cap - 1 < need ? cap - 1 : need;
+		if ((q = p->c[i].pidx) != NONE) {
+			if (p->pool_rem[q] < take)
+				take = (uint32_t)p->pool_rem[q];
+			p->pool_rem[q] -= take;
+		}
 		need -= take;
 		cost += (double)(1 + take) * p->c[i].tau;
 		if (alloc != NULL)
@@ -143,17 +212,19 @@ layer_cost(const struct prob *p, const uint8_t *in, size_t f, size_t g,
 	return need == 0 ? cost : INFINITY;
 }
 
+/* Communication (and head) cost of the order seq[0..k). */
 static double
 tour_cost(const struct prob *p, const size_t *seq, size_t k)
 {
-	double	t = 0;
+	double	t;
 	size_t	i;
 
-	if (k < 2)
-		return 0;
-	for (i = 0; i < k; i++)
-		t += hopv(p, seq[i], seq[(i + 1) % k]);
-	return t;
+	if (k == 1)
+		return p->c[seq[0]].only;
+	t = p->c[seq[0]].open;
+	for (i = 0; i + 1 < k; i++)
+		t += hopv(p, seq[i], seq[i + 1]);
+	return t + clsv(p, seq[k - 1], seq[0]);
 }
 
 /* Full cost of the order seq[0..k), using p->mark as scratch. */
@@ -190,46 +261,52 @@ offer(struct prob *p, const size_t *seq, size_t k, double cost)
  * Admissible bound on every plan that starts with the prefix seq[0..k)
  * (marked in p->in) whose hops so far cost pathcost: the exact cost of
  * closing the ring now, or, for each number j >= 1 of devices still to
- * come, the least hops they add plus a relaxed layer split.
+ * come, the least hops they add plus a relaxed layer split.  The j - 1
+ * middle devices of a completion are distinct, so their hops are at least
+ * the j - 1 smallest keys left: each device's cheapest outgoing edge, or
+ * with separable edges its in + out (the leg into the last one and the
+ * close are bounded apart).
  */
 static double
 bound(struct prob *p, size_t k, double pathcost)
 {
 	size_t		f = p->seq[0], c = p->seq[k - 1], i, t, nR = 0, j;
 	double		best = INFINITY, outm = INFINITY, inm = INFINITY;
-	double		nmin = INFINITY, sumtau = 0, v, hops, fill;
+	double		ksum = 0, sumtau = 0, v, hops, fill, x;
 	uint64_t	resU = 0, TJ = 0, usedR, rem, take, cap;
 	uint32_t	n;
+	size_t		kt = 0;
 
-	/* Close the ring now. */
+	/* Close the ring now (absolute costs from here on). */
 	if (k == 1) {
 		if (p->c[f].cap_only >= p->L)
-			best = (double)p->L * p->c[f].tau;
-	} else if (isfinite(hopv(p, c, f)))
-		best = hopv(p, c, f) + layer_cost(p, p->in, f, c, k, NULL);
+			best = p->c[f].only + (double)p->L * p->c[f].tau;
+	} else if (isfinite(clsv(p, c, f)))
+		best = pathcost + clsv(p, c, f) + layer_cost(p, p->in, f, c,
+		    k, NULL);
 	if (k >= p->L || k >= p->K)
-		return pathcost + best;
+		return best;
 
 	/* Grow it by j more devices. */
 	for (t = 0; t < p->K; t++) {
 		if (p->in[t]) {
 			cap = t == f ? p->c[t].cap_first : p->c[t].cap_mid;
 			if (cap < 1)
-				return pathcost + best;
+				return best;
 			resU += cap - 1;
 			sumtau += p->c[t].tau;
 			continue;
 		}
 		nR++;
-		if (hopv(p, c, t) < outm)
-			outm = hopv(p, c, t);
-		if (hopv(p, t, f) < inm)
-			inm = hopv(p, t, f);
-		if (p->c[t].near < nmin)
-			nmin = p->c[t].near;
+		x = p->separable ? p->c[c].out_c : hopv(p, c, t);
+		if (x < outm)
+			outm = x;
+		x = clsv(p, t, f) + (p->separable ? p->c[t].in_c : 0);
+		if (x < inm)
+			inm = x;
 	}
 	if (!isfinite(outm) || !isfinite(inm))
-		return pathcost + best;
+		return best;
 	n = p->L - (uint32_t)k;
 	j = 0;
 	for (t = 0; t < p->K && j < nR && j < n; t++) {
@@ -238,9 +315,14 @@ bound(struct prob *p, size_t k, double pathcost)
 			continue;
 		j++;
 		TJ += p->c[i].cap_mid;
-		if (j > 1 && !isfinite(nmin))
-			break;
-		hops = outm + inm + (j > 1 ? (double)(j - 1) * nmin : 0);
+		if (j > 1) {
+			while (kt < p->K && p->in[p->by_key[kt]])
+				kt++;
+			if (kt == p->K || !isfinite(p->c[p->by_key[kt]].key))
+				break;
+			ksum += p->c[p->by_key[kt++]].key;
+		}
+		hops = pathcost + outm + inm + ksum;
 		if (hops + sumtau >= best)
 			break;		/* hops only grow with j */
 		if ((uint64_t)n > resU + TJ)
@@ -271,7 +353,7 @@ bound(struct prob *p, size_t k, double pathcost)
 		if (TJ >= n)
 			break;		/* more room no longer helps */
 	}
-	return pathcost + best;
+	return best;
 }
 
 static void
@@ -302,6 +384,15 @@ expand(struct prob *p, size_t k, double pathcost, struct child *kids)
 	size_t	c = p->seq[k - 1], r, n = 0;
 	double	h, lb;
 
+	/*
+	 * With separable edges and nothing extra on the first device
+	 * (llama.cpp: open(f) is f's in-part and E_in stays on the client)
+	 * the order of every stage but the last is immaterial, so they are
+	 * only taken in index order: the last device may be extended only
+	 * when it is above the one before it.
+	 */
+	if (p->separable && k >= 2 && c < p->seq[k - 2])
+		return 0;
 	for (r = 0; r < p->K; r++) {
 		if (!may_follow(p, r))
 			continue;
@@ -328,9 +419,9 @@ close_cost(struct prob *p, size_t k, double pathcost)
 	size_t	f = p->seq[0], c = p->seq[k - 1];
 
 	if (k == 1)
-		return p->c[f].cap_only >= p->L ?
+		return p->c[f].cap_only >= p->L ? p->c[f].only +
 		    (double)p->L * p->c[f].tau : INFINITY;
-	return pathcost + hopv(p, c, f) + layer_cost(p, p->in, f, c, k, NULL);
+	return pathcost + clsv(p, c, f) + layer_cost(p, p->in, f, c, k, NULL);
 }
 
 static void
@@ -399,7 +490,7 @@ run_bnb(struct prob *p)
 		f = kids[i].r;
 		p->in[f] = 1;
 		p->seq[0] = f;
-		bnb(p, 1, 0);
+		bnb(p, 1, p->c[f].open);
 		p->in[f] = 0;
 	}
 }
@@ -438,7 +529,7 @@ run_dp(struct prob *p)
 			break;
 		for (i = 0; i < nm * K; i++)
 			dp[i] = INFINITY;
-		dp[((size_t)1 << f) * K + f] = 0;
+		dp[((size_t)1 << f) * K + f] = p->c[f].open;
 		for (mask = 0; mask < nm; mask++) {
 			if (!(mask & ((size_t)1 << f)))
 				continue;
@@ -454,10 +545,11 @@ run_dp(struct prob *p)
 				p->nodes++;
 				if (k == 1)
 					cost = p->c[f].cap_only >= p->L ?
+					    p->c[f].only +
 					    (double)p->L * p->c[f].tau :
 					    INFINITY;
 				else
-					cost = v + hopv(p, g, f) + layer_cost(p,
+					cost = v + clsv(p, g, f) + layer_cost(p,
 					    p->in, f, g, k, NULL);
 				if (cost < p->bestcost) {
 					/* Walk the parents back to f. */
@@ -526,7 +618,7 @@ static void
 dive(struct prob *p, size_t f)
 {
 	size_t		k = 1, r, bestr;
-	double		pathcost = 0, lb, blb, h;
+	double		pathcost = p->c[f].open, lb, blb, h;
 
 	p->seq[0] = f;
 	p->in[f] = 1;
@@ -672,8 +764,13 @@ prob_free(struct prob *p)
 {
 	free(p->c);
 	free(p->hop);
+	free(p->cls);
+	free(p->pool_id);
+	free(p->pool_cap);
+	free(p->pool_rem);
 	free(p->by_tau);
 	free(p->by_cap);
+	free(p->by_key);
 	free(p->alloc);
 	free(p->best);
 	free(p->seq);
@@ -705,25 +802,59 @@ equivalent(const struct prob *p, size_t a, size_t b)
 	const struct cand	*x = &p->c[a], *y = &p->c[b];
 
 	return p->cl->devices[x->dev].node == p->cl->devices[y->dev].node &&
-	    x->tau == y->tau && x->cap_mid == y->cap_mid &&
+	    x->tau == y->tau && x->head == y->head && x->pidx == y->pidx &&
+	    x->cap_mid == y->cap_mid &&
 	    x->cap_first == y->cap_first && x->cap_last == y->cap_last &&
 	    x->cap_only == y->cap_only;
 }
 
+/* Memory the usable devices offer at most, a pool counted once. */
+static long double
+offered(const struct pl_cluster *cl, const struct pl_model *m,
+    const struct pl_request *rq)
+{
+	const struct pl_device	*d;
+	long double		 have = 0;
+	size_t			 i, j;
+
+	for (i = 0; i < cl->ndevices; i++) {
+		d = &cl->devices[i];
+		if (!pl_device_usable(d, m->dtype) || !(d->bandwidth > 0) ||
+		    !(d->flops > 0))
+			continue;
+		if (d->pool == 0) {
+			have += pl_device_capacity(d, rq->reserve);
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (cl->devices[j].pool == d->pool &&
+			    pl_device_usable(&cl->devices[j], m->dtype) &&
+			    cl->devices[j].bandwidth > 0 &&
+			    cl->devices[j].flops > 0)
+				break;
+		if (j == i)
+			have += pl_pool_capacity(cl, d->pool, rq->reserve);
+	}
+	return have;
+}
+
 /* Checks the request as a whole and names the first shortfall. */
 static int
-precheck(const struct pl_cluster *cl, const struct pl_model *m, uint64_t ctx,
-    uint64_t *S, char *err, size_t errlen)
+precheck(const struct pl_cluster *cl, const struct pl_model *m,
+    const struct pl_request *rq, uint64_t *S, char *err, size_t errlen)
 {
 	size_t		i, nelig = 0, nuse = 0;
-	long double	need, have = 0;
+	long double	need, have;
 	char		a[32], b[32];
+	uint64_t	ctx = rq->context;
 
 	if (m->layers < 1 || m->layers > PL_MAX_LAYERS) {
 		(void)snprintf(err, errlen, "%s: %u layers (1..%u)", m->name,
 		    m->layers, PL_MAX_LAYERS);
 		return PL_ERROR;
 	}
+	if (pl_request_check(cl, rq, err, errlen) != 0)
+		return PL_ERROR;
 	if (pl_model_layer_footprint(m, ctx, S) != 0 || *S == 0) {
 		(void)snprintf(err, errlen, "%s: a layer at context %llu "
 		    "needs more than 2^64 bytes", m->name,
@@ -735,10 +866,8 @@ precheck(const struct pl_cluster *cl, const struct pl_model *m, uint64_t ctx,
 			continue;
 		nelig++;
 		if (pl_device_usable(&cl->devices[i], m->dtype) &&
-		    cl->devices[i].bandwidth > 0 && cl->devices[i].flops > 0) {
+		    cl->devices[i].bandwidth > 0 && cl->devices[i].flops > 0)
 			nuse++;
-			have += cl->devices[i].memory_bytes;
-		}
 	}
 	if (nelig == 0) {
 		(void)snprintf(err, errlen, "no eligible devices");
@@ -749,55 +878,214 @@ precheck(const struct pl_cluster *cl, const struct pl_model *m, uint64_t ctx,
 		    "dtype %s", pl_dtype_name(m->dtype));
 		return PL_INFEASIBLE;
 	}
-	need = (long double)m->layers * *S + m->embed_bytes + m->head_bytes;
+	have = offered(cl, m, rq);
+	need = (long double)m->layers * *S + m->head_bytes +
+	    (rq->engine == PL_ENGINE_RING ? m->embed_bytes : 0);
 	if (need > have) {
 		fmt_bytes(a, sizeof a, need);
 		fmt_bytes(b, sizeof b, have);
 		(void)snprintf(err, errlen, "%s needs %s for %u layers at "
-		    "context %llu, eligible devices offer %s", m->name, a,
-		    m->layers, (unsigned long long)ctx, b);
+		    "context %llu, eligible devices offer %s (after a %.0f%% "
+		    "reserve)", m->name, a, m->layers, (unsigned long long)ctx,
+		    b, 100 * rq->reserve);
 		return PL_INFEASIBLE;
 	}
 	return PL_OK;
 }
 
+/* The pools the candidates use, with their capacities. */
+static int
+prep_pools(struct prob *p)
+{
+	const struct pl_cluster	*cl = p->cl;
+	uint32_t		 id;
+	size_t			 i, q;
+
+	if ((p->pool_id = calloc(p->K + 1, sizeof *p->pool_id)) == NULL ||
+	    (p->pool_cap = calloc(p->K + 1, sizeof *p->pool_cap)) == NULL ||
+	    (p->pool_rem = calloc(p->K + 1, sizeof *p->pool_rem)) == NULL)
+		return -1;
+	for (i = 0; i < p->K; i++) {
+		p->c[i].pidx = NONE;
+		if ((id = cl->devices[p->c[i].dev].pool) == 0)
+			continue;
+		for (q = 0; q < p->npools && p->pool_id[q] != id; q++)
+			continue;
+		if (q == p->npools) {
+			p->pool_id[q] = id;
+			p->pool_cap[q] = pl_pool_capacity(cl, id,
+			    p->rq->reserve);
+			p->npools++;
+		}
+		p->c[i].pidx = q;
+	}
+	return 0;
+}
+
+/* Per-node communication terms (see pl_cost.h) for the K x K tables. */
+struct nodeterms {
+	double	*ring;		/* nn x nn: alpha + A/beta, ring */
+	double	*to_c;		/* nn: leg(u -> client, 2A) */
+	double	*from_c;	/* nn: 2 alpha(c, u) + leg(c -> u, 2A) */
+	double	*ret;		/* nn: leg(u -> client, logits) */
+};
+
+static void
+nodeterms_free(struct nodeterms *t)
+{
+	free(t->ring);
+	free(t->to_c);
+	free(t->from_c);
+	free(t->ret);
+}
+
+static int
+nodeterms_fill(const struct prob *p, struct nodeterms *t)
+{
+	const struct pl_cluster	*cl = p->cl;
+	const struct pl_link	*l;
+	size_t			 nn = cl->nnodes, i, u, cn;
+	double			 A = (double)p->m->activation_bytes, V;
+
+	memset(t, 0, sizeof *t);
+	if (p->rq->engine == PL_ENGINE_RING) {
+		if ((t->ring = malloc(nn * nn * sizeof *t->ring)) == NULL)
+			return -1;
+		for (i = 0; i < nn * nn; i++)
+			t->ring[i] = INFINITY;
+		for (i = 0; i < nn; i++)
+			t->ring[i * nn + i] = pl_cost_leg(cl, i, i, A);
+		for (i = 0; i < cl->nlinks; i++) {
+			l = &cl->links[i];
+			t->ring[l->a * nn + l->b] = t->ring[l->b * nn + l->a] =
+			    l->latency_s + A / l->bandwidth;
+		}
+		return 0;
+	}
+	if ((t->to_c = malloc(nn * sizeof *t->to_c)) == NULL ||
+	    (t->from_c = malloc(nn * sizeof *t->from_c)) == NULL ||
+	    (t->ret = malloc(nn * sizeof *t->ret)) == NULL)
+		return -1;
+	for (u = 0; u < nn; u++)
+		t->to_c[u] = t->from_c[u] = t->ret[u] = INFINITY;
+	cn = pl_request_client(cl, p->rq);
+	V = p->m->vocab > 0 ? 4.0 * (double)p->m->vocab : 4.0;
+	/* The client's own node, then every node linked to it. */
+	for (i = 0; i <= cl->nlinks; i++) {
+		if (i < cl->nlinks) {
+			l = &cl->links[i];
+			if (l->a != cn && l->b != cn)
+				continue;
+			u = l->a == cn ? l->b : l->a;
+		} else
+			u = cn;
+		t->to_c[u] = pl_cost_leg(cl, u, cn, 2 * A);
+		t->from_c[u] = 2 * pl_cost_leg(cl, cn, u, 0) +
+		    pl_cost_leg(cl, cn, u, 2 * A);
+		t->ret[u] = pl_cost_leg(cl, u, cn, V);
+	}
+	return 0;
+}
+
+/* Fills the open, only, edge and close terms of every candidate. */
+static int
+prep_comm(struct prob *p)
+{
+	const struct pl_cluster	*cl = p->cl;
+	struct nodeterms	 t;
+	size_t			 K = p->K, nn = cl->nnodes, i, j, a, b;
+	double			 h, cv;
+	int			 ring = p->rq->engine == PL_ENGINE_RING;
+
+	if (nodeterms_fill(p, &t) != 0) {
+		nodeterms_free(&t);
+		return -1;
+	}
+	for (i = 0; i < K; i++) {
+		a = cl->devices[p->c[i].dev].node;
+		p->c[i].open = ring ? 0 : t.from_c[a];
+		p->c[i].only = p->c[i].head + (ring ? 0 : t.from_c[a] +
+		    t.ret[a]);
+		if (!(p->c[i].open >= 0))
+			p->c[i].open = INFINITY;
+		if (!(p->c[i].only >= 0))
+			p->c[i].only = INFINITY;
+		p->c[i].out_c = ring ? 0 : t.to_c[a];
+		p->c[i].in_c = ring ? 0 : t.from_c[a];
+		p->c[i].near = INFINITY;
+		for (j = 0; j < K; j++) {
+			b = cl->devices[p->c[j].dev].node;
+			h = ring ? t.ring[a * nn + b] : t.to_c[a] + t.from_c[b];
+			cv = ring ? t.ring[a * nn + b] : t.ret[a];
+			cv += p->c[i].head;
+			if (!(h >= 0))		/* NaN from bad input */
+				h = INFINITY;
+			if (!(cv >= 0))
+				cv = INFINITY;
+			p->hop[i * K + j] = h;
+			/* cls[g][f]: i is the last device, j the first. */
+			p->cls[i * K + j] = cv;
+			if (i != j && h < p->c[i].near)
+				p->c[i].near = h;
+		}
+		p->c[i].key = ring ? p->c[i].near : p->c[i].out_c +
+		    p->c[i].in_c;
+		if (!(p->c[i].key >= 0))
+			p->c[i].key = INFINITY;
+	}
+	nodeterms_free(&t);
+	return 0;
+}
+
 static int
 prep(struct prob *p, const struct pl_cluster *cl, const struct pl_model *m,
-    uint64_t ctx, char *err, size_t errlen)
+    const struct pl_request *rq, char *err, size_t errlen)
 {
 	const struct pl_device	*d;
 	struct keyed		*ks;
-	double			*nodehop = NULL, h;
-	uint64_t		 both;
-	size_t			 i, j, K = 0, nn = cl->nnodes;
+	uint64_t		 both, mem;
+	double			 rd;
+	size_t			 i, j, K = 0;
 	int			 rc;
 
 	memset(p, 0, sizeof *p);
 	p->cl = cl;
 	p->m = m;
+	p->rq = rq;
 	p->L = m->layers;
-	if ((rc = precheck(cl, m, ctx, &p->S, err, errlen)) != PL_OK)
+	if ((rc = precheck(cl, m, rq, &p->S, err, errlen)) != PL_OK)
 		return rc;
+	p->E_first = rq->engine == PL_ENGINE_RING ? m->embed_bytes : 0;
+	p->separable = rq->engine == PL_ENGINE_LLAMA_CPP && p->E_first == 0;
+	rd = (double)m->layer_bytes + (double)m->kv_bytes_per_token_per_layer *
+	    pl_request_fill(rq);
 	if ((p->c = calloc(cl->ndevices, sizeof *p->c)) == NULL)
 		goto nomem;
-	both = m->embed_bytes > UINT64_MAX - m->head_bytes ? UINT64_MAX :
-	    m->embed_bytes + m->head_bytes;
+	both = p->E_first > UINT64_MAX - m->head_bytes ? UINT64_MAX :
+	    p->E_first + m->head_bytes;
 	for (i = 0; i < cl->ndevices; i++) {
 		d = &cl->devices[i];
+		mem = pl_device_capacity(d, rq->reserve);
+		if (d->pool != 0) {
+			uint64_t pc = pl_pool_capacity(cl, d->pool,
+			    rq->reserve);
+
+			if (pc < mem)
+				mem = pc;
+		}
 		if (!pl_device_usable(d, m->dtype) || !(d->bandwidth > 0) ||
-		    !(d->flops > 0) || d->memory_bytes < p->S)
+		    !(d->flops > 0) || mem < p->S)
 			continue;
 		p->c[K].dev = i;
-		p->c[K].tau = pl_cost_tau(d, p->S, m->flops_per_token_per_layer);
-		p->c[K].cap_mid = capacity(d->memory_bytes, 0, p->S, p->L);
-		p->c[K].cap_first = capacity(d->memory_bytes, m->embed_bytes,
-		    p->S, p->L);
-		p->c[K].cap_last = capacity(d->memory_bytes, m->head_bytes,
-		    p->S, p->L);
+		p->c[K].tau = pl_cost_tau(d, rd, m->flops_per_token_per_layer);
+		p->c[K].head = pl_cost_head(d, m);
+		p->c[K].cap_mid = capacity(mem, 0, p->S, p->L);
+		p->c[K].cap_first = capacity(mem, p->E_first, p->S, p->L);
+		p->c[K].cap_last = capacity(mem, m->head_bytes, p->S, p->L);
 		p->c[K].cap_only = both == UINT64_MAX ? 0 :
-		    capacity(d->memory_bytes, both, p->S, p->L);
+		    capacity(mem, both, p->S, p->L);
 		p->c[K].cls_prev = NONE;
-		if (!isfinite(p->c[K].tau))
+		if (!isfinite(p->c[K].tau) || !isfinite(p->c[K].head))
 			continue;
 		K++;
 	}
@@ -808,14 +1096,15 @@ prep(struct prob *p, const struct pl_cluster *cl, const struct pl_model *m,
 		fmt_bytes(a, sizeof a, (long double)p->S);
 		(void)snprintf(err, errlen, "no eligible device can hold one "
 		    "layer of %s (%s at context %llu)", m->name, a,
-		    (unsigned long long)ctx);
+		    (unsigned long long)rq->context);
 		return PL_INFEASIBLE;
 	}
 	p->maxdepth = K < p->L ? K : p->L;
 	if ((p->hop = malloc(K * K * sizeof *p->hop)) == NULL ||
-	    (nodehop = malloc(nn * nn * sizeof *nodehop)) == NULL ||
+	    (p->cls = malloc(K * K * sizeof *p->cls)) == NULL ||
 	    (p->by_tau = malloc(K * sizeof *p->by_tau)) == NULL ||
 	    (p->by_cap = malloc(K * sizeof *p->by_cap)) == NULL ||
+	    (p->by_key = malloc(K * sizeof *p->by_key)) == NULL ||
 	    (p->alloc = calloc(K, sizeof *p->alloc)) == NULL ||
 	    (p->best = calloc(K, sizeof *p->best)) == NULL ||
 	    (p->seq = calloc(K + 1, sizeof *p->seq)) == NULL ||
@@ -823,33 +1112,8 @@ prep(struct prob *p, const struct pl_cluster *cl, const struct pl_model *m,
 	    (p->mark = calloc(K, 1)) == NULL ||
 	    (p->tmp = calloc(K + 1, sizeof *p->tmp)) == NULL ||
 	    (p->kids = calloc((p->maxdepth + 1) * K, sizeof *p->kids)) ==
-	    NULL)
+	    NULL || prep_pools(p) != 0 || prep_comm(p) != 0)
 		goto nomem;
-	for (i = 0; i < nn * nn; i++)
-		nodehop[i] = INFINITY;
-	for (i = 0; i < nn; i++)
-		nodehop[i * nn + i] = cl->nodes[i].intra_latency_s +
-		    (double)m->activation_bytes / cl->nodes[i].intra_bandwidth;
-	for (i = 0; i < cl->nlinks; i++) {
-		h = cl->links[i].latency_s +
-		    (double)m->activation_bytes / cl->links[i].bandwidth;
-		nodehop[cl->links[i].a * nn + cl->links[i].b] = h;
-		nodehop[cl->links[i].b * nn + cl->links[i].a] = h;
-	}
-	for (i = 0; i < K; i++) {
-		p->c[i].near = INFINITY;
-		for (j = 0; j < K; j++) {
-			h = nodehop[cl->devices[p->c[i].dev].node * nn +
-			    cl->devices[p->c[j].dev].node];
-			if (!(h >= 0))		/* NaN from bad input */
-				h = INFINITY;
-			p->hop[i * K + j] = h;
-			if (i != j && h < p->c[i].near)
-				p->c[i].near = h;
-		}
-	}
-	free(nodehop);
-	nodehop = NULL;
 	if ((ks = calloc(K, sizeof *ks)) == NULL)
 		goto nomem;
 	for (i = 0; i < K; i++) {
@@ -866,6 +1130,13 @@ prep(struct prob *p, const struct pl_cluster *cl, const struct pl_model *m,
 	qsort(ks, K, sizeof *ks, keyed_cmp);
 	for (i = 0; i < K; i++)
 		p->by_cap[i] = ks[i].idx;
+	for (i = 0; i < K; i++) {
+		ks[i].key = p->c[i].key;
+		ks[i].idx = i;
+	}
+	qsort(ks, K, sizeof *ks, keyed_cmp);
+	for (i = 0; i < K; i++)
+		p->by_key[i] = ks[i].idx;
 	free(ks);
 	for (i = 0; i < K; i++) {
 		for (j = i; j-- > 0;) {
@@ -879,12 +1150,11 @@ prep(struct prob *p, const struct pl_cluster *cl, const struct pl_model *m,
 	for (i = 0; i < K; i++) {
 		p->seq[0] = i;
 		p->in[i] = 1;
-		p->c[i].rootlb = bound(p, 1, 0);
+		p->c[i].rootlb = bound(p, 1, p->c[i].open);
 		p->in[i] = 0;
 	}
 	return PL_OK;
 nomem:
-	free(nodehop);
 	prob_free(p);
 	(void)snprintf(err, errlen, "out of memory");
 	return PL_ERROR;
@@ -909,7 +1179,8 @@ make_plan(struct prob *p, struct pl_plan *plan)
 		plan->stages[i].layer_start = at;
 		plan->stages[i].layer_end = at + l;
 		at += l;
-		if (pl_cost_stage_memory(p->m, p->S, l, i == 0, i == k - 1,
+		if (pl_cost_stage_memory(p->m, p->S, l, i == 0 &&
+		    p->E_first > 0, i == k - 1,
 		    &plan->stages[i].memory_bytes) != 0)
 			return -1;
 	}
@@ -921,7 +1192,7 @@ void
 pl_solve_opts_init(struct pl_solve_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	o->context = 4096;
+	pl_request_init(&o->req);
 	o->budget_ms = 1000;
 	o->method = PL_METHOD_AUTO;
 }
@@ -962,7 +1233,7 @@ pl_solve(const struct pl_cluster *cl, const struct pl_model *m,
 	int		 rc, searched = 0;
 
 	memset(plan, 0, sizeof *plan);
-	if ((rc = prep(&p, cl, m, o->context, err, errlen)) != PL_OK)
+	if ((rc = prep(&p, cl, m, &o->req, err, errlen)) != PL_OK)
 		return rc;
 	p.node_limit = o->node_limit;
 	p.clock_ms = o->budget_ms >= 0 ? o->clock_ms : NULL;
@@ -983,8 +1254,10 @@ pl_solve(const struct pl_cluster *cl, const struct pl_model *m,
 		dive(&p, r[i].r);
 	local_search(&p);
 
+	/* The DP cannot use the canonical order of a separable problem. */
 	if (method == PL_METHOD_AUTO)
-		method = p.K <= PL_DP_AUTO_MAX ? PL_METHOD_DP : PL_METHOD_BNB;
+		method = p.K <= PL_DP_AUTO_MAX && !p.separable ? PL_METHOD_DP :
+		    PL_METHOD_BNB;
 	if (method == PL_METHOD_DP && p.K > PL_DP_MAX)
 		method = PL_METHOD_BNB;
 	if (method != PL_METHOD_GREEDY && !out_of_time(&p)) {
@@ -1033,73 +1306,122 @@ pl_solve(const struct pl_cluster *cl, const struct pl_model *m,
 	return PL_OK;
 }
 
-int
-pl_baseline(const struct pl_cluster *cl, const struct pl_model *m,
-    uint64_t ctx, struct pl_plan *plan, char *err, size_t errlen)
+/*
+ * Stages for devs[0..n) with layer counts l[] priced under the request
+ * into plan; PL_INFEASIBLE (err says why) when the plan breaks the model.
+ */
+static int
+price(const struct pl_cluster *cl, const struct pl_model *m,
+    const struct pl_request *rq, const size_t *devs, const uint32_t *l,
+    size_t n, struct pl_plan *plan, char *err, size_t errlen)
 {
-	struct keyed	*ks;
-	long double	 total = 0, q;
-	uint32_t	*l, at = 0, given = 0;
-	size_t		 i, n = 0, big;
-	uint64_t	 S;
-	double		 lat;
+	uint64_t	S;
+	uint32_t	at = 0;
+	size_t		i;
+	double		lat;
 
-	memset(plan, 0, sizeof *plan);
-	if (pl_model_layer_footprint(m, ctx, &S) != 0) {
+	if (pl_model_layer_footprint(m, rq->context, &S) != 0) {
 		(void)snprintf(err, errlen, "layer footprint overflows");
 		return PL_INFEASIBLE;
 	}
-	if ((ks = calloc(cl->ndevices + 1, sizeof *ks)) == NULL ||
-	    (l = calloc(cl->ndevices + 1, sizeof *l)) == NULL) {
-		free(ks);
+	if ((plan->stages = calloc(n, sizeof *plan->stages)) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		return PL_ERROR;
+	}
+	for (i = 0; i < n; i++) {
+		plan->stages[i].device = devs[i];
+		plan->stages[i].layer_start = at;
+		plan->stages[i].layer_end = at + l[i];
+		at += l[i];
+		if (pl_cost_stage_memory(m, S, l[i], i == 0 &&
+		    rq->engine == PL_ENGINE_RING, i == n - 1,
+		    &plan->stages[i].memory_bytes) != 0)
+			plan->stages[i].memory_bytes = UINT64_MAX;
+	}
+	plan->nstages = n;
+	if (pl_cost_evaluate(cl, m, rq, plan->stages, n, &lat, err,
+	    errlen) != 0) {
+		pl_plan_free(plan);
+		return PL_INFEASIBLE;
+	}
+	plan->latency_s = plan->lower_bound_s = lat;
+	return PL_OK;
+}
+
+/* Largest-remainder split of `total` units in proportion to w[0..n). */
+static int
+proportional(const double *w, size_t n, uint32_t total, uint32_t *l)
+{
+	struct keyed	*rem;
+	long double	 sum = 0, q;
+	uint32_t	 given = 0;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		sum += w[i];
+	if (!(sum > 0))
+		return -1;
+	if ((rem = calloc(n, sizeof *rem)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		q = (long double)total * w[i] / sum;
+		l[i] = (uint32_t)q;
+		given += l[i];
+		rem[i].key = -(double)(q - l[i]);
+		rem[i].idx = i;
+	}
+	qsort(rem, n, sizeof *rem, keyed_cmp);
+	for (i = 0; given < total; i = (i + 1) % n, given++)
+		l[rem[i].idx]++;
+	free(rem);
+	return 0;
+}
+
+int
+pl_baseline(const struct pl_cluster *cl, const struct pl_model *m,
+    const struct pl_request *rq, struct pl_plan *plan, char *err,
+    size_t errlen)
+{
+	struct keyed	*ks;
+	double		*w;
+	size_t		*devs, i, n = 0, big, j;
+	uint32_t	*l;
+	int		 rc = PL_ERROR;
+
+	memset(plan, 0, sizeof *plan);
+	ks = calloc(cl->ndevices + 1, sizeof *ks);
+	w = calloc(cl->ndevices + 1, sizeof *w);
+	devs = calloc(cl->ndevices + 1, sizeof *devs);
+	l = calloc(cl->ndevices + 1, sizeof *l);
+	if (ks == NULL || w == NULL || devs == NULL || l == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto out;
 	}
 	for (i = 0; i < cl->ndevices; i++) {
 		if (!pl_device_usable(&cl->devices[i], m->dtype))
 			continue;
 		ks[n].key = -(double)cl->devices[i].memory_bytes;
 		ks[n].idx = i;
-		total += cl->devices[i].memory_bytes;
 		n++;
 	}
+	rc = PL_INFEASIBLE;
 	if (n == 0 || n > m->layers) {
 		(void)snprintf(err, errlen, n == 0 ? "no usable devices" :
 		    "more devices than layers");
-		goto infeasible;
+		goto out;
 	}
 	qsort(ks, n, sizeof *ks, keyed_cmp);
-	/* Largest remainder: floors first, then the biggest fractions. */
 	for (i = 0; i < n; i++) {
-		q = (long double)m->layers *
-		    cl->devices[ks[i].idx].memory_bytes / total;
-		l[i] = (uint32_t)q;
-		given += l[i];
-		ks[i].key = -(double)(q - l[i]);	/* reuse: remainder */
+		devs[i] = ks[i].idx;
+		w[i] = (double)cl->devices[ks[i].idx].memory_bytes;
 	}
-	{
-		struct keyed *rem;
-
-		if ((rem = calloc(n, sizeof *rem)) == NULL) {
-			(void)snprintf(err, errlen, "out of memory");
-			free(ks);
-			free(l);
-			return PL_ERROR;
-		}
-		for (i = 0; i < n; i++) {
-			rem[i].key = ks[i].key;
-			rem[i].idx = i;
-		}
-		qsort(rem, n, sizeof *rem, keyed_cmp);
-		for (i = 0; given < m->layers; i = (i + 1) % n, given++)
-			l[rem[i].idx]++;
-		free(rem);
+	if (proportional(w, n, m->layers, l) != 0) {
+		(void)snprintf(err, errlen, "no memory to split by");
+		goto out;
 	}
 	/* At least one layer each, taken from the largest share. */
 	for (i = 0; i < n; i++) {
 		while (l[i] == 0) {
-			size_t j;
-
 			for (big = 0, j = 1; j < n; j++)
 				if (l[j] > l[big])
 					big = j;
@@ -1107,35 +1429,84 @@ pl_baseline(const struct pl_cluster *cl, const struct pl_model *m,
 			l[i]++;
 		}
 	}
-	if ((plan->stages = calloc(n, sizeof *plan->stages)) == NULL) {
+	rc = price(cl, m, rq, devs, l, n, plan, err, errlen);
+out:
+	free(ks);
+	free(w);
+	free(devs);
+	free(l);
+	return rc;
+}
+
+int
+pl_baseline_llama(const struct pl_cluster *cl, const struct pl_model *m,
+    const struct pl_request *rq, const struct pl_plan *ours,
+    struct pl_plan *plan, char *err, size_t errlen)
+{
+	double		*w = NULL, run, sum = 0, *cum = NULL;
+	size_t		*devs = NULL, i, n = ours->nstages, k, il, nk = 0;
+	uint32_t	*slots = NULL, *l = NULL, L = m->layers;
+	int		 rc = PL_ERROR;
+
+	memset(plan, 0, sizeof *plan);
+	if (n == 0) {
+		(void)snprintf(err, errlen, "no stages");
+		return PL_INFEASIBLE;
+	}
+	w = calloc(n, sizeof *w);
+	cum = calloc(n, sizeof *cum);
+	devs = calloc(n, sizeof *devs);
+	slots = calloc(n, sizeof *slots);
+	l = calloc(n, sizeof *l);
+	if (w == NULL || cum == NULL || devs == NULL || slots == NULL ||
+	    l == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
-		free(ks);
-		free(l);
-		return PL_ERROR;
+		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		plan->stages[i].device = ks[i].idx;
-		plan->stages[i].layer_start = at;
-		plan->stages[i].layer_end = at + l[i];
-		at += l[i];
-		if (pl_cost_stage_memory(m, S, l[i], i == 0, i == n - 1,
-		    &plan->stages[i].memory_bytes) != 0)
-			plan->stages[i].memory_bytes = UINT64_MAX;
+		w[i] = (double)cl->devices[ours->stages[i].device].memory_bytes;
+		sum += w[i];
 	}
-	plan->nstages = n;
-	if (pl_cost_evaluate(cl, m, ctx, plan->stages, n, &lat, err,
-	    errlen) != 0) {
-		pl_plan_free(plan);
-		goto infeasible;
+	for (run = 0, i = 0; i < n; i++) {
+		run += w[i];
+		cum[i] = run / sum;
 	}
-	plan->latency_s = plan->lower_bound_s = lat;
-	free(ks);
+	/* Slot il (blocks 0..L-1, then the output) to the first device
+	 * whose running share exceeds il / (L + 1). */
+	for (il = 0; il <= L; il++) {
+		for (k = 0; k + 1 < n && !(cum[k] > (double)il /
+		    (double)(L + 1)); k++)
+			continue;
+		if (il < L)
+			slots[k]++;
+		else
+			nk = k;
+	}
+	rc = PL_INFEASIBLE;
+	for (i = 0, k = 0; i < n; i++) {
+		if (slots[i] == 0)
+			continue;
+		if (i > nk) {
+			(void)snprintf(err, errlen, "the output slot lands "
+			    "before a stage");
+			goto out;
+		}
+		devs[k] = ours->stages[i].device;
+		l[k++] = slots[i];
+	}
+	if (k == 0 || devs[k - 1] != ours->stages[nk].device) {
+		(void)snprintf(err, errlen, "the output slot is alone on a "
+		    "device");
+		goto out;
+	}
+	rc = price(cl, m, rq, devs, l, k, plan, err, errlen);
+out:
+	free(w);
+	free(cum);
+	free(devs);
+	free(slots);
 	free(l);
-	return PL_OK;
-infeasible:
-	free(ks);
-	free(l);
-	return PL_INFEASIBLE;
+	return rc;
 }
 
 int

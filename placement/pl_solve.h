@@ -3,7 +3,8 @@
  * its greedy fallback and the exo-style baseline.
  *
  * pl_solve minimises the decode latency of pl_cost.h over the subset of
- * devices, their ring order and the layer split.  For a fixed set of
+ * devices, their order (the direction matters: the head runs on the last
+ * stage) and the layer split.  For a fixed set of
  * devices and fixed first and last stages the best split is greedy (every
  * device gets one layer, the rest go to the fastest devices with room),
  * so the search is over (first, order, last) only; see docs/placement.md.
@@ -28,7 +29,8 @@
 #include "pl_model.h"
 
 enum pl_method {
-	PL_METHOD_AUTO,		/* DP up to PL_DP_AUTO_MAX candidates, else BNB */
+	PL_METHOD_AUTO,		/* ring: DP up to PL_DP_AUTO_MAX candidates,
+				   else (and for llama.cpp) BNB */
 	PL_METHOD_DP,		/* Held-Karp DP (up to PL_DP_MAX candidates) */
 	PL_METHOD_BNB,		/* branch-and-bound */
 	PL_METHOD_GREEDY	/* incumbent only, no proof */
@@ -38,7 +40,7 @@ enum pl_method {
 #define PL_DP_AUTO_MAX	12
 
 struct pl_solve_opts {
-	uint64_t	context;	/* C, tokens */
+	struct pl_request req;		/* context, fill, reserve, engine */
 	double		budget_ms;	/* < 0: unlimited */
 	double		(*clock_ms)(void *);	/* monotonic ms, or NULL */
 	void		*clock_ctx;
@@ -66,13 +68,23 @@ void	pl_solve_opts_init(struct pl_solve_opts *);
 int	pl_solve(const struct pl_cluster *, const struct pl_model *,
 	    const struct pl_solve_opts *, struct pl_plan *, char *, size_t);
 /*
- * What exo and llama.cpp do: every usable device, by memory descending,
- * layers in proportion to memory (largest remainder, at least one each).
- * Its latency under the same model; PL_INFEASIBLE when it breaks memory
- * or a link is missing.
+ * What exo does: every usable device, by memory descending, layers in
+ * proportion to memory (largest remainder, at least one each).  Its
+ * latency under the same model and request; PL_INFEASIBLE when it breaks
+ * memory or a link is missing.
  */
 int	pl_baseline(const struct pl_cluster *, const struct pl_model *,
-	    uint64_t, struct pl_plan *, char *, size_t);
+	    const struct pl_request *, struct pl_plan *, char *, size_t);
+/*
+ * What llama.cpp does without -ts over the devices of `ours`, in its
+ * order: L + 1 slots (the blocks, then the output layer) split by each
+ * device's memory, slot il to the first device whose running share
+ * exceeds il / (L + 1).  Devices left without a block drop out.
+ * PL_INFEASIBLE when that breaks memory or leaves the output alone.
+ */
+int	pl_baseline_llama(const struct pl_cluster *, const struct pl_model *,
+	    const struct pl_request *, const struct pl_plan *,
+	    struct pl_plan *, char *, size_t);
 void	pl_plan_free(struct pl_plan *);
 const char *pl_method_name(enum pl_method);
 

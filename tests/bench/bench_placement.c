@@ -6,14 +6,19 @@
  * servers, M2-Max-class Macs, laptops (iGPU + CPU) and CPU-only machines;
  * nodes talk over Thunderbolt (5 us, 5 GB/s), 10GbE, 1GbE or Wi-Fi
  * (2 ms, 50 MB/s), a pair using the slower of its two NICs.  The model is
- * Llama-3-70B at q4_0 (80 layers) at context 4096.  Per cluster size it
- * prints the median solve time over the seeds, the fraction of solves
- * proven optimal within the 1 s budget, and the geometric mean of
- * baseline latency / our latency (the exo-style proportional split),
- * over the seeds where the baseline is feasible.
+ * Llama-3-70B at q4_0 (80 layers) at context 4096, cost model v2 with
+ * the request's defaults (llama.cpp profile, client on the first node, KV
+ * read at half the context, 10 % reserve).  Per cluster size it prints
+ * the median solve time over the seeds, the fraction of solves proven
+ * optimal within the 1 s budget, and two geometric means of baseline
+ * latency / our latency over the seeds where that baseline is feasible:
+ * llama.cpp's default split (by memory) over the devices our plan uses,
+ * in our order, and the exo-style proportional split over every device.
+ * Both baselines are priced under the same engine profile.
  *
  * Usage: bench_placement [--quick] [--seeds N] [--budget-ms N]
  *                        [--method auto|dp|bnb|greedy]
+ *                        [--engine llama.cpp|ring]
  */
 #include <math.h>
 #include <stdint.h>
@@ -223,11 +228,12 @@ main(int argc, char **argv)
 	struct pl_solve_opts	 o;
 	struct pl_plan		 plan, base;
 	struct pl_cluster	 c;
-	double			*ms, lratio, t0;
-	size_t			 si, s, nopt, nbase, nok, redraws = 0;
+	double			*ms, lratio, llratio, t0;
+	size_t			 si, s, nopt, nbase, nok, nll, redraws = 0;
 	int			 seeds = 9, i, rc, scen;
 	double			 budget = 1000;
 	enum pl_method		 method = PL_METHOD_AUTO;
+	enum pl_engine		 engine = PL_ENGINE_LLAMA_CPP;
 	char			 err[256];
 
 	for (i = 1; i < argc; i++) {
@@ -239,6 +245,10 @@ main(int argc, char **argv)
 			seeds = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--budget-ms") == 0 && i + 1 < argc)
 			budget = atof(argv[++i]);
+		else if (strcmp(argv[i], "--engine") == 0 && i + 1 < argc) {
+			if (pl_engine_parse(argv[++i], &engine) != 0)
+				return 2;
+		}
 		else if (strcmp(argv[i], "--method") == 0 && i + 1 < argc) {
 			i++;
 			if (strcmp(argv[i], "dp") == 0)
@@ -251,7 +261,8 @@ main(int argc, char **argv)
 		else {
 			(void)fprintf(stderr, "usage: bench_placement "
 			    "[--quick] [--seeds N] [--budget-ms N] "
-			    "[--method auto|dp|bnb|greedy]\n");
+			    "[--method auto|dp|bnb|greedy] "
+			    "[--engine llama.cpp|ring]\n");
 			return 2;
 		}
 	}
@@ -260,12 +271,15 @@ main(int argc, char **argv)
 	if ((ms = calloc((size_t)seeds, sizeof *ms)) == NULL)
 		return 1;
 	pl_solve_opts_init(&o);
-	o.context = 4096;
+	o.req.context = 4096;
+	o.req.engine = engine;
 	o.budget_ms = budget;
 	o.clock_ms = now_ms;
 	o.method = method;
-	(void)printf("model %s, context %llu, budget %.0f ms, %d seeds\n",
-	    m.name, (unsigned long long)o.context, budget, seeds);
+	(void)printf("model %s, context %llu, engine %s, reserve %.0f%%, "
+	    "budget %.0f ms, %d seeds\n", m.name,
+	    (unsigned long long)o.req.context, pl_engine_name(engine),
+	    100 * o.req.reserve, budget, seeds);
 	for (scen = 1; scen <= 4; scen++) {
 	if (scen == 4 && pl_catalog_find("llama-3.1-405b:q4_0", &m) != 0)
 		return 2;
@@ -275,13 +289,14 @@ main(int argc, char **argv)
 	    scen == 2 ? "adversarial: one device per node, random pairwise "
 	    "links" : "hard: llama-3.1-405b:q4_0 over 3090/4090s, one per "
 	    "node, random pairwise links");
-	(void)printf("%7s %12s %12s %8s %10s %8s\n", "devices",
-	    "median_ms", "max_ms", "optimal", "vs_exo", "exo_ok");
+	(void)printf("%7s %12s %12s %8s %10s %8s %10s %8s\n", "devices",
+	    "median_ms", "max_ms", "optimal", "vs_llama", "llama_ok",
+	    "vs_exo", "exo_ok");
 	for (si = 0; si < nsizes; si++) {
 		if (scen == 4 && sizes[si] < 12)
 			continue;	/* 405B needs ten 24 GB cards */
-		nopt = nbase = nok = 0;
-		lratio = 0;
+		nopt = nbase = nok = nll = 0;
+		lratio = llratio = 0;
 		for (s = 0; s < (size_t)seeds; s++) {
 			rng_state = 1000 * sizes[si] + s + 7919 * redraws;
 			if (gen(&c, sizes[si], scen == 4 ? 3 : scen % 3) != 0)
@@ -300,10 +315,17 @@ main(int argc, char **argv)
 			}
 			nok++;
 			nopt += plan.optimal;
-			if (pl_baseline(&c, &m, o.context, &base, err,
+			if (pl_baseline(&c, &m, &o.req, &base, err,
 			    sizeof err) == PL_OK) {
 				lratio += log(base.latency_s / plan.latency_s);
 				nbase++;
+				pl_plan_free(&base);
+			}
+			if (pl_baseline_llama(&c, &m, &o.req, &plan, &base,
+			    err, sizeof err) == PL_OK) {
+				llratio += log(base.latency_s /
+				    plan.latency_s);
+				nll++;
 				pl_plan_free(&base);
 			}
 			pl_plan_free(&plan);
@@ -313,6 +335,11 @@ main(int argc, char **argv)
 		(void)printf("%7zu %12.2f %12.2f %7.0f%% ", sizes[si],
 		    ms[seeds / 2], ms[seeds - 1],
 		    100.0 * (double)nopt / (double)nok);
+		if (nll > 0)
+			(void)printf("%9.2fx", exp(llratio / (double)nll));
+		else
+			(void)printf("%10s", "n/a");
+		(void)printf(" %5zu/%d ", nll, seeds);
 		if (nbase > 0)
 			(void)printf("%9.2fx", exp(lratio / (double)nbase));
 		else

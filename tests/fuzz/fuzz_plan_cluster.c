@@ -20,8 +20,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pl_cluster	c;
 	struct pl_model		m;
 	struct pl_solve_opts	o;
-	struct pl_plan		p;
+	struct pl_plan		p, q;
 	char			err[512];
+	int			e;
 
 	if (ag_planio_parse_cluster((const char *)data, size, "fuzz", &c, err,
 	    sizeof err) != 0)
@@ -36,14 +37,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.embed_bytes = 3;
 	m.head_bytes = 5;
 	m.dtype = PL_DT_FP16;
+	m.vocab = 7;
+	m.head_flops_per_token = 50;
 	pl_solve_opts_init(&o);
-	o.context = 2;
+	o.req.context = 2;
 	o.budget_ms = -1;
 	o.node_limit = 2000;
-	if (pl_solve(&c, &m, &o, &p, err, sizeof err) == PL_OK)
-		pl_plan_free(&p);
-	if (pl_baseline(&c, &m, 2, &p, err, sizeof err) == PL_OK)
-		pl_plan_free(&p);
+	/* Both engine profiles; the file may name the client. */
+	for (e = 0; e < 2; e++) {
+		o.req.engine = e == 0 ? PL_ENGINE_LLAMA_CPP : PL_ENGINE_RING;
+		if (pl_solve(&c, &m, &o, &p, err, sizeof err) == PL_OK) {
+			if (pl_baseline_llama(&c, &m, &o.req, &p, &q, err,
+			    sizeof err) == PL_OK)
+				pl_plan_free(&q);
+			pl_plan_free(&p);
+		}
+		if (pl_baseline(&c, &m, &o.req, &p, err, sizeof err) == PL_OK)
+			pl_plan_free(&p);
+	}
 	pl_cluster_free(&c);
 	return 0;
 }

@@ -6,6 +6,7 @@
 # Killing the node that hosts a stage makes the leader re-plan (epoch 2;
 # the time is printed against the 2 s target).  Bad requests fail with a
 # clear message; a release through a follower removes the placement.
+# A GGUF model is placed too and printed as llama.cpp commands.
 # $1: the exogpu binary, $2: the source tree.
 set -u
 EXOGPU=$1
@@ -42,6 +43,18 @@ out=$("$EXOGPU" place --model llama-3.1-405b:fp16 --api "$(api "$F")" 2>&1) &&
     fail "an impossible placement succeeded"
 echo "$out" | grep -q "needs" || fail "no shortfall in: $out"
 echo "infeasible request refused: $out"
+
+# A GGUF model (header read by the CLI), answered as llama.cpp commands.
+G="$SRC/tests/fixtures/placement/tiny-llama.gguf"
+out=$("$EXOGPU" place --model "$G" --format llama.cpp --api "$(api "$F")" \
+    2>&1) || fail "GGUF placement failed: $out"
+echo "$out" | grep -q "^ggml-rpc-server -H .* -p 5005[0-9] -d " ||
+    fail "no rpc-server command: $out"
+echo "$out" | grep -q "^llama-server -m $G --rpc .* --device RPC0.* -ngl 3 \
+-sm layer -ts .* -c 4096 --fit off$" || fail "no llama-server command: $out"
+"$EXOGPU" place --release 2 --api "$(api "$F")" >/dev/null ||
+    fail "release of the GGUF placement failed"
+echo "GGUF model placed and printed for llama.cpp"
 
 # Every node lists it from its applied log, stamped with the term of the
 # leader that decided it (a later term if a faster plan replaced it).

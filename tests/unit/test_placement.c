@@ -2,8 +2,10 @@
  * test_placement.c - the cost model, catalog, baseline, thermal model and
  * solver edge cases on hand-computed examples.
  *
- * Every expected number below was worked out by hand from DESIGN.md's
- * formulas (the comments show the arithmetic), so a change to a formula
+ * Every expected number below was worked out by hand from the v2 cost
+ * model of docs/placement.md (the comments show the arithmetic; v1's
+ * ring figures are reproduced with the ring profile, no reserve and the
+ * KV read at the full context, plus the head), so a change to a formula
  * in placement/ shows up here even if the solver and brute force in
  * test_placement_prop.c were to agree with each other.
  */
@@ -31,8 +33,8 @@ near(double a, double b)
 
 /*
  * Model: L=4, W=10, KV=1, C=10 -> S=20; A=4; P=100; E_in=5; E_out=7.
- * d0: M=100, B=10, F=100 -> tau = max(20/10, 100/100) = 2.
- * d1: M=50,  B=20, F=10  -> tau = max(20/20, 100/10) = 10.
+ * d0: M=100, B=10, F=100 -> tau = max(20/10, 100/100) = 2, head 7/10.
+ * d1: M=50,  B=20, F=10  -> tau = max(20/20, 100/10) = 10, head 7/20.
  * Link n0-n1: alpha 0.5, beta 4 -> hop = 0.5 + 4/4 = 1.5.
  */
 static void
@@ -72,6 +74,17 @@ small(struct pl_cluster *c, struct pl_model *m, uint64_t m0)
 	assert_int_equal(pl_cluster_add_link(c, n0, n1, 0.5, 4), 0);
 }
 
+/* v1's setting: ring, no reserve, the whole context read (fill = C). */
+static void
+ring_req(struct pl_request *r, uint64_t ctx)
+{
+	pl_request_init(r);
+	r->engine = PL_ENGINE_RING;
+	r->reserve = 0;
+	r->context = ctx;
+	r->prompt = ctx;
+}
+
 static void
 solve(const struct pl_cluster *c, const struct pl_model *m, int want_rc,
     struct pl_plan *p, char *err, size_t errlen)
@@ -79,7 +92,7 @@ solve(const struct pl_cluster *c, const struct pl_model *m, int want_rc,
 	struct pl_solve_opts	o;
 
 	pl_solve_opts_init(&o);
-	o.context = 10;
+	ring_req(&o.req, 10);
 	o.budget_ms = -1;
 	assert_int_equal(pl_solve(c, m, &o, p, err, errlen), want_rc);
 }
@@ -90,15 +103,21 @@ test_cost_formulas(void **state)
 	struct pl_cluster	c;
 	struct pl_model		m;
 	struct pl_stage		st[2];
+	struct pl_request	r;
 	uint64_t		mem;
 	double			t;
 	char			err[256];
 
 	(void)state;
 	small(&c, &m, 100);
+	ring_req(&r, 10);
 	NEAR(pl_cost_tau(&c.devices[0], 20, 100), 2);
 	NEAR(pl_cost_tau(&c.devices[1], 20, 100), 10);
-	NEAR(pl_cost_hop(&c, &m, 0, 1), 1.5);
+	NEAR(pl_cost_edge(&c, &m, &r, 0, 1), 1.5);
+	NEAR(pl_cost_close(&c, &m, &r, 1, 0), 1.5);
+	NEAR(pl_cost_head(&c.devices[0], &m), 0.7);
+	NEAR(pl_cost_head(&c.devices[1], &m), 0.35);
+	NEAR(pl_cost_only(&c, &m, &r, 0), 0);
 	assert_int_equal(pl_cost_stage_memory(&m, 20, 3, 1, 0, &mem), 0);
 	assert_int_equal(mem, 65);
 	assert_int_equal(pl_cost_stage_memory(&m, 20, 4, 1, 1, &mem), 0);
@@ -106,32 +125,153 @@ test_cost_formulas(void **state)
 	assert_int_equal(pl_cost_stage_memory(&m, UINT64_MAX / 2, 3, 0, 0,
 	    &mem), -1);
 
-	/* [d0: 3 layers][d1: 1 layer]: 3*2 + 1*10 + 2*1.5 = 19. */
+	/* [d0: 3 layers][d1: 1 layer]: 3*2 + 1*10 + 2*1.5 + head(d1). */
 	st[0] = (struct pl_stage){ 0, 0, 3, 65 };
 	st[1] = (struct pl_stage){ 1, 3, 4, 27 };
-	assert_int_equal(pl_cost_evaluate(&c, &m, 10, st, 2, &t, err,
+	assert_int_equal(pl_cost_evaluate(&c, &m, &r, st, 2, &t, err,
 	    sizeof err), 0);
-	NEAR(t, 19);
-	/* One stage: 4*2 = 8, no hops. */
+	NEAR(t, 19.35);
+	/* One stage: 4*2 = 8, no hops, the head on d0. */
 	st[0] = (struct pl_stage){ 0, 0, 4, 92 };
-	assert_int_equal(pl_cost_evaluate(&c, &m, 10, st, 1, &t, err,
+	assert_int_equal(pl_cost_evaluate(&c, &m, &r, st, 1, &t, err,
 	    sizeof err), 0);
-	NEAR(t, 8);
+	NEAR(t, 8.7);
+	/* Head FLOPs: max(7/10, 30/100) on d0, max(7/20, 30/10) on d1. */
+	m.head_flops_per_token = 30;
+	NEAR(pl_cost_head(&c.devices[0], &m), 0.7);
+	NEAR(pl_cost_head(&c.devices[1], &m), 3);
+	m.head_flops_per_token = 0;
 	/* Violations are named. */
 	st[0] = (struct pl_stage){ 1, 0, 4, 92 };
-	assert_int_equal(pl_cost_evaluate(&c, &m, 10, st, 1, &t, err,
+	assert_int_equal(pl_cost_evaluate(&c, &m, &r, st, 1, &t, err,
 	    sizeof err), -1);
 	assert_non_null(strstr(err, "do not fit"));
 	st[0] = (struct pl_stage){ 0, 0, 2, 45 };
 	st[1] = (struct pl_stage){ 0, 2, 4, 47 };
-	assert_int_equal(pl_cost_evaluate(&c, &m, 10, st, 2, &t, err,
+	assert_int_equal(pl_cost_evaluate(&c, &m, &r, st, 2, &t, err,
 	    sizeof err), -1);
 	assert_non_null(strstr(err, "used twice"));
 	st[0] = (struct pl_stage){ 0, 0, 2, 45 };
 	st[1] = (struct pl_stage){ 1, 2, 3, 27 };
-	assert_int_equal(pl_cost_evaluate(&c, &m, 10, st, 2, &t, err,
+	assert_int_equal(pl_cost_evaluate(&c, &m, &r, st, 2, &t, err,
 	    sizeof err), -1);
 	assert_non_null(strstr(err, "covers 3 of 4"));
+	/* The reserve: 92 bytes do not fit 90 % of 100. */
+	r.reserve = 0.1;
+	st[0] = (struct pl_stage){ 0, 0, 4, 92 };
+	assert_int_equal(pl_cost_evaluate(&c, &m, &r, st, 1, &t, err,
+	    sizeof err), -1);
+	assert_int_equal(pl_device_capacity(&c.devices[0], 0.1), 90);
+	/* Booked bytes come off after the reserve. */
+	c.devices[0].booked_bytes = 15;
+	assert_int_equal(pl_device_capacity(&c.devices[0], 0.1), 75);
+	assert_int_equal(pl_device_capacity(&c.devices[0], 0.9), 0);
+	pl_cluster_free(&c);
+}
+
+/*
+ * v2 terms on the small cluster: the KV read at the average fill, the
+ * llama.cpp star through the client, shared memory pools.
+ */
+static void
+test_cost_v2(void **state)
+{
+	struct pl_cluster	c;
+	struct pl_model		m;
+	struct pl_stage		st[2];
+	struct pl_request	r;
+	double			t, I = PL_INTRA_LATENCY_S, IB = PL_INTRA_BANDWIDTH;
+	char			err[256];
+
+	(void)state;
+	small(&c, &m, 100);
+	pl_request_init(&r);
+	r.context = 10;
+	/* prompt = generate = 0: half the context, W + KV*5 = 15 read. */
+	NEAR(pl_request_fill(&r), 5);
+	r.prompt = 4;
+	r.generate = 6;
+	NEAR(pl_request_fill(&r), 7);
+	r.generate = 7;
+	assert_int_equal(pl_request_check(&c, &r, err, sizeof err), -1);
+	r.prompt = r.generate = 0;
+	r.reserve = 0;
+	/*
+	 * llama.cpp, client n0, 2A = 8 bytes f32, no vocabulary: 4 bytes
+	 * back.  open(d0) = 2I + I + 8/IB; edge(d0, d1) = I + 8/IB (to the
+	 * client) + 2*0.5 (command) + 0.5 + 8/4; close(d1) = 0.5 + 4/4.
+	 */
+	NEAR(pl_cost_open(&c, &m, &r, 0), 3 * I + 8 / IB);
+	NEAR(pl_cost_edge(&c, &m, &r, 0, 1), I + 8 / IB + 3.5);
+	NEAR(pl_cost_edge(&c, &m, &r, 1, 0), 2.5 + 3 * I + 8 / IB);
+	NEAR(pl_cost_close(&c, &m, &r, 1, 0), 1.5);
+	/* 4 * 8 bytes of logits with a vocabulary of 8. */
+	m.vocab = 8;
+	NEAR(pl_cost_close(&c, &m, &r, 1, 0), 0.5 + 32.0 / 4);
+	m.vocab = 0;
+	/*
+	 * [d0 3][d1 1]: tau at 15 bytes read is max(1.5, 1) = 1.5 on d0 and
+	 * 10 on d1: 4.5 + 10 + head(d1) 0.35 + comm; the input embedding
+	 * stays on the client, so d0 holds 3 * 20 = 60.
+	 */
+	st[0] = (struct pl_stage){ 0, 0, 3, 60 };
+	st[1] = (struct pl_stage){ 1, 3, 4, 27 };
+	assert_int_equal(pl_cost_evaluate(&c, &m, &r, st, 2, &t, err,
+	    sizeof err), 0);
+	NEAR(t, 14.85 + 3 * I + 8 / IB + I + 8 / IB + 3.5 + 1.5);
+	/* A pool of both: 87 bytes > the larger member's 100 - 20 booked. */
+	c.devices[0].pool = c.devices[1].pool = 3;
+	c.devices[1].booked_bytes = 20;
+	assert_int_equal(pl_pool_capacity(&c, 3, 0), 80);
+	assert_int_equal(pl_cost_evaluate(&c, &m, &r, st, 2, &t, err,
+	    sizeof err), -1);
+	assert_non_null(strstr(err, "pool"));
+	c.devices[1].booked_bytes = 0;
+	assert_int_equal(pl_cost_evaluate(&c, &m, &r, st, 2, &t, err,
+	    sizeof err), 0);
+	pl_cluster_free(&c);
+}
+
+/* The solver picks the direction: the head goes where it is cheapest. */
+static void
+test_direction(void **state)
+{
+	struct pl_cluster	c;
+	struct pl_model		m;
+	struct pl_solve_opts	o;
+	struct pl_plan		p;
+	char			err[256];
+	double			I = PL_INTRA_LATENCY_S, IB = PL_INTRA_BANDWIDTH;
+
+	(void)state;
+	/*
+	 * llama.cpp, M0 = 80: d0 cannot hold all 4 layers and the head.
+	 * [d0 3][d1 1] = 3*2 + 10 + 0.35 + 3I + 8/IB + I + 8/IB + 3.5 + 1.5;
+	 * [d1 1][d0 3] = 16 + 0.7 + 3.5 + 2.5 + 3I + 8/IB + I + 4/IB.
+	 */
+	small(&c, &m, 80);
+	pl_solve_opts_init(&o);
+	o.req.context = 10;
+	o.req.prompt = 10;
+	o.req.reserve = 0;
+	o.budget_ms = -1;
+	assert_int_equal(pl_solve(&c, &m, &o, &p, err, sizeof err), PL_OK);
+	assert_int_equal(p.nstages, 2);
+	assert_int_equal(p.stages[0].device, 0);
+	assert_int_equal(p.stages[0].layer_end, 3);
+	NEAR(p.latency_s, 21.35 + 4 * I + 16 / IB);
+	assert_true(p.optimal);
+	pl_plan_free(&p);
+	/*
+	 * A client on n1 makes the reverse direction win: [d1 1][d0 3] =
+	 * 16 + 0.7 + 3I + 8/IB + I + 8/IB + 2*0.5 + 2.5 + close 0.5 + 4/4.
+	 */
+	o.req.client = 1;
+	assert_int_equal(pl_solve(&c, &m, &o, &p, err, sizeof err), PL_OK);
+	assert_int_equal(p.nstages, 2);
+	assert_int_equal(p.stages[0].device, 1);
+	NEAR(p.latency_s, 21.7 + 4 * I + 16 / IB);
+	pl_plan_free(&p);
 	pl_cluster_free(&c);
 }
 
@@ -144,27 +284,29 @@ test_solver_small(void **state)
 	char			err[256];
 
 	(void)state;
-	/* d0 alone holds all 92 bytes: one stage, T = 8. */
+	/* d0 alone holds all 92 bytes: one stage, T = 8 + head 0.7. */
 	small(&c, &m, 100);
 	solve(&c, &m, PL_OK, &p, err, sizeof err);
 	assert_int_equal(p.nstages, 1);
 	assert_int_equal(p.stages[0].device, 0);
 	assert_int_equal(p.stages[0].memory_bytes, 92);
-	NEAR(p.latency_s, 8);
+	NEAR(p.latency_s, 8.7);
 	assert_true(p.optimal);
-	NEAR(p.lower_bound_s, 8);
+	NEAR(p.lower_bound_s, 8.7);
 	pl_plan_free(&p);
 	pl_cluster_free(&c);
 
 	/*
 	 * M0 = 80 < 92: two stages.  d0 first holds (80-5)/20 = 3 layers,
 	 * d1 last holds (50-7)/20 = 2; greedy gives d0 3, d1 1:
-	 * 3*2 + 10 + 2*1.5 = 19 (the reverse ring costs the same).
+	 * 3*2 + 10 + 2*1.5 + head(d1) 0.35 = 19.35.  The reverse ring has
+	 * the same hops and split but the head on d0: 19.7.
 	 */
 	small(&c, &m, 80);
 	solve(&c, &m, PL_OK, &p, err, sizeof err);
 	assert_int_equal(p.nstages, 2);
-	NEAR(p.latency_s, 19);
+	assert_int_equal(p.stages[0].device, 0);
+	NEAR(p.latency_s, 19.35);
 	assert_true(p.optimal);
 	pl_plan_free(&p);
 
@@ -212,9 +354,11 @@ test_infeasible_message(void **state)
 	pl_solve_opts_init(&o);
 	assert_int_equal(pl_solve(&c, &m, &o, &p, err, sizeof err),
 	    PL_INFEASIBLE);
-	/* 126 * (6375936000 + 4096*4096) + E ~= 814 GB. */
-	assert_string_equal(err, "llama-3.1-405b:fp16 needs 814 GB for 126 "
-	    "layers at context 4096, eligible devices offer 96 GB");
+	/* 126 * (6375936000 + 4096*4096) + E_out ~= 810 GB (llama.cpp:
+	 * the input embedding stays on the client). */
+	assert_string_equal(err, "llama-3.1-405b:fp16 needs 810 GB for 126 "
+	    "layers at context 4096, eligible devices offer 86 GB (after a "
+	    "10% reserve)");
 	pl_cluster_free(&c);
 }
 
@@ -271,21 +415,39 @@ test_baseline(void **state)
 {
 	struct pl_cluster	c;
 	struct pl_model		m;
-	struct pl_plan		p;
+	struct pl_plan		p, q;
 	struct pl_device	d;
+	struct pl_request	r;
 	char			err[256];
 
 	(void)state;
 	/*
 	 * Memory 100 and 50: quotas 4*100/150 = 2.67, 1.33 -> floors 2, 1,
-	 * the larger remainder gets the 4th layer: [3, 1] -> T = 19.
+	 * the larger remainder gets the 4th layer: [3, 1] -> T = 19.35.
 	 */
 	small(&c, &m, 100);
-	assert_int_equal(pl_baseline(&c, &m, 10, &p, err, sizeof err), PL_OK);
+	ring_req(&r, 10);
+	assert_int_equal(pl_baseline(&c, &m, &r, &p, err, sizeof err), PL_OK);
 	assert_int_equal(p.nstages, 2);
 	assert_int_equal(p.stages[0].device, 0);
 	assert_int_equal(p.stages[0].layer_end, 3);
-	NEAR(p.latency_s, 19);
+	NEAR(p.latency_s, 19.35);
+	/*
+	 * llama.cpp's default over d0, d1 with memory 100, 100: 5 slots,
+	 * running shares 0.5, 1: slots 0-2 (0, 0.2, 0.4) to d0, slot 3
+	 * (0.6) and the output (0.8) to d1: [3, 1], 19.35 again.
+	 */
+	c.devices[1].memory_bytes = 100;
+	assert_int_equal(pl_baseline_llama(&c, &m, &r, &p, &q, err,
+	    sizeof err), PL_OK);
+	assert_int_equal(q.nstages, 2);
+	assert_int_equal(q.stages[0].layer_end, 3);
+	NEAR(q.latency_s, 19.35);
+	pl_plan_free(&q);
+	/* With 100 and 50 every block lands on d0: the output alone. */
+	c.devices[1].memory_bytes = 50;
+	assert_int_equal(pl_baseline_llama(&c, &m, &r, &p, &q, err,
+	    sizeof err), PL_INFEASIBLE);
 	pl_plan_free(&p);
 
 	/*
@@ -297,18 +459,19 @@ test_baseline(void **state)
 	(void)strcpy(d.id, "d2");
 	d.memory_bytes = 30;
 	assert_int_equal(pl_cluster_add_device(&c, &d), 0);
-	assert_int_equal(pl_baseline(&c, &m, 10, &p, err, sizeof err), PL_OK);
+	assert_int_equal(pl_baseline(&c, &m, &r, &p, err, sizeof err), PL_OK);
 	assert_int_equal(p.nstages, 3);
 	assert_int_equal(p.stages[0].layer_end - p.stages[0].layer_start, 2);
 	assert_int_equal(p.stages[1].layer_end - p.stages[1].layer_start, 1);
 	assert_int_equal(p.stages[2].device, 2);
-	/* 2*2 + 10 + 10 + hops 1.5 + intra(n1) + 1.5; intra is the default. */
-	NEAR(p.latency_s, 24 + 3 + PL_INTRA_LATENCY_S + 4 / PL_INTRA_BANDWIDTH);
+	/* 2*2 + 10 + 10 + hops 1.5 + intra(n1) + 1.5 + head(d2) 0.35. */
+	NEAR(p.latency_s, 24.35 + 3 + PL_INTRA_LATENCY_S +
+	    4 / PL_INTRA_BANDWIDTH);
 	pl_plan_free(&p);
 
 	/* d2 cannot hold a layer plus the head (20 + 7 > 25): null. */
 	c.devices[2].memory_bytes = 25;
-	assert_int_equal(pl_baseline(&c, &m, 10, &p, err, sizeof err),
+	assert_int_equal(pl_baseline(&c, &m, &r, &p, err, sizeof err),
 	    PL_INFEASIBLE);
 	pl_cluster_free(&c);
 }
@@ -360,7 +523,7 @@ test_budget(void **state)
 	o.clock_ms = fake_clock;
 	o.budget_ms = 0;
 	assert_int_equal(pl_solve(&c, &m, &o, &p, err, sizeof err), PL_OK);
-	assert_int_equal(pl_cost_evaluate(&c, &m, o.context, p.stages,
+	assert_int_equal(pl_cost_evaluate(&c, &m, &o.req, p.stages,
 	    p.nstages, &lat, err, sizeof err), 0);
 	NEAR(lat, p.latency_s);
 	assert_true(p.lower_bound_s <= p.latency_s);
@@ -504,6 +667,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cost_formulas),
+		cmocka_unit_test(test_cost_v2),
+		cmocka_unit_test(test_direction),
 		cmocka_unit_test(test_solver_small),
 		cmocka_unit_test(test_infeasible_message),
 		cmocka_unit_test(test_catalog),

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #define FIX	EXOGPU_SOURCE_DIR "/tests/fixtures/placement/"
+#define CORPUS	EXOGPU_SOURCE_DIR "/tests/fuzz/corpus/fuzz_gguf/"
 
 /* Runs the binary with args; returns its exit code, stdout in out. */
 static int
@@ -49,11 +50,44 @@ test_exit_codes(void **state)
 	assert_int_equal(run("-c " FIX "lan.json -m llama-3-70b:q4_0", out,
 	    sizeof out), 0);
 	assert_non_null(strstr(out, "proven optimal"));
-	assert_non_null(strstr(out, "baseline"));
+	assert_non_null(strstr(out, "llama.cpp "));
+	assert_non_null(strstr(out, "exo "));
 	assert_int_equal(run("-c " FIX "lan.json -m llama-3.1-405b", out,
 	    sizeof out), 1);
-	assert_non_null(strstr(out, "llama-3.1-405b:fp16 needs 814 GB for 126 "
-	    "layers at context 4096, eligible devices offer 128 GB"));
+	assert_non_null(strstr(out, "llama-3.1-405b:fp16 needs 810 GB for 126 "
+	    "layers at context 4096, eligible devices offer 115 GB (after a "
+	    "10% reserve)"));
+	/* The ring keeps the input embedding on the first stage. */
+	assert_int_equal(run("-c " FIX "lan.json -m llama-3.1-405b --engine "
+	    "ring --reserve 0", out, sizeof out), 1);
+	assert_non_null(strstr(out, "needs 814 GB"));
+	assert_non_null(strstr(out, "offer 128 GB"));
+	/* Engine profiles, reserves and request lengths out of range. */
+	assert_int_equal(run("-c " FIX "lan.json -m llama-3-8b --engine exo",
+	    out, sizeof out), 2);
+	assert_non_null(strstr(out, "--engine"));
+	assert_int_equal(run("-c " FIX "lan.json -m llama-3-8b --reserve 0.95",
+	    out, sizeof out), 2);
+	assert_int_equal(run("-c " FIX "lan.json -m llama-3-8b --reserve -0.1",
+	    out, sizeof out), 2);
+	assert_int_equal(run("-c " FIX "lan.json -m llama-3-8b --reserve x",
+	    out, sizeof out), 2);
+	assert_int_equal(run("-c " FIX "lan.json -m llama-3-8b --prompt 4000 "
+	    "--generate 200", out, sizeof out), 2);
+	assert_non_null(strstr(out, "exceed"));
+	assert_int_equal(run("-c " FIX "lan.json -m llama-3-8b --client nope",
+	    out, sizeof out), 2);
+	assert_int_equal(run("-c " FIX "lan.json -m llama-3-8b --format xml",
+	    out, sizeof out), 2);
+	/* GGUF models: read from the header; bad ones are input errors. */
+	assert_int_equal(run("-c " FIX "lan.json -m " FIX "tiny-llama.gguf",
+	    out, sizeof out), 0);
+	assert_non_null(strstr(out, "plan for tiny-llama"));
+	assert_int_equal(run("-c " FIX "lan.json -m " CORPUS
+	    "unknown-arch.gguf", out, sizeof out), 2);
+	assert_non_null(strstr(out, "unknown architecture \"mamba\""));
+	assert_int_equal(run("-c " FIX "lan.json -m " CORPUS
+	    "many-tensors.gguf", out, sizeof out), 2);
 	assert_int_equal(run("-c " FIX "lan.json -m nope", out, sizeof out), 2);
 	assert_non_null(strstr(out, "unknown model"));
 	assert_int_equal(run("-c " FIX "missing.json -m llama-3-8b", out,
@@ -105,7 +139,66 @@ test_json_contract(void **state)
 	assert_true(json_is_real(json_object_get(j, "baseline_latency_s")));
 	assert_int_equal(json_integer_value(json_object_get(j, "context")),
 	    8192);
+	assert_string_equal(json_string_value(json_object_get(j, "engine")),
+	    "llama.cpp");
+	assert_true(json_real_value(json_object_get(j, "reserve")) == 0.1);
+	assert_true(json_real_value(json_object_get(j, "kv_fill_tokens")) ==
+	    4096);
+	assert_true(json_is_string(json_object_get(j, "client")));
 	json_decref(j);
+}
+
+/*
+ * --format llama.cpp: one rpc-server per stage in stage order, and a
+ * llama-server whose -ts adds the output slot to the last stage.
+ */
+static void
+test_llama_format(void **state)
+{
+	static char	 out[65536];
+	json_t		*j, *st;
+	json_error_t	 je;
+	char		 want[256], *p;
+	size_t		 i, n;
+
+	(void)state;
+	assert_int_equal(run("-c " FIX "lan.json -m llama-3-70b:q4_0 --json",
+	    out, sizeof out), 0);
+	assert_non_null(j = json_loads(out, 0, &je));
+	st = json_object_get(j, "stages");
+	n = json_array_size(st);
+	assert_int_equal(run("-c " FIX "lan.json -m llama-3-70b:q4_0 "
+	    "--format llama.cpp", out, sizeof out), 0);
+	assert_non_null(p = strstr(out, "llama-server -m MODEL.gguf --rpc "));
+	assert_non_null(strstr(p, " -ngl 81 -sm layer -ts "));
+	assert_non_null(strstr(p, " -c 4096 --fit off"));
+	(void)snprintf(want, sizeof want, "--device RPC0");
+	assert_non_null(strstr(p, want));
+	p = strstr(p, "-ts ") + 4;
+	for (i = 0; i < n; i++) {
+		json_t *s = json_array_get(st, i);
+		long l = (long)(json_integer_value(json_object_get(s,
+		    "layer_end")) - json_integer_value(json_object_get(s,
+		    "layer_start")));
+
+		(void)snprintf(want, sizeof want, "%ld%s",
+		    l + (i + 1 == n ? 1 : 0), i + 1 == n ? " " : ",");
+		if (strncmp(p, want, strlen(want)) != 0)
+			fail_msg("-ts at stage %zu: want %s in %s", i, want, p);
+		p += strlen(want);
+	}
+	/* One server per stage. */
+	for (i = 0, p = out; (p = strstr(p, "ggml-rpc-server -H")) != NULL;
+	    p++)
+		i++;
+	assert_int_equal(i, n);
+	json_decref(j);
+	/* A GGUF model is named by its path. */
+	assert_int_equal(run("-c " FIX "lan.json -m " FIX "tiny-llama.gguf "
+	    "--format llama.cpp", out, sizeof out), 0);
+	assert_non_null(strstr(out, "llama-server -m " FIX
+	    "tiny-llama.gguf"));
+	assert_non_null(strstr(out, "-ngl 3 "));
 }
 
 int
@@ -114,6 +207,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exit_codes),
 		cmocka_unit_test(test_json_contract),
+		cmocka_unit_test(test_llama_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

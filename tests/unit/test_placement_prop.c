@@ -4,7 +4,10 @@
  *
  * The brute force is written independently of placement/: it enumerates
  * every sequence of distinct devices and every composition of the layers
- * and prices each plan straight from the cluster and model structs.  Each
+ * and prices each plan straight from the cluster and model structs with
+ * the v2 cost model of docs/placement.md (both engine profiles, the head
+ * on the last stage, KV read at the average fill, the memory reserve,
+ * booked bytes and shared memory pools, a client node for llama.cpp).  Each
  * method (DP, branch-and-bound, auto) must find the same optimum (relative
  * 1e-9), return a plan that pl_cost_evaluate accepts at the same latency,
  * report optimal with lower bound == latency, and be infeasible exactly
@@ -55,6 +58,7 @@ struct inst {
 	struct pl_cluster	cl;
 	struct pl_model		m;
 	uint64_t		ctx;
+	struct pl_request	rq;
 };
 
 static void
@@ -80,9 +84,21 @@ gen(struct inst *in)
 	S = in->m.layer_bytes + in->m.kv_bytes_per_token_per_layer * in->ctx;
 	in->m.embed_bytes = pick(3) == 0 ? 0 : pick(3 * S);
 	in->m.head_bytes = pick(3) == 0 ? 0 : pick(3 * S);
+	in->m.head_flops_per_token = pick(2) ? 0 : (double)pick(400);
+	in->m.vocab = pick(2) ? 0 : pick(20);
 	in->m.dtype = PL_DT_Q4_0;
+	pl_request_init(&in->rq);
+	in->rq.context = in->ctx;
+	in->rq.engine = pick(2) ? PL_ENGINE_RING : PL_ENGINE_LLAMA_CPP;
+	in->rq.reserve = pick(2) ? 0 : (double)pick(5) / 10;
+	if (pick(2)) {
+		in->rq.prompt = pick(in->ctx + 1);
+		in->rq.generate = pick(in->ctx - in->rq.prompt + 1);
+	}
 
 	nn = 1 + pick(4);
+	if (pick(2))
+		in->rq.client = pick(nn);
 	for (i = 0; i < nn; i++) {
 		size_t idx;
 
@@ -116,6 +132,8 @@ gen(struct inst *in)
 			d.dtypes = pick(8) == 0 ? PL_DT_BIT(PL_DT_FP16) :
 			    PL_DT_BIT(PL_DT_Q4_0) | PL_DT_BIT(PL_DT_FP16);
 			d.eligible = pick(10) != 0;
+			d.booked_bytes = pick(4) == 0 ? pick(2 * S) : 0;
+			d.pool = pick(3) == 0 ? 1 + (uint32_t)pick(2) : 0;
 		}
 		(void)snprintf(d.id, sizeof d.id, "d%zu", i);
 		assert_int_equal(pl_cluster_add_device(&in->cl, &d), 0);
@@ -133,49 +151,133 @@ struct brute {
 	uint64_t		 count;
 };
 
+/* alpha + bytes/beta between nodes na and nb. */
 static double
-b_hop(const struct inst *in, size_t a, size_t b)
+b_leg(const struct inst *in, size_t na, size_t nb, double bytes)
 {
 	const struct pl_cluster	*c = &in->cl;
-	size_t			 na = c->devices[a].node, nb = c->devices[b].node;
 	size_t			 i;
 
 	if (na == nb)
 		return c->nodes[na].intra_latency_s +
-		    (double)in->m.activation_bytes / c->nodes[na].intra_bandwidth;
+		    bytes / c->nodes[na].intra_bandwidth;
 	for (i = 0; i < c->nlinks; i++)
 		if ((c->links[i].a == na && c->links[i].b == nb) ||
 		    (c->links[i].a == nb && c->links[i].b == na))
 			return c->links[i].latency_s +
-			    (double)in->m.activation_bytes /
-			    c->links[i].bandwidth;
+			    bytes / c->links[i].bandwidth;
 	return INFINITY;
+}
+
+static size_t
+b_node(const struct inst *in, size_t dev)
+{
+	return in->cl.devices[dev].node;
+}
+
+/* The plan's communication: a ring, or a star through the client. */
+static double
+b_comm(const struct brute *b, size_t k)
+{
+	const struct inst	*in = b->in;
+	size_t			 c, i;
+	double			 A = (double)in->m.activation_bytes, t = 0;
+	double			 V = in->m.vocab ? 4.0 * in->m.vocab : 4.0;
+
+	if (in->rq.engine == PL_ENGINE_RING) {
+		if (k == 1)
+			return 0;
+		for (i = 0; i < k; i++)
+			t += b_leg(in, b_node(in, b->seq[i]),
+			    b_node(in, b->seq[(i + 1) % k]), A);
+		return t;
+	}
+	c = in->rq.client == PL_CLIENT_AUTO ? 0 : in->rq.client;
+	for (i = 0; i < k; i++) {
+		/* The client sends 2A bytes of f32 and a command. */
+		t += 2 * b_leg(in, c, b_node(in, b->seq[i]), 0) +
+		    b_leg(in, c, b_node(in, b->seq[i]), 2 * A);
+		/* ... and gets 2A back, or the logits from the last. */
+		t += b_leg(in, b_node(in, b->seq[i]), c, i + 1 < k ? 2 * A : V);
+	}
+	return t;
+}
+
+static uint64_t
+b_usable(uint64_t m, double reserve)
+{
+	uint64_t	r = (uint64_t)llroundl((long double)m * reserve);
+
+	return r >= m ? 0 : m - r;
+}
+
+/* Every pool holds the stages on it. */
+static int
+b_pools_fit(const struct brute *b, size_t k, const uint64_t *mem)
+{
+	const struct pl_cluster	*c = &b->in->cl;
+	uint64_t		 need, cap, booked, u;
+	uint32_t		 pool;
+	size_t			 i;
+
+	for (pool = 1; pool <= 2; pool++) {
+		need = 0;
+		for (i = 0; i < k; i++)
+			if (c->devices[b->seq[i]].pool == pool)
+				need += mem[i];
+		if (need == 0)
+			continue;
+		cap = booked = 0;
+		for (i = 0; i < c->ndevices; i++) {
+			if (c->devices[i].pool != pool)
+				continue;
+			u = b_usable(c->devices[i].memory_bytes,
+			    b->in->rq.reserve);
+			cap = u > cap ? u : cap;
+			booked += c->devices[i].booked_bytes;
+		}
+		if (need + booked > cap)
+			return 0;
+	}
+	return 1;
 }
 
 static void
 b_price(struct brute *b, size_t k)
 {
 	const struct inst	*in = b->in;
-	uint64_t		 S, mem;
-	double			 t = 0, tau, x, y;
+	uint64_t		 S, mem[MAXD];
+	double			 t = 0, tau, x, y, rd, fill;
 	size_t			 i;
+	int			 ring = in->rq.engine == PL_ENGINE_RING;
 
 	S = in->m.layer_bytes + in->m.kv_bytes_per_token_per_layer * in->ctx;
+	fill = in->rq.prompt == 0 && in->rq.generate == 0 ?
+	    (double)in->ctx / 2 :
+	    (double)in->rq.prompt + (double)in->rq.generate / 2;
+	rd = (double)in->m.layer_bytes +
+	    (double)in->m.kv_bytes_per_token_per_layer * fill;
 	for (i = 0; i < k; i++) {
 		const struct pl_device *d = &in->cl.devices[b->seq[i]];
 
-		mem = b->l[i] * S + (i == 0 ? in->m.embed_bytes : 0) +
-		    (i == k - 1 ? in->m.head_bytes : 0);
-		if (mem > d->memory_bytes)
+		mem[i] = b->l[i] * S + (i == 0 && ring ? in->m.embed_bytes :
+		    0) + (i == k - 1 ? in->m.head_bytes : 0);
+		if (mem[i] + d->booked_bytes >
+		    b_usable(d->memory_bytes, in->rq.reserve))
 			return;
-		x = (double)S / d->bandwidth;
+		x = rd / d->bandwidth;
 		y = in->m.flops_per_token_per_layer / d->flops;
 		tau = x > y ? x : y;
 		t += b->l[i] * tau;
+		if (i == k - 1) {
+			x = (double)in->m.head_bytes / d->bandwidth;
+			y = in->m.head_flops_per_token / d->flops;
+			t += x > y ? x : y;
+		}
 	}
-	if (k > 1)
-		for (i = 0; i < k; i++)
-			t += b_hop(in, b->seq[i], b->seq[(i + 1) % k]);
+	if (!b_pools_fit(b, k, mem))
+		return;
+	t += b_comm(b, k);
 	b->count++;
 	if (t < b->best)
 		b->best = t;
@@ -249,7 +351,7 @@ check_plan(const struct inst *in, const struct pl_plan *plan, uint64_t seed)
 	char	err[256];
 	double	lat;
 
-	if (pl_cost_evaluate(&in->cl, &in->m, in->ctx, plan->stages,
+	if (pl_cost_evaluate(&in->cl, &in->m, &in->rq, plan->stages,
 	    plan->nstages, &lat, err, sizeof err) != 0)
 		fail_msg("seed %llu: invalid plan: %s",
 		    (unsigned long long)seed, err);
@@ -272,7 +374,7 @@ check_exact(const struct inst *in, double bf, enum pl_method method,
 	int			rc;
 
 	pl_solve_opts_init(&o);
-	o.context = in->ctx;
+	o.req = in->rq;
 	o.budget_ms = -1;
 	o.method = method;
 	rc = pl_solve(&in->cl, &in->m, &o, &plan, err, sizeof err);
@@ -311,7 +413,7 @@ check_partial(const struct inst *in, double bf, enum pl_method method,
 	int			rc;
 
 	pl_solve_opts_init(&o);
-	o.context = in->ctx;
+	o.req = in->rq;
 	o.budget_ms = -1;
 	o.method = method;
 	o.node_limit = nodes;

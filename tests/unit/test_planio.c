@@ -33,6 +33,21 @@ static const struct {
 	const char	*json;
 	const char	*msg;
 } bad_clusters[] = {
+	{ "{\"devices\":[" DEV(",\"booked_bytes\":-1") "]}",
+	    "devices[0].booked_bytes: must be a non-negative integer" },
+	{ "{\"devices\":[" DEV(",\"rpc\":\"host\"") "]}",
+	    "devices[0].rpc: must be host:port" },
+	{ "{\"devices\":[" DEV(",\"rpc\":\"a b:1\"") "]}",
+	    "devices[0].rpc: must be host:port" },
+	{ "{\"devices\":[" DEV(",\"engine_device\":\"CUDA0;rm\"") "]}",
+	    "devices[0].engine_device: letters" },
+	{ "{\"devices\":[" DEV(",\"memory_pool\":\"p\"") ","
+	    "{\"id\":\"g1\",\"node\":\"b\",\"memory_bytes\":100,"
+	    "\"memory_bandwidth_bytes_per_s\":1e9,\"flops_per_s\":1e12,"
+	    "\"dtypes\":[\"fp16\"],\"eligible\":true,\"memory_pool\":\"p\"}]}",
+	    "devices[1].memory_pool: \"p\" is on another node" },
+	{ "{\"devices\":[" DEV("") "],\"client\":7}",
+	    "client: must be a non-empty string" },
 	{ "{", "c.json: line" },
 	{ "[]", "c.json: must be a JSON object" },
 	{ "{}", "c.json: devices: missing" },
@@ -160,6 +175,43 @@ test_bad_clusters(void **state)
 	}
 }
 
+/* v2 fields: optional, read into the cluster; v1 files still load. */
+static void
+test_v2_fields(void **state)
+{
+	static const char json[] = "{\"devices\":["
+	    DEV(",\"booked_bytes\":40,\"memory_pool\":\"dram\","
+	    "\"rpc\":\"10.0.0.2:50052\",\"engine_device\":\"CPU\"") ","
+	    "{\"id\":\"i0\",\"node\":\"a\",\"memory_bytes\":60,"
+	    "\"memory_bandwidth_bytes_per_s\":1e9,\"flops_per_s\":1e12,"
+	    "\"dtypes\":[\"fp16\"],\"eligible\":true,"
+	    "\"memory_pool\":\"dram\"}," DEV2 "],"
+	    "\"client\":\"laptop\","
+	    "\"links\":[{\"a\":\"laptop\",\"b\":\"a\",\"latency_s\":1e-4,"
+	    "\"bandwidth_bytes_per_s\":1e8}]}";
+	struct pl_cluster	c;
+	char			err[512];
+	size_t			n;
+
+	(void)state;
+	if (ag_planio_parse_cluster(json, strlen(json), "c.json", &c, err,
+	    sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.devices[0].booked_bytes, 40);
+	assert_int_equal(c.devices[0].pool, 1);
+	assert_int_equal(c.devices[1].pool, 1);
+	assert_int_equal(c.devices[2].pool, 0);
+	assert_string_equal(c.devices[0].rpc, "10.0.0.2:50052");
+	assert_string_equal(c.devices[0].engine_device, "CPU");
+	assert_string_equal(c.devices[2].rpc, "");
+	assert_true(c.has_client);
+	assert_int_equal(pl_cluster_find_node(&c, "laptop", &n), 0);
+	assert_int_equal(c.client, n);
+	/* Pool: the larger member's 100 less 40 booked. */
+	assert_int_equal(pl_pool_capacity(&c, 1, 0), 60);
+	pl_cluster_free(&c);
+}
+
 static void
 test_bad_models(void **state)
 {
@@ -258,7 +310,8 @@ test_fixture_and_plan_json(void **state)
 	pl_solve_opts_init(&o);
 	o.budget_ms = -1;
 	assert_int_equal(pl_solve(&c, &m, &o, &p, err, sizeof err), PL_OK);
-	assert_non_null(j = ag_planio_plan_json(&c, &m, 4096, &p, 1.5, NULL));
+	assert_non_null(j = ag_planio_plan_json(&c, &m, &o.req, &p, 1.5, NULL,
+	    NULL));
 	assert_true(json_is_array(st = json_object_get(j, "stages")));
 	assert_int_equal(json_array_size(st), p.nstages);
 	assert_true(json_is_string(json_object_get(json_array_get(st, 0),
@@ -270,6 +323,10 @@ test_fixture_and_plan_json(void **state)
 	assert_true(json_is_real(json_object_get(j, "lower_bound_s")));
 	assert_true(json_is_real(json_object_get(j, "solve_ms")));
 	assert_true(json_is_null(json_object_get(j, "baseline_latency_s")));
+	assert_true(json_is_null(json_object_get(j,
+	    "llama_default_latency_s")));
+	assert_string_equal(json_string_value(json_object_get(j, "engine")),
+	    "llama.cpp");
 	json_decref(j);
 	pl_plan_free(&p);
 	pl_cluster_free(&c);
@@ -280,6 +337,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_clusters),
+		cmocka_unit_test(test_v2_fields),
 		cmocka_unit_test(test_bad_models),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_fixture_and_plan_json),

@@ -36,7 +36,8 @@
 #define UUID	"uuid-12345678-1234-1234-1234-123456789abc"
 
 #define FP32_FAMILY	(PL_DT_BIT(PL_DT_FP32) | PL_DT_BIT(PL_DT_FP16) | \
-	PL_DT_BIT(PL_DT_BF16) | PL_DT_BIT(PL_DT_Q8_0) | PL_DT_BIT(PL_DT_Q4_0))
+	PL_DT_BIT(PL_DT_BF16) | PL_DT_BIT(PL_DT_Q8_0) | PL_DT_BIT(PL_DT_Q4_0) | \
+	PL_DT_BIT(PL_DT_GGML_QUANT))
 
 static int
 near(double a, double b)
@@ -220,6 +221,9 @@ test_build_three(void **state)
 	NEAR(d->flops, 10e12);
 	assert_int_equal(d->dtypes, FP32_FAMILY);		/* fp64: none */
 	assert_true(d->eligible);				/* 80 % */
+	/* An integrated GPU shares its node's DRAM: a memory pool. */
+	assert_int_equal(d->pool, (uint32_t)cc + 1);
+	assert_int_equal(dev(&c, NA "/pci-0000:01:00.0")->pool, 0);
 
 	/* Unknown peer and self-report ignored: three links. */
 	assert_int_equal(c.nlinks, 3);
@@ -293,7 +297,7 @@ test_solve_three(void **state)
 	assert_true(used_a && !used_c);
 	assert_string_equal(c.devices[p.stages[0].device].id,
 	    NA "/pci-0000:01:00.0");
-	assert_int_equal(pl_cost_evaluate(&c, &m, so.context, p.stages,
+	assert_int_equal(pl_cost_evaluate(&c, &m, &so.req, p.stages,
 	    p.nstages, &lat, err, sizeof err), 0);
 	NEAR(lat, p.latency_s);
 	pl_plan_free(&p);
@@ -533,7 +537,11 @@ test_missing_link(void **state)
 	assert_int_equal(pl_catalog_find("llama-3-8b:q4_0", &m), 0);
 	pl_solve_opts_init(&so);
 	so.budget_ms = -1;
-	assert_int_equal(pl_model_layer_footprint(&m, so.context, &S), 0);
+	/* The ring profile (links between neighbours); the snapshot took
+	 * the reserve off already. */
+	so.req.engine = PL_ENGINE_RING;
+	so.req.reserve = 0;
+	assert_int_equal(pl_model_layer_footprint(&m, so.req.context, &S), 0);
 	need = m.layers * S + m.embed_bytes + m.head_bytes;
 	for (i = 0; i < 3; i++) {
 		ag_record_init(&r[i]);

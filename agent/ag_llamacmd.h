@@ -1,0 +1,45 @@
+/*
+ * ag_llamacmd.h - a plan as the command lines that run it on llama.cpp
+ * (`exogpu plan|place --format llama.cpp`; docs/engines.md).
+ *
+ * One rpc-server per stage, on the stage's node, exposing exactly the
+ * stage's device, and one llama-server on the client node that lists the
+ * servers in stage order.  Every value llama.cpp would otherwise choose
+ * itself is given (devices, -ngl, -sm, -ts with the output slot counted
+ * on the last stage, --fit off), so its automatic fit cannot rewrite the
+ * split.  The printer takes plain stage descriptions so that `plan` (a
+ * pl_plan) and `place` (the agent's JSON) share it.
+ */
+#ifndef AG_LLAMACMD_H
+#define AG_LLAMACMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define AG_LLAMACMD_PORT	50052	/* rpc-server's default port */
+
+struct ag_llama_stage {
+	const char	*device;	/* exogpu device id */
+	const char	*node;		/* node that runs its rpc-server */
+	const char	*rpc;		/* "host:port", or NULL/"": node:port */
+	const char	*engine_device;	/* llama.cpp's name ("CUDA0"), or NULL */
+	uint32_t	 layers;
+};
+
+struct ag_llama_job {
+	const struct ag_llama_stage *stages;
+	size_t		 nstages;
+	uint32_t	 model_layers;	/* L */
+	uint64_t	 context;
+	const char	*model_path;	/* the GGUF file, or NULL */
+	const char	*client;	/* node of llama-server, or NULL */
+};
+
+/*
+ * Writes the commands to f.  Returns 0, or -1 with err (no stages, layer
+ * counts that do not add up to L, a value that would need shell quoting).
+ */
+int	ag_llamacmd_print(FILE *, const struct ag_llama_job *, char *, size_t);
+
+#endif /* AG_LLAMACMD_H */
