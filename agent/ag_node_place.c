@@ -156,6 +156,7 @@ snapshot_job(struct ag_node *n, uint64_t skip_id)
 		free(ids);
 		return NULL;
 	}
+	j->reserve = n->cfg->memory_reserve;
 	for (i = 0; i < nid; i++) {
 		if (i == 0) {
 			if (n->self_rec == NULL)

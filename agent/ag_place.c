@@ -397,7 +397,7 @@ scope_opts(const struct ag_placement *p, struct ag_snapshot_opts *so,
 int
 ag_place_plan(const struct ag_snapshot_node *nodes, size_t n,
     const struct pl_model *m, uint32_t context, double budget_ms,
-    struct ag_placement *out, char *err, size_t errlen)
+    double reserve, struct ag_placement *out, char *err, size_t errlen)
 {
 	struct pl_cluster	cl;
 	struct pl_solve_opts	o;
@@ -409,6 +409,7 @@ ag_place_plan(const struct ag_snapshot_node *nodes, size_t n,
 	int			rc;
 
 	scope_opts(out, &so, allow);
+	so.reserve_ratio = reserve;
 	if (ag_snapshot_build(nodes, n, &so, &cl, &dropped, err, errlen) != 0)
 		return -1;
 	pl_solve_opts_init(&o);

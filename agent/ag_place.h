@@ -77,11 +77,14 @@ int	ag_place_decode(const uint8_t *, size_t, struct ag_places *, char *,
 /*
  * Solves model at context on the snapshot of the cluster; fills out's
  * plan fields (not id/term/epoch).  out's selectors (when nselectors >
- * 0) limit the devices considered.  0, 1 infeasible (err says why) or -1.
+ * 0) limit the devices considered; reserve is the share of each device's
+ * memory kept free (the agent's --memory-reserve).  0, 1 infeasible (err
+ * says why) or -1.
  */
 int	ag_place_plan(const struct ag_snapshot_node *, size_t,
 	    const struct pl_model *, uint32_t context, double budget_ms,
-	    struct ag_placement *out, char *err, size_t errlen);
+	    double reserve, struct ag_placement *out, char *err,
+	    size_t errlen);
 /* 1 if any stage sits on a node not in alive[0..n). */
 int	ag_place_uses_lost(const struct ag_placement *,
 	    const char *const *alive, size_t n);

@@ -97,7 +97,7 @@ worker(void *arg)
 		(void)pthread_mutex_unlock(&s->mu);
 		j->err[0] = '\0';
 		j->rc = ag_place_plan(j->nodes, j->nnodes, &j->model,
-		    j->context, j->budget_ms, &j->place, j->err,
+		    j->context, j->budget_ms, j->reserve, &j->place, j->err,
 		    sizeof j->err);
 		(void)pthread_mutex_lock(&s->mu);
 		push(&s->done_head, &s->done_tail, j);

@@ -42,6 +42,7 @@ struct ag_solve_job {
 	struct pl_model		 model;
 	uint32_t		 context;
 	double			 budget_ms;
+	double			 reserve;	/* share of memory kept free */
 	/* In: template (selectors, scope); out: the plan fields. */
 	struct ag_placement	 place;
 	/* Out. */
