@@ -27,6 +27,12 @@
  * The fixture's kill stops a server (no ticks, no messages) and revive
  * resumes it with its memory: a pause, not a restart from disk.
  *
+ * Known failure of the library, not of ag_fsm: with FSM_SOAK=5, seed
+ * 3005255 fails on raft 0.15 - a new leader applies (and acknowledges)
+ * entries that no follower holds, then a later leader overwrites them.
+ * 0.15 predates upstream's commit-rule fixes (1996d32, 524f735, d144504);
+ * the same seed passes against canonical raft v0.18.1.
+ *
  * FSM_SEED=<n> runs only seed n, tracing actions, applies and acks (and
  * with FSM_DUMP=1 every server's log before each action); FSM_SOAK=<k>
  * runs k times as many seeds.
