@@ -45,6 +45,8 @@ struct peer {
 	int			heard;		/* an announce arrived */
 	struct ag_announce	a;
 	double			dead_since;	/* monotonic s, 0 alive */
+	double			raft_heard;	/* monotonic s of its last raft
+						 * message, 0 never */
 };
 
 struct apply_req {
@@ -180,11 +182,19 @@ count_role(const struct ag_raft *r, int role)
 	return n;
 }
 
-/* Leader: a majority of voters (us included) heard within the timeout. */
+/*
+ * Leader: a majority of voters (us included) sent us a raft message within
+ * the election timeout.  Counted here from arrival times, not from raft's
+ * own recent_recv flags, which its check-quorum clears every election
+ * timeout (a status read just after that would say "no quorum").
+ */
 static int
 leader_quorum(struct ag_raft *r)
 {
 	const struct raft_configuration	*c = &r->raft.configuration;
+	const struct peer		*p;
+	double				 now = now_s();
+	double				 window = r->cfg.election_ms / 1000.0;
 	unsigned			 i, voters = 0, heard = 0;
 
 	if (!running(r) || raft_state(&r->raft) != RAFT_LEADER)
@@ -194,7 +204,8 @@ leader_quorum(struct ag_raft *r)
 			continue;
 		voters++;
 		if (c->servers[i].id == r->raft.id ||
-		    r->raft.leader_state.progress[i].recent_recv)
+		    ((p = peer_find(r, c->servers[i].address)) != NULL &&
+		    p->raft_heard > 0 && now - p->raft_heard <= window))
 			heard++;
 	}
 	return voters > 0 && heard * 2 > voters;
@@ -927,8 +938,12 @@ ag_raft_recv(struct ag_raft *r, const char *peer, const uint8_t *buf,
 {
 	int	rc;
 
+	struct peer	*p;
+
 	if (!r->io_ok || r->mode == MODE_SWITCHING)
 		return 0;
+	if ((p = peer_get(r, peer)) != NULL)
+		p->raft_heard = now_s();
 	rc = net_raft_io_recv(&r->io, peer, buf, len, err, errlen);
 	check(r);
 	return rc;
