@@ -4,6 +4,8 @@
  */
 #include "ag_announce.h"
 
+#include "net_raft_wire.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -15,15 +17,8 @@ static const struct sec_cbor_limits announce_limits = {
 int
 ag_announce_cluster_valid(const char *s)
 {
-	size_t	i, n = strlen(s);
-
-	if (n != 0 && n != AG_ANNOUNCE_CLUSTER_SIZE - 1)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
+	/* The same form raft's messages carry (net_raft_wire.h). */
+	return net_raft_wire_cluster_valid(s);
 }
 
 static int

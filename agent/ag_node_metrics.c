@@ -457,20 +457,11 @@ collect_links(struct ag_node *n, struct ag_prom *w)
 
 /* --- placement ------------------------------------------------------------ */
 
-/* The leader's own list, else its gossiped record's; NAN: no leader. */
+/* Live placements in this node's applied log. */
 static double
 live_placements(struct ag_node *n)
 {
-	struct ag_places	*ps = malloc(sizeof *ps);
-	char			 err[160];
-	double			 count = NAN;
-
-	if (ps != NULL && ag_node_live_places(n, ps, err, sizeof err) == 0)
-		count = ps->n;
-	else if (ps != NULL && err[0] != '\0')
-		ag_log(AG_LOG_DEBUG, "metrics: leader's placements: %s", err);
-	free(ps);
-	return count;
+	return (double)ag_fsm_count(ag_raft_fsm(ag_cluster_raft(n->cluster)));
 }
 
 static void
@@ -479,7 +470,7 @@ collect_placement(struct ag_node *n, struct ag_prom *w)
 	const struct ag_node_stats	*s = &n->stats;
 
 	one(w, "exogpu_placements", AG_PROM_GAUGE,
-	    "Live placements in the cluster, as the leader lists them.",
+	    "Live placements in the cluster, as this node's applied log lists them.",
 	    live_placements(n));
 	one_u64(w, "exogpu_placements_created_total", AG_PROM_COUNTER,
 	    "Placements this node admitted as leader.",
