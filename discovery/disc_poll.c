@@ -41,6 +41,7 @@ struct AvahiTimeout {
 	void			*ud;
 	int			 in_cb;
 	int			 dead;
+	struct timeval		 at;	/* absolute (gettimeofday) deadline */
 	struct AvahiTimeout	*prev, *next;
 };
 
@@ -203,11 +204,23 @@ timeout_unlink(struct AvahiTimeout *t)
 	p->ntimeouts--;
 }
 
+static void	timeout_arm(struct AvahiTimeout *, const struct timeval *);
+
 static void
 timeout_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct AvahiTimeout	*t = arg;
+	struct timeval		 now;
 
+	/*
+	 * libevent measures the delay on its own (monotonic, cached) clock:
+	 * it can fire a little before the wall-clock time Avahi asked for.
+	 * Avahi's contract is the absolute time, so wait out the rest.
+	 */
+	if (gettimeofday(&now, NULL) == 0 && timercmp(&now, &t->at, <)) {
+		timeout_arm(t, &t->at);
+		return;
+	}
 	t->in_cb = 1;
 	t->cb(t, t->ud);
 	t->in_cb = 0;
@@ -226,9 +239,11 @@ timeout_arm(struct AvahiTimeout *t, const struct timeval *tv)
 	(void)event_del(t->ev);
 	if (tv == NULL)
 		return;
-	if (gettimeofday(&now, NULL) != 0 || timercmp(tv, &now, <=))
+	t->at = *tv;
+	if (gettimeofday(&now, NULL) != 0 || timercmp(tv, &now, <=)) {
 		timerclear(&d);
-	else
+		timerclear(&t->at);	/* due: timeout_fire never waits */
+	} else
 		timersub(tv, &now, &d);
 	(void)event_add(t->ev, &d);
 }

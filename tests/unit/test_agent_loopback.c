@@ -65,7 +65,9 @@ start(struct agent *a, const char *name, const char *listen,
 	char		 cmd[2048], path[400];
 	json_error_t	 jerr;
 	json_t		*run = NULL;
-	double		 deadline = now_s() + 10;
+	/* A first start discovers devices (Vulkan, OpenCL) uncached: slow
+	 * under ASan on a busy machine.  A wait, not a timing check. */
+	double		 deadline = now_s() + 60;
 
 	(void)snprintf(a->dir, sizeof a->dir, "%s/%s", tmp, name);
 	(void)snprintf(path, sizeof path, "%s/run.json", a->dir);
