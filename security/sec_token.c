@@ -983,26 +983,41 @@ write_claims(struct sec_cbor_writer *w, const struct sec_token_claims *c)
 	}
 }
 
+/* The public half of a PEM signing key (deinit it when done). */
+static int
+pub_of_key(const char *key_pem, size_t key_len, gnutls_pubkey_t *out,
+    char *err, size_t errlen)
+{
+	gnutls_privkey_t	pk;
+	int			rc;
+
+	if (privkey_load(key_pem, key_len, &pk, err, errlen) < 0)
+		return -1;
+	if ((rc = gnutls_pubkey_init(out)) < 0) {
+		gnutls_privkey_deinit(pk);
+		return sec_gnutls_err(err, errlen, "pubkey init", rc);
+	}
+	rc = gnutls_pubkey_import_privkey(*out, pk, 0, 0);
+	gnutls_privkey_deinit(pk);
+	if (rc < 0) {
+		gnutls_pubkey_deinit(*out);
+		return sec_gnutls_err(err, errlen, "public key import", rc);
+	}
+	return 0;
+}
+
 /* The kid of a signing key's public half. */
 static int
 kid_of_key(const char *key_pem, size_t key_len,
     uint8_t kid[SEC_TOKEN_KID_LEN], char *err, size_t errlen)
 {
-	gnutls_privkey_t	pk;
-	gnutls_pubkey_t		k;
-	int			rc;
+	gnutls_pubkey_t	k;
+	int		rc;
 
-	if (privkey_load(key_pem, key_len, &pk, err, errlen) < 0)
+	if (pub_of_key(key_pem, key_len, &k, err, errlen) < 0)
 		return -1;
-	if ((rc = gnutls_pubkey_init(&k)) < 0) {
-		gnutls_privkey_deinit(pk);
-		return sec_gnutls_err(err, errlen, "pubkey init", rc);
-	}
-	rc = gnutls_pubkey_import_privkey(k, pk, 0, 0);
-	if (rc >= 0)
-		rc = kid_of(k, kid);
+	rc = kid_of(k, kid);
 	gnutls_pubkey_deinit(k);
-	gnutls_privkey_deinit(pk);
 	return rc < 0 ? sec_err(err, errlen, "cannot derive the key id") : 0;
 }
 
@@ -1177,22 +1192,14 @@ int
 sec_token_pub_of_key(const char *key_pem, size_t key_len,
     struct sec_pem *pub, char *err, size_t errlen)
 {
-	gnutls_privkey_t	pk;
-	gnutls_pubkey_t		k;
-	gnutls_datum_t		d = { NULL, 0 };
-	int			rc;
+	gnutls_pubkey_t	k;
+	gnutls_datum_t	d = { NULL, 0 };
+	int		rc;
 
-	if (privkey_load(key_pem, key_len, &pk, err, errlen) < 0)
+	if (pub_of_key(key_pem, key_len, &k, err, errlen) < 0)
 		return -1;
-	if ((rc = gnutls_pubkey_init(&k)) < 0) {
-		gnutls_privkey_deinit(pk);
-		return sec_gnutls_err(err, errlen, "pubkey init", rc);
-	}
-	rc = gnutls_pubkey_import_privkey(k, pk, 0, 0);
-	if (rc >= 0)
-		rc = gnutls_pubkey_export2(k, GNUTLS_X509_FMT_PEM, &d);
+	rc = gnutls_pubkey_export2(k, GNUTLS_X509_FMT_PEM, &d);
 	gnutls_pubkey_deinit(k);
-	gnutls_privkey_deinit(pk);
 	if (rc < 0)
 		return sec_gnutls_err(err, errlen, "public key export", rc);
 	rc = sec_pem_from_datum(pub, &d, err, errlen);
