@@ -2,9 +2,11 @@
  * ag_record.c - encoding and bounded decoding of the gossiped node record;
  * see ag_record.h.  Keys (ascending, as deterministic CBOR wants):
  *   record: 1 name, 2 devices [..], 3 links [..], 4 battery ratio|null,
- *           5 on AC (bool|null), 6 placements (leader only; one CBOR
- *           array, checked by agent/ag_place.c), 7 revoked token ids
- *           (one CBOR array, checked by agent/ag_revoke.c)
+ *           5 on AC (bool|null), 7 revoked token ids (one CBOR
+ *           array, checked by agent/ag_revoke.c); 6 held the leader's
+ *           placements before they moved into the raft log: no longer
+ *           written, skipped like any unknown key when an older peer
+ *           still sends it
  *   device: 1 id, 2 name, 3 type, 4 memory total, 5 memory free|null,
  *           6 memory bandwidth|null, 7 FLOP/s|null, 8 dtypes, 9 apis,
  *           10 temperature|null, 11 predicted to throttle (bool, only
@@ -21,7 +23,8 @@
 
 static const struct sec_cbor_limits record_limits = {
 	AG_RECORD_MAX_BYTES,		/* bytes */
-	8,				/* depth: placements go deepest */
+	8,				/* depth: an older peer's key 6 goes
+					 * deepest (skipped, still bounded) */
 	4096,				/* items */
 	256,				/* string length */
 	128,				/* container length: links, revocations */
@@ -74,8 +77,7 @@ ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
 	int			i;
 
 	sec_cbor_writer_fixed(&w, buf, cap);
-	(void)sec_cbor_write_map(&w, 5 + (r->placements_len > 0) +
-	    (r->revoked_len > 0));
+	(void)sec_cbor_write_map(&w, 5 + (r->revoked_len > 0));
 	(void)sec_cbor_write_uint(&w, 1);
 	(void)sec_cbor_write_cstr(&w, r->name);
 	(void)sec_cbor_write_uint(&w, 2);
@@ -98,11 +100,6 @@ ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
 		(void)sec_cbor_write_null(&w);
 	else
 		(void)sec_cbor_write_bool(&w, r->on_ac != 0);
-	if (r->placements_len > 0) {
-		(void)sec_cbor_write_uint(&w, 6);
-		(void)sec_cbor_write_encoded(&w, r->placements,
-		    r->placements_len);
-	}
 	if (r->revoked_len > 0) {
 		(void)sec_cbor_write_uint(&w, 7);
 		(void)sec_cbor_write_encoded(&w, r->revoked, r->revoked_len);
@@ -300,11 +297,6 @@ ag_record_decode(const uint8_t *buf, size_t len, struct ag_record *rec,
 			break;
 		case 4:
 			rec->battery_ratio = get_num(&d, "battery");
-			break;
-		case 6:
-			get_raw(&d, rec->placements, sizeof rec->placements,
-			    &rec->placements_len, "placements: too large or "
-			    "malformed");
 			break;
 		case 7:
 			get_raw(&d, rec->revoked, sizeof rec->revoked,
