@@ -792,17 +792,6 @@ stuck(struct ag_node *n, double now, uint64_t id, const char *why)
 	    "cannot be re-planned: %s", (unsigned long long)id, why);
 }
 
-static int
-replanning(const struct ag_node *n, uint64_t id)
-{
-	int	i;
-
-	for (i = 0; i < AG_NODE_MAX_REPLANS; i++)
-		if (n->replan[i].id == id)
-			return 1;
-	return 0;
-}
-
 static struct ag_node_replan *
 replan_slot(struct ag_node *n, uint64_t id)
 {
@@ -961,8 +950,8 @@ reshard(struct ag_node *n, double now, uint64_t term)
 		const struct ag_placement *p = ag_fsm_at(f, i);
 		int lost;
 
-		if (replanning(n, p->id))
-			continue;
+		if (replan_slot(n, p->id) != NULL)
+			continue;	/* one re-plan in flight is enough */
 		lost = ag_place_uses_lost(p, alive, na);
 		if (!lost && validity && !devices_ok(n, p))
 			lost = 2;	/* overheated, battery low, ... */

@@ -523,21 +523,3 @@ ag_place_json(const struct ag_placement *p)
 	    "token_id", p->token_id[0] ? json_string(p->token_id) :
 	    json_null());
 }
-
-void
-ag_place_usage(const struct ag_places *ps, const char *tenant,
-    uint64_t skip_id, uint64_t *devices, uint64_t *bytes)
-{
-	int	i, k;
-
-	*devices = *bytes = 0;
-	for (i = 0; i < ps->n; i++) {
-		const struct ag_placement *p = &ps->p[i];
-
-		if (p->id == skip_id || strcmp(p->tenant, tenant) != 0)
-			continue;
-		for (k = 0; k < p->nstages; k++)
-			*bytes += p->stages[k].memory_bytes;
-		*devices += (uint64_t)p->nstages;
-	}
-}

@@ -3,11 +3,11 @@
  *
  * A placement is a model (its full spec, so any later leader can re-plan
  * it), a context length, the plan (stages: device, node, layer range,
- * memory) and its stamp: the election term of the leader that decided it
- * and an epoch that grows with every re-plan.  The leader keeps the list
- * in its gossiped record (ag_record key 6), so every node can list the
- * live placements and a new leader takes them over.  The CBOR form is
- * bounded and fuzzed like every other peer input.
+ * memory) and its stamp: the raft term of the leader that decided it and
+ * an epoch that grows with every re-plan.  Placements live in the
+ * replicated log's state machine (ag_fsm.h), which carries them in this
+ * CBOR form inside its commands and snapshots; the form is bounded and
+ * fuzzed like every other peer input.
  */
 #ifndef AG_PLACE_H
 #define AG_PLACE_H
@@ -95,8 +95,5 @@ int	ag_place_uses_lost(const struct ag_placement *,
 int	ag_place_devices_ok(const struct ag_snapshot_node *, size_t,
 	    const struct ag_placement *);
 json_t	*ag_place_json(const struct ag_placement *);
-/* Devices and bytes a tenant holds in ps ("" tenant: nobody's). */
-void	ag_place_usage(const struct ag_places *, const char *tenant,
-	    uint64_t skip_id, uint64_t *devices, uint64_t *bytes);
 
 #endif /* AG_PLACE_H */

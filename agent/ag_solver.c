@@ -205,9 +205,3 @@ ag_solver_submit(struct ag_solver *s, struct ag_solve_job *j)
 	(void)pthread_mutex_unlock(&s->mu);
 	return rc;
 }
-
-size_t
-ag_solver_queued(const struct ag_solver *s)
-{
-	return s->queued;
-}

@@ -66,6 +66,5 @@ struct ag_solve_job *ag_solver_job_new(size_t n);
 void		 ag_solver_job_free(struct ag_solve_job *);
 /* 0 queued (done() will run on the loop), -1 the queue is full. */
 int		 ag_solver_submit(struct ag_solver *, struct ag_solve_job *);
-size_t		 ag_solver_queued(const struct ag_solver *);
 
 #endif /* AG_SOLVER_H */
