@@ -66,6 +66,20 @@ wait_one_cluster()
 	done
 }
 
+# Nodes 1-3 all list exactly the ids $1 (a sorted JSON array) within 10 s.
+all_list()
+{
+	for _al_n in 1 2 3; do
+		_al_i=0
+		until [ "$(ids "$_al_n")" = "$1" ]; do
+			_al_i=$((_al_i + 1))
+			[ "$_al_i" -lt 100 ] || fail "node $_al_n lists" \
+			    "$(ids "$_al_n"), want $1"
+			sleep 0.1
+		done
+	done
+}
+
 # A leader among the nodes in $1 that all of them name.
 wait_new_leader()
 {
@@ -140,14 +154,7 @@ grep -q "place.dropped" "$DIR/d$LOSER/audit.log" ||
     fail "the yielding side did not audit its dropped placement"
 grep -q "is dropped: this node joins cluster $WIN" "$DIR/a$LOSER.log" ||
     fail "the yielding side did not log its dropped placement"
-for n in 1 2 3; do
-	i=0
-	until [ "$(ids "$n")" = "[1]" ]; do
-		i=$((i + 1))
-		[ "$i" -lt 100 ] || fail "node $n lists $(ids "$n"), want [1]"
-		sleep 0.1
-	done
-done
+all_list "[1]"
 echo "the winner's placement is listed everywhere; the loser's dropped"
 
 # ---- 2. ids are never reused --------------------------------------------
@@ -198,14 +205,7 @@ restart 1
 restart 2 --join "$(quic 1)"
 restart 3 --join "$(quic 1)"
 wait_one_cluster "1 2 3" || fail "no cluster after restarting everyone"
-for n in 1 2 3; do
-	i=0
-	until [ "$(ids "$n")" = "$WANT" ]; do
-		i=$((i + 1))
-		[ "$i" -lt 100 ] || fail "node $n lists $(ids "$n"), want $WANT"
-		sleep 0.1
-	done
-done
+all_list "$WANT"
 echo "kill -9 of every agent: $WANT all back"
 
 # ---- 5. no double booking -------------------------------------------------
