@@ -197,6 +197,15 @@ wait_one_cluster "1 2 3" || fail "node $NEW did not rejoin"
 # ---- 4. kill -9 everyone, restart: acknowledged placements are back ----
 retry_place 40 --model llama-3-8b:q4_0 --json --api "$(api 1)" ||
     fail "placement before the crash: $out"
+# What node 1 lists once it applied that placement (a follower's list
+# may trail the acknowledgement by one replication round).
+NEWID=$(echo "$out" | jq .id)
+i=0
+until ids 1 | jq -e "index($NEWID)" >/dev/null; do
+	i=$((i + 1))
+	[ "$i" -lt 100 ] || fail "node 1 never applied placement $NEWID"
+	sleep 0.1
+done
 WANT=$(ids 1)
 for n in 1 2 3; do kill -9 "$(pid "$n")"; done
 wait 2>/dev/null
