@@ -28,6 +28,22 @@
 
 #define GOSSIP_TICK_MS		50
 #define FORGET_EVERY_MS		1000
+
+/*
+ * Quiet timers (docs/cluster.md, "Quiet gossip").  Both repair loops are
+ * one exchange with one random peer per period, so their rate per node
+ * does not grow with N: the gossip digest every AG_CLUSTER_AE_MS (it only
+ * repairs what a push missed; new records are pushed at once), the
+ * membership table every AG_CLUSTER_SYNC_MS (claims are broadcast when
+ * made; the sync repairs losses).  AG_CLUSTER_DEAD_MS: with member
+ * connections kept alive every idle/2 (ag_node.c) a dead peer's sessions
+ * time out 1.0-1.5 s after its crash; 1.2 s of suspicion more keeps a kill
+ * noticed everywhere in about 2.6 s, as before with keep-alives at idle/3
+ * and 1.5 s.
+ */
+#define AG_CLUSTER_AE_MS	3000
+#define AG_CLUSTER_SYNC_MS	5000
+#define AG_CLUSTER_DEAD_MS	1200
 #define MAX_CONNECTED		4096
 
 struct ag_cluster {
@@ -596,8 +612,11 @@ ag_cluster_new(struct event_base *base, const char *self,
 		c->rng = (c->rng ^ (uint8_t)self[i]) * UINT64_C(0x100000001b3);
 	net_member_config_default(&mc);
 	mc.seed = c->rng;
+	mc.sync_ms = AG_CLUSTER_SYNC_MS;
+	mc.dead_ms = AG_CLUSTER_DEAD_MS;
 	net_gossip_config_default(&gc);
 	gc.max_record = AG_RECORD_MAX_BYTES;
+	gc.ae_ms = AG_CLUSTER_AE_MS;
 	gc.seed = c->rng + 1;
 	if ((c->member = net_member_new(self, &mc)) == NULL ||
 	    (c->gossip = net_gossip_new(self, &gc)) == NULL) {

@@ -392,7 +392,9 @@ on_closed(struct net_quic_conn *c, const char *reason, void *arg)
 		ag_log(AG_LOG_NOTICE, "peer %s disconnected: %s", p->node_id,
 		    reason);
 	} else if (l->peer < 0 && l->join >= 0)
-		ag_log(AG_LOG_WARNING, "join %s failed: %s",
+		/* The tie-break of two dials crossing is not a failure. */
+		ag_log(strstr(reason, "duplicate connection") != NULL ?
+		    AG_LOG_DEBUG : AG_LOG_WARNING, "join %s failed: %s",
 		    n->joins[l->join].text, reason);
 	if (l->join >= 0) {
 		struct ag_join *j = &n->joins[l->join];
@@ -603,7 +605,15 @@ open_mdns(struct ag_node *n, char *err, size_t errlen)
 
 /* --- cluster glue ---------------------------------------------------------- */
 
+/*
+ * Delta gossip (docs/cluster.md, "Quiet gossip"): the record is sampled
+ * every PUBLISH_EVERY_S but published only when it moved past the
+ * thresholds of ag_record_moved(), or REFRESH_EVERY_S after the last
+ * publication (bounding how stale sub-threshold drift can get; records do
+ * not expire by age: they are forgotten when membership forgets the node).
+ */
 #define PUBLISH_EVERY_S		2.0
+#define REFRESH_EVERY_S		60.0
 
 /*
  * Tokens without a configured audience must name this cluster (when they
@@ -707,11 +717,17 @@ record_devices(struct ag_node *n, struct ag_record *r)
 	}
 }
 
-/* Our record: devices, the links we measured, power state. */
+/*
+ * Our record: devices, the links we measured, power state.  Sampled into
+ * self_rec (this node's own views read it fresh); gossiped only when it
+ * moved enough or the refresh is due.
+ */
 void
 ag_node_publish(struct ag_node *n)
 {
-	struct ag_record	*r = malloc(sizeof *r);
+	struct ag_record	*r = malloc(sizeof *r), *pub;
+	const char		*why = NULL;
+	double			 now = ag_node_now();
 	int			 i;
 
 	if (r == NULL)
@@ -737,10 +753,22 @@ ag_node_publish(struct ag_node *n)
 		r->battery_ratio = n->inv->node.battery.capacity_ratio;
 		r->on_ac = n->inv->node.battery.ac_online;
 	}
-	if (ag_cluster_publish(n->cluster, r) != 0)
-		ag_log(AG_LOG_WARNING, "cannot publish this node's record");
 	free(n->self_rec);
 	n->self_rec = r;
+	if (!ag_record_moved(n->pub_rec, r, &why) && now < n->next_refresh)
+		return;
+	if (ag_cluster_publish(n->cluster, r) != 0) {
+		ag_log(AG_LOG_WARNING, "cannot publish this node's record");
+		return;
+	}
+	ag_log(AG_LOG_DEBUG, "gossip: record published (%s)",
+	    why != NULL ? why : "refresh");
+	n->next_refresh = now + REFRESH_EVERY_S;
+	if ((pub = malloc(sizeof *pub)) != NULL) {
+		*pub = *r;
+		free(n->pub_rec);
+		n->pub_rec = pub;
+	}
 }
 
 /* Members we learned of through gossip get dialled at the address a
@@ -1083,6 +1111,13 @@ open_endpoint(struct ag_node *n, char *err, size_t errlen)
 	}
 	qc.cred = n->creds;
 	qc.idle_timeout_ms = (unsigned)n->cfg->idle_timeout_s * 1000;
+	/*
+	 * Keep-alive only as often as the idle timeout needs: a PING when a
+	 * session has been silent for half of it (a lost PING is resent after
+	 * one PTO, well inside the other half).  Any packet either way resets
+	 * it, so a busy session sends none.  docs/cluster.md, "Quiet gossip".
+	 */
+	qc.keepalive_ms = qc.idle_timeout_ms / 2;
 	qc.cb.established = on_established;
 	qc.cb.control = on_control;
 	qc.cb.probe_done = on_probe_done;
@@ -1263,6 +1298,7 @@ teardown(struct ag_node *n)
 	n->cluster = NULL;
 	free(n->inv);
 	free(n->self_rec);
+	free(n->pub_rec);
 	if (n->bench_pid > 0) {
 		(void)kill(n->bench_pid, SIGTERM);
 		(void)waitpid(n->bench_pid, NULL, 0);

@@ -162,7 +162,9 @@ struct ag_node {
 	struct ag_cluster		*cluster;
 	struct be_inventory		*inv;		/* this node's devices */
 	pid_t				 bench_pid;	/* background bench */
-	struct ag_record		*self_rec;	/* last published */
+	struct ag_record		*self_rec;	/* last sampled */
+	struct ag_record		*pub_rec;	/* last published */
+	double				 next_refresh;	/* monotonic s */
 	int				 was_leader;
 	struct ag_solver		*solver;	/* solves off the loop */
 	struct ag_decision		 decisions[AG_NODE_MAX_DECISIONS];

@@ -295,3 +295,110 @@ ag_record_decode(const uint8_t *buf, size_t len, struct ag_record *rec,
 		bad(&d, "record: trailing bytes");
 	return d.bad ? -1 : 0;
 }
+
+/* ---- delta gossip ---- */
+
+/* Known-ness changed, or both known and |a - b| >= step. */
+static int
+moved(double a, double b, double step)
+{
+	if (isfinite(a) != isfinite(b))
+		return 1;
+	return isfinite(a) && fabs(a - b) >= step;
+}
+
+static int
+device_moved(const struct ag_record_device *a, const struct ag_record_device *b,
+    const char **why)
+{
+	double	mstep;
+
+	if (strcmp(a->id, b->id) != 0 || strcmp(a->name, b->name) != 0 ||
+	    strcmp(a->type, b->type) != 0 ||
+	    a->memory_total_bytes != b->memory_total_bytes ||
+	    a->dtypes != b->dtypes || a->apis != b->apis ||
+	    isfinite(a->memory_bandwidth) != isfinite(b->memory_bandwidth) ||
+	    (isfinite(a->memory_bandwidth) &&
+	    a->memory_bandwidth != b->memory_bandwidth) ||
+	    isfinite(a->flops) != isfinite(b->flops) ||
+	    (isfinite(a->flops) && a->flops != b->flops)) {
+		*why = "device";
+		return 1;
+	}
+	if (a->throttle_predicted != b->throttle_predicted) {
+		*why = "throttle prediction";
+		return 1;
+	}
+	mstep = AG_RECORD_MEM_STEP_RATIO * (double)a->memory_total_bytes;
+	if (mstep < AG_RECORD_MEM_STEP_BYTES)
+		mstep = AG_RECORD_MEM_STEP_BYTES;
+	if (moved(a->memory_free_bytes, b->memory_free_bytes, mstep)) {
+		*why = "free memory";
+		return 1;
+	}
+	if (moved(a->temperature_celsius, b->temperature_celsius,
+	    AG_RECORD_TEMP_STEP_C)) {
+		*why = "temperature";
+		return 1;
+	}
+	return 0;
+}
+
+static int
+link_moved(const struct ag_record_link *a, const struct ag_record_link *b,
+    const char **why)
+{
+	double	step;
+
+	if (strcmp(a->peer, b->peer) != 0 || strcmp(a->addr, b->addr) != 0) {
+		*why = "links";
+		return 1;
+	}
+	step = isfinite(a->rtt_s) ? AG_RECORD_RTT_STEP_RATIO * a->rtt_s : 0;
+	if (step < AG_RECORD_RTT_STEP_S)
+		step = AG_RECORD_RTT_STEP_S;
+	if (moved(a->rtt_s, b->rtt_s, step)) {
+		*why = "link rtt";
+		return 1;
+	}
+	if (isfinite(a->bandwidth) != isfinite(b->bandwidth) ||
+	    (isfinite(a->bandwidth) && fabs(a->bandwidth - b->bandwidth) >
+	    AG_RECORD_BW_STEP_RATIO * fabs(a->bandwidth))) {
+		*why = "link bandwidth";
+		return 1;
+	}
+	return 0;
+}
+
+int
+ag_record_moved(const struct ag_record *pub, const struct ag_record *fresh,
+    const char **why)
+{
+	const char	*dummy;
+	int		 i;
+
+	if (why == NULL)
+		why = &dummy;
+	*why = NULL;
+	if (pub == NULL) {
+		*why = "first record";
+		return 1;
+	}
+	if (strcmp(pub->name, fresh->name) != 0 ||
+	    pub->ndevices != fresh->ndevices || pub->nlinks != fresh->nlinks) {
+		*why = pub->nlinks != fresh->nlinks ? "links" : "devices";
+		return 1;
+	}
+	for (i = 0; i < pub->ndevices; i++)
+		if (device_moved(&pub->devices[i], &fresh->devices[i], why))
+			return 1;
+	for (i = 0; i < pub->nlinks; i++)
+		if (link_moved(&pub->links[i], &fresh->links[i], why))
+			return 1;
+	if (pub->on_ac != fresh->on_ac || moved(pub->battery_ratio,
+	    fresh->battery_ratio, AG_RECORD_BATTERY_STEP)) {
+		*why = "power";
+		return 1;
+	}
+	return 0;
+}

@@ -60,4 +60,35 @@ int	ag_record_encode(const struct ag_record *, uint8_t *buf, size_t cap,
 int	ag_record_decode(const uint8_t *, size_t, struct ag_record *,
 	    char *err, size_t errlen);
 
+/*
+ * Delta gossip (docs/cluster.md, "Quiet gossip"): whether a fresh sample
+ * of our record moved far enough from the one last published to be worth
+ * publishing.  Anything that names or describes a thing (name, devices,
+ * their totals, benchmark figures, dtypes, the set of links and their
+ * addresses, the throttle prediction, being on AC) counts at any change,
+ * and so does a figure becoming known or unknown; measured figures count
+ * only past a threshold:
+ *
+ *	free memory	AG_RECORD_MEM_STEP_BYTES or AG_RECORD_MEM_STEP_RATIO
+ *			of the device's total, whichever is larger
+ *	temperature	AG_RECORD_TEMP_STEP_C
+ *	battery		AG_RECORD_BATTERY_STEP (fraction of full)
+ *	link RTT	AG_RECORD_RTT_STEP_RATIO of the published value and at
+ *			least AG_RECORD_RTT_STEP_S
+ *	link bandwidth	AG_RECORD_BW_STEP_RATIO of the published value
+ *
+ * Comparing with the published record (not the last sample) means slow
+ * drift adds up and is published once it passes the threshold.  why, when
+ * not NULL, names what moved (for the debug log).
+ */
+#define AG_RECORD_MEM_STEP_BYTES	(64.0 * 1024 * 1024)
+#define AG_RECORD_MEM_STEP_RATIO	0.01
+#define AG_RECORD_TEMP_STEP_C		2.0
+#define AG_RECORD_BATTERY_STEP		0.02
+#define AG_RECORD_RTT_STEP_RATIO	0.10
+#define AG_RECORD_RTT_STEP_S		0.001
+#define AG_RECORD_BW_STEP_RATIO		0.10
+int	ag_record_moved(const struct ag_record *published,
+	    const struct ag_record *fresh, const char **why);
+
 #endif /* AG_RECORD_H */

@@ -15,8 +15,9 @@
 #           reports all N members alive (read from the agents' own logs,
 #           which are time-stamped on arrival, so polling costs nothing);
 #   bytes   IP bytes per second on lo over T idle seconds, after a settle
-#           period (lo counts a 14-byte pseudo-Ethernet header per packet;
-#           it is taken off), and packets per second;
+#           period (at least --settle s, then until the start-up bandwidth
+#           probes are over: lo under 2 MB/s for 2 s; lo counts a 14-byte
+#           pseudo-Ethernet header per packet, taken off), and packets/s;
 #   cpu     CPU per agent over the same T s, % of one core (/proc/PID/stat);
 #   rss     resident memory per agent at the end (VmRSS);
 #   dead    seconds from `kill -9` of the last member until every survivor
@@ -60,6 +61,8 @@ if [ -z "${SETTLE:-}" ]; then
 	if [ "$QUICK" = 1 ]; then SETTLE=10; else SETTLE=20; fi
 fi
 WAIT_ALIVE=90		# seconds a cluster may take to converge
+SETTLE_MAX=600		# seconds the start-up probes may take
+QUIET_BPS=2000000	# lo bytes/s under which a cluster has settled
 WAIT_DEAD=40		# seconds a kill may take to be noticed everywhere
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -217,7 +220,19 @@ run()
 		sleep 0.5
 	done
 	alive=$(awk "BEGIN { printf \"%.2f\", $at - $last }")
+	# Settle: SETTLE s, then until lo carries under QUIET_BPS for 2 s
+	# (exogpu measures every pair's bandwidth with a 4 MiB probe after
+	# connecting; at N=32 that is 4 GB and takes minutes on a small box;
+	# the idle figure is what comes after, until the next round of probes
+	# probe-interval, 300 s, later).
 	sleep "$SETTLE"
+	k=0
+	while [ $k -lt "$SETTLE_MAX" ]; do
+		s0=$(lo_stat tx_bytes); sleep 2; s1=$(lo_stat tx_bytes)
+		[ $(((s1 - s0) / 2)) -ge "$QUIET_BPS" ] || break
+		k=$((k + 2))
+	done
+	[ $k -lt "$SETTLE_MAX" ] || echo "$kind N=$n: still busy after settling" >&2
 	b0=$(lo_stat tx_bytes); p0=$(lo_stat tx_packets)
 	c0=0; for i in $(seq 1 "$n"); do eval "p=\$PID_$i"; c0=$((c0 + $(cpu_ticks "$p"))); done
 	t0=$(now)
