@@ -38,6 +38,15 @@
 #define OBS_QUERY_MAX		256	/* bytes of /v1/events query */
 #define OBS_STATE_MAX		16
 #define OBS_TAKEOVER_S		5.0	/* a new leader's list may lag */
+/*
+ * quorum_lost is not evaluated for the first OBS_START_GRACE_S after the
+ * agent started: a node joining a cluster waits for the bootstrap window,
+ * its first connections and its admission to the log, which at 16-32
+ * nodes on one machine takes a few seconds - not an outage.  A node that
+ * still sees no leader with quorum after the grace raises it after the
+ * usual hold (docs/alerts.md).
+ */
+#define OBS_START_GRACE_S	30.0
 
 enum obs_rule { R_TEMP, R_MEMORY, R_BATTERY, R_LOSS, R_QUORUM, R_COUNT };
 
@@ -495,8 +504,10 @@ ag_node_obs_tick(struct ag_node *n, double now)
 	ag_alert_begin(o->alerts);
 	observe_devices(n, now);
 	observe_links(n, now);
-	ag_alert_observe(o->alerts, R_QUORUM, n->trust.node_id,
-	    cs.leader[0] == '\0' || !cs.quorum ? 1 : 0, now, on_alert, o);
+	if (now - n->started >= OBS_START_GRACE_S)
+		ag_alert_observe(o->alerts, R_QUORUM, n->trust.node_id,
+		    cs.leader[0] == '\0' || !cs.quorum ? 1 : 0, now, on_alert,
+		    o);
 	ag_alert_sweep(o->alerts, on_alert, o);
 	check_full(n);
 }

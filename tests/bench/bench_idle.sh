@@ -307,8 +307,8 @@ for n in $NS_LIST; do
 done
 
 echo
-awk -v serf="$SERF" '
-{ k = $1 "," $2; cnt[k]++; ns[$2] = 1
+awk -v serf="$SERF" -v list="$NS_LIST" '
+{ k = $1 "," $2; cnt[k]++
   for (i = 3; i <= 8; i++) v[k, i] = $i }	# last run of each kind wins
 END {
 	split("alive kBps pps cpu rss dead", nm, " ")
@@ -318,8 +318,10 @@ END {
 	lab[6] = "idle CPU per agent (% of a core)"
 	lab[7] = "RSS per agent (MiB)"
 	lab[8] = "killed member dead on all survivors (s)"
+	nn = split(list, ns, " ")
 	printf "%-46s", ""
-	for (n in ns) {
+	for (x = 1; x <= nn; x++) {
+		n = ns[x]
 		printf " %10s", "N=" n " exogpu"
 		if (serf) printf " %8s %7s", "serf", "ratio"
 	}
@@ -329,7 +331,8 @@ END {
 	for (j = 1; j <= 6; j++) {
 		i = order[j]
 		printf "%-46s", lab[i]
-		for (n in ns) {
+		for (x = 1; x <= nn; x++) {
+			n = ns[x]
 			a = v["exogpu," n, i]; b = v["serf," n, i]
 			printf " %10s", a
 			if (serf) {

@@ -123,12 +123,85 @@ test_rejects(void **state)
 	assert_non_null(strstr(err, "node id"));
 }
 
+/* Delta gossip: what moves a record, what does not (ag_record_moved). */
+static void
+test_moved(void **state)
+{
+	static struct ag_record	a, b;
+	const char		*why;
+
+	(void)state;
+	sample(&a);
+	assert_int_equal(ag_record_moved(NULL, &a, &why), 1);
+	b = a;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 0);
+	assert_null(why);
+	/* free memory: 1 % of 25.2 GB = 252 MB (over 64 MiB) */
+	b.devices[0].memory_free_bytes = a.devices[0].memory_free_bytes - 2e8;
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 0);
+	b.devices[0].memory_free_bytes = a.devices[0].memory_free_bytes - 3e8;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_string_equal(why, "free memory");
+	b = a;
+	b.devices[1].memory_free_bytes = 1e9;	/* became known */
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 1);
+	/* temperature: 2 C */
+	b = a;
+	b.devices[1].temperature_celsius = 63.0;
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 0);
+	b.devices[1].temperature_celsius = 59.4;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_string_equal(why, "temperature");
+	b = a;
+	b.devices[1].throttle_predicted = 1;
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 1);
+	/* RTT: 10 % and at least 1 ms */
+	b = a;
+	b.links[0].rtt_s = 0.0009;	/* 3.6x, but 0.65 ms */
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 0);
+	b.links[0].rtt_s = 0.0013;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_string_equal(why, "link rtt");
+	a.links[0].rtt_s = 0.050;
+	b.links[0].rtt_s = 0.054;	/* 8 % */
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 0);
+	b.links[0].rtt_s = 0.056;
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 1);
+	/* bandwidth: 10 %, and known-ness */
+	b = a;
+	b.links[0].bandwidth = 1e9;
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 1);
+	a.links[0].bandwidth = 1e9;
+	b.links[0].bandwidth = 1.05e9;
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 0);
+	b.links[0].bandwidth = 0.85e9;
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 1);
+	/* links, devices, power: any change */
+	b = a;
+	b.nlinks = 0;
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 1);
+	b = a;
+	(void)snprintf(b.links[0].addr, sizeof b.links[0].addr, "10.0.0.3:1");
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 1);
+	b = a;
+	b.devices[1].flops = 1e12;	/* measured in the background */
+	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_string_equal(why, "device");
+	b = a;
+	b.battery_ratio = 0.51;
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 0);
+	b.on_ac = 1;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_string_equal(why, "power");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_moved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
