@@ -35,14 +35,16 @@
  * does not grow with N: the gossip digest every AG_CLUSTER_AE_MS (it only
  * repairs what a push missed; new records are pushed at once), the
  * membership table every AG_CLUSTER_SYNC_MS (claims are broadcast when
- * made; the sync repairs losses).  AG_CLUSTER_DEAD_MS: with member
+ * made; the sync repairs losses; at 5 s a member killed in itest_raft was
+ * still listed 60 s later - the cause is not found yet - so it stays at
+ * the 1 s it had).  AG_CLUSTER_DEAD_MS: with member
  * connections kept alive every idle/2 (ag_node.c) a dead peer's sessions
  * time out 1.0-1.5 s after its crash; 1.2 s of suspicion more keeps a kill
  * noticed everywhere in about 2.6 s, as before with keep-alives at idle/3
  * and 1.5 s.
  */
 #define AG_CLUSTER_AE_MS	3000
-#define AG_CLUSTER_SYNC_MS	5000
+#define AG_CLUSTER_SYNC_MS	1000
 #define AG_CLUSTER_DEAD_MS	1200
 #define MAX_CONNECTED		4096
 
