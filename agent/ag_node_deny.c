@@ -312,6 +312,22 @@ denied_entry(struct ag_node *n, const char *id)
 	return NULL;
 }
 
+/* A node allowed again: its addresses are dialled at once. */
+static void
+redial(struct ag_node *n, const char *id)
+{
+	int	i;
+
+	for (i = 0; i < n->njoins; i++) {
+		struct ag_join *j = &n->joins[i];
+
+		if (!j->unused && strcmp(j->peer_id, id) == 0) {
+			j->backoff = BACKOFF_MIN_S;
+			j->next_try = 0;
+		}
+	}
+}
+
 /* Logs and records what changed between the acted-on list and now. */
 static void
 announce(struct ag_node *n, const deny_id *now, size_t k)
@@ -340,6 +356,7 @@ announce(struct ag_node *n, const deny_id *now, size_t k)
 			    d->enforced[i], "node allowed again");
 			if (strcmp(d->enforced[i], n->trust.node_id) == 0)
 				d->self_warned = 0;
+			redial(n, d->enforced[i]);
 		}
 }
 
