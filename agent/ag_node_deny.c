@@ -260,7 +260,7 @@ cache_write(struct ag_node *n, const deny_id *ids, size_t k, uint64_t fp,
 	free(buf);
 }
 
-/* --- enforcement ----------------------------------------------------------- */
+/* --- enforcement ------------------------------------------------------ */
 
 int
 ag_node_deny_init(struct ag_node *n, char *err, size_t errlen)
@@ -408,7 +408,7 @@ ag_node_deny_tick(struct ag_node *n)
 	close_denied(n);
 }
 
-/* --- the API ---------------------------------------------------------------- */
+/* --- the API ---------------------------------------------------------- */
 
 /*
  * {"node": ID, "note": TEXT} (note optional, DENY only): 0, or -1 with

@@ -8,6 +8,7 @@
 #   3. kill -9 of nodes 1 and 2, restart: the list survived, node 1
 #      (which dials node 3's address) refuses it at the handshake;
 #   4. `cert allow` through node 2 lets it back in.
+# Throughout, the raft configuration drops node 3 and takes it back.
 # $1: the exogpu binary, $2: the source tree.
 set -u
 EXOGPU=$1
@@ -44,6 +45,8 @@ peer_up() { "$EXOGPU" peers --json --api "$(api "$1")" 2>/dev/null |
 alive_on() { "$EXOGPU" members --json --api "$(api "$1")" 2>/dev/null |
     jq -e --arg id "$2" 'any(.[]; .node_id == $id and .state == "alive")' \
     >/dev/null; }
+st() { "$EXOGPU" status --json --api "$(api "$1")" 2>/dev/null; }
+servers() { st "$1" | jq -e ".servers == $2" >/dev/null; }
 denied_on() { "$EXOGPU" cert denied --json --api "$(api "$1")" 2>/dev/null |
     jq -e --arg id "$2" 'any(.denied[]; .node == $id)' >/dev/null; }
 post()
@@ -117,7 +120,15 @@ for n in 1 2; do
 done
 "$EXOGPU" cert denied --api "$(api 2)" | grep -q "$C .*key stolen" ||
     fail "cert denied: $("$EXOGPU" cert denied --api "$(api 2)")"
-echo "node 3 is no live member of 1 and 2 and is listed denied on both"
+i=0
+until servers 1 2 && servers 2 2; do
+	i=$((i + 1))
+	[ "$i" -lt 100 ] || fail "node 3 still in the raft configuration:" \
+	    "$(st 1)"
+	sleep 0.1
+done
+echo "node 3 is no live member of 1 and 2, no raft server, and is listed" \
+    "denied on both"
 
 # ---- 3. kill -9 of 1 and 2: the list survives, node 3 refused ------------
 kill -9 "$(pid 1)" "$(pid 2)"
@@ -157,5 +168,11 @@ until alive_on 1 "$C" && alive_on 2 "$C"; do
 done
 "$EXOGPU" cert denied --api "$(api 1)" | grep -q "no node is denied" ||
     fail "still listed after cert allow"
-echo "cert allow: node 3 is a live member of 1 and 2 again"
+i=0
+until servers 1 3; do
+	i=$((i + 1))
+	[ "$i" -lt 300 ] || fail "node 3 not back in the raft configuration"
+	sleep 0.1
+done
+echo "cert allow: node 3 is a live member of 1 and 2 and a raft server again"
 echo "PASS"
