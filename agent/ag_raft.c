@@ -696,6 +696,7 @@ static int
 remove_denied(struct ag_raft *r)
 {
 	const struct raft_configuration	*c = &r->raft.configuration;
+	char				 id[SEC_NODE_ID_SIZE];
 	unsigned			 i;
 	int				 rc;
 
@@ -705,16 +706,18 @@ remove_denied(struct ag_raft *r)
 		if (s->address == NULL || strcmp(s->address, r->self) == 0 ||
 		    !ag_fsm_is_denied(r->fsm, s->address))
 			continue;
+		/* raft_remove replaces the configuration s points into. */
+		(void)snprintf(id, sizeof id, "%s", s->address);
 		r->change.data = r;
 		if ((rc = raft_remove(&r->raft, &r->change, s->id,
 		    on_change_done)) != 0) {
-			ag_log(AG_LOG_DEBUG, "raft: remove %s: %s", s->address,
+			ag_log(AG_LOG_DEBUG, "raft: remove %s: %s", id,
 			    raft_strerror(rc));
 			return 0;
 		}
 		r->change_busy = 1;
 		ag_log(AG_LOG_NOTICE, "raft: removing %s from the cluster "
-		    "(denied)", s->address);
+		    "(denied)", id);
 		return 1;
 	}
 	return 0;
