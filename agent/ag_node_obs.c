@@ -120,6 +120,23 @@ record(struct ag_obs *o, enum ag_event_level level, const char *kind,
 	    object[0] != '\0' ? object : "-", msg);
 }
 
+void
+ag_node_obs_event(struct ag_node *n, int level, const char *kind,
+    const char *object, const char *fmt, ...)
+{
+	char	msg[AG_EVENT_MESSAGE_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (n->obs != NULL)
+		record(n->obs, (enum ag_event_level)level, kind, object, "%s",
+		    msg);
+	else
+		ag_log(AG_LOG_NOTICE, "event %s %s: %s", kind, object, msg);
+}
+
 /* --- alerts ------------------------------------------------------------- */
 
 /* How a rule's values read in messages. */
