@@ -613,19 +613,22 @@ static int
 do_assign(struct ag_raft *r, const struct raft_server *s, int role,
     const char *why)
 {
+	char	addr[SEC_NODE_ID_SIZE];
 	int	rc;
 
+	/* s points into the configuration raft_assign replaces: copy. */
+	(void)snprintf(addr, sizeof addr, "%s", s->address);
 	r->change.data = r;
 	if ((rc = raft_assign(&r->raft, &r->change, s->id, role,
 	    on_change_done)) != 0) {
-		ag_log(AG_LOG_DEBUG, "raft: assign %s: %s", s->address,
+		ag_log(AG_LOG_DEBUG, "raft: assign %s: %s", addr,
 		    raft_strerror(rc));
 		return -1;
 	}
 	r->change_busy = 1;
 	ag_log(AG_LOG_NOTICE, "raft: %s %s (%s)", role == RAFT_VOTER ?
 	    "promoting" : role == RAFT_STANDBY ? "making standby" :
-	    "demoting", s->address, why);
+	    "demoting", addr, why);
 	return 0;
 }
 
