@@ -737,17 +737,10 @@ ag_node_publish(struct ag_node *n)
 		r->battery_ratio = n->inv->node.battery.capacity_ratio;
 		r->on_ac = n->inv->node.battery.ac_online;
 	}
-	ag_node_auth_record(n, r);
 	if (ag_cluster_publish(n->cluster, r) != 0)
 		ag_log(AG_LOG_WARNING, "cannot publish this node's record");
 	free(n->self_rec);
 	n->self_rec = r;
-}
-
-static void
-learn_from(const char *origin, const struct ag_record *r, void *arg)
-{
-	ag_node_auth_learn(arg, origin, r);
 }
 
 /* Members we learned of through gossip get dialled at the address a
@@ -948,7 +941,6 @@ cluster_tick(struct ag_node *n, double now)
 	refresh_inventory(n);
 	ag_node_publish(n);
 	ag_cluster_foreach_record(n->cluster, mesh_from, n);
-	ag_cluster_foreach_record(n->cluster, learn_from, n);
 }
 
 void

@@ -219,7 +219,7 @@ const struct ag_api_route ag_node_routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/devices", ag_node_api_devices, AG_API_READ },
 	{ EVHTTP_REQ_GET, "/v1/links", ag_node_api_links, AG_API_READ },
 	{ EVHTTP_REQ_GET, "/v1/events", ag_node_api_events, AG_API_READ },
-	{ EVHTTP_REQ_POST, "/v1/tokens/revoke", ag_node_api_revoke,
+	{ EVHTTP_REQ_POST, "/v1/tokens/revoke", ag_node_api_trust,
 	    AG_API_ADMIN },
 	{ EVHTTP_REQ_GET, "/v1/audit", ag_node_api_audit, AG_API_ADMIN },
 	{ EVHTTP_REQ_GET, "/v1/audit/anchors", ag_node_api_anchors,

@@ -49,6 +49,7 @@
 #define MAX_DIALS		(AG_MAX_JOIN + 256)	/* joins + mDNS */
 
 struct ag_node;
+struct ag_fsm_cmd;
 
 struct ag_link {
 	struct ag_node		*node;
@@ -180,7 +181,8 @@ struct ag_node {
 	struct ag_node_stats		 stats;
 	struct ag_auth			 auth;		/* token policy */
 	char				 audience[40];	/* default: cluster id */
-	struct ag_revoke		 revoked;	/* cluster-wide */
+	struct ag_revoke		 revoked;	/* revoked.cbor of old */
+	int				 trust_caught_up;	/* see ag_node_trust.c */
 	struct ag_auditlog		*audit;
 	struct ag_principal		 who;	/* of the request being served */
 	char				*signing_key;	/* PEM; NULL: none */
@@ -211,11 +213,6 @@ void	 ag_node_peer_info(void *arg, const char *id, const char **addr,
 int	 ag_node_auth_init(struct ag_node *, char *err, size_t errlen);
 void	 ag_node_auth_tick(struct ag_node *, double now);
 void	 ag_node_auth_free(struct ag_node *);
-/* Merges the revocations in a peer's record (from the publish loop). */
-void	 ag_node_auth_learn(struct ag_node *, const char *origin,
-	    const struct ag_record *);
-/* Puts our revocation list into our record. */
-void	 ag_node_auth_record(struct ag_node *, struct ag_record *);
 int	 ag_node_authorize(void *ctx, struct evhttp_request *,
 	    enum ag_api_auth need, struct ag_api_reply *);
 /*
@@ -236,8 +233,6 @@ void	 ag_node_denied(struct ag_node *, const struct ag_auth_denial *,
 int	 ag_node_audit(struct ag_node *, const char *actor, const char *action,
 	    const char *object, int allowed, const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));
-void	 ag_node_api_revoke(void *, struct evhttp_request *,
-	    struct ag_api_reply *);
 void	 ag_node_api_audit(void *, struct evhttp_request *,
 	    struct ag_api_reply *);
 void	 ag_node_api_issue(void *, struct evhttp_request *,
@@ -286,8 +281,32 @@ void	 ag_node_fwd_expire(struct ag_node *, double now);
 void	 ag_node_forward(struct ag_node *, struct evhttp_request *,
 	    const char *method, const char *path, const char *body,
 	    size_t len, struct ag_api_reply *);
+/* A call to the leader whose answer nobody waits for (id 0). */
+void	 ag_node_forward_oneway(struct ag_node *, const char *method,
+	    const char *path, const char *body, size_t len);
 void	 ag_node_on_api_req(struct ag_link *, const struct net_wire_msg *);
 void	 ag_node_on_api_resp(struct ag_node *, const struct net_wire_msg *);
+
+/* ag_node_trust.c: trust calls decided by the log (see the file). */
+int	 ag_node_trust_scope(const char *method, const char *path,
+	    enum ag_api_auth *scope, int *internal);
+/* -1: not a trust call; else answered into r (or deferred to `to`). */
+int	 ag_node_trust_call(struct ag_node *, const char *method,
+	    const char *path, const char *body, size_t len,
+	    const struct ag_principal *, const struct ag_reply_to *,
+	    struct ag_api_reply *);
+/* Leader: audit, propose, answer `to` after commit ({"index"} + extra,
+ * which is consumed). */
+void	 ag_node_trust_propose(struct ag_node *, const struct ag_fsm_cmd *,
+	    const struct ag_reply_to *, const char *actor, const char *action,
+	    const char *object, json_t *extra, struct ag_api_reply *);
+void	 ag_node_api_trust(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
+/* A member's own call (internal route): run here if leading, else sent
+ * to the leader; nobody waits for the answer.  body is consumed. */
+void	 ag_node_trust_submit(struct ag_node *, const char *path, json_t *);
+int	 ag_node_trust_revoked(const uint8_t *cti, size_t len, void *node);
+int	 ag_node_trust_ready(struct ag_node *);
 
 /* ag_node_api.c */
 extern const struct ag_api_route ag_node_routes[];
