@@ -46,6 +46,8 @@ static const struct trust_route {
 	trust_fn		 fn;
 } trust_routes[] = {
 	{ "POST", "/v1/tokens/revoke", AG_API_ADMIN, 0, trust_revoke },
+	{ "POST", "/v1/internal/audit/anchor", AG_API_ADMIN, 1,
+	    ag_node_trust_anchor },
 };
 
 #define NROUTES	(sizeof trust_routes / sizeof trust_routes[0])
