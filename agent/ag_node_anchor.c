@@ -271,7 +271,7 @@ judge(struct ag_node *n, const struct ag_fsm_anchor *an, char *why,
 	} else if (rc == AG_AUDIT_BEFORE_START)
 		rc = 2;
 	else {
-		(void)snprintf(why, size, "%s", err);
+		(void)snprintf(why, size, "%.180s", err);
 		rc = -1;
 	}
 	free(line);
