@@ -197,6 +197,7 @@ struct ag_node {
 	struct ag_thermal		 thermal;	/* throttle prediction */
 	struct ag_obs			*obs;		/* alerts, events */
 	struct ag_node_deny		*deny;		/* ag_node_deny.c */
+	struct ag_anchor		*anchor;	/* ag_node_anchor.c */
 	int				 stopping;
 };
 
@@ -323,6 +324,19 @@ void	 ag_node_api_page(void *, struct evhttp_request *,
 void	 ag_node_api_devices(void *, struct evhttp_request *,
 	    struct ag_api_reply *);
 void	 ag_node_api_links(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
+
+/* ag_node_anchor.c: audit anchors in the log (see the file). */
+struct ag_anchor;
+int	 ag_node_anchor_key(struct ag_node *, char **pem, size_t *len,
+	    char *err, size_t errlen);
+int	 ag_node_anchor_init(struct ag_node *, char *err, size_t errlen);
+void	 ag_node_anchor_tick(struct ag_node *);
+void	 ag_node_anchor_free(struct ag_node *);
+void	 ag_node_trust_anchor(struct ag_node *, const char *body, size_t len,
+	    const struct ag_principal *, const struct ag_reply_to *,
+	    struct ag_api_reply *);
+void	 ag_node_api_anchors(void *, struct evhttp_request *,
 	    struct ag_api_reply *);
 
 /* ag_node_obs.c */

@@ -48,6 +48,8 @@ static const struct trust_route {
 	{ "POST", "/v1/tokens/revoke", AG_API_ADMIN, 0, trust_revoke },
 	{ "POST", "/v1/nodes/deny", AG_API_ADMIN, 0, ag_node_trust_deny },
 	{ "POST", "/v1/nodes/allow", AG_API_ADMIN, 0, ag_node_trust_allow },
+	{ "POST", "/v1/internal/audit/anchor", AG_API_ADMIN, 1,
+	    ag_node_trust_anchor },
 };
 
 #define NROUTES	(sizeof trust_routes / sizeof trust_routes[0])
