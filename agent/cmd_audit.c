@@ -165,6 +165,7 @@ audit_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "checkpoint",	required_argument,	NULL, 'c' },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "api",	required_argument,	NULL, 'a' },
+		{ "api-ca",	required_argument,	NULL, 'C' },
 		{ "token",	required_argument,	NULL, 't' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
@@ -187,6 +188,9 @@ audit_exec(const struct ag_cmd *cmd, int argc, char **argv)
 			break;
 		case 'a':
 			api = optarg;
+			break;
+		case 'C':
+			ag_http_set_ca(optarg);
 			break;
 		case 't':
 			tok = optarg;

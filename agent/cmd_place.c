@@ -216,6 +216,7 @@ place_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "api", required_argument, NULL, 'a' },
+		{ "api-ca", required_argument, NULL, 'C' },
 		{ "token", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -255,6 +256,7 @@ place_exec(const struct ag_cmd *cmd, int argc, char **argv)
 				    "json or llama.cpp");
 			break;
 		case 'a': api = optarg; break;
+		case 'C': ag_http_set_ca(optarg); break;
 		case 't': token = optarg; break;
 		default:
 			return ag_opt_exit(ch);

@@ -74,6 +74,7 @@ client_opts(const struct ag_cmd *cmd, int argc, char **argv,
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "api", required_argument, NULL, 'a' },
+		{ "api-ca", required_argument, NULL, 'C' },
 		{ "probe", no_argument, NULL, 'p' },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "token", required_argument, NULL, 't' },
@@ -90,6 +91,8 @@ client_opts(const struct ag_cmd *cmd, int argc, char **argv,
 			o->api = optarg;
 		else if (ch == 't')
 			o->token = optarg;
+		else if (ch == 'C')
+			ag_http_set_ca(optarg);
 		else if (ch == 'p' && cmd == &ag_cmd_peers)
 			o->probe = 1;
 		else if (ch == 'p')

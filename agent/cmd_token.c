@@ -726,6 +726,7 @@ token_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "iss",	 required_argument,	NULL, 'i' },
 		{ "json",	 no_argument,		NULL, 'j' },
 		{ "api",	 required_argument,	NULL, 'A' },
+		{ "api-ca",	 required_argument,	NULL, 'C' },
 		{ "token",	 required_argument,	NULL, 'T' },
 		{ "expires",	 required_argument,	NULL, 'E' },
 		{ "help",	 no_argument,		NULL, 'h' },
@@ -755,6 +756,7 @@ token_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		case 'i': o.iss = optarg; break;
 		case 'j': o.json = 1; break;
 		case 'A': o.api = optarg; break;
+		case 'C': ag_http_set_ca(optarg); break;
 		case 'T': o.token = optarg; break;
 		case 'E': o.expires = optarg; break;
 		default:
