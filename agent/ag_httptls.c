@@ -9,7 +9,12 @@
  * the handshake, then moves decrypted records into evhttp's input; the
  * output filter encrypts evhttp's output.
  *
- * Three quirks of libevent 2.1's filter shape the code:
+ * Four quirks of libevent 2.1's filter shape the code:
+ *   - its callbacks on the socket's bufferevent hold no reference on the
+ *     filter: when evhttp frees the connection from inside one, the
+ *     filter re-arms its write timeout after the free, and the timer
+ *     fires on freed memory 10 s later.  under's callbacks are wrapped
+ *     to hold one (hold_*);
  *   - it calls the output filter only while EV_WRITE is enabled, and
  *     evhttp enables it after queueing an answer, which the filter never
  *     notices: a callback on the output buffer kicks under's write
@@ -40,6 +45,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 #define AG_HTTPTLS_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define AG_HTTPTLS_RECORD	16384		/* plaintext per record */
@@ -60,6 +66,9 @@ struct conn {
 	struct bufferevent		*under;		/* socket, ciphertext */
 	struct bufferevent		*bev;		/* filter, plaintext */
 	struct evbuffer_cb_entry	*kick;		/* on bev's output */
+	bufferevent_data_cb		 f_read, f_write;	/* the filter's */
+	bufferevent_event_cb		 f_event;		/* on under */
+	void				*f_arg;
 	size_t				 inflight;	/* encrypted, not drained */
 	int				 ready;		/* handshake done */
 	int				 dead;		/* error or EOF reported */
@@ -288,6 +297,52 @@ filter_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 
 /* --- connections --------------------------------------------------------- */
 
+/* under's callbacks: the filter's own, with a reference held across. */
+static void
+hold_read(struct bufferevent *under, void *arg)
+{
+	struct conn		*c = arg;
+	struct bufferevent	*bev = c->bev;
+
+	bufferevent_incref(bev);
+	c->f_read(under, c->f_arg);
+	(void)bufferevent_decref(bev);
+}
+
+static void
+hold_write(struct bufferevent *under, void *arg)
+{
+	struct conn		*c = arg;
+	struct bufferevent	*bev = c->bev;
+
+	bufferevent_incref(bev);
+	c->f_write(under, c->f_arg);
+	(void)bufferevent_decref(bev);
+}
+
+static void
+hold_event(struct bufferevent *under, short what, void *arg)
+{
+	struct conn		*c = arg;
+	struct bufferevent	*bev = c->bev;
+
+	bufferevent_incref(bev);
+	c->f_event(under, what, c->f_arg);
+	(void)bufferevent_decref(bev);
+}
+
+/* Wraps the callbacks the filter put on under; 0, or -1 if it put none. */
+static int
+hold(struct conn *c)
+{
+	bufferevent_getcb(c->under, &c->f_read, &c->f_write, &c->f_event,
+	    &c->f_arg);
+	if (c->f_read == NULL || c->f_write == NULL || c->f_event == NULL)
+		return -1;
+	bufferevent_setcb(c->under, hold_read, hold_write, hold_event, c);
+	return 0;
+}
+
 static void
 conn_free(void *arg)
 {
@@ -357,7 +412,7 @@ ag_httptls_bevcb(struct event_base *base, void *arg)
 		c->bev = bev;
 		c->kick = evbuffer_add_cb(bufferevent_get_output(bev),
 		    output_added, c);
-		if (c->kick == NULL)	/* could not answer: refuse at once */
+		if (c->kick == NULL || hold(c) != 0)	/* refuse at once */
 			report(c, BEV_EVENT_ERROR | BEV_EVENT_READING);
 	}
 	return bev;
@@ -416,6 +471,30 @@ read_key(const char *path, gnutls_datum_t *out, char *err, size_t errlen)
 	return 0;
 }
 
+/* 1 if the first certificate in cert is for the key (same key id). */
+static int
+key_matches(const gnutls_datum_t *cert, const gnutls_datum_t *key)
+{
+	gnutls_x509_crt_t	c = NULL;
+	gnutls_x509_privkey_t	k = NULL;
+	unsigned char		a[64], b[64];
+	size_t			al = sizeof a, bl = sizeof b;
+	int			ok = 0;
+
+	if (gnutls_x509_crt_init(&c) == 0 && gnutls_x509_privkey_init(&k) == 0
+	    && gnutls_x509_crt_import(c, cert, GNUTLS_X509_FMT_PEM) == 0 &&
+	    gnutls_x509_privkey_import2(k, key, GNUTLS_X509_FMT_PEM, NULL, 0)
+	    == 0 && gnutls_x509_crt_get_key_id(c, GNUTLS_KEYID_USE_SHA256, a,
+	    &al) == 0 && gnutls_x509_privkey_get_key_id(k,
+	    GNUTLS_KEYID_USE_SHA256, b, &bl) == 0)
+		ok = al == bl && memcmp(a, b, al) == 0;
+	if (c != NULL)
+		gnutls_x509_crt_deinit(c);
+	if (k != NULL)
+		gnutls_x509_privkey_deinit(k);
+	return ok;
+}
+
 /* "CERT,KEY": an operator's certificate chain and key, PEM. */
 static int
 load_files(struct ag_httptls *t, const char *spec, char *err, size_t errlen)
@@ -441,6 +520,11 @@ load_files(struct ag_httptls *t, const char *spec, char *err, size_t errlen)
 		goto out;
 	cd.data = (unsigned char *)cert;
 	cd.size = (unsigned)clen;
+	if (!key_matches(&cd, &kd)) {
+		(void)snprintf(err, errlen, "--http-tls: the first certificate "
+		    "in %s is not for the key in %s", cert_path, comma + 1);
+		goto out;
+	}
 	if ((g = gnutls_certificate_set_x509_key_mem2(t->creds, &cd, &kd,
 	    GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
 		(void)snprintf(err, errlen, "--http-tls %s: %s", spec,

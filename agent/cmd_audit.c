@@ -46,7 +46,10 @@ const struct ag_cmd ag_cmd_audit = {
 	"  -n N               how many (default: 20, at most 1000)\n"
 	"  --json             print the agent's JSON answer\n"
 	"  --api ADDR:PORT    the agent's API (default: $EXOGPU_API or "
-	AG_API_DEFAULT_ADDR ")\n"
+	AG_API_DEFAULT_ADDR ";\n"
+	"                     https://ADDR:PORT when it serves TLS)\n"
+	"  --api-ca FILE      check an https:// agent against FILE (its\n"
+	"                     certificate or CA; default: $EXOGPU_API_CA)\n"
 	"  --token FILE       access token (default: $EXOGPU_TOKEN)\n"
 	"  -h, --help         show this help\n"
 	"Exit (verify): 0 intact, 1 tampered, 2 usage or unreadable input.\n",

@@ -23,7 +23,11 @@ static int	events_exec(const struct ag_cmd *, int, char **);
 #define CLIENT_HELP \
 	"  --json            print the agent's JSON answer\n" \
 	"  --api ADDR:PORT   the agent's API (default: $EXOGPU_API or " \
-	AG_API_DEFAULT_ADDR ")\n" \
+	AG_API_DEFAULT_ADDR ");\n" \
+	"                    https://ADDR:PORT when it serves TLS\n" \
+	"  --api-ca FILE     check an https:// agent against FILE: its\n" \
+	"                    certificate (DATA/node.pem) or its CA\n" \
+	"                    (default: $EXOGPU_API_CA)\n" \
 	"  --token FILE      access token, when the agent enforces them\n" \
 	"                    (default: the file $EXOGPU_TOKEN names)\n"
 

@@ -85,7 +85,10 @@ const struct ag_cmd ag_cmd_token = {
 	"    --expires UNIX    keep the revocation until then (default: the\n"
 	"                      token's exp from FILE, else 367 days)\n"
 	"    --api ADDR:PORT   the agent's API (default: $EXOGPU_API or "
-	AG_API_DEFAULT_ADDR ")\n"
+	AG_API_DEFAULT_ADDR ";\n"
+	"                      https://ADDR:PORT when it serves TLS)\n"
+	"    --api-ca FILE     check an https:// agent against FILE (its\n"
+	"                      certificate or CA; default: $EXOGPU_API_CA)\n"
 	"    --token FILE      your admin token (default: $EXOGPU_TOKEN)\n"
 	"    --json            print the agent's JSON answer\n"
 	"  -h, --help          show this help\n",

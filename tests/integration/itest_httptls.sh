@@ -5,7 +5,8 @@
 # CA whose name does not match the address, and over plain http; curl
 # gets /v1/status trusting the cluster CA under the node's name; a plain
 # HTTP request to the TLS port gets no HTTP answer and its connection is
-# closed; the agent stays up through all of it.  A key file others may
+# closed, as is an idle one after the 10 s limit; the agent stays up
+# through all of it.  A key file others may
 # read stops an agent at start.  With certtool installed, agent 2 serves
 # an operator's certificate for 127.0.0.1 (--http-tls CERT,KEY) and both
 # curl --cacert and `exogpu status --api-ca` verify it through its CA.
@@ -23,6 +24,14 @@ API=$(api 1)
 PORT=${API##*:}
 NID=$(nid 1)
 grep -q "API on https://$API" "$DIR/a1.log" || fail "no https:// in the log"
+
+# An idle connection to the TLS port (no handshake at all) must be closed
+# by the API's 10 s limit; watched in the background meanwhile.
+bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+	t0=$(date +%s)
+	timeout 20 cat <&3 >/dev/null
+	echo "$?" $(($(date +%s) - t0))' idle "$PORT" >"$DIR/idle.out" 2>&1 &
+IDLE=$!
 
 # The CLI, pinning the node's certificate.
 got=$("$EXOGPU" status --json --api "https://$API" \
@@ -69,6 +78,14 @@ if grep -q "HTTP/" "$DIR/raw.out"; then
 fi
 [ "${t%.*}" -lt 5 ] || fail "plain HTTP connection held open ${t} s"
 echo "plain HTTP to the TLS port: no answer, closed after ${t} s"
+
+# The idle connection: closed by the server (cat ends at EOF, rc 0) after
+# about 10 s, not by the 20 s timeout (rc 124).
+wait "$IDLE"
+read -r rc secs <"$DIR/idle.out" || fail "idle watcher: $(cat "$DIR/idle.out")"
+[ "$rc" = 0 ] && [ "$secs" -ge 8 ] && [ "$secs" -le 15 ] ||
+    fail "idle TLS connection: cat rc $rc after $secs s (want 0 after ~10)"
+echo "idle TLS connection closed after $secs s"
 
 # Still up, still serving.
 kill -0 "$(pid 1)" || fail "agent 1 died"
