@@ -162,14 +162,6 @@ ag_auth_parse_header(const char *v, uint8_t *out, size_t outsize)
 	return sec_token_decode_text((const uint8_t *)v, len, out, outsize);
 }
 
-static bool
-revoked_cb(const uint8_t *cti, size_t len, void *arg)
-{
-	const struct ag_revoke	*r = arg;
-
-	return r != NULL && ag_revoke_has(r, cti, len);
-}
-
 static int
 deny(struct ag_auth_denial *why, const char *reason)
 {
@@ -244,8 +236,8 @@ ag_auth_check(const struct ag_auth *a, const char *authorization,
 	pol.now = now;
 	pol.skew = a->skew;
 	pol.max_age = a->max_age;
-	pol.revoked = revoked_cb;
-	pol.revoked_arg = (void *)(uintptr_t)a->revoked;
+	pol.revoked = a->revoked;
+	pol.revoked_arg = a->revoked_arg;
 	res = sec_token_verify_keys(tok, (size_t)len, a->vkeys, &pol,
 	    &who->claims, detail, sizeof detail);
 	if (res >= SEC_TOKEN_NOT_YET_VALID) {

@@ -50,7 +50,10 @@ struct ag_auth {
 	char			 default_audience[SEC_TOKEN_STR_SIZE];
 	int64_t			 skew;
 	int64_t			 max_age;	/* 0: no limit */
-	const struct ag_revoke	*revoked;	/* may be NULL */
+	/* Is this token id revoked? (the log's list; NULL: none) */
+	bool			(*revoked)(const uint8_t *cti, size_t len,
+				    void *arg);
+	void			*revoked_arg;
 };
 
 /* Who a request comes from, once its token verified. */

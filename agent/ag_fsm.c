@@ -33,7 +33,7 @@
  * thing that can fail, and then nothing has changed), then checks the
  * rules, then mutates.
  */
-#include "ag_fsm.h"
+#include "ag_fsm_int.h"
 
 #include "sec_cbor.h"
 
@@ -42,7 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SNAP_FORMAT	1
+#define SNAP_FORMAT	2	/* 1: no trust state (key 6), still read */
 
 struct dev {
 	char		device[96];
@@ -58,6 +58,7 @@ struct state {
 	size_t			 nd, dcap;
 	uint64_t		 next_id;
 	uint64_t		 applied;
+	struct ag_fsm_sec	 sec;	/* ag_fsm_sec.c */
 };
 
 struct ag_fsm {
@@ -207,6 +208,8 @@ caps_check(const struct ag_fsm_cmd *c, char *err, size_t errlen)
 static int
 cmd_check(const struct ag_fsm_cmd *c, char *err, size_t errlen)
 {
+	if (ag_fsm_is_sec_op(c->op))
+		return ag_fsm_sec_check(c, err, errlen);
 	switch (c->op) {
 	case AG_FSM_OP_RELEASE:
 		if (c->id == 0) {
@@ -303,13 +306,18 @@ static void
 cmd_write(struct sec_cbor_writer *w, const struct ag_fsm_cmd *c)
 {
 	int	i, plan = c->op != AG_FSM_OP_RELEASE;
+	int	sec = ag_fsm_is_sec_op(c->op);
 
-	(void)sec_cbor_write_map(w, c->op == AG_FSM_OP_PLACE ? 4 :
-	    c->op == AG_FSM_OP_RELEASE ? 3 : 6);
+	(void)sec_cbor_write_map(w, sec ? ag_fsm_sec_pairs(c) :
+	    c->op == AG_FSM_OP_PLACE ? 4 : c->op == AG_FSM_OP_RELEASE ? 3 : 6);
 	(void)sec_cbor_write_uint(w, 1);
 	(void)sec_cbor_write_uint(w, (uint64_t)c->op);
 	(void)sec_cbor_write_uint(w, 2);
 	(void)sec_cbor_write_uint(w, c->term);
+	if (sec) {
+		ag_fsm_sec_write_cmd(w, c);
+		return;
+	}
 	if (c->op != AG_FSM_OP_PLACE) {
 		(void)sec_cbor_write_uint(w, 3);
 		(void)sec_cbor_write_uint(w, c->id);
@@ -382,6 +390,11 @@ cmd_read(struct sec_cbor_reader *r, struct ag_fsm_cmd *c, char *err,
 			break;
 		case 6:
 			if (caps_get(r, c) != 0)
+				goto bad;
+			break;
+		case 7: case 8: case 9: case 10:
+			if (!ag_fsm_is_sec_op(c->op) ||
+			    ag_fsm_sec_read_key(r, key, c) != 0)
 				goto bad;
 			break;
 		default:
@@ -483,6 +496,7 @@ state_free(struct state *s)
 {
 	free(s->p);
 	free(s->d);
+	ag_fsm_sec_free(&s->sec);
 	memset(s, 0, sizeof *s);
 }
 
@@ -804,7 +818,8 @@ ag_fsm_apply(struct ag_fsm *f, const uint8_t *buf, size_t len)
 	struct ag_fsm_cmd	*c = &f->cmd;
 
 	/* The one thing that can fail, before anything changes. */
-	if (state_reserve(&f->s, f->s.n + 1, f->s.nd + AG_PLACE_STAGES) != 0)
+	if (state_reserve(&f->s, f->s.n + 1, f->s.nd + AG_PLACE_STAGES) != 0 ||
+	    ag_fsm_sec_reserve(&f->s.sec) != 0)
 		return NULL;
 	memset(r, 0, sizeof *r);
 	f->s.applied++;
@@ -823,6 +838,9 @@ ag_fsm_apply(struct ag_fsm *f, const uint8_t *buf, size_t len)
 	case AG_FSM_OP_REPLAN:
 		do_replan(f, c, r);
 		break;
+	default:
+		ag_fsm_sec_apply(&f->s.sec, c, r);
+		break;
 	}
 	return r;
 }
@@ -833,17 +851,19 @@ static size_t
 snap_max(size_t max)
 {
 	return 64 + max * (AG_PLACE_BYTES + 16) +
-	    max * AG_PLACE_STAGES * (sizeof ((struct dev *)0)->device + 16);
+	    max * AG_PLACE_STAGES * (sizeof ((struct dev *)0)->device + 16) +
+	    ag_fsm_sec_snap_bytes();
 }
 
+/* Format 1 (before the trust state) only to check such a snapshot. */
 static void
-snap_write(struct sec_cbor_writer *w, const struct state *s)
+snap_write(struct sec_cbor_writer *w, const struct state *s, uint64_t fmt)
 {
 	size_t	i;
 
-	(void)sec_cbor_write_map(w, 5);
+	(void)sec_cbor_write_map(w, fmt == 1 ? 5 : 6);
 	(void)sec_cbor_write_uint(w, 1);
-	(void)sec_cbor_write_uint(w, SNAP_FORMAT);
+	(void)sec_cbor_write_uint(w, fmt);
 	(void)sec_cbor_write_uint(w, 2);
 	(void)sec_cbor_write_uint(w, s->next_id);
 	(void)sec_cbor_write_uint(w, 3);
@@ -859,6 +879,10 @@ snap_write(struct sec_cbor_writer *w, const struct state *s)
 		(void)sec_cbor_write_cstr(w, s->d[i].device);
 		(void)sec_cbor_write_uint(w, s->d[i].capacity);
 	}
+	if (fmt == 1)
+		return;
+	(void)sec_cbor_write_uint(w, 6);
+	ag_fsm_sec_snap_write(w, &s->sec);
 }
 
 int
@@ -871,7 +895,7 @@ ag_fsm_snapshot(const struct ag_fsm *f, struct raft_buffer *out, char *err,
 	out->base = NULL;
 	out->len = 0;
 	sec_cbor_writer_dynamic(&w, snap_max(f->max));
-	snap_write(&w, &f->s);
+	snap_write(&w, &f->s, SNAP_FORMAT);
 	if (sec_cbor_writer_error(&w) != 0)
 		fail(err, errlen, "snapshot: %s",
 		    sec_cbor_strerror(sec_cbor_writer_error(&w)));
@@ -977,36 +1001,41 @@ snap_caps(struct sec_cbor_reader *r, struct state *s, char *err,
 
 static int
 snap_read(const uint8_t *buf, size_t len, struct state *s, size_t max,
-    char *err, size_t errlen)
+    uint64_t *fmt, char *err, size_t errlen)
 {
+	size_t			cont = max * AG_PLACE_STAGES;
 	struct sec_cbor_limits	lim = {
-		snap_max(max), 3, 16 + max * (1 + 4 * AG_PLACE_STAGES),
-		AG_PLACE_BYTES, max * AG_PLACE_STAGES,
+		snap_max(max), 4, 16 + max * (1 + 4 * AG_PLACE_STAGES) +
+		ag_fsm_sec_snap_items(), AG_PLACE_BYTES,
+		cont > AG_FSM_MAX_REVOKED ? cont : AG_FSM_MAX_REVOKED,
 		SEC_CBOR_F_DETERMINISTIC,
 	};
 	struct sec_cbor_reader	r;
-	uint64_t		pairs, key[5], fmt;
+	uint64_t		pairs, key[6];
 	int			i;
 
 	if (sec_cbor_reader_init(&r, buf, len, &lim) != 0) {
 		fail(err, errlen, "snapshot: %s", sec_cbor_reader_msg(&r));
 		return -1;
 	}
-	if (sec_cbor_read_map(&r, &pairs) != 0 || pairs != 5) {
-		fail(err, errlen, "snapshot: %s", "not a map of 5");
+	if (sec_cbor_read_map(&r, &pairs) != 0 || pairs < 5 || pairs > 6) {
+		fail(err, errlen, "snapshot: %s", "not a map of 5 or 6");
 		return -1;
 	}
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < (int)pairs; i++)
 		if (sec_cbor_read_uint(&r, &key[i]) != 0 ||
 		    key[i] != (uint64_t)i + 1 ||
-		    (i == 0 && (sec_cbor_read_uint(&r, &fmt) != 0 ||
-		    fmt != SNAP_FORMAT)) ||
+		    (i == 0 && (sec_cbor_read_uint(&r, fmt) != 0 ||
+		    *fmt < 1 || *fmt > SNAP_FORMAT ||
+		    pairs != (*fmt == 1 ? 5 : 6))) ||
 		    (i == 1 && (sec_cbor_read_uint(&r, &s->next_id) != 0 ||
 		    s->next_id == 0)) ||
 		    (i == 2 && sec_cbor_read_uint(&r, &s->applied) != 0) ||
 		    (i == 3 && snap_places(&r, s, max, err, errlen) != 0) ||
 		    (i == 3 && snap_book(s, err, errlen) != 0) ||
-		    (i == 4 && snap_caps(&r, s, err, errlen) != 0)) {
+		    (i == 4 && snap_caps(&r, s, err, errlen) != 0) ||
+		    (i == 5 && ag_fsm_sec_snap_read(&r, &s->sec, err,
+		    errlen) != 0)) {
 			if (err != NULL && errlen > 0 && err[0] == '\0')
 				fail(err, errlen, "snapshot: bad key "
 				    "%d: %s", i + 1, sec_cbor_reader_msg(&r));
@@ -1025,15 +1054,16 @@ ag_fsm_restore(struct ag_fsm *f, const uint8_t *buf, size_t len, char *err,
 {
 	struct state		s;
 	struct sec_cbor_writer	w;
+	uint64_t		fmt = 0;
 	int			same;
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	memset(&s, 0, sizeof s);
-	if (snap_read(buf, len, &s, f->max, err, errlen) != 0)
+	if (snap_read(buf, len, &s, f->max, &fmt, err, errlen) != 0)
 		goto bad;
 	sec_cbor_writer_dynamic(&w, snap_max(f->max));
-	snap_write(&w, &s);
+	snap_write(&w, &s, fmt);
 	same = sec_cbor_writer_error(&w) == 0 &&
 	    sec_cbor_writer_len(&w) == len &&
 	    memcmp(sec_cbor_writer_data(&w), buf, len) == 0;
@@ -1100,6 +1130,12 @@ uint64_t
 ag_fsm_applied(const struct ag_fsm *f)
 {
 	return f->s.applied;
+}
+
+const struct ag_fsm_sec *
+ag_fsm_sec_of(const struct ag_fsm *f)
+{
+	return &f->s.sec;
 }
 
 /* --- raft ------------------------------------------------------------------ */

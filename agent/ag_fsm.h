@@ -25,6 +25,20 @@
  *   - a RELEASE of an unknown id is AG_FSM_NOTFOUND (a no-op);
  *   - at most max_placements live placements (AG_FSM_FULL).
  *
+ * The log also decides who and what is trusted (agent/ag_fsm_sec.c):
+ *   - REVOKE: a token id is refused cluster-wide until its expiry, which
+ *     the apply clamps to AG_FSM_REVOKE_HORIZON after the command's time;
+ *     expired entries are dropped at every REVOKE (the state's clock is
+ *     the largest command time applied, so the rule is the same on every
+ *     node); a REVOKE when AG_FSM_MAX_REVOKED live entries remain is
+ *     AG_FSM_FULL - a live revocation is never evicted;
+ *   - DENY / ALLOW: a node id on / off the deny list (CA mode's
+ *     `exogpu cert revoke`), at most AG_FSM_MAX_DENIED;
+ *   - ANCHOR: a node's newest audit checkpoint (its seq and line); an
+ *     anchor whose seq is not above the node's last one is AG_FSM_STALE,
+ *     so a committed anchor never goes backwards.
+ * Each of these carries the proposer's clock (unix seconds).
+ *
  * Commands and snapshots are bounded deterministic CBOR (sec_cbor.h);
  * both decoders are fuzzed (tests/fuzz/fuzz_fsm.c) with round-trip checks.
  */
@@ -37,14 +51,26 @@
 #include <raft.h>
 
 #include "ag_place.h"
+#include "sec_identity.h"
 
 #define AG_FSM_MAX_PLACEMENTS	64	/* default live placements */
 #define AG_FSM_MAX_CMD		(64 * 1024)	/* encoded command bytes */
+#define AG_FSM_MAX_REVOKED	4096	/* live revocations */
+#define AG_FSM_MAX_DENIED	1024	/* denied node ids */
+#define AG_FSM_MAX_ANCHORS	1024	/* nodes with an audit anchor */
+#define AG_FSM_ANCHOR_MAX	512	/* bytes of a checkpoint line */
+#define AG_FSM_TEXT_MAX		AG_FSM_ANCHOR_MAX	/* DENY's note too */
+#define AG_FSM_TOKEN_ID_LEN	16	/* a token's cti */
+#define AG_FSM_REVOKE_HORIZON	(366LL * 86400)	/* longest kept, seconds */
 
 enum ag_fsm_op {
 	AG_FSM_OP_PLACE = 1,
 	AG_FSM_OP_RELEASE = 2,
 	AG_FSM_OP_REPLAN = 3,
+	AG_FSM_OP_REVOKE = 4,
+	AG_FSM_OP_DENY = 5,
+	AG_FSM_OP_ALLOW = 6,
+	AG_FSM_OP_ANCHOR = 7,
 	/* Numbers are in the log: never reuse one. */
 };
 
@@ -71,6 +97,33 @@ struct ag_fsm_cmd {
 	struct ag_placement	place;	/* PLACE, REPLAN (id, epoch ignored) */
 	int			ncap;	/* PLACE, REPLAN: one per stage device */
 	struct ag_fsm_capacity	cap[AG_PLACE_STAGES];
+	/* REVOKE, DENY, ALLOW, ANCHOR */
+	int64_t			now;	/* the proposer's clock, > 0 */
+	uint8_t			token_id[AG_FSM_TOKEN_ID_LEN];	/* REVOKE */
+	int64_t			expires;	/* REVOKE: > 0 */
+	char			node[SEC_NODE_ID_SIZE];	/* DENY ALLOW ANCHOR */
+	uint64_t		seq;	/* ANCHOR: the checkpoint's, > 0 */
+	char			text[AG_FSM_TEXT_MAX + 1];	/* ANCHOR line,
+								   DENY note */
+};
+
+/* Entries of the trust state, as the queries return them. */
+struct ag_fsm_revoked {
+	uint8_t		id[AG_FSM_TOKEN_ID_LEN];
+	int64_t		expires;	/* after the clamp */
+};
+
+struct ag_fsm_denied {
+	char		node[SEC_NODE_ID_SIZE];
+	int64_t		since;		/* the DENY's time */
+	char		note[AG_FSM_TEXT_MAX + 1];
+};
+
+struct ag_fsm_anchor {
+	char		node[SEC_NODE_ID_SIZE];
+	uint64_t	seq;
+	int64_t		time;		/* the ANCHOR's time */
+	char		line[AG_FSM_ANCHOR_MAX + 1];
 };
 
 struct ag_fsm_result {
@@ -122,6 +175,24 @@ uint64_t ag_fsm_booked(const struct ag_fsm *, const char *device,
 uint64_t ag_fsm_capacity(const struct ag_fsm *, const char *device);
 uint64_t ag_fsm_next_id(const struct ag_fsm *);
 uint64_t ag_fsm_applied(const struct ag_fsm *);	/* commands applied */
+
+/* The trust state (sorted by id / node; valid until the next apply). */
+int	ag_fsm_is_revoked(const struct ag_fsm *, const uint8_t *id,
+	    size_t len);
+size_t	ag_fsm_revoked_count(const struct ag_fsm *);
+const struct ag_fsm_revoked *ag_fsm_revoked_at(const struct ag_fsm *,
+	    size_t i);
+int	ag_fsm_is_denied(const struct ag_fsm *, const char *node);
+size_t	ag_fsm_denied_count(const struct ag_fsm *);
+const struct ag_fsm_denied *ag_fsm_denied_at(const struct ag_fsm *,
+	    size_t i);
+const struct ag_fsm_anchor *ag_fsm_anchor_of(const struct ag_fsm *,
+	    const char *node);
+size_t	ag_fsm_anchor_count(const struct ag_fsm *);
+const struct ag_fsm_anchor *ag_fsm_anchor_at(const struct ag_fsm *,
+	    size_t i);
+/* The largest command time applied (0 before any). */
+int64_t	ag_fsm_clock(const struct ag_fsm *);
 
 /*
  * raft's struct raft_fsm (version 1) over this state machine: apply's

@@ -198,6 +198,11 @@ on_established(struct net_quic_conn *c, const char *peer_id,
 		net_quic_close(c, NET_QUIC_APP_NO_ERROR, "connected to self");
 		return;
 	}
+	if (ag_node_deny_refuse(n, peer_id)) {
+		net_quic_close(c, AG_NODE_APP_DENIED, "node denied by the "
+		    "cluster");
+		return;
+	}
 	if ((i = peer_add(n, peer_id)) < 0) {
 		ag_log(AG_LOG_WARNING, "peer table full (%d); refusing %s",
 		    AG_MAX_PEERS, peer_id);
@@ -475,7 +480,9 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 
 		if (j->unused || j->self || j->link != NULL ||
 		    now < j->next_try ||
-		    (j->peer_id[0] && ag_node_peer_connected(n, j->peer_id)))
+		    (j->peer_id[0] && ag_node_peer_connected(n, j->peer_id)) ||
+		    (j->peer_id[0] && j->discovered &&
+		    ag_node_deny_check(n, j->peer_id)))
 			continue;
 		dial_join(n, i);
 	}
@@ -634,6 +641,7 @@ cluster_changed(void *arg)
 	if (n->cluster != NULL) {
 		audience_follows_cluster(n);
 		ag_node_leader_change(n);
+		ag_node_deny_tick(n);
 	}
 }
 
@@ -738,17 +746,10 @@ ag_node_publish(struct ag_node *n)
 		r->battery_ratio = n->inv->node.battery.capacity_ratio;
 		r->on_ac = n->inv->node.battery.ac_online;
 	}
-	ag_node_auth_record(n, r);
 	if (ag_cluster_publish(n->cluster, r) != 0)
 		ag_log(AG_LOG_WARNING, "cannot publish this node's record");
 	free(n->self_rec);
 	n->self_rec = r;
-}
-
-static void
-learn_from(const char *origin, const struct ag_record *r, void *arg)
-{
-	ag_node_auth_learn(arg, origin, r);
 }
 
 /* Members we learned of through gossip get dialled at the address a
@@ -767,6 +768,7 @@ mesh_from(const char *origin, const struct ag_record *r, void *arg)
 
 		if (strcmp(l->peer, n->trust.node_id) == 0 ||
 		    l->addr[0] == '\0' || ag_node_peer_connected(n, l->peer) ||
+		    ag_node_deny_check(n, l->peer) ||
 		    net_quic_addr_parse(l->addr, &ss, &sl, err,
 		    sizeof err) != 0 || dial_find(n, (struct sockaddr *)&ss,
 		    sl) >= 0)
@@ -936,6 +938,7 @@ cluster_tick(struct ag_node *n, double now)
 {
 	bench_poll(n);
 	ag_node_auth_tick(n, now);
+	ag_node_deny_tick(n);
 	if (n->cluster != NULL) {
 		ag_raft_hold_bootstrap(ag_cluster_raft(n->cluster),
 		    joins_pending(n));
@@ -949,7 +952,6 @@ cluster_tick(struct ag_node *n, double now)
 	refresh_inventory(n);
 	ag_node_publish(n);
 	ag_cluster_foreach_record(n->cluster, mesh_from, n);
-	ag_cluster_foreach_record(n->cluster, learn_from, n);
 }
 
 void
@@ -1192,7 +1194,8 @@ setup(struct ag_node *n, char *err, size_t errlen)
 		    n->trust.node_id, &cc, &io, err, errlen)) == NULL)
 			return -1;
 	}
-	if (ag_node_obs_init(n, err, errlen) != 0)
+	if (ag_node_obs_init(n, err, errlen) != 0 ||
+	    ag_node_deny_init(n, err, errlen) != 0)
 		return -1;
 	if ((n->inv = calloc(1, sizeof *n->inv)) != NULL) {
 		struct ag_devices_opts	do_ = { n->data_dir, sysfs_root(n),
@@ -1285,6 +1288,7 @@ teardown(struct ag_node *n)
 		(void)waitpid(n->bench_pid, NULL, 0);
 	}
 	ag_node_auth_free(n);
+	ag_node_deny_free(n);
 	if (n->sigterm != NULL)
 		event_free(n->sigterm);
 	if (n->sigint != NULL)

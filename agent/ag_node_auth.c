@@ -27,7 +27,6 @@
 #include <string.h>
 #include <time.h>
 
-#define REVOKE_DEFAULT_TTL_S	(367LL * 86400)	/* > the longest token */
 #define AUDIT_TAIL_DEFAULT	100
 
 static int64_t
@@ -54,39 +53,24 @@ ag_node_audit(struct ag_node *n, const char *actor, const char *action,
 	return 0;
 }
 
-/* --- revocation list ---------------------------------------------------- */
+/* --- revocations from before the log ------------------------------------ */
 
+/*
+ * Agents before the raft log kept DATA/revoked.cbor.  Its entries stay in
+ * force on this node until they expire (nothing is silently unrevoked),
+ * but the file is no longer written or gossiped: the operator re-revokes
+ * them through the log (docs/tokens.md, "Upgrading").
+ */
 static int
-revoked_path(const struct ag_node *n, char *out, size_t size)
-{
-	return ag_datadir_path(n->data_dir, AG_REVOKE_FILE, out, size);
-}
-
-static int
-revoked_save(struct ag_node *n, char *err, size_t errlen)
-{
-	uint8_t	buf[AG_REVOKE_BYTES];
-	char	path[PATH_MAX];
-	size_t	len;
-
-	if (ag_revoke_encode(&n->revoked, buf, sizeof buf, &len) != 0 ||
-	    revoked_path(n, path, sizeof path) != 0) {
-		(void)snprintf(err, errlen, "cannot encode the revocation "
-		    "list");
-		return -1;
-	}
-	return ag_write_atomic(path, buf, len, 0600, err, errlen);
-}
-
-static int
-revoked_load(struct ag_node *n, char *err, size_t errlen)
+legacy_load(struct ag_node *n, char *err, size_t errlen)
 {
 	char	path[PATH_MAX], why[256], *buf = NULL;
 	size_t	len = 0;
 	int	missing = 0;
 
 	ag_revoke_init(&n->revoked);
-	if (revoked_path(n, path, sizeof path) != 0) {
+	if (ag_datadir_path(n->data_dir, AG_REVOKE_FILE, path,
+	    sizeof path) != 0) {
 		(void)snprintf(err, errlen, "data dir path too long");
 		return -1;
 	}
@@ -107,62 +91,22 @@ revoked_load(struct ag_node *n, char *err, size_t errlen)
 	}
 	free(buf);
 	(void)ag_revoke_expire(&n->revoked, unix_now() - n->auth.skew);
+	if (n->revoked.n > 0)
+		ag_log(AG_LOG_WARNING, "%s holds %zu revocation(s) from before "
+		    "the cluster log: they are refused on this node until they "
+		    "expire; revoke them again (exogpu token revoke) so every "
+		    "node refuses them", path, n->revoked.n);
 	return 0;
 }
 
-void
-ag_node_auth_record(struct ag_node *n, struct ag_record *r)
+/* The token check's question: revoked by the log (or the old file)? */
+static bool
+is_revoked(const uint8_t *cti, size_t len, void *arg)
 {
-	if (n->revoked.n > 0 && ag_revoke_encode(&n->revoked, r->revoked,
-	    sizeof r->revoked, &r->revoked_len) != 0)
-		r->revoked_len = 0;
-}
+	struct ag_node	*n = arg;
 
-void
-ag_node_auth_learn(struct ag_node *n, const char *origin,
-    const struct ag_record *r)
-{
-	struct ag_revoke	*theirs;
-	char			 err[256], hex[2 * AG_REVOKE_ID_LEN + 1];
-	char			 actor[64], object[64];
-	int64_t			 now = unix_now();
-	size_t			 i;
-	int			 changed = 0, rc;
-
-	if (r->revoked_len == 0 || (theirs = malloc(sizeof *theirs)) == NULL)
-		return;
-	if (ag_revoke_decode(r->revoked, r->revoked_len, theirs, err,
-	    sizeof err) != 0) {
-		ag_log(AG_LOG_WARNING, "%s's record: %s", origin, err);
-		free(theirs);
-		return;
-	}
-	(void)snprintf(actor, sizeof actor, "node:%s", origin);
-	for (i = 0; i < theirs->n; i++) {
-		const struct ag_revoke_entry *e = &theirs->e[i];
-		int	known = ag_revoke_has(&n->revoked, e->id,
-			    AG_REVOKE_ID_LEN);
-
-		if (e->expires < now - n->auth.skew)
-			continue;	/* refused as expired anyway */
-		if ((rc = ag_revoke_add(&n->revoked, e->id, e->expires)) < 0) {
-			ag_log(AG_LOG_WARNING, "revocation list full (%d); "
-			    "ignoring the rest of %s's", AG_REVOKE_MAX, origin);
-			break;
-		}
-		changed += rc;
-		if (rc == 0 || known)
-			continue;
-		ag_revoke_id_hex(e->id, hex);
-		(void)snprintf(object, sizeof object, "token/%s", hex);
-		ag_log(AG_LOG_NOTICE, "token %s revoked (learned from %s)",
-		    hex, origin);
-		(void)ag_node_audit(n, actor, "revoke.learned", object, 1,
-		    "gossiped revocation, expires %lld", (long long)e->expires);
-	}
-	free(theirs);
-	if (changed > 0 && revoked_save(n, err, sizeof err) != 0)
-		ag_log(AG_LOG_ERR, "cannot save revocations: %s", err);
+	return ag_node_trust_revoked(cti, len, n) ||
+	    ag_revoke_has(&n->revoked, cti, len);
 }
 
 /* --- the authoriser ----------------------------------------------------- */
@@ -248,6 +192,13 @@ ag_node_authorize(void *ctx, struct evhttp_request *req,
 				    "Authorization");
 	char			 object[160], client[AG_RL_KEY_MAX];
 
+	if (ag_auth_enabled(&n->auth) && need != AG_API_PUBLIC &&
+	    !ag_node_trust_ready(n)) {
+		ag_api_error(r, 503, "catching_up", "this node has not yet "
+		    "applied the cluster's log (revocations included); retry "
+		    "in a moment");
+		return -1;
+	}
 	if (ag_auth_check(&n->auth, hdr, need, unix_now(), &n->who, &why)
 	    == 0)
 		return 0;
@@ -308,90 +259,6 @@ ag_node_denied(struct ag_node *n, const struct ag_auth_denial *why,
 }
 
 /* --- routes ------------------------------------------------------------- */
-
-static int
-revoke_args(const char *body, size_t len, uint8_t *id, int64_t *expires,
-    char *err, size_t errlen)
-{
-	json_t		*j, *ji, *je;
-	int		 rc = -1;
-
-	if ((j = ag_api_parse_object(body, len, err, errlen)) == NULL)
-		return -1;
-	ji = json_object_get(j, "id");
-	je = json_object_get(j, "expires");
-	if (!json_is_string(ji) ||
-	    ag_revoke_parse_id(json_string_value(ji), id) != 0)
-		(void)snprintf(err, errlen, "id: the token id, 32 hex digits "
-		    "(`exogpu token inspect` shows it as cti)");
-	else if (je != NULL && (!json_is_integer(je) ||
-	    json_integer_value(je) < 0))
-		(void)snprintf(err, errlen, "expires: unix seconds (the "
-		    "token's exp)");
-	else {
-		*expires = je != NULL ? (int64_t)json_integer_value(je) : 0;
-		rc = 0;
-	}
-	json_decref(j);
-	return rc;
-}
-
-void
-ag_node_api_revoke(void *ctx, struct evhttp_request *req,
-    struct ag_api_reply *r)
-{
-	struct ag_node	*n = ctx;
-	uint8_t		 id[AG_REVOKE_ID_LEN];
-	int64_t		 expires, now = unix_now();
-	char		*body, err[256], actor[200], object[64];
-	char		 hex[2 * AG_REVOKE_ID_LEN + 1];
-	size_t		 len = 0;
-	int		 rc;
-
-	if ((body = ag_api_body(req, &len)) == NULL) {
-		ag_api_error(r, 413, "too_large", "body over %d bytes",
-		    AG_API_MAX_BODY);
-		return;
-	}
-	rc = revoke_args(body, len, id, &expires, err, sizeof err);
-	free(body);
-	if (rc != 0) {
-		ag_api_error(r, 400, "bad_request", "%s", err);
-		return;
-	}
-	if (expires == 0)
-		expires = now + REVOKE_DEFAULT_TTL_S;
-	ag_revoke_id_hex(id, hex);
-	ag_auth_actor(&n->who, actor, sizeof actor);
-	(void)snprintf(object, sizeof object, "token/%s", hex);
-	if (expires < now - n->auth.skew) {
-		ag_api_error(r, 400, "already_expired", "token %s expired at "
-		    "%lld: it is refused anyway", hex, (long long)expires);
-		return;
-	}
-	if ((rc = ag_revoke_add(&n->revoked, id, expires)) < 0) {
-		(void)ag_node_audit(n, actor, "revoke", object, 0, "list full");
-		ag_api_error(r, 507, "revocations_full", "%d revocations are "
-		    "live; rotate the token signing key (docs/tokens.md)",
-		    AG_REVOKE_MAX);
-		return;
-	}
-	if (revoked_save(n, err, sizeof err) != 0 ||
-	    ag_node_audit(n, actor, "revoke", object, 1, "expires %lld",
-	    (long long)expires) != 0) {
-		ag_log(AG_LOG_ERR, "revocation of %s not durable: %s", hex,
-		    err);
-		ag_api_error(r, 503, "not_durable", "the revocation could not "
-		    "be saved; it is in force on this node until it restarts");
-		ag_node_publish(n);
-		return;
-	}
-	ag_log(AG_LOG_NOTICE, "token %s revoked by %s", hex, actor);
-	ag_node_publish(n);	/* gossip it now */
-	r->status = 200;
-	r->body = json_pack("{s:s, s:I, s:b}", "revoked", hex, "expires",
-	    (json_int_t)expires, "new", rc == 1);
-}
 
 void
 ag_node_api_audit(void *ctx, struct evhttp_request *req,
@@ -578,26 +445,6 @@ loopback_only(const char *addr)
 	    IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
-static int
-node_key(const struct ag_node *n, char **pem, size_t *len, char *err,
-    size_t errlen)
-{
-	char	path[PATH_MAX];
-	int	w;
-
-	if (n->trust.mode == AG_TRUST_CA)
-		w = snprintf(path, sizeof path, "%s/%s", n->cfg->ca_dir,
-		    AG_NODE_KEY_FILE);
-	else
-		w = snprintf(path, sizeof path, "%s/%s", n->data_dir,
-		    AG_NODE_KEY_FILE);
-	if (w < 0 || (size_t)w >= sizeof path) {
-		(void)snprintf(err, errlen, "node key path too long");
-		return -1;
-	}
-	return ag_read_file(path, 64 * 1024, pem, len, NULL, err, errlen);
-}
-
 /* Token keys: reloaded when the file changes (tick) or on SIGHUP. */
 static void
 keys_reload(struct ag_node *n, bool force)
@@ -631,7 +478,8 @@ ag_node_auth_init(struct ag_node *n, char *err, size_t errlen)
 	if (ag_auth_init(&n->auth, c->token_keys, c->token_audience,
 	    c->token_skew_s, err, errlen) != 0)
 		return -1;
-	n->auth.revoked = &n->revoked;
+	n->auth.revoked = is_revoked;
+	n->auth.revoked_arg = n;
 	ag_auth_set_max_age(&n->auth, c->token_max_age_s);
 	ag_rl_init(&n->auth_fails, c->auth_fail_limit, 60);
 	if (ag_auth_enabled(&n->auth) && ((n->sighup = evsignal_new(n->base,
@@ -650,17 +498,19 @@ ag_node_auth_init(struct ag_node *n, char *err, size_t errlen)
 		    c->http);
 		return -1;
 	}
-	if (revoked_load(n, err, errlen) != 0)
+	if (legacy_load(n, err, errlen) != 0)
 		return -1;
-	if (node_key(n, &key, &klen, err, errlen) != 0)
+	/* Checkpoints are signed with the audit key, never the TLS key. */
+	if (ag_node_anchor_key(n, &key, &klen, err, errlen) != 0)
 		return -1;
 	n->audit = ag_auditlog_open(n->data_dir, key, klen,
 	    c->audit_rotate_bytes, err, errlen);
+	explicit_bzero(key, klen);
 	free(key);
 	if (n->audit == NULL)
 		return -1;
 	ag_auditlog_set_keep(n->audit, (int)c->audit_keep);
-	return 0;
+	return ag_node_anchor_init(n, err, errlen);
 }
 
 /* Logged once the node id and the API are known (after setup). */
@@ -714,12 +564,11 @@ ag_node_auth_tick(struct ag_node *n, double now)
 	if (ag_auditlog_sync(n->audit, err, sizeof err) != 0)
 		ag_log(AG_LOG_ERR, "audit log: %s", err);
 	/* Kept until the token is refused as expired: exp + skew. */
-	if (ag_revoke_expire(&n->revoked, unix_now() - n->auth.skew) > 0 &&
-	    revoked_save(n, err, sizeof err) != 0)
-		ag_log(AG_LOG_WARNING, "cannot save revocations: %s", err);
+	(void)ag_revoke_expire(&n->revoked, unix_now() - n->auth.skew);
 	if (ag_auditlog_tick(n->audit, unix_now(), n->cfg->audit_checkpoint_s,
 	    err, sizeof err) != 0)
 		ag_log(AG_LOG_ERR, "audit checkpoint: %s", err);
+	ag_node_anchor_tick(n);
 }
 
 void
@@ -734,6 +583,7 @@ ag_node_auth_free(struct ag_node *n)
 	}
 	ag_auditlog_close(n->audit, unix_now());
 	n->audit = NULL;
+	ag_node_anchor_free(n);
 	if (n->sighup != NULL)
 		event_free(n->sighup);
 	n->sighup = NULL;

@@ -159,25 +159,77 @@ fwd_conn_closed(struct evhttp_connection *conn, void *arg)
 	f->req = NULL;		/* the client left; drop the answer */
 }
 
+/* The leader's peer slot with a live session, or -1. */
+static int
+leader_peer(struct ag_node *n, char *leader, size_t size)
+{
+	struct ag_cluster_status	st;
+	int				pi;
+
+	ag_cluster_status(n->cluster, &st);
+	(void)snprintf(leader, size, "%s", st.leader);
+	if (st.leader[0] == '\0' || (pi = ag_node_peer_find(n, st.leader)) < 0 ||
+	    n->peers[pi].link == NULL || !n->peers[pi].link->hello)
+		return -1;
+	return pi;
+}
+
+static int
+fwd_send(struct ag_node *n, int pi, const struct ag_fwd_req *q)
+{
+	struct sec_cbor_writer	 w;
+	uint8_t			*msg = malloc(NET_WIRE_MAX_MSG);
+	size_t			 mlen;
+	char			 err[160];
+	int			 rc = -1;
+
+	sec_cbor_writer_dynamic(&w, NET_WIRE_MAX_MSG - 256);
+	if (msg != NULL && ag_fwd_encode_req(q, &w) == 0 &&
+	    net_wire_encode_raw(msg, NET_WIRE_MAX_MSG, &mlen,
+	    NET_WIRE_API_REQ, n->trust.node_id, 0, sec_cbor_writer_data(&w),
+	    sec_cbor_writer_len(&w), err, sizeof err) == 0 &&
+	    net_quic_send_control(n->peers[pi].link->conn, msg, mlen) == 0)
+		rc = 0;
+	sec_cbor_writer_release(&w);
+	free(msg);
+	return rc;
+}
+
+void
+ag_node_forward_oneway(struct ag_node *n, const char *method,
+    const char *path, const char *body, size_t len)
+{
+	struct ag_fwd_req	*q = calloc(1, sizeof *q);
+	char			 leader[SEC_NODE_ID_SIZE];
+	int			 pi;
+
+	if (q == NULL || len > AG_FWD_BODY_MAX ||
+	    (pi = leader_peer(n, leader, sizeof leader)) < 0) {
+		free(q);
+		return;		/* the caller tries again later */
+	}
+	(void)snprintf(q->method, sizeof q->method, "%s", method);
+	(void)snprintf(q->path, sizeof q->path, "%s", path);
+	q->body = (const uint8_t *)body;
+	q->body_len = len;
+	if (fwd_send(n, pi, q) != 0)
+		ag_log(AG_LOG_INFO, "cannot send %s to the leader", path);
+	free(q);
+}
+
 void
 ag_node_forward(struct ag_node *n, struct evhttp_request *req, const char *method,
     const char *path, const char *body, size_t len, struct ag_api_reply *r)
 {
-	struct ag_cluster_status	 st;
 	struct ag_fwd_req		 q;
-	struct sec_cbor_writer		 w;
 	struct fwd_pending		*f = NULL;
 	const char			*token = evhttp_find_header(
 					    evhttp_request_get_input_headers(req),
 					    "Authorization");
-	uint8_t				 msg[NET_WIRE_MAX_MSG];
-	size_t				 mlen;
-	char				 err[160];
+	char				 leader[SEC_NODE_ID_SIZE];
 	int				 i, pi;
 
-	ag_cluster_status(n->cluster, &st);
-	if (st.leader[0] == '\0' || (pi = ag_node_peer_find(n, st.leader)) < 0 ||
-	    n->peers[pi].link == NULL || !n->peers[pi].link->hello) {
+	if ((pi = leader_peer(n, leader, sizeof leader)) < 0) {
 		ag_api_error(r, 503, "no_leader", "no leader with a majority "
 		    "is reachable from this node");
 		return;
@@ -205,22 +257,15 @@ ag_node_forward(struct ag_node *n, struct evhttp_request *req, const char *metho
 	    "");
 	q.body = (const uint8_t *)body;
 	q.body_len = len;
-	sec_cbor_writer_dynamic(&w, NET_WIRE_MAX_MSG - 256);
-	if (ag_fwd_encode_req(&q, &w) != 0 || net_wire_encode_raw(msg,
-	    sizeof msg, &mlen, NET_WIRE_API_REQ, n->trust.node_id, 0,
-	    sec_cbor_writer_data(&w), sec_cbor_writer_len(&w), err,
-	    sizeof err) != 0 || net_quic_send_control(n->peers[pi].link->conn,
-	    msg, mlen) != 0) {
-		sec_cbor_writer_release(&w);
+	if (fwd_send(n, pi, &q) != 0) {
 		ag_api_error(r, 502, "forward_failed", "cannot reach the "
 		    "leader");
 		return;
 	}
-	sec_cbor_writer_release(&w);
 	f->id = q.id;
 	f->req = req;
 	f->deadline = ag_node_now() + FWD_TIMEOUT_S;
-	(void)snprintf(f->leader, sizeof f->leader, "%s", st.leader);
+	(void)snprintf(f->leader, sizeof f->leader, "%s", leader);
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 	    fwd_conn_closed, f);
 	r->status = AG_API_DEFERRED;
@@ -236,7 +281,9 @@ ag_node_on_api_req(struct ag_link *l, const struct net_wire_msg *m)
 	struct ag_principal	 who;
 	struct ag_auth_denial	 why;
 	struct ag_reply_to	 to;
+	enum ag_api_auth	 need = AG_API_PLACE;
 	char			 err[160], *body;
+	int			 internal = 0;
 
 	if (ag_fwd_decode_req(m->u.raw.payload, m->u.raw.len, &q, err,
 	    sizeof err) != 0) {
@@ -255,7 +302,13 @@ ag_node_on_api_req(struct ag_link *l, const struct net_wire_msg *m)
 	 * The caller's token travelled with the call: the leader checks it
 	 * itself, never taking the follower's word for who is calling.
 	 */
-	if (ag_auth_check(&n->auth, q.token[0] ? q.token : NULL, AG_API_PLACE,
+	(void)ag_node_trust_scope(q.method, q.path, &need, &internal);
+	if (internal) {
+		/* A member speaking for itself: to.peer says which. */
+		memset(&who, 0, sizeof who);
+		(void)ag_node_trust_call(n, q.method, q.path, body,
+		    q.body_len, &who, &to, &r);
+	} else if (ag_auth_check(&n->auth, q.token[0] ? q.token : NULL, need,
 	    (int64_t)time(NULL), &who, &why) != 0) {
 		ag_node_denied(n, &why, q.path);
 		ag_api_error(&r, why.status, why.code, "%s", why.reason);

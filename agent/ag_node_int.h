@@ -47,8 +47,11 @@
 #define FIRST_PROBE_DELAY_S	1.0
 #define RX_MAX			(2 * NET_WIRE_MAX_MSG)
 #define MAX_DIALS		(AG_MAX_JOIN + 256)	/* joins + mDNS */
+/* QUIC application error closing a denied node (docs/protocol.md). */
+#define AG_NODE_APP_DENIED	0x100
 
 struct ag_node;
+struct ag_fsm_cmd;
 
 struct ag_link {
 	struct ag_node		*node;
@@ -181,7 +184,8 @@ struct ag_node {
 	struct ag_node_stats		 stats;
 	struct ag_auth			 auth;		/* token policy */
 	char				 audience[40];	/* default: cluster id */
-	struct ag_revoke		 revoked;	/* cluster-wide */
+	struct ag_revoke		 revoked;	/* revoked.cbor of old */
+	int				 trust_caught_up;	/* see ag_node_trust.c */
 	struct ag_auditlog		*audit;
 	struct ag_principal		 who;	/* of the request being served */
 	char				*signing_key;	/* PEM; NULL: none */
@@ -193,6 +197,8 @@ struct ag_node {
 	double				 next_stuck_log;
 	struct ag_thermal		 thermal;	/* throttle prediction */
 	struct ag_obs			*obs;		/* alerts, events */
+	struct ag_node_deny		*deny;		/* ag_node_deny.c */
+	struct ag_anchor		*anchor;	/* ag_node_anchor.c */
 	int				 stopping;
 };
 
@@ -211,11 +217,6 @@ void	 ag_node_peer_info(void *arg, const char *id, const char **addr,
 int	 ag_node_auth_init(struct ag_node *, char *err, size_t errlen);
 void	 ag_node_auth_tick(struct ag_node *, double now);
 void	 ag_node_auth_free(struct ag_node *);
-/* Merges the revocations in a peer's record (from the publish loop). */
-void	 ag_node_auth_learn(struct ag_node *, const char *origin,
-	    const struct ag_record *);
-/* Puts our revocation list into our record. */
-void	 ag_node_auth_record(struct ag_node *, struct ag_record *);
 int	 ag_node_authorize(void *ctx, struct evhttp_request *,
 	    enum ag_api_auth need, struct ag_api_reply *);
 /*
@@ -236,8 +237,6 @@ void	 ag_node_denied(struct ag_node *, const struct ag_auth_denial *,
 int	 ag_node_audit(struct ag_node *, const char *actor, const char *action,
 	    const char *object, int allowed, const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));
-void	 ag_node_api_revoke(void *, struct evhttp_request *,
-	    struct ag_api_reply *);
 void	 ag_node_api_audit(void *, struct evhttp_request *,
 	    struct ag_api_reply *);
 void	 ag_node_api_issue(void *, struct evhttp_request *,
@@ -286,8 +285,32 @@ void	 ag_node_fwd_expire(struct ag_node *, double now);
 void	 ag_node_forward(struct ag_node *, struct evhttp_request *,
 	    const char *method, const char *path, const char *body,
 	    size_t len, struct ag_api_reply *);
+/* A call to the leader whose answer nobody waits for (id 0). */
+void	 ag_node_forward_oneway(struct ag_node *, const char *method,
+	    const char *path, const char *body, size_t len);
 void	 ag_node_on_api_req(struct ag_link *, const struct net_wire_msg *);
 void	 ag_node_on_api_resp(struct ag_node *, const struct net_wire_msg *);
+
+/* ag_node_trust.c: trust calls decided by the log (see the file). */
+int	 ag_node_trust_scope(const char *method, const char *path,
+	    enum ag_api_auth *scope, int *internal);
+/* -1: not a trust call; else answered into r (or deferred to `to`). */
+int	 ag_node_trust_call(struct ag_node *, const char *method,
+	    const char *path, const char *body, size_t len,
+	    const struct ag_principal *, const struct ag_reply_to *,
+	    struct ag_api_reply *);
+/* Leader: audit, propose, answer `to` after commit ({"index"} + extra,
+ * which is consumed). */
+void	 ag_node_trust_propose(struct ag_node *, const struct ag_fsm_cmd *,
+	    const struct ag_reply_to *, const char *actor, const char *action,
+	    const char *object, json_t *extra, struct ag_api_reply *);
+void	 ag_node_api_trust(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
+/* A member's own call (internal route): run here if leading, else sent
+ * to the leader; nobody waits for the answer.  body is consumed. */
+void	 ag_node_trust_submit(struct ag_node *, const char *path, json_t *);
+int	 ag_node_trust_revoked(const uint8_t *cti, size_t len, void *node);
+int	 ag_node_trust_ready(struct ag_node *);
 
 /* ag_node_api.c */
 extern const struct ag_api_route ag_node_routes[];
@@ -304,6 +327,19 @@ void	 ag_node_api_devices(void *, struct evhttp_request *,
 void	 ag_node_api_links(void *, struct evhttp_request *,
 	    struct ag_api_reply *);
 
+/* ag_node_anchor.c: audit anchors in the log (see the file). */
+struct ag_anchor;
+int	 ag_node_anchor_key(struct ag_node *, char **pem, size_t *len,
+	    char *err, size_t errlen);
+int	 ag_node_anchor_init(struct ag_node *, char *err, size_t errlen);
+void	 ag_node_anchor_tick(struct ag_node *);
+void	 ag_node_anchor_free(struct ag_node *);
+void	 ag_node_trust_anchor(struct ag_node *, const char *body, size_t len,
+	    const struct ag_principal *, const struct ag_reply_to *,
+	    struct ag_api_reply *);
+void	 ag_node_api_anchors(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
+
 /* ag_node_obs.c */
 struct ag_alert;
 int	 ag_node_obs_init(struct ag_node *, char *err, size_t errlen);
@@ -314,5 +350,36 @@ void	 ag_node_api_events(void *, struct evhttp_request *,
 /* Raised alerts (ag_alert.h; since is monotonic) into out[0..max). */
 size_t	 ag_node_obs_active(struct ag_node *, const struct ag_alert **out,
 	    size_t max);
+/* An event (ag_events.h levels): into the ring and the log. */
+void	 ag_node_obs_event(struct ag_node *, int level, const char *kind,
+	    const char *object, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+
+/* ag_node_deny.c: the node deny list (see the file). */
+int	 ag_node_deny_init(struct ag_node *, char *err, size_t errlen);
+void	 ag_node_deny_free(struct ag_node *);
+/* Every tick and when the commit index moves: act on the list. */
+void	 ag_node_deny_tick(struct ag_node *);
+/* 1 if node id is denied (the log, or DATA/denied while replaying). */
+int	 ag_node_deny_check(struct ag_node *, const char *id);
+/* As check, logging a refused handshake once per node. */
+int	 ag_node_deny_refuse(struct ag_node *, const char *id);
+/* {"node", "note"} of a deny / allow call; 0, or -1 with err. */
+int	 ag_node_deny_args(const char *body, size_t len, int with_note,
+	    char *node, char *note, size_t notesize, char *err,
+	    size_t errlen);
+/* DATA/denied's text; 0, or -1 with err. */
+int	 ag_node_deny_parse(const char *buf, size_t len,
+	    char (*ids)[SEC_NODE_ID_SIZE], size_t max, size_t *nids,
+	    uint64_t *index, char *err, size_t errlen);
+/* Trust calls (ag_node_trust.c's table) and the local read. */
+void	 ag_node_trust_deny(struct ag_node *, const char *body, size_t len,
+	    const struct ag_principal *, const struct ag_reply_to *,
+	    struct ag_api_reply *);
+void	 ag_node_trust_allow(struct ag_node *, const char *body, size_t len,
+	    const struct ag_principal *, const struct ag_reply_to *,
+	    struct ag_api_reply *);
+void	 ag_node_api_denied(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
 
 #endif /* AG_NODE_INT_H */

@@ -757,6 +757,9 @@ ag_node_place_call(struct ag_node *n, const char *method, const char *path,
 	else if (strcmp(method, "DELETE") == 0 &&
 	    ag_node_place_id(path, &id) == 0)
 		place_delete(n, who, id, to, r);
+	else if (ag_node_trust_call(n, method, path, body, len, who, to, r)
+	    == 0)
+		;
 	else
 		ag_api_error(r, 400, "bad_request", "%s %s cannot be "
 		    "forwarded", method, path);

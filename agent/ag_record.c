@@ -2,11 +2,10 @@
  * ag_record.c - encoding and bounded decoding of the gossiped node record;
  * see ag_record.h.  Keys (ascending, as deterministic CBOR wants):
  *   record: 1 name, 2 devices [..], 3 links [..], 4 battery ratio|null,
- *           5 on AC (bool|null), 7 revoked token ids (one CBOR
- *           array, checked by agent/ag_revoke.c); 6 held the leader's
- *           placements before they moved into the raft log: no longer
- *           written, skipped like any unknown key when an older peer
- *           still sends it
+ *           5 on AC (bool|null); 6 held the leader's placements and
+ *           7 the revoked token ids before both moved into the raft
+ *           log: no longer written, skipped like any unknown key when
+ *           an older peer still sends them
  *   device: 1 id, 2 name, 3 type, 4 memory total, 5 memory free|null,
  *           6 memory bandwidth|null, 7 FLOP/s|null, 8 dtypes, 9 apis,
  *           10 temperature|null, 11 predicted to throttle (bool, only
@@ -77,7 +76,7 @@ ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
 	int			i;
 
 	sec_cbor_writer_fixed(&w, buf, cap);
-	(void)sec_cbor_write_map(&w, 5 + (r->revoked_len > 0));
+	(void)sec_cbor_write_map(&w, 5);
 	(void)sec_cbor_write_uint(&w, 1);
 	(void)sec_cbor_write_cstr(&w, r->name);
 	(void)sec_cbor_write_uint(&w, 2);
@@ -100,10 +99,6 @@ ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
 		(void)sec_cbor_write_null(&w);
 	else
 		(void)sec_cbor_write_bool(&w, r->on_ac != 0);
-	if (r->revoked_len > 0) {
-		(void)sec_cbor_write_uint(&w, 7);
-		(void)sec_cbor_write_encoded(&w, r->revoked, r->revoked_len);
-	}
 	if (sec_cbor_writer_error(&w) != 0)
 		return -1;
 	*len = sec_cbor_writer_len(&w);
@@ -249,21 +244,6 @@ get_links(struct dec *d, struct ag_record *rec)
 	rec->nlinks = (int)n;
 }
 
-/* Keys 6 and 7 are kept encoded: one well-formed item, copied as it is. */
-static void
-get_raw(struct dec *d, uint8_t *out, size_t cap, size_t *len,
-    const char *what)
-{
-	size_t	start = d->r.pos;
-
-	if (sec_cbor_skip(&d->r) != 0 || d->r.pos - start > cap) {
-		bad(d, what);
-		return;
-	}
-	memcpy(out, d->r.buf + start, d->r.pos - start);
-	*len = d->r.pos - start;
-}
-
 int
 ag_record_decode(const uint8_t *buf, size_t len, struct ag_record *rec,
     char *err, size_t errlen)
@@ -297,11 +277,6 @@ ag_record_decode(const uint8_t *buf, size_t len, struct ag_record *rec,
 			break;
 		case 4:
 			rec->battery_ratio = get_num(&d, "battery");
-			break;
-		case 7:
-			get_raw(&d, rec->revoked, sizeof rec->revoked,
-			    &rec->revoked_len, "revoked: too large or "
-			    "malformed");
 			break;
 		case 5:
 			if (sec_cbor_peek(&d.r) == SEC_CBOR_T_NULL)

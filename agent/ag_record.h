@@ -50,9 +50,6 @@ struct ag_record {
 	struct ag_record_link	links[AG_RECORD_MAX_LINKS];
 	double			battery_ratio;	/* NAN: no battery */
 	int			on_ac;		/* 1, 0, -1 unknown */
-	/* Revoked token ids this node knows (ag_revoke.h CBOR), or empty. */
-	size_t			revoked_len;
-	uint8_t			revoked[4096];
 };
 
 void	ag_record_init(struct ag_record *);

@@ -46,6 +46,12 @@ static struct ag_revoke	revoked;
 /* plain: any audience, the list above; strict: cluster-1, no skew */
 static struct ag_auth	plain, strict;
 
+static bool
+rv_has(const uint8_t *cti, size_t len, void *arg)
+{
+	return ag_revoke_has(arg, cti, len);
+}
+
 static void
 init(void)
 {
@@ -63,11 +69,13 @@ init(void)
 	plain.keys = pub_pem;
 	plain.keys_len = sizeof pub_pem - 1;
 	plain.skew = AG_AUTH_DEFAULT_SKEW_S;
-	plain.revoked = &revoked;
+	plain.revoked = rv_has;
+	plain.revoked_arg = &revoked;
 	strict = plain;
 	(void)strcpy(strict.audience, "cluster-1");
 	strict.skew = 0;
 	strict.revoked = NULL;
+	strict.revoked_arg = NULL;
 }
 
 static unsigned
@@ -164,8 +172,8 @@ check(const struct ag_auth *a, const char *h, enum ag_api_auth need)
 			abort();
 		if (ag_revoke_parse_id(who.token_id, cti) != 0 ||
 		    memcmp(cti, who.claims.cti, sizeof cti) != 0 ||
-		    (a->revoked != NULL && ag_revoke_has(a->revoked, cti,
-		    sizeof cti)))
+		    (a->revoked_arg != NULL && ag_revoke_has(a->revoked_arg,
+		    cti, sizeof cti)))
 			abort();
 		if (a->audience[0] != '\0' &&
 		    strcmp(a->audience, who.claims.aud) != 0)

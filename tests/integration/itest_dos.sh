@@ -83,6 +83,7 @@ echo "token keys reloaded from the changed file and on SIGHUP"
 # 4. Maximum token age (3 s, no skew), on an agent of its own.
 start 2 --no-bench --token-keys "$DIR/keys/token.pub" --token-max-age 3 \
     --token-skew 0
+wait_leader 2	# token checks wait until the node has applied the log
 tok --sub carol --scope read --out "$DIR/carol" || fail "issue carol"
 "$EXOGPU" members --token "$DIR/carol" --api "$(api 2)" >/dev/null ||
     fail "a fresh token was refused"

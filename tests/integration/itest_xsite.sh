@@ -16,6 +16,7 @@ need jq curl
 setup xsite
 
 start 1 --no-bench --http-host gpu-box.example
+wait_leader 1	# revocations are decided by the cluster's log
 API=$(api 1)
 PORT=${API##*:}
 ID=00112233445566778899aabbccddeeff

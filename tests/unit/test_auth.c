@@ -35,6 +35,13 @@ struct fixture {
 	struct ag_auth	auth;		/* key's pub, no audience */
 };
 
+
+static bool
+rv_has(const uint8_t *cti, size_t len, void *arg)
+{
+	return ag_revoke_has(arg, cti, len);
+}
+
 static void
 write_file(const char *path, const char *a, const char *b)
 {
@@ -567,7 +574,8 @@ test_revoked(void **state)
 
 	memcpy(&a, &f->auth, sizeof a);
 	ag_revoke_init(&rv);
-	a.revoked = &rv;
+	a.revoked = rv_has;
+	a.revoked_arg = &rv;
 	claims(&c, "tenant-a", SEC_TOKEN_SCOPE_PLACE);
 	mint(&f->key, &c, "Bearer ", "", hdr, sizeof hdr);
 	claims(&other, "tenant-a", SEC_TOKEN_SCOPE_PLACE);

@@ -392,7 +392,7 @@ test_encode_refuses(void **state)
 
 	(void)state;
 	fsmt_place1(&c, 1, DEV_A, 1, 9);
-	c.op = (enum ag_fsm_op)7;
+	c.op = (enum ag_fsm_op)99;
 	expect_refused(&c, "unknown operation");
 	fsmt_place1(&c, 1, DEV_A, 1, 9);
 	c.place.nstages = 0;
