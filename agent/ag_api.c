@@ -1,7 +1,9 @@
 /*
  * ag_api.c - routing, limits and JSON replies for the local HTTP API; see
  * ag_api.h.  evhttp parses HTTP; this file decides what each request
- * gets and makes sure every answer, error or not, is JSON.
+ * gets and makes sure every answer, error or not, is JSON.  With
+ * --http-tls, ag_httptls.c makes each connection's bufferevent (TLS), and
+ * dispatch() refuses a request that came without it.
  *
  * Connections: libevent 2.1 has no evhttp_set_max_connections (it came
  * with 2.2), so the number of open connections is bounded only by the
