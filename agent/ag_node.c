@@ -25,6 +25,7 @@
 #include "ag_fileio.h"
 #include "ag_log.h"
 #include "ag_trust.h"
+#include "ag_httptls.h"
 
 #include "be_host.h"
 #include "disc_mdns.h"
@@ -1215,6 +1216,12 @@ setup(struct ag_node *n, char *err, size_t errlen)
 	    errlen)) == NULL)
 		return -1;
 	ag_api_set_authorizer(n->api, ag_node_authorize);
+	if (c->http_tls[0] != '\0') {
+		if ((n->httptls = ag_httptls_new(c->http_tls, n->trust.id, err,
+		    errlen)) == NULL)
+			return -1;
+		ag_api_set_tls(n->api, n->httptls);
+	}
 	if (ag_api_allow_hosts(n->api, c->http, c->http_host, err, errlen)
 	    != 0)
 		return -1;
@@ -1265,6 +1272,8 @@ teardown(struct ag_node *n)
 	ag_node_obs_free(n);
 	ag_api_free(n->api);
 	n->api = NULL;
+	ag_httptls_free(n->httptls);	/* after the connections using it */
+	n->httptls = NULL;
 	disc_mdns_free(n->mdns);
 	n->mdns = NULL;
 	if (n->ep != NULL)
@@ -1318,9 +1327,10 @@ ag_node_run(const struct ag_config *cfg)
 	if (write_run_file(n) != 0)
 		ag_log(AG_LOG_WARNING, "could not write %s/%s", n->data_dir,
 		    AG_RUN_FILE);
-	ag_log(AG_LOG_NOTICE, "node %s (%s) up: %s trust, API on %s, %d join "
-	    "target(s)", n->trust.node_id, n->name,
-	    ag_trust_mode_name(n->trust.mode), n->api_addr, n->njoins);
+	ag_log(AG_LOG_NOTICE, "node %s (%s) up: %s trust, API on %s%s, %d "
+	    "join target(s)", n->trust.node_id, n->name,
+	    ag_trust_mode_name(n->trust.mode), n->httptls != NULL ?
+	    "https://" : "", n->api_addr, n->njoins);
 	on_tick(-1, 0, n);
 	if (event_base_dispatch(n->base) < 0) {
 		ag_log(AG_LOG_ERR, "event loop failed");

@@ -153,6 +153,7 @@ struct ag_node {
 	gnutls_certificate_credentials_t creds;
 	struct net_quic_endpoint	*ep;
 	struct ag_api			*api;
+	struct ag_httptls		*httptls;	/* --http-tls */
 	struct event			*tick, *sigterm, *sigint;
 	char				 api_addr[AG_ADDR_MAX];
 	double				 started;	/* monotonic */

@@ -55,7 +55,10 @@ const struct ag_cmd ag_cmd_audit = {
 	"  --json             print the agent's JSON answer\n"
 	"  --api ADDR:PORT    the agent's API (tail, --cluster; default:\n"
 	"                     $EXOGPU_API or "
-	AG_API_DEFAULT_ADDR ")\n"
+	AG_API_DEFAULT_ADDR ";\n"
+	"                     https://ADDR:PORT when it serves TLS)\n"
+	"  --api-ca FILE      check an https:// agent against FILE (its\n"
+	"                     certificate or CA; default: $EXOGPU_API_CA)\n"
 	"  --token FILE       access token (default: $EXOGPU_TOKEN)\n"
 	"  -h, --help         show this help\n"
 	"Exit (verify): 0 intact, 1 tampered, 2 usage or unreadable input.\n",
@@ -286,6 +289,7 @@ audit_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "node",	required_argument,	NULL, 'N' },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "api",	required_argument,	NULL, 'a' },
+		{ "api-ca",	required_argument,	NULL, 'R' },
 		{ "token",	required_argument,	NULL, 't' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
@@ -309,6 +313,9 @@ audit_exec(const struct ag_cmd *cmd, int argc, char **argv)
 			break;
 		case 'a':
 			o.api = optarg;
+			break;
+		case 'R':
+			ag_http_set_ca(optarg);
 			break;
 		case 't':
 			o.tok = optarg;

@@ -72,7 +72,9 @@ const struct ag_cmd ag_cmd_cert = {
 	"  allow NODE        take a node off the deny list\n"
 	"  denied            list the denied nodes\n"
 	"    --api ADDR:PORT the agent's API (default $EXOGPU_API or\n"
-	"                    127.0.0.1:47471)\n"
+	"                    127.0.0.1:47471; https://ADDR:PORT for TLS)\n"
+	"    --api-ca FILE   check an https:// agent against FILE (its\n"
+	"                    certificate or CA; default $EXOGPU_API_CA)\n"
 	"    --token FILE    bearer token (default $EXOGPU_TOKEN); revoke and\n"
 	"                    allow need the admin scope, denied read\n"
 	"    --json          print the agent's answer as it came\n"
@@ -464,6 +466,7 @@ cert_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "force",	no_argument,		NULL, 'f' },
 		{ "note",	required_argument,	NULL, 'N' },
 		{ "api",	required_argument,	NULL, 'A' },
+		{ "api-ca",	required_argument,	NULL, 'R' },
 		{ "token",	required_argument,	NULL, 'T' },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "help",	no_argument,		NULL, 'h' },
@@ -505,6 +508,9 @@ cert_exec(const struct ag_cmd *cmd, int argc, char **argv)
 			break;
 		case 'A':
 			o.api = optarg;
+			break;
+		case 'R':
+			ag_http_set_ca(optarg);
 			break;
 		case 'T':
 			o.token = optarg;
