@@ -689,7 +689,8 @@ record_devices(struct ag_node *n, struct ag_record *r)
 		struct ag_record_device	*o = &r->devices[r->ndevices++];
 
 		(void)snprintf(o->id, sizeof o->id, "%s", d->id);
-		(void)snprintf(o->name, sizeof o->name, "%.*s", (int)sizeof o->name - 1, d->name);
+		(void)snprintf(o->name, sizeof o->name, "%.*s",
+		    (int)sizeof o->name - 1, d->name);
 		(void)snprintf(o->type, sizeof o->type, "%s",
 		    be_type_name(d->type));
 		o->memory_total_bytes = d->memory_total_bytes;
