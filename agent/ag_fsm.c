@@ -120,11 +120,13 @@ place_check(const struct ag_placement *p, char *err, size_t errlen)
 	if (!terminated(p->model.name, sizeof p->model.name) ||
 	    p->model.name[0] == '\0' || p->model.layers == 0 ||
 	    p->model.layers > PL_MAX_LAYERS) {
-		ag_fsm_fail(err, errlen, "%s: no model (name and layers)", "placement");
+		ag_fsm_fail(err, errlen, "%s: no model (name and layers)",
+		    "placement");
 		return -1;
 	}
 	if (p->nstages < 1 || p->nstages > AG_PLACE_STAGES) {
-		ag_fsm_fail(err, errlen, "placement: %s", "1 to 16 stages expected");
+		ag_fsm_fail(err, errlen, "placement: %s", "1 to 16 stages "
+		    "expected");
 		return -1;
 	}
 	for (i = 0; i < p->nstages; i++) {
@@ -145,12 +147,14 @@ place_check(const struct ag_placement *p, char *err, size_t errlen)
 	if (p->nselectors < 0 || p->nselectors > AG_PLACE_SELECTORS ||
 	    !terminated(p->tenant, sizeof p->tenant) ||
 	    !terminated(p->token_id, sizeof p->token_id)) {
-		ag_fsm_fail(err, errlen, "placement: bad %s", "tenant or selectors");
+		ag_fsm_fail(err, errlen, "placement: bad %s", "tenant or "
+		    "selectors");
 		return -1;
 	}
 	for (i = 0; i < p->nselectors; i++)
 		if (!terminated(p->selectors[i], sizeof p->selectors[i])) {
-			ag_fsm_fail(err, errlen, "placement: bad %s", "selector");
+			ag_fsm_fail(err, errlen, "placement: bad %s",
+			    "selector");
 			return -1;
 		}
 	return 0;
@@ -174,7 +178,8 @@ caps_check(const struct ag_fsm_cmd *c, char *err, size_t errlen)
 	int	i, k;
 
 	if (c->ncap < 1 || c->ncap > AG_PLACE_STAGES) {
-		ag_fsm_fail(err, errlen, "command: %s", "1 to 16 capacities expected");
+		ag_fsm_fail(err, errlen, "command: %s", "1 to 16 capacities "
+		    "expected");
 		return -1;
 	}
 	for (i = 0; i < c->ncap; i++) {
@@ -363,7 +368,8 @@ cmd_read(struct sec_cbor_reader *r, struct ag_fsm_cmd *c, char *err,
 	uint64_t	pairs, key, v, i;
 
 	if (sec_cbor_read_map(r, &pairs) != 0 || pairs > 6) {
-		ag_fsm_fail(err, errlen, "%s: not a map of at most 6", "command");
+		ag_fsm_fail(err, errlen, "%s: not a map of at most 6",
+		    "command");
 		return -1;
 	}
 	for (i = 0; i < pairs; i++) {
@@ -429,7 +435,8 @@ ag_fsm_cmd_decode(const uint8_t *buf, size_t len, struct ag_fsm_cmd *c,
 
 	memset(c, 0, sizeof *c);
 	if (sec_cbor_reader_init(&r, buf, len, &cmd_limits) != 0) {
-		ag_fsm_fail(err, errlen, "command: %s", sec_cbor_reader_msg(&r));
+		ag_fsm_fail(err, errlen, "command: %s",
+		    sec_cbor_reader_msg(&r));
 		return -1;
 	}
 	if (cmd_read(&r, c, err, errlen) != 0 ||
@@ -444,7 +451,8 @@ ag_fsm_cmd_decode(const uint8_t *buf, size_t len, struct ag_fsm_cmd *c,
 	    memcmp(sec_cbor_writer_data(&w), buf, len) == 0;
 	sec_cbor_writer_release(&w);
 	if (!same) {
-		ag_fsm_fail(err, errlen, "%s: not in canonical form", "command");
+		ag_fsm_fail(err, errlen, "%s: not in canonical form",
+		    "command");
 		goto bad;
 	}
 	return 0;
@@ -976,15 +984,16 @@ snap_caps(struct sec_cbor_reader *r, struct state *s, char *err,
 	uint64_t	 n, two, i, cap;
 
 	if (sec_cbor_read_array(r, &n) != 0 || n != s->nd) {
-		ag_fsm_fail(err, errlen, "snapshot: %s", "capacities do not match "
-		    "the devices booked");
+		ag_fsm_fail(err, errlen, "snapshot: %s", "capacities do not "
+		    "match the devices booked");
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		if (sec_cbor_read_array(r, &two) != 0 || two != 2 ||
 		    sec_cbor_read_cstr(r, name, sizeof name) != 0 ||
 		    sec_cbor_read_uint(r, &cap) != 0) {
-			ag_fsm_fail(err, errlen, "snapshot: %s", "bad capacity");
+			ag_fsm_fail(err, errlen, "snapshot: %s", "bad "
+			    "capacity");
 			return -1;
 		}
 		d = &s->d[i];
@@ -1015,7 +1024,8 @@ snap_read(const uint8_t *buf, size_t len, struct state *s, size_t max,
 	int			i;
 
 	if (sec_cbor_reader_init(&r, buf, len, &lim) != 0) {
-		ag_fsm_fail(err, errlen, "snapshot: %s", sec_cbor_reader_msg(&r));
+		ag_fsm_fail(err, errlen, "snapshot: %s",
+		    sec_cbor_reader_msg(&r));
 		return -1;
 	}
 	if (sec_cbor_read_map(&r, &pairs) != 0 || pairs < 5 || pairs > 6) {
@@ -1042,7 +1052,8 @@ snap_read(const uint8_t *buf, size_t len, struct state *s, size_t max,
 			return -1;
 		}
 	if (sec_cbor_reader_done(&r) != 0) {
-		ag_fsm_fail(err, errlen, "snapshot: %s", "bytes after the state");
+		ag_fsm_fail(err, errlen, "snapshot: %s", "bytes after the "
+		    "state");
 		return -1;
 	}
 	return 0;
@@ -1069,7 +1080,8 @@ ag_fsm_restore(struct ag_fsm *f, const uint8_t *buf, size_t len, char *err,
 	    memcmp(sec_cbor_writer_data(&w), buf, len) == 0;
 	sec_cbor_writer_release(&w);
 	if (!same) {
-		ag_fsm_fail(err, errlen, "snapshot: %s", "not in canonical form");
+		ag_fsm_fail(err, errlen, "snapshot: %s", "not in canonical "
+		    "form");
 		goto bad;
 	}
 	state_free(&f->s);

@@ -208,14 +208,16 @@ ag_fsm_sec_check(const struct ag_fsm_cmd *c, char *err, size_t errlen)
 		return 0;
 	case AG_FSM_OP_ANCHOR:
 		if (c->seq == 0 || c->text[0] == '\0') {
-			ag_fsm_fail(err, errlen, "%s", "anchor: no seq or line");
+			ag_fsm_fail(err, errlen, "%s", "anchor: no seq or "
+			    "line");
 			return -1;
 		}
 		/* FALLTHROUGH */
 	case AG_FSM_OP_DENY:
 	case AG_FSM_OP_ALLOW:
 		if (!sec_node_id_valid(c->node)) {
-			ag_fsm_fail(err, errlen, "%s", "command: not a node id");
+			ag_fsm_fail(err, errlen, "%s", "command: not a node "
+			    "id");
 			return -1;
 		}
 		if (c->op == AG_FSM_OP_ALLOW && c->text[0] != '\0') {
@@ -266,8 +268,8 @@ do_revoke(struct ag_fsm_sec *s, const struct ag_fsm_cmd *c,
 		return;		/* expired already: nothing to refuse */
 	if (s->nrv >= AG_FSM_MAX_REVOKED) {
 		r->status = AG_FSM_FULL;
-		ag_fsm_fail(r->why, sizeof r->why, "%d live revocations already; "
-		    "they leave the list as their tokens expire",
+		ag_fsm_fail(r->why, sizeof r->why, "%d live revocations "
+		    "already; they leave the list as their tokens expire",
 		    AG_FSM_MAX_REVOKED);
 		return;
 	}
@@ -288,8 +290,8 @@ do_deny(struct ag_fsm_sec *s, const struct ag_fsm_cmd *c,
 	if (c->op == AG_FSM_OP_ALLOW) {
 		if (!found) {
 			r->status = AG_FSM_NOTFOUND;
-			ag_fsm_fail(r->why, sizeof r->why, "node %s is not denied",
-			    c->node);
+			ag_fsm_fail(r->why, sizeof r->why, "node %s is not "
+			    "denied", c->node);
 		} else
 			close_gap(s->dn, s->ndn--, sizeof *s->dn, i);
 		return;
@@ -321,8 +323,8 @@ do_anchor(struct ag_fsm_sec *s, const struct ag_fsm_cmd *c,
 	i = slot(s->an, s->nan, sizeof *s->an, c->node, 0, &found);
 	if (found && s->an[i].seq >= c->seq) {
 		r->status = AG_FSM_STALE;
-		ag_fsm_fail(r->why, sizeof r->why, "node %s: anchor seq %llu is not "
-		    "above the committed %llu", c->node,
+		ag_fsm_fail(r->why, sizeof r->why, "node %s: anchor seq %llu "
+		    "is not above the committed %llu", c->node,
 		    (unsigned long long)c->seq,
 		    (unsigned long long)s->an[i].seq);
 		return;
