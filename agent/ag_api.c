@@ -1,7 +1,9 @@
 /*
  * ag_api.c - routing, limits and JSON replies for the local HTTP API; see
  * ag_api.h.  evhttp parses HTTP; this file decides what each request
- * gets and makes sure every answer, error or not, is JSON.
+ * gets and makes sure every answer, error or not, is JSON.  With
+ * --http-tls, ag_httptls.c makes each connection's bufferevent (TLS), and
+ * dispatch() refuses a request that came without it.
  *
  * Connections: libevent 2.1 has no evhttp_set_max_connections (it came
  * with 2.2), so the number of open connections is bounded only by the
@@ -14,10 +16,12 @@
  */
 #include "ag_api.h"
 #include "ag_apiguard.h"
+#include "ag_httptls.h"
 #include "ag_log.h"
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
@@ -42,6 +46,7 @@ struct ag_api {
 	struct ag_guard			 guard;		/* Host, Origin */
 	time_t				 guard_warned;	/* last refusal log */
 	unsigned long			 guard_refused;	/* since then */
+	int				 tls;		/* --http-tls */
 	struct ag_api			*next;
 };
 
@@ -238,6 +243,12 @@ dispatch(struct evhttp_request *req, void *arg)
 
 	if (path == NULL || path[0] == '\0')
 		path = "/";
+	if (api->tls && !ag_httptls_is_tls(evhttp_connection_get_bufferevent(
+	    evhttp_request_get_connection(req)))) {
+		/* Only if TLS could not be set up for want of memory. */
+		evhttp_send_error(req, 503, "Service Unavailable");
+		return;
+	}
 	for (r = api->routes; r->path != NULL; r++) {
 		if (r->method == m && strcmp(r->path, path) == 0) {
 			if (guarded(api, req, &reply) == 0)
@@ -454,6 +465,13 @@ void
 ag_api_set_authorizer(struct ag_api *api, ag_api_authorizer fn)
 {
 	api->authorize = fn;
+}
+
+void
+ag_api_set_tls(struct ag_api *api, struct ag_httptls *tls)
+{
+	evhttp_set_bevcb(api->http, ag_httptls_bevcb, tls);
+	api->tls = 1;
 }
 
 int

@@ -107,6 +107,13 @@ void		 ag_api_free(struct ag_api *);
  */
 int		 ag_api_allow_hosts(struct ag_api *, const char *addr,
 		    const char *names, char *err, size_t errlen);
+/*
+ * Serves TLS on every connection accepted from now on (ag_httptls.h);
+ * tls must outlive the server.  A request that arrives without TLS (only
+ * when setting it up ran out of memory) gets a 503.
+ */
+struct ag_httptls;
+void		 ag_api_set_tls(struct ag_api *, struct ag_httptls *tls);
 /* Installs the authoriser (NULL: every route open). */
 void		 ag_api_set_authorizer(struct ag_api *, ag_api_authorizer);
 

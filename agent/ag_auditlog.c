@@ -31,6 +31,7 @@ struct ag_auditlog {
 	long			 rotate_bytes;
 	int			 keep;		/* rotated files kept */
 	int64_t			 last_ckpt;	/* 0: none this run */
+	char			 blocked[256];	/* "": appends allowed */
 };
 
 static int	add(struct ag_auditlog *, int64_t, const char *, const char *,
@@ -121,7 +122,7 @@ ag_auditlog_close(struct ag_auditlog *l, int64_t now)
 
 	if (l == NULL)
 		return;
-	if (l->w != NULL)
+	if (l->w != NULL && l->blocked[0] == '\0')
 		(void)sec_audit_checkpoint(l->w, now, l->signer, err,
 		    sizeof err);
 	sec_audit_writer_free(l->w);
@@ -254,6 +255,11 @@ add(struct ag_auditlog *l, int64_t now, const char *actor,
 		(void)snprintf(err, errlen, "no audit log");
 		return -1;
 	}
+	if (l->blocked[0] != '\0') {
+		(void)snprintf(err, errlen, "audit log refused: %s",
+		    l->blocked);
+		return -1;
+	}
 	if (fstat(l->fd, &st) == 0 && st.st_size >= l->rotate_bytes &&
 	    rotate(l, now, err, errlen) != 0)
 		return -1;
@@ -272,8 +278,8 @@ int
 ag_auditlog_tick(struct ag_auditlog *l, int64_t now, long interval_s,
     char *err, size_t errlen)
 {
-	if (l == NULL)
-		return 0;
+	if (l == NULL || l->blocked[0] != '\0')
+		return 0;	/* blocked: said once, by whoever blocked */
 	if (l->last_ckpt == 0) {
 		l->last_ckpt = now;	/* first tick: start the clock */
 		return sec_audit_checkpoint(l->w, now, l->signer, err, errlen);
@@ -428,4 +434,129 @@ fail:
 	free(buf);
 	json_decref(a);
 	return NULL;
+}
+
+void
+ag_auditlog_block(struct ag_auditlog *l, const char *why)
+{
+	if (l != NULL)
+		(void)snprintf(l->blocked, sizeof l->blocked, "%s",
+		    why != NULL ? why : "");
+}
+
+const char *
+ag_auditlog_blocked(const struct ag_auditlog *l)
+{
+	return l != NULL && l->blocked[0] != '\0' ? l->blocked : NULL;
+}
+
+int
+ag_auditlog_last_ckpt(const struct ag_auditlog *l, char *out, size_t cap,
+    uint64_t *seq)
+{
+	return l == NULL ? -1 : sec_audit_writer_last_ckpt(l->w, out, cap,
+	    seq);
+}
+
+uint64_t
+ag_auditlog_next_seq(const struct ag_auditlog *l)
+{
+	return l == NULL ? 0 : sec_audit_writer_seq(l->w);
+}
+
+int
+ag_auditlog_pub_pem(const struct ag_auditlog *l, char **pem, size_t *len,
+    char *err, size_t errlen)
+{
+	return sec_audit_signer_pub_pem(l->signer, pem, len, err, errlen);
+}
+
+/* "seq=N " at the start of line: N, or 0. */
+static uint64_t
+seq_of(const char *line)
+{
+	unsigned long long	v;
+	char			c;
+
+	if (strncmp(line, "seq=", 4) != 0 || !isdigit((unsigned char)line[4])
+	    || sscanf(line + 4, "%llu%c", &v, &c) != 2 || c != ' ')
+		return 0;
+	return (uint64_t)v;
+}
+
+/*
+ * Scans one file for seq.  1 found (line in out), 0 not in it (*first
+ * is its first seq, 0 if empty or unreadable first line), -1 error.
+ */
+static int
+scan_for(FILE *fp, uint64_t seq, char *out, size_t cap, uint64_t *first)
+{
+	char		*buf = malloc(SEC_AUDIT_LINE_MAX + 2);
+	uint64_t	 s;
+	size_t		 len;
+	int		 rc = 0;
+
+	*first = 0;
+	if (buf == NULL)
+		return -1;
+	while (fgets(buf, SEC_AUDIT_LINE_MAX + 2, fp) != NULL) {
+		len = strcspn(buf, "\n");
+		buf[len] = '\0';
+		s = seq_of(buf);
+		if (*first == 0)
+			*first = s;
+		if (s == seq) {
+			if (len >= cap) {
+				rc = -1;
+				break;
+			}
+			memcpy(out, buf, len + 1);
+			rc = 1;
+			break;
+		}
+		if (s > seq)
+			break;
+	}
+	free(buf);
+	return rc;
+}
+
+int
+ag_auditlog_entry(const struct ag_auditlog *l, uint64_t seq, char *out,
+    size_t cap, char *err, size_t errlen)
+{
+	char		path[PATH_MAX + 8];
+	uint64_t	first;
+	FILE		*fp;
+	int		i, rc;
+
+	if (seq >= sec_audit_writer_seq(l->w))
+		return AG_AUDIT_AFTER_END;
+	for (i = 0; i <= ROTATED_MAX; i++) {
+		if (i == 0)
+			(void)snprintf(path, sizeof path, "%s", l->path);
+		else if (numbered(path, sizeof path, l->path, i) != 0)
+			break;
+		if ((fp = fopen(path, "re")) == NULL) {
+			if (errno == ENOENT)
+				break;
+			(void)snprintf(err, errlen, "%s: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+		rc = scan_for(fp, seq, out, cap, &first);
+		(void)fclose(fp);
+		if (rc < 0) {
+			(void)snprintf(err, errlen, "%s: cannot read entry "
+			    "%llu", path, (unsigned long long)seq);
+			return -1;
+		}
+		if (rc == 1)
+			return AG_AUDIT_FOUND;
+		if (first != 0 && first <= seq) {
+			(void)snprintf(out, cap, "%s", "");
+			return AG_AUDIT_AFTER_END;	/* a gap: not there */
+		}
+	}
+	return AG_AUDIT_BEFORE_START;
 }

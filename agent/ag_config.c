@@ -5,6 +5,7 @@
  */
 #include "ag_config.h"
 #include "ag_api.h"
+#include "ag_httptls.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -39,6 +40,7 @@ static const struct setting settings[] = {
 	ADDR("listen", listen),
 	ADDR("http", http),
 	STR("http-host", http_host),
+	STR("http-tls", http_tls),
 	{ "join", K_JOIN, 0, 0, 0, 0 },
 	/* Refused: argv is readable by every local user (/proc/PID/cmdline). */
 	{ "join-secret", K_REFUSED, 0, 0, 0, 0 },
@@ -129,6 +131,11 @@ check_pair(const char *raise_key, double raise, const char *clear_key,
 int
 ag_config_check(const struct ag_config *c, char *err, size_t errlen)
 {
+	if (!ag_httptls_spec_valid(c->http_tls)) {
+		(void)snprintf(err, errlen, "http-tls '%s': want node or "
+		    "CERT.pem,KEY.pem", c->http_tls);
+		return -1;
+	}
 	if (!(c->memory_reserve >= 0 && c->memory_reserve <= 0.9)) {
 		(void)snprintf(err, errlen, "memory-reserve (%g) must be in "
 		    "[0, 0.9]", c->memory_reserve);

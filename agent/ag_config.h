@@ -28,6 +28,7 @@ struct ag_config {
 	char	listen[AG_ADDR_MAX];
 	char	http[AG_ADDR_MAX];
 	char	http_host[AG_CONFIG_MAX_LINE];	/* extra Host names */
+	char	http_tls[8200];		/* "" off, "node", "CERT,KEY" */
 	int	njoin;
 	char	join[AG_MAX_JOIN][AG_ADDR_MAX];
 	char	join_secret[260];	/* read from the file or env, never argv */

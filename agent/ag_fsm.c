@@ -81,8 +81,8 @@ terminated(const char *s, size_t size)
 	return memchr(s, '\0', size) != NULL;
 }
 
-static void __attribute__((format(printf, 3, 4)))
-fail(char *err, size_t errlen, const char *fmt, ...)
+void
+ag_fsm_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list	ap;
 
@@ -120,11 +120,13 @@ place_check(const struct ag_placement *p, char *err, size_t errlen)
 	if (!terminated(p->model.name, sizeof p->model.name) ||
 	    p->model.name[0] == '\0' || p->model.layers == 0 ||
 	    p->model.layers > PL_MAX_LAYERS) {
-		fail(err, errlen, "%s: no model (name and layers)", "placement");
+		ag_fsm_fail(err, errlen, "%s: no model (name and layers)",
+		    "placement");
 		return -1;
 	}
 	if (p->nstages < 1 || p->nstages > AG_PLACE_STAGES) {
-		fail(err, errlen, "placement: %s", "1 to 16 stages expected");
+		ag_fsm_fail(err, errlen, "placement: %s", "1 to 16 stages "
+		    "expected");
 		return -1;
 	}
 	for (i = 0; i < p->nstages; i++) {
@@ -136,7 +138,7 @@ place_check(const struct ag_placement *p, char *err, size_t errlen)
 		    s->layer_end <= s->layer_start ||
 		    s->layer_end > p->model.layers ||
 		    s->memory_bytes > UINT64_MAX - total) {
-			fail(err, errlen, "placement: bad stage (%s)",
+			ag_fsm_fail(err, errlen, "placement: bad stage (%s)",
 			    "device, layers or memory");
 			return -1;
 		}
@@ -145,12 +147,14 @@ place_check(const struct ag_placement *p, char *err, size_t errlen)
 	if (p->nselectors < 0 || p->nselectors > AG_PLACE_SELECTORS ||
 	    !terminated(p->tenant, sizeof p->tenant) ||
 	    !terminated(p->token_id, sizeof p->token_id)) {
-		fail(err, errlen, "placement: bad %s", "tenant or selectors");
+		ag_fsm_fail(err, errlen, "placement: bad %s", "tenant or "
+		    "selectors");
 		return -1;
 	}
 	for (i = 0; i < p->nselectors; i++)
 		if (!terminated(p->selectors[i], sizeof p->selectors[i])) {
-			fail(err, errlen, "placement: bad %s", "selector");
+			ag_fsm_fail(err, errlen, "placement: bad %s",
+			    "selector");
 			return -1;
 		}
 	return 0;
@@ -174,19 +178,20 @@ caps_check(const struct ag_fsm_cmd *c, char *err, size_t errlen)
 	int	i, k;
 
 	if (c->ncap < 1 || c->ncap > AG_PLACE_STAGES) {
-		fail(err, errlen, "command: %s", "1 to 16 capacities expected");
+		ag_fsm_fail(err, errlen, "command: %s", "1 to 16 capacities "
+		    "expected");
 		return -1;
 	}
 	for (i = 0; i < c->ncap; i++) {
 		if (!terminated(c->cap[i].device, sizeof c->cap[i].device) ||
 		    !stage_on(&c->place, c->cap[i].device)) {
-			fail(err, errlen, "command: capacity for %s",
+			ag_fsm_fail(err, errlen, "command: capacity for %s",
 			    "a device no stage uses");
 			return -1;
 		}
 		for (k = 0; k < i; k++)
 			if (strcmp(c->cap[k].device, c->cap[i].device) == 0) {
-				fail(err, errlen, "command: %s",
+				ag_fsm_fail(err, errlen, "command: %s",
 				    "two capacities for one device");
 				return -1;
 			}
@@ -197,7 +202,7 @@ caps_check(const struct ag_fsm_cmd *c, char *err, size_t errlen)
 			    c->place.stages[i].device) == 0)
 				break;
 		if (k == c->ncap) {
-			fail(err, errlen, "command: no capacity for %s",
+			ag_fsm_fail(err, errlen, "command: no capacity for %s",
 			    "a stage's device");
 			return -1;
 		}
@@ -213,13 +218,13 @@ cmd_check(const struct ag_fsm_cmd *c, char *err, size_t errlen)
 	switch (c->op) {
 	case AG_FSM_OP_RELEASE:
 		if (c->id == 0) {
-			fail(err, errlen, "%s: id 0", "release");
+			ag_fsm_fail(err, errlen, "%s: id 0", "release");
 			return -1;
 		}
 		return 0;
 	case AG_FSM_OP_REPLAN:
 		if (c->id == 0 || c->expect_epoch == 0) {
-			fail(err, errlen, "%s: id and epoch must be > 0",
+			ag_fsm_fail(err, errlen, "%s: id and epoch must be > 0",
 			    "replan");
 			return -1;
 		}
@@ -227,7 +232,7 @@ cmd_check(const struct ag_fsm_cmd *c, char *err, size_t errlen)
 	case AG_FSM_OP_PLACE:
 		break;
 	default:
-		fail(err, errlen, "command: %s", "unknown operation");
+		ag_fsm_fail(err, errlen, "command: %s", "unknown operation");
 		return -1;
 	}
 	if (place_check(&c->place, err, errlen) != 0)
@@ -281,17 +286,17 @@ place_get(struct sec_cbor_reader *r, struct ag_placement *out, char *err,
 	int			 rc = -1;
 
 	if (sec_cbor_read_bytes(r, &b, &n) != 0) {
-		fail(err, errlen, "%s: not a byte string", "placement");
+		ag_fsm_fail(err, errlen, "%s: not a byte string", "placement");
 		return -1;
 	}
 	if ((ps = calloc(1, sizeof *ps)) == NULL) {
-		fail(err, errlen, "%s: out of memory", "placement");
+		ag_fsm_fail(err, errlen, "%s: out of memory", "placement");
 		return -1;
 	}
 	if (ag_place_decode(b, n, ps, why, sizeof why) != 0)
-		fail(err, errlen, "%s", why);
+		ag_fsm_fail(err, errlen, "%s", why);
 	else if (ps->n != 1)
-		fail(err, errlen, "%s: one expected", "placement");
+		ag_fsm_fail(err, errlen, "%s: one expected", "placement");
 	else {
 		*out = ps->p[0];
 		rc = 0;
@@ -363,7 +368,8 @@ cmd_read(struct sec_cbor_reader *r, struct ag_fsm_cmd *c, char *err,
 	uint64_t	pairs, key, v, i;
 
 	if (sec_cbor_read_map(r, &pairs) != 0 || pairs > 6) {
-		fail(err, errlen, "%s: not a map of at most 6", "command");
+		ag_fsm_fail(err, errlen, "%s: not a map of at most 6",
+		    "command");
 		return -1;
 	}
 	for (i = 0; i < pairs; i++) {
@@ -404,7 +410,7 @@ cmd_read(struct sec_cbor_reader *r, struct ag_fsm_cmd *c, char *err,
 	if (sec_cbor_reader_done(r) == 0)
 		return 0;
 bad:
-	fail(err, errlen, "command: malformed%s%s",
+	ag_fsm_fail(err, errlen, "command: malformed%s%s",
 		    r->error ? ": " : "", r->error ? sec_cbor_reader_msg(r) :
 		    "");
 	return -1;
@@ -429,7 +435,8 @@ ag_fsm_cmd_decode(const uint8_t *buf, size_t len, struct ag_fsm_cmd *c,
 
 	memset(c, 0, sizeof *c);
 	if (sec_cbor_reader_init(&r, buf, len, &cmd_limits) != 0) {
-		fail(err, errlen, "command: %s", sec_cbor_reader_msg(&r));
+		ag_fsm_fail(err, errlen, "command: %s",
+		    sec_cbor_reader_msg(&r));
 		return -1;
 	}
 	if (cmd_read(&r, c, err, errlen) != 0 ||
@@ -437,14 +444,15 @@ ag_fsm_cmd_decode(const uint8_t *buf, size_t len, struct ag_fsm_cmd *c,
 		goto bad;
 	if (cmd_bytes(c, &w) != 0) {
 		sec_cbor_writer_release(&w);
-		fail(err, errlen, "%s: cannot be re-encoded", "command");
+		ag_fsm_fail(err, errlen, "%s: cannot be re-encoded", "command");
 		goto bad;
 	}
 	same = sec_cbor_writer_len(&w) == len &&
 	    memcmp(sec_cbor_writer_data(&w), buf, len) == 0;
 	sec_cbor_writer_release(&w);
 	if (!same) {
-		fail(err, errlen, "%s: not in canonical form", "command");
+		ag_fsm_fail(err, errlen, "%s: not in canonical form",
+		    "command");
 		goto bad;
 	}
 	return 0;
@@ -466,19 +474,19 @@ ag_fsm_cmd_encode(const struct ag_fsm_cmd *c, struct raft_buffer *out,
 	if (cmd_check(c, err, errlen) != 0)
 		return -1;
 	if (cmd_bytes(c, &w) != 0) {
-		fail(err, errlen, "command: cannot encode (%s)",
+		ag_fsm_fail(err, errlen, "command: cannot encode (%s)",
 		    sec_cbor_strerror(sec_cbor_writer_error(&w)));
 		sec_cbor_writer_release(&w);
 		return -1;
 	}
 	/* What the decoder would refuse is refused here. */
 	if ((back = malloc(sizeof *back)) == NULL)
-		fail(err, errlen, "%s: out of memory", "command");
+		ag_fsm_fail(err, errlen, "%s: out of memory", "command");
 	else if (ag_fsm_cmd_decode(sec_cbor_writer_data(&w),
 	    sec_cbor_writer_len(&w), back, err, errlen) != 0)
 		;
 	else if ((out->base = raft_malloc(sec_cbor_writer_len(&w))) == NULL)
-		fail(err, errlen, "%s: out of memory", "command");
+		ag_fsm_fail(err, errlen, "%s: out of memory", "command");
 	else {
 		out->len = sec_cbor_writer_len(&w);
 		memcpy(out->base, sec_cbor_writer_data(&w), out->len);
@@ -897,10 +905,10 @@ ag_fsm_snapshot(const struct ag_fsm *f, struct raft_buffer *out, char *err,
 	sec_cbor_writer_dynamic(&w, snap_max(f->max));
 	snap_write(&w, &f->s, SNAP_FORMAT);
 	if (sec_cbor_writer_error(&w) != 0)
-		fail(err, errlen, "snapshot: %s",
+		ag_fsm_fail(err, errlen, "snapshot: %s",
 		    sec_cbor_strerror(sec_cbor_writer_error(&w)));
 	else if ((out->base = raft_malloc(sec_cbor_writer_len(&w))) == NULL)
-		fail(err, errlen, "snapshot: %s", "out of memory");
+		ag_fsm_fail(err, errlen, "snapshot: %s", "out of memory");
 	else {
 		out->len = sec_cbor_writer_len(&w);
 		memcpy(out->base, sec_cbor_writer_data(&w), out->len);
@@ -919,12 +927,12 @@ snap_places(struct sec_cbor_reader *r, struct state *s, size_t max,
 	uint64_t		 n, i;
 
 	if (sec_cbor_read_array(r, &n) != 0 || n > max) {
-		fail(err, errlen, "snapshot: more than %zu "
+		ag_fsm_fail(err, errlen, "snapshot: more than %zu "
 		    "placements, or not an array", max);
 		return -1;
 	}
 	if (state_reserve(s, (size_t)n, (size_t)n * AG_PLACE_STAGES) != 0) {
-		fail(err, errlen, "snapshot: %s", "out of memory");
+		ag_fsm_fail(err, errlen, "snapshot: %s", "out of memory");
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -934,7 +942,7 @@ snap_places(struct sec_cbor_reader *r, struct state *s, size_t max,
 			return -1;
 		if (p->id == 0 || p->id >= s->next_id || p->epoch == 0 ||
 		    (i > 0 && p->id <= s->p[i - 1].id)) {
-			fail(err, errlen, "snapshot: placement "
+			ag_fsm_fail(err, errlen, "snapshot: placement "
 			    "%llu: bad id or epoch", (unsigned long long)p->id);
 			return -1;
 		}
@@ -956,7 +964,7 @@ snap_book(struct state *s, char *err, size_t errlen)
 			struct dev		*d = dev_get(s, st->device);
 
 			if (st->memory_bytes > UINT64_MAX - d->booked) {
-				fail(err, errlen, "snapshot: %s",
+				ag_fsm_fail(err, errlen, "snapshot: %s",
 				    "bookings overflow");
 				return -1;
 			}
@@ -976,20 +984,21 @@ snap_caps(struct sec_cbor_reader *r, struct state *s, char *err,
 	uint64_t	 n, two, i, cap;
 
 	if (sec_cbor_read_array(r, &n) != 0 || n != s->nd) {
-		fail(err, errlen, "snapshot: %s", "capacities do not match "
-		    "the devices booked");
+		ag_fsm_fail(err, errlen, "snapshot: %s", "capacities do not "
+		    "match the devices booked");
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		if (sec_cbor_read_array(r, &two) != 0 || two != 2 ||
 		    sec_cbor_read_cstr(r, name, sizeof name) != 0 ||
 		    sec_cbor_read_uint(r, &cap) != 0) {
-			fail(err, errlen, "snapshot: %s", "bad capacity");
+			ag_fsm_fail(err, errlen, "snapshot: %s", "bad "
+			    "capacity");
 			return -1;
 		}
 		d = &s->d[i];
 		if (strcmp(d->device, name) != 0 || d->booked > cap) {
-			fail(err, errlen, "snapshot: device %.80s: "
+			ag_fsm_fail(err, errlen, "snapshot: device %.80s: "
 			    "not booked, out of order or booked over its "
 			    "capacity", name);
 			return -1;
@@ -1015,11 +1024,12 @@ snap_read(const uint8_t *buf, size_t len, struct state *s, size_t max,
 	int			i;
 
 	if (sec_cbor_reader_init(&r, buf, len, &lim) != 0) {
-		fail(err, errlen, "snapshot: %s", sec_cbor_reader_msg(&r));
+		ag_fsm_fail(err, errlen, "snapshot: %s",
+		    sec_cbor_reader_msg(&r));
 		return -1;
 	}
 	if (sec_cbor_read_map(&r, &pairs) != 0 || pairs < 5 || pairs > 6) {
-		fail(err, errlen, "snapshot: %s", "not a map of 5 or 6");
+		ag_fsm_fail(err, errlen, "snapshot: %s", "not a map of 5 or 6");
 		return -1;
 	}
 	for (i = 0; i < (int)pairs; i++)
@@ -1037,12 +1047,13 @@ snap_read(const uint8_t *buf, size_t len, struct state *s, size_t max,
 		    (i == 5 && ag_fsm_sec_snap_read(&r, &s->sec, err,
 		    errlen) != 0)) {
 			if (err != NULL && errlen > 0 && err[0] == '\0')
-				fail(err, errlen, "snapshot: bad key "
+				ag_fsm_fail(err, errlen, "snapshot: bad key "
 				    "%d: %s", i + 1, sec_cbor_reader_msg(&r));
 			return -1;
 		}
 	if (sec_cbor_reader_done(&r) != 0) {
-		fail(err, errlen, "snapshot: %s", "bytes after the state");
+		ag_fsm_fail(err, errlen, "snapshot: %s", "bytes after the "
+		    "state");
 		return -1;
 	}
 	return 0;
@@ -1069,7 +1080,8 @@ ag_fsm_restore(struct ag_fsm *f, const uint8_t *buf, size_t len, char *err,
 	    memcmp(sec_cbor_writer_data(&w), buf, len) == 0;
 	sec_cbor_writer_release(&w);
 	if (!same) {
-		fail(err, errlen, "snapshot: %s", "not in canonical form");
+		ag_fsm_fail(err, errlen, "snapshot: %s", "not in canonical "
+		    "form");
 		goto bad;
 	}
 	state_free(&f->s);

@@ -22,6 +22,9 @@ struct ag_fsm_sec {
 	int64_t			 clock;	/* largest command time applied */
 };
 
+/* A one-line reason into err (NULL or 0 bytes: none wanted). */
+void	ag_fsm_fail(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 int	ag_fsm_is_sec_op(int op);
 void	ag_fsm_sec_free(struct ag_fsm_sec *);
 /* Room for one more entry in each table; nothing changes on failure. */

@@ -19,22 +19,9 @@
 
 #include "sec_cbor.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void __attribute__((format(printf, 3, 4)))
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int
 ag_fsm_is_sec_op(int op)
@@ -207,39 +194,41 @@ ag_fsm_sec_check(const struct ag_fsm_cmd *c, char *err, size_t errlen)
 	static const uint8_t	zero[AG_FSM_TOKEN_ID_LEN];
 
 	if (c->now <= 0) {
-		fail(err, errlen, "%s", "command: no time");
+		ag_fsm_fail(err, errlen, "%s", "command: no time");
 		return -1;
 	}
 	switch (c->op) {
 	case AG_FSM_OP_REVOKE:
 		if (c->expires <= 0 || c->text[0] != '\0' ||
 		    memcmp(c->token_id, zero, sizeof zero) == 0) {
-			fail(err, errlen, "%s", "revoke: no token id or "
+			ag_fsm_fail(err, errlen, "%s", "revoke: no token id or "
 			    "expiry");
 			return -1;
 		}
 		return 0;
 	case AG_FSM_OP_ANCHOR:
 		if (c->seq == 0 || c->text[0] == '\0') {
-			fail(err, errlen, "%s", "anchor: no seq or line");
+			ag_fsm_fail(err, errlen, "%s", "anchor: no seq or "
+			    "line");
 			return -1;
 		}
 		/* FALLTHROUGH */
 	case AG_FSM_OP_DENY:
 	case AG_FSM_OP_ALLOW:
 		if (!sec_node_id_valid(c->node)) {
-			fail(err, errlen, "%s", "command: not a node id");
+			ag_fsm_fail(err, errlen, "%s", "command: not a node "
+			    "id");
 			return -1;
 		}
 		if (c->op == AG_FSM_OP_ALLOW && c->text[0] != '\0') {
-			fail(err, errlen, "%s", "allow: takes no text");
+			ag_fsm_fail(err, errlen, "%s", "allow: takes no text");
 			return -1;
 		}
 		return 0;
 	default:
 		break;
 	}
-	fail(err, errlen, "%s", "command: unknown operation");
+	ag_fsm_fail(err, errlen, "%s", "command: unknown operation");
 	return -1;
 }
 
@@ -279,8 +268,8 @@ do_revoke(struct ag_fsm_sec *s, const struct ag_fsm_cmd *c,
 		return;		/* expired already: nothing to refuse */
 	if (s->nrv >= AG_FSM_MAX_REVOKED) {
 		r->status = AG_FSM_FULL;
-		fail(r->why, sizeof r->why, "%d live revocations already; "
-		    "they leave the list as their tokens expire",
+		ag_fsm_fail(r->why, sizeof r->why, "%d live revocations "
+		    "already; they leave the list as their tokens expire",
 		    AG_FSM_MAX_REVOKED);
 		return;
 	}
@@ -301,8 +290,8 @@ do_deny(struct ag_fsm_sec *s, const struct ag_fsm_cmd *c,
 	if (c->op == AG_FSM_OP_ALLOW) {
 		if (!found) {
 			r->status = AG_FSM_NOTFOUND;
-			fail(r->why, sizeof r->why, "node %s is not denied",
-			    c->node);
+			ag_fsm_fail(r->why, sizeof r->why, "node %s is not "
+			    "denied", c->node);
 		} else
 			close_gap(s->dn, s->ndn--, sizeof *s->dn, i);
 		return;
@@ -311,7 +300,7 @@ do_deny(struct ag_fsm_sec *s, const struct ag_fsm_cmd *c,
 		return;		/* denied already; the first note stays */
 	if (s->ndn >= AG_FSM_MAX_DENIED) {
 		r->status = AG_FSM_FULL;
-		fail(r->why, sizeof r->why, "%d nodes denied already; "
+		ag_fsm_fail(r->why, sizeof r->why, "%d nodes denied already; "
 		    "rotate the CA instead", AG_FSM_MAX_DENIED);
 		return;
 	}
@@ -334,8 +323,8 @@ do_anchor(struct ag_fsm_sec *s, const struct ag_fsm_cmd *c,
 	i = slot(s->an, s->nan, sizeof *s->an, c->node, 0, &found);
 	if (found && s->an[i].seq >= c->seq) {
 		r->status = AG_FSM_STALE;
-		fail(r->why, sizeof r->why, "node %s: anchor seq %llu is not "
-		    "above the committed %llu", c->node,
+		ag_fsm_fail(r->why, sizeof r->why, "node %s: anchor seq %llu "
+		    "is not above the committed %llu", c->node,
 		    (unsigned long long)c->seq,
 		    (unsigned long long)s->an[i].seq);
 		return;
@@ -343,7 +332,7 @@ do_anchor(struct ag_fsm_sec *s, const struct ag_fsm_cmd *c,
 	if (!found) {
 		if (s->nan >= AG_FSM_MAX_ANCHORS) {
 			r->status = AG_FSM_FULL;
-			fail(r->why, sizeof r->why, "%d nodes anchored "
+			ag_fsm_fail(r->why, sizeof r->why, "%d nodes anchored "
 			    "already", AG_FSM_MAX_ANCHORS);
 			return;
 		}
@@ -542,7 +531,7 @@ ag_fsm_sec_snap_read(struct sec_cbor_reader *r, struct ag_fsm_sec *s,
 			goto bad;
 	return 0;
 bad:
-	fail(err, errlen, "snapshot: bad trust state%s%s",
+	ag_fsm_fail(err, errlen, "snapshot: bad trust state%s%s",
 	    r->error ? ": " : "", r->error ? sec_cbor_reader_msg(r) : "");
 	return -1;
 }

@@ -14,6 +14,7 @@
 
 #define AG_HTTPC_MAX_RESPONSE	(8u << 20)
 #define AG_HTTPC_TIMEOUT_MS	10000
+#define AG_HTTPC_TLS_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 struct ag_http_response {
 	int	 status;
@@ -22,7 +23,7 @@ struct ag_http_response {
 };
 
 /*
- * method "GET"/"POST"/"DELETE" to http://addr path, with an optional
+ * method "GET"/"POST"/"DELETE" to http://addr (or https://) path, with an optional
  * body (JSON) and bearer token.  0 with *resp filled, or -1 with err.
  */
 int	ag_http_request(const char *addr, const char *method, const char *path,
@@ -40,7 +41,18 @@ int	ag_http_parse_response(const char *, size_t,
  */
 int	ag_http_load_token(const char *explicit_path, char **text, char *err,
 	    size_t errlen);
-/* The API address: explicit, else $EXOGPU_API, else 127.0.0.1:47471. */
+/*
+ * The certificate file an https:// API is checked against (--api-ca),
+ * else $EXOGPU_API_CA: the agent's own certificate (pinned: its leaf
+ * must be one in the file, no name check) or a CA certificate (its chain
+ * must verify to one, for the host name or address in the API address).
+ * The file is read at each request; file must outlive them.
+ */
+void	ag_http_set_ca(const char *file);
+/*
+ * The API address: explicit, else $EXOGPU_API, else 127.0.0.1:47471.
+ * It may begin with https:// (TLS, see ag_http_set_ca) or http://.
+ */
 const char	*ag_http_api_addr(const char *explicit_addr);
 
 #define AG_API_DEFAULT_ADDR	"127.0.0.1:47471"

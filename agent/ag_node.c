@@ -25,6 +25,7 @@
 #include "ag_fileio.h"
 #include "ag_log.h"
 #include "ag_trust.h"
+#include "ag_httptls.h"
 
 #include "be_host.h"
 #include "disc_mdns.h"
@@ -195,6 +196,11 @@ on_established(struct net_quic_conn *c, const char *peer_id,
 			    "dialling it again", n->joins[l->join].text);
 		}
 		net_quic_close(c, NET_QUIC_APP_NO_ERROR, "connected to self");
+		return;
+	}
+	if (ag_node_deny_refuse(n, peer_id)) {
+		net_quic_close(c, AG_NODE_APP_DENIED, "node denied by the "
+		    "cluster");
 		return;
 	}
 	if ((i = peer_add(n, peer_id)) < 0) {
@@ -476,7 +482,9 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 
 		if (j->unused || j->self || j->link != NULL ||
 		    now < j->next_try ||
-		    (j->peer_id[0] && ag_node_peer_connected(n, j->peer_id)))
+		    (j->peer_id[0] && ag_node_peer_connected(n, j->peer_id)) ||
+		    (j->peer_id[0] && j->discovered &&
+		    ag_node_deny_check(n, j->peer_id)))
 			continue;
 		dial_join(n, i);
 	}
@@ -643,6 +651,7 @@ cluster_changed(void *arg)
 	if (n->cluster != NULL) {
 		audience_follows_cluster(n);
 		ag_node_leader_change(n);
+		ag_node_deny_tick(n);
 	}
 }
 
@@ -690,7 +699,8 @@ record_devices(struct ag_node *n, struct ag_record *r)
 		struct ag_record_device	*o = &r->devices[r->ndevices++];
 
 		(void)snprintf(o->id, sizeof o->id, "%s", d->id);
-		(void)snprintf(o->name, sizeof o->name, "%s", d->name);
+		(void)snprintf(o->name, sizeof o->name, "%.*s",
+		    (int)sizeof o->name - 1, d->name);
 		(void)snprintf(o->type, sizeof o->type, "%s",
 		    be_type_name(d->type));
 		o->memory_total_bytes = d->memory_total_bytes;
@@ -787,6 +797,7 @@ mesh_from(const char *origin, const struct ag_record *r, void *arg)
 
 		if (strcmp(l->peer, n->trust.node_id) == 0 ||
 		    l->addr[0] == '\0' || ag_node_peer_connected(n, l->peer) ||
+		    ag_node_deny_check(n, l->peer) ||
 		    net_quic_addr_parse(l->addr, &ss, &sl, err,
 		    sizeof err) != 0 || dial_find(n, (struct sockaddr *)&ss,
 		    sl) >= 0)
@@ -956,6 +967,7 @@ cluster_tick(struct ag_node *n, double now)
 {
 	bench_poll(n);
 	ag_node_auth_tick(n, now);
+	ag_node_deny_tick(n);
 	if (n->cluster != NULL) {
 		ag_raft_hold_bootstrap(ag_cluster_raft(n->cluster),
 		    joins_pending(n));
@@ -1218,7 +1230,8 @@ setup(struct ag_node *n, char *err, size_t errlen)
 		    n->trust.node_id, &cc, &io, err, errlen)) == NULL)
 			return -1;
 	}
-	if (ag_node_obs_init(n, err, errlen) != 0)
+	if (ag_node_obs_init(n, err, errlen) != 0 ||
+	    ag_node_deny_init(n, err, errlen) != 0)
 		return -1;
 	if ((n->inv = calloc(1, sizeof *n->inv)) != NULL) {
 		struct ag_devices_opts	do_ = { n->data_dir, sysfs_root(n),
@@ -1239,6 +1252,12 @@ setup(struct ag_node *n, char *err, size_t errlen)
 	    errlen)) == NULL)
 		return -1;
 	ag_api_set_authorizer(n->api, ag_node_authorize);
+	if (c->http_tls[0] != '\0') {
+		if ((n->httptls = ag_httptls_new(c->http_tls, n->trust.id, err,
+		    errlen)) == NULL)
+			return -1;
+		ag_api_set_tls(n->api, n->httptls);
+	}
 	if (ag_api_allow_hosts(n->api, c->http, c->http_host, err, errlen)
 	    != 0)
 		return -1;
@@ -1289,6 +1308,8 @@ teardown(struct ag_node *n)
 	ag_node_obs_free(n);
 	ag_api_free(n->api);
 	n->api = NULL;
+	ag_httptls_free(n->httptls);	/* after the connections using it */
+	n->httptls = NULL;
 	disc_mdns_free(n->mdns);
 	n->mdns = NULL;
 	if (n->ep != NULL)
@@ -1304,6 +1325,7 @@ teardown(struct ag_node *n)
 		(void)waitpid(n->bench_pid, NULL, 0);
 	}
 	ag_node_auth_free(n);
+	ag_node_deny_free(n);
 	if (n->sigterm != NULL)
 		event_free(n->sigterm);
 	if (n->sigint != NULL)
@@ -1342,9 +1364,10 @@ ag_node_run(const struct ag_config *cfg)
 	if (write_run_file(n) != 0)
 		ag_log(AG_LOG_WARNING, "could not write %s/%s", n->data_dir,
 		    AG_RUN_FILE);
-	ag_log(AG_LOG_NOTICE, "node %s (%s) up: %s trust, API on %s, %d join "
-	    "target(s)", n->trust.node_id, n->name,
-	    ag_trust_mode_name(n->trust.mode), n->api_addr, n->njoins);
+	ag_log(AG_LOG_NOTICE, "node %s (%s) up: %s trust, API on %s%s, %d "
+	    "join target(s)", n->trust.node_id, n->name,
+	    ag_trust_mode_name(n->trust.mode), n->httptls != NULL ?
+	    "https://" : "", n->api_addr, n->njoins);
 	on_tick(-1, 0, n);
 	if (event_base_dispatch(n->base) < 0) {
 		ag_log(AG_LOG_ERR, "event loop failed");

@@ -445,26 +445,6 @@ loopback_only(const char *addr)
 	    IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
-static int
-node_key(const struct ag_node *n, char **pem, size_t *len, char *err,
-    size_t errlen)
-{
-	char	path[PATH_MAX];
-	int	w;
-
-	if (n->trust.mode == AG_TRUST_CA)
-		w = snprintf(path, sizeof path, "%s/%s", n->cfg->ca_dir,
-		    AG_NODE_KEY_FILE);
-	else
-		w = snprintf(path, sizeof path, "%s/%s", n->data_dir,
-		    AG_NODE_KEY_FILE);
-	if (w < 0 || (size_t)w >= sizeof path) {
-		(void)snprintf(err, errlen, "node key path too long");
-		return -1;
-	}
-	return ag_read_file(path, 64 * 1024, pem, len, NULL, err, errlen);
-}
-
 /* Token keys: reloaded when the file changes (tick) or on SIGHUP. */
 static void
 keys_reload(struct ag_node *n, bool force)
@@ -520,15 +500,17 @@ ag_node_auth_init(struct ag_node *n, char *err, size_t errlen)
 	}
 	if (legacy_load(n, err, errlen) != 0)
 		return -1;
-	if (node_key(n, &key, &klen, err, errlen) != 0)
+	/* Checkpoints are signed with the audit key, never the TLS key. */
+	if (ag_node_anchor_key(n, &key, &klen, err, errlen) != 0)
 		return -1;
 	n->audit = ag_auditlog_open(n->data_dir, key, klen,
 	    c->audit_rotate_bytes, err, errlen);
+	explicit_bzero(key, klen);
 	free(key);
 	if (n->audit == NULL)
 		return -1;
 	ag_auditlog_set_keep(n->audit, (int)c->audit_keep);
-	return 0;
+	return ag_node_anchor_init(n, err, errlen);
 }
 
 /* Logged once the node id and the API are known (after setup). */
@@ -586,6 +568,7 @@ ag_node_auth_tick(struct ag_node *n, double now)
 	if (ag_auditlog_tick(n->audit, unix_now(), n->cfg->audit_checkpoint_s,
 	    err, sizeof err) != 0)
 		ag_log(AG_LOG_ERR, "audit checkpoint: %s", err);
+	ag_node_anchor_tick(n);
 }
 
 void
@@ -600,6 +583,7 @@ ag_node_auth_free(struct ag_node *n)
 	}
 	ag_auditlog_close(n->audit, unix_now());
 	n->audit = NULL;
+	ag_node_anchor_free(n);
 	if (n->sighup != NULL)
 		event_free(n->sighup);
 	n->sighup = NULL;

@@ -47,6 +47,8 @@
 #define FIRST_PROBE_DELAY_S	1.0
 #define RX_MAX			(2 * NET_WIRE_MAX_MSG)
 #define MAX_DIALS		(AG_MAX_JOIN + 256)	/* joins + mDNS */
+/* QUIC application error closing a denied node (docs/protocol.md). */
+#define AG_NODE_APP_DENIED	0x100
 
 struct ag_node;
 struct ag_fsm_cmd;
@@ -151,6 +153,7 @@ struct ag_node {
 	gnutls_certificate_credentials_t creds;
 	struct net_quic_endpoint	*ep;
 	struct ag_api			*api;
+	struct ag_httptls		*httptls;	/* --http-tls */
 	struct event			*tick, *sigterm, *sigint;
 	char				 api_addr[AG_ADDR_MAX];
 	double				 started;	/* monotonic */
@@ -196,6 +199,8 @@ struct ag_node {
 	double				 next_stuck_log;
 	struct ag_thermal		 thermal;	/* throttle prediction */
 	struct ag_obs			*obs;		/* alerts, events */
+	struct ag_node_deny		*deny;		/* ag_node_deny.c */
+	struct ag_anchor		*anchor;	/* ag_node_anchor.c */
 	int				 stopping;
 };
 
@@ -324,6 +329,19 @@ void	 ag_node_api_devices(void *, struct evhttp_request *,
 void	 ag_node_api_links(void *, struct evhttp_request *,
 	    struct ag_api_reply *);
 
+/* ag_node_anchor.c: audit anchors in the log (see the file). */
+struct ag_anchor;
+int	 ag_node_anchor_key(struct ag_node *, char **pem, size_t *len,
+	    char *err, size_t errlen);
+int	 ag_node_anchor_init(struct ag_node *, char *err, size_t errlen);
+void	 ag_node_anchor_tick(struct ag_node *);
+void	 ag_node_anchor_free(struct ag_node *);
+void	 ag_node_trust_anchor(struct ag_node *, const char *body, size_t len,
+	    const struct ag_principal *, const struct ag_reply_to *,
+	    struct ag_api_reply *);
+void	 ag_node_api_anchors(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
+
 /* ag_node_obs.c */
 struct ag_alert;
 int	 ag_node_obs_init(struct ag_node *, char *err, size_t errlen);
@@ -334,5 +352,36 @@ void	 ag_node_api_events(void *, struct evhttp_request *,
 /* Raised alerts (ag_alert.h; since is monotonic) into out[0..max). */
 size_t	 ag_node_obs_active(struct ag_node *, const struct ag_alert **out,
 	    size_t max);
+/* An event (ag_events.h levels): into the ring and the log. */
+void	 ag_node_obs_event(struct ag_node *, int level, const char *kind,
+	    const char *object, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+
+/* ag_node_deny.c: the node deny list (see the file). */
+int	 ag_node_deny_init(struct ag_node *, char *err, size_t errlen);
+void	 ag_node_deny_free(struct ag_node *);
+/* Every tick and when the commit index moves: act on the list. */
+void	 ag_node_deny_tick(struct ag_node *);
+/* 1 if node id is denied (the log, or DATA/denied while replaying). */
+int	 ag_node_deny_check(struct ag_node *, const char *id);
+/* As check, logging a refused handshake once per node. */
+int	 ag_node_deny_refuse(struct ag_node *, const char *id);
+/* {"node", "note"} of a deny / allow call; 0, or -1 with err. */
+int	 ag_node_deny_args(const char *body, size_t len, int with_note,
+	    char *node, char *note, size_t notesize, char *err,
+	    size_t errlen);
+/* DATA/denied's text; 0, or -1 with err. */
+int	 ag_node_deny_parse(const char *buf, size_t len,
+	    char (*ids)[SEC_NODE_ID_SIZE], size_t max, size_t *nids,
+	    uint64_t *index, char *err, size_t errlen);
+/* Trust calls (ag_node_trust.c's table) and the local read. */
+void	 ag_node_trust_deny(struct ag_node *, const char *body, size_t len,
+	    const struct ag_principal *, const struct ag_reply_to *,
+	    struct ag_api_reply *);
+void	 ag_node_trust_allow(struct ag_node *, const char *body, size_t len,
+	    const struct ag_principal *, const struct ag_reply_to *,
+	    struct ag_api_reply *);
+void	 ag_node_api_denied(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
 
 #endif /* AG_NODE_INT_H */

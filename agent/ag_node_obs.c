@@ -48,7 +48,8 @@
  */
 #define OBS_START_GRACE_S	30.0
 
-enum obs_rule { R_TEMP, R_MEMORY, R_BATTERY, R_LOSS, R_QUORUM, R_COUNT };
+enum obs_rule { R_TEMP, R_MEMORY, R_BATTERY, R_LOSS, R_QUORUM, R_AUDIT,
+    R_COUNT };
 
 struct obs_member {
 	char	id[SEC_NODE_ID_SIZE];
@@ -129,6 +130,23 @@ record(struct ag_obs *o, enum ag_event_level level, const char *kind,
 	    object[0] != '\0' ? object : "-", msg);
 }
 
+void
+ag_node_obs_event(struct ag_node *n, int level, const char *kind,
+    const char *object, const char *fmt, ...)
+{
+	char	msg[AG_EVENT_MESSAGE_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (n->obs != NULL)
+		record(n->obs, (enum ag_event_level)level, kind, object, "%s",
+		    msg);
+	else
+		ag_log(AG_LOG_NOTICE, "event %s %s: %s", kind, object, msg);
+}
+
 /* --- alerts ------------------------------------------------------------- */
 
 /* How a rule's values read in messages. */
@@ -145,6 +163,7 @@ show(const struct ag_alert *a, double v, char *buf, size_t size)
 		(void)snprintf(buf, size, "%.1f%%", v * 100);
 		break;
 	case R_QUORUM:
+	case R_AUDIT:
 	case R_COUNT:
 		(void)snprintf(buf, size, "%g", v);
 		break;
@@ -162,6 +181,17 @@ on_alert(const struct ag_alert *a, enum ag_alert_change ch, void *arg)
 	show(a, a->value, v, sizeof v);
 	show(a, a->threshold, t, sizeof t);
 	show(a, a->clear, c, sizeof c);
+	if (a->rule == R_AUDIT) {
+		if (ch == AG_ALERT_RAISED)
+			record(o, AG_EVENT_CRITICAL, "alert_raised", a->object,
+			    "audit_anchor: the audit log is behind this node's "
+			    "anchor in the cluster log (cut?); audit appends "
+			    "refused");
+		else
+			record(o, AG_EVENT_INFO, "alert_cleared", a->object,
+			    "audit_anchor: audit appends allowed again");
+		return;
+	}
 	if (a->rule == R_QUORUM) {
 		if (ch == AG_ALERT_RAISED)
 			record(o, AG_EVENT_CRITICAL, "alert_raised", a->object,
@@ -460,6 +490,8 @@ ag_node_obs_init(struct ag_node *n, char *err, size_t errlen)
 		/* 1 while there is no leader with quorum, else 0. */
 		[R_QUORUM] = { "quorum_lost", 0, 1, 0,
 		    (double)c->alert_quorum_hold_s, AG_ALERT_CRITICAL },
+		/* 1 while the audit log refuses appends (ag_node_anchor.c). */
+		[R_AUDIT] = { "audit_anchor", 0, 1, 0, 0, AG_ALERT_CRITICAL },
 	};
 
 	if (ag_config_check(c, err, errlen) != 0)
@@ -508,6 +540,8 @@ ag_node_obs_tick(struct ag_node *n, double now)
 		ag_alert_observe(o->alerts, R_QUORUM, n->trust.node_id,
 		    cs.leader[0] == '\0' || !cs.quorum ? 1 : 0, now, on_alert,
 		    o);
+	ag_alert_observe(o->alerts, R_AUDIT, n->trust.node_id,
+	    ag_auditlog_blocked(n->audit) != NULL ? 1 : 0, now, on_alert, o);
 	ag_alert_sweep(o->alerts, on_alert, o);
 	check_full(n);
 }

@@ -46,6 +46,10 @@ static const struct trust_route {
 	trust_fn		 fn;
 } trust_routes[] = {
 	{ "POST", "/v1/tokens/revoke", AG_API_ADMIN, 0, trust_revoke },
+	{ "POST", "/v1/nodes/deny", AG_API_ADMIN, 0, ag_node_trust_deny },
+	{ "POST", "/v1/nodes/allow", AG_API_ADMIN, 0, ag_node_trust_allow },
+	{ "POST", "/v1/internal/audit/anchor", AG_API_ADMIN, 1,
+	    ag_node_trust_anchor },
 };
 
 #define NROUTES	(sizeof trust_routes / sizeof trust_routes[0])
@@ -241,6 +245,7 @@ void
 ag_node_trust_submit(struct ag_node *n, const char *path, json_t *body)
 {
 	struct ag_api_reply	 r = { .status = 0 };
+	struct ag_principal	 self;	/* internal calls use to.peer */
 	struct ag_reply_to	 to;
 	char			*text = json_dumps(body, JSON_COMPACT);
 
@@ -251,8 +256,9 @@ ag_node_trust_submit(struct ag_node *n, const char *path, json_t *body)
 	if (ag_node_is_leader(n, NULL)) {
 		(void)snprintf(to.peer, sizeof to.peer, "%s",
 		    n->trust.node_id);
+		memset(&self, 0, sizeof self);
 		if (ag_node_trust_call(n, "POST", path, text, strlen(text),
-		    &n->who, &to, &r) == 0 && r.status != AG_API_DEFERRED &&
+		    &self, &to, &r) == 0 && r.status != AG_API_DEFERRED &&
 		    r.status != 0)
 			json_decref(r.body);
 	} else

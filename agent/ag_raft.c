@@ -613,19 +613,22 @@ static int
 do_assign(struct ag_raft *r, const struct raft_server *s, int role,
     const char *why)
 {
+	char	addr[SEC_NODE_ID_SIZE];
 	int	rc;
 
+	/* s points into the configuration raft_assign replaces: copy. */
+	(void)snprintf(addr, sizeof addr, "%s", s->address);
 	r->change.data = r;
 	if ((rc = raft_assign(&r->raft, &r->change, s->id, role,
 	    on_change_done)) != 0) {
-		ag_log(AG_LOG_DEBUG, "raft: assign %s: %s", s->address,
+		ag_log(AG_LOG_DEBUG, "raft: assign %s: %s", addr,
 		    raft_strerror(rc));
 		return -1;
 	}
 	r->change_busy = 1;
 	ag_log(AG_LOG_NOTICE, "raft: %s %s (%s)", role == RAFT_VOTER ?
 	    "promoting" : role == RAFT_STANDBY ? "making standby" :
-	    "demoting", s->address, why);
+	    "demoting", addr, why);
 	return 0;
 }
 
@@ -640,7 +643,8 @@ add_member(struct ag_raft *r, const char *ours)
 		const struct peer *p = &r->peers[i];
 
 		if (!p->up || !p->heard || strcmp(p->a.cluster, ours) != 0 ||
-		    server_of(r, p->id) != NULL || !peer_alive(r, p->id))
+		    server_of(r, p->id) != NULL || !peer_alive(r, p->id) ||
+		    ag_fsm_is_denied(r->fsm, p->id))
 			continue;
 		r->change.data = r;
 		if ((rc = raft_add(&r->raft, &r->change, net_raft_id(p->id),
@@ -684,6 +688,44 @@ dead_long(struct ag_raft *r, const struct raft_server *s, double now)
 	    p->dead_since > 0 && now - p->dead_since >= r->cfg.promote_after_s;
 }
 
+/*
+ * A server the committed deny list names (agent/ag_node_deny.c) leaves
+ * the configuration, so a denied voter stops counting towards the
+ * majority.  Never ourselves: a leader that applies its own denial keeps
+ * leading what it can no longer reach, loses its quorum, and the others
+ * elect a leader that removes it.
+ */
+static int
+remove_denied(struct ag_raft *r)
+{
+	const struct raft_configuration	*c = &r->raft.configuration;
+	char				 id[SEC_NODE_ID_SIZE];
+	unsigned			 i;
+	int				 rc;
+
+	for (i = 0; i < c->n; i++) {
+		const struct raft_server *s = &c->servers[i];
+
+		if (s->address == NULL || strcmp(s->address, r->self) == 0 ||
+		    !ag_fsm_is_denied(r->fsm, s->address))
+			continue;
+		/* raft_remove replaces the configuration s points into. */
+		(void)snprintf(id, sizeof id, "%s", s->address);
+		r->change.data = r;
+		if ((rc = raft_remove(&r->raft, &r->change, s->id,
+		    on_change_done)) != 0) {
+			ag_log(AG_LOG_DEBUG, "raft: remove %s: %s", id,
+			    raft_strerror(rc));
+			return 0;
+		}
+		r->change_busy = 1;
+		ag_log(AG_LOG_NOTICE, "raft: removing %s from the cluster "
+		    "(denied)", id);
+		return 1;
+	}
+	return 0;
+}
+
 /* One configuration change per call at most (raft allows one at a time). */
 static void
 manage_voters(struct ag_raft *r, double now)
@@ -697,7 +739,7 @@ manage_voters(struct ag_raft *r, double now)
 	    r->raft.configuration_uncommitted_index != 0)
 		return;
 	track_dead(r, now);
-	if (add_member(r, net_raft_io_cluster(&r->io)))
+	if (remove_denied(r) || add_member(r, net_raft_io_cluster(&r->io)))
 		return;
 	for (i = 0; i < c->n; i++) {
 		const struct raft_server *s = &c->servers[i];

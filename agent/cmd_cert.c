@@ -9,6 +9,13 @@
  *       anchor): a complete trust directory to copy onto the node.
  *   exogpu cert id FILE
  *       the node id of a key or certificate file.
+ *   exogpu cert revoke NODE [--note TEXT] [--api ADDR] [--token FILE]
+ *   exogpu cert allow NODE [--api ADDR] [--token FILE]
+ *   exogpu cert denied [--api ADDR] [--token FILE] [--json]
+ *       the cluster's deny list of node ids, through the local agent
+ *       (POST /v1/nodes/deny, /v1/nodes/allow: admin scope; GET
+ *       /v1/nodes/denied: read); NODE is a node id or a key or
+ *       certificate file.
  *
  * The certificate work is security/sec_ca.c's; this file only moves bytes
  * between it and the disk, through ag_fileio so every write is atomic.
@@ -16,6 +23,7 @@
  */
 #include "ag_cmd.h"
 #include "ag_fileio.h"
+#include "ag_httpc.h"
 #include "ag_log.h"
 
 #include "sec_ca.h"
@@ -30,13 +38,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 static int	cert_exec(const struct ag_cmd *, int, char **);
 
 const struct ag_cmd ag_cmd_cert = {
 	"cert",
 	"init --dir DIR [--days N] [--force]\n"
 	"       exogpu cert issue --ca DIR --name NAME --out DIR [--days N]\n"
-	"       exogpu cert id FILE",
+	"       exogpu cert id FILE\n"
+	"       exogpu cert revoke NODE [--note TEXT] [--api ADDR:PORT] "
+	"[--token FILE]\n"
+	"       exogpu cert allow NODE [--api ADDR:PORT] [--token FILE]\n"
+	"       exogpu cert denied [--api ADDR:PORT] [--token FILE] [--json]",
 	"Create a cluster CA and issue node certificates (CA mode)",
 	"  init              create DIR/ca.key (mode 0600) and DIR/ca.pem\n"
 	"    --dir DIR       where to put the CA (e.g. /etc/exogpu/ca)\n"
@@ -50,6 +64,20 @@ const struct ag_cmd ag_cmd_cert = {
 	"                    so the node id stays), node.pem and ca.pem\n"
 	"    --days N        certificate validity in days (default 365)\n"
 	"  id FILE           print the node id of a key or certificate\n"
+	"  revoke NODE       deny a node cluster-wide (committed through the\n"
+	"                    log): every member closes its connections and\n"
+	"                    refuses it at the handshake; NODE is a node id\n"
+	"                    or its key or certificate file\n"
+	"    --note TEXT     why (kept with the entry, at most 512 bytes)\n"
+	"  allow NODE        take a node off the deny list\n"
+	"  denied            list the denied nodes\n"
+	"    --api ADDR:PORT the agent's API (default $EXOGPU_API or\n"
+	"                    127.0.0.1:47471; https://ADDR:PORT for TLS)\n"
+	"    --api-ca FILE   check an https:// agent against FILE (its\n"
+	"                    certificate or CA; default $EXOGPU_API_CA)\n"
+	"    --token FILE    bearer token (default $EXOGPU_TOKEN); revoke and\n"
+	"                    allow need the admin scope, denied read\n"
+	"    --json          print the agent's answer as it came\n"
 	"  -h, --help        show this help\n",
 	cert_exec,
 };
@@ -261,11 +289,12 @@ out:
 	return rc;
 }
 
+/* The node id of a key or certificate file; AG_EXIT_*. */
 static int
-cert_id(const char *path)
+file_node_id(const char *path, char *id)
 {
 	struct sec_pem	p = { NULL, 0 };
-	char		id[SEC_NODE_ID_SIZE], err[256], kerr[256];
+	char		err[256], kerr[256];
 	int		rc;
 
 	if (read_pem(path, &p) < 0)
@@ -281,7 +310,147 @@ cert_id(const char *path)
 		    "nor key (%s)", path, err, kerr);
 		return AG_EXIT_USAGE;
 	}
+	return AG_EXIT_OK;
+}
+
+static int
+cert_id(const char *path)
+{
+	char	id[SEC_NODE_ID_SIZE];
+	int	rc;
+
+	if ((rc = file_node_id(path, id)) != AG_EXIT_OK)
+		return rc;
 	(void)printf("%s\n", id);
+	return AG_EXIT_OK;
+}
+
+/* ---- the deny list (through the agent) ---- */
+
+struct deny_opts {
+	const char	*note, *api, *token;
+	int		 json;
+};
+
+/* NODE: a node id as it is, else a key or certificate file's. */
+static int
+deny_target(const char *arg, char *id)
+{
+	if (sec_node_id_valid(arg)) {
+		(void)snprintf(id, SEC_NODE_ID_SIZE, "%s", arg);
+		return AG_EXIT_OK;
+	}
+	if (!exists(arg)) {
+		ag_log(AG_LOG_ERR, "%s is neither a node id (26 characters) "
+		    "nor a key or certificate file", arg);
+		return AG_EXIT_USAGE;
+	}
+	return file_node_id(arg, id);
+}
+
+/* One call to the agent; *j gets the JSON answer of a 200. */
+static int
+deny_call(const struct deny_opts *o, const char *method, const char *path,
+    json_t *req, json_t **j)
+{
+	struct ag_http_response	 r;
+	char			 err[512], *body = NULL, *token = NULL;
+	int			 rc = AG_EXIT_RUNTIME;
+	json_t			*ans;
+
+	*j = NULL;
+	if (ag_http_load_token(o->token, &token, err, sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "%s", err);
+		json_decref(req);
+		return AG_EXIT_USAGE;
+	}
+	if ((req != NULL && (body = json_dumps(req, JSON_COMPACT)) == NULL) ||
+	    ag_http_request(ag_http_api_addr(o->api), method, path, body,
+	    token, &r, err, sizeof err) != 0) {
+		ag_log(AG_LOG_ERR, "%s", req != NULL && body == NULL ?
+		    "out of memory" : err);
+		goto out;
+	}
+	if (o->json) {
+		(void)fwrite(r.body, 1, r.body_len, stdout);
+		(void)printf("\n");
+	}
+	ans = json_loadb(r.body, r.body_len, 0, NULL);
+	if (r.status != 200) {
+		ag_log(AG_LOG_ERR, "the agent answered %d: %s", r.status,
+		    ans != NULL && json_is_string(json_object_get(ans,
+		    "message")) ? json_string_value(json_object_get(ans,
+		    "message")) : "(no JSON)");
+		json_decref(ans);
+	} else if (ans == NULL)
+		ag_log(AG_LOG_ERR, "the agent's answer is not JSON");
+	else {
+		*j = ans;
+		rc = AG_EXIT_OK;
+	}
+	ag_http_response_free(&r);
+out:
+	json_decref(req);
+	free(body);
+	free(token);
+	return rc;
+}
+
+static int
+cert_deny(const struct deny_opts *o, const char *arg, int deny)
+{
+	char	 id[SEC_NODE_ID_SIZE];
+	json_t	*req, *j;
+	int	 rc;
+
+	if ((rc = deny_target(arg, id)) != AG_EXIT_OK)
+		return rc;
+	req = deny && o->note != NULL ? json_pack("{s:s, s:s}", "node", id,
+	    "note", o->note) : json_pack("{s:s}", "node", id);
+	if (req == NULL) {
+		ag_log(AG_LOG_ERR, "out of memory (or --note is not UTF-8)");
+		return AG_EXIT_USAGE;
+	}
+	if ((rc = deny_call(o, "POST", deny ? "/v1/nodes/deny" :
+	    "/v1/nodes/allow", req, &j)) != AG_EXIT_OK)
+		return rc;
+	if (!o->json)
+		(void)printf("%s %s (log index %lld)\n", deny ? "denied" :
+		    "allowed", id, (long long)json_integer_value(
+		    json_object_get(j, "index")));
+	json_decref(j);
+	return AG_EXIT_OK;
+}
+
+static int
+cert_denied(const struct deny_opts *o)
+{
+	json_t		*j, *a, *e;
+	size_t		 i;
+	char		 when[32];
+	time_t		 t;
+	struct tm	 tm;
+	int		 rc;
+
+	if ((rc = deny_call(o, "GET", "/v1/nodes/denied", NULL, &j)) !=
+	    AG_EXIT_OK)
+		return rc;
+	a = json_object_get(j, "denied");
+	if (!o->json) {
+		if (json_array_size(a) == 0)
+			(void)printf("no node is denied\n");
+		json_array_foreach(a, i, e) {
+			t = (time_t)json_integer_value(json_object_get(e,
+			    "since"));
+			if (gmtime_r(&t, &tm) == NULL || strftime(when,
+			    sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+				(void)snprintf(when, sizeof when, "?");
+			(void)printf("%-26s  %s  %s\n", json_string_value(
+			    json_object_get(e, "node")), when,
+			    json_string_value(json_object_get(e, "note")));
+		}
+	}
+	json_decref(j);
 	return AG_EXIT_OK;
 }
 
@@ -295,14 +464,21 @@ cert_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "out",	required_argument,	NULL, 'o' },
 		{ "days",	required_argument,	NULL, 'D' },
 		{ "force",	no_argument,		NULL, 'f' },
+		{ "note",	required_argument,	NULL, 'N' },
+		{ "api",	required_argument,	NULL, 'A' },
+		{ "api-ca",	required_argument,	NULL, 'R' },
+		{ "token",	required_argument,	NULL, 'T' },
+		{ "json",	no_argument,		NULL, 'j' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
 	const char	*sub, *dir = NULL, *cadir = NULL, *name = NULL;
 	const char	*out = NULL;
 	unsigned	 days = 0;
-	static const char *const subs[] = { "init", "issue", "id", NULL };
-	int		 ch, force = 0, rc;
+	static const char *const subs[] = { "init", "issue", "id", "revoke",
+				    "allow", "denied", NULL };
+	struct deny_opts o = { NULL, NULL, NULL, 0 };
+	int		 ch, force = 0, rc, remote;
 
 	if ((rc = ag_subcommand(cmd, &argc, &argv, subs, &sub)) >= 0)
 		return rc;
@@ -327,9 +503,51 @@ cert_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		case 'f':
 			force = 1;
 			break;
+		case 'N':
+			o.note = optarg;
+			break;
+		case 'A':
+			o.api = optarg;
+			break;
+		case 'R':
+			ag_http_set_ca(optarg);
+			break;
+		case 'T':
+			o.token = optarg;
+			break;
+		case 'j':
+			o.json = 1;
+			break;
 		default:
 			return ag_opt_exit(ch);
 		}
+	}
+	remote = strcmp(sub, "revoke") == 0 || strcmp(sub, "allow") == 0 ||
+	    strcmp(sub, "denied") == 0;
+	if (remote && (dir != NULL || cadir != NULL || name != NULL ||
+	    out != NULL || days != 0 || force))
+		return ag_usage_error(cmd, "cert %s takes [--api ADDR:PORT] "
+		    "[--token FILE] [--json]%s", sub, strcmp(sub, "revoke") ==
+		    0 ? " [--note TEXT]" : "");
+	if (!remote && (o.api != NULL || o.token != NULL || o.json))
+		return ag_usage_error(cmd, "--api, --token and --json are for "
+		    "cert revoke, allow and denied");
+	if (o.note != NULL && strcmp(sub, "revoke") != 0)
+		return ag_usage_error(cmd, "--note is for cert revoke");
+	if (o.note != NULL && strlen(o.note) > 512)
+		return ag_usage_error(cmd, "--note: at most 512 bytes");
+	if (strcmp(sub, "revoke") == 0 || strcmp(sub, "allow") == 0) {
+		if (optind + 1 != argc)
+			return ag_usage_error(cmd, "cert %s wants one NODE (a "
+			    "node id or a key or certificate file)", sub);
+		return cert_deny(&o, argv[optind], strcmp(sub, "revoke") ==
+		    0);
+	}
+	if (strcmp(sub, "denied") == 0) {
+		if (optind != argc)
+			return ag_usage_error(cmd, "cert denied takes no "
+			    "argument");
+		return cert_denied(&o);
 	}
 	if (strcmp(sub, "id") == 0) {
 		if (optind + 1 != argc)

@@ -83,7 +83,7 @@ nap(void)
 static pid_t
 spawn(struct demo_node *d, int i, const char *secret, const char *join)
 {
-	char	name[16], log[PATH_MAX + 8];
+	char	name[24], log[PATH_MAX + 8];
 	pid_t	pid;
 	int	fd;
 

@@ -39,7 +39,10 @@ const struct ag_cmd ag_cmd_place = {
 	"commands\n"
 	"                        that run the placement)\n"
 	"  --api ADDR:PORT       the agent's API (default: $EXOGPU_API or "
-	AG_API_DEFAULT_ADDR ")\n"
+	AG_API_DEFAULT_ADDR ";\n"
+	"                        https://ADDR:PORT when it serves TLS)\n"
+	"  --api-ca FILE         check an https:// agent against FILE (its\n"
+	"                        certificate or CA; default: $EXOGPU_API_CA)\n"
 	"  --token FILE          access token, when the agent enforces them "
 	"(the\n"
 	"                        token's device selectors and quotas apply;\n"
@@ -216,6 +219,7 @@ place_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "api", required_argument, NULL, 'a' },
+		{ "api-ca", required_argument, NULL, 'C' },
 		{ "token", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -255,6 +259,7 @@ place_exec(const struct ag_cmd *cmd, int argc, char **argv)
 				    "json or llama.cpp");
 			break;
 		case 'a': api = optarg; break;
+		case 'C': ag_http_set_ca(optarg); break;
 		case 't': token = optarg; break;
 		default:
 			return ag_opt_exit(ch);

@@ -23,7 +23,11 @@ static int	events_exec(const struct ag_cmd *, int, char **);
 #define CLIENT_HELP \
 	"  --json            print the agent's JSON answer\n" \
 	"  --api ADDR:PORT   the agent's API (default: $EXOGPU_API or " \
-	AG_API_DEFAULT_ADDR ")\n" \
+	AG_API_DEFAULT_ADDR ");\n" \
+	"                    https://ADDR:PORT when it serves TLS\n" \
+	"  --api-ca FILE     check an https:// agent against FILE: its\n" \
+	"                    certificate (DATA/node.pem) or its CA\n" \
+	"                    (default: $EXOGPU_API_CA)\n" \
 	"  --token FILE      access token, when the agent enforces them\n" \
 	"                    (default: the file $EXOGPU_TOKEN names)\n"
 
@@ -74,6 +78,7 @@ client_opts(const struct ag_cmd *cmd, int argc, char **argv,
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "api", required_argument, NULL, 'a' },
+		{ "api-ca", required_argument, NULL, 'C' },
 		{ "probe", no_argument, NULL, 'p' },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "token", required_argument, NULL, 't' },
@@ -90,6 +95,8 @@ client_opts(const struct ag_cmd *cmd, int argc, char **argv,
 			o->api = optarg;
 		else if (ch == 't')
 			o->token = optarg;
+		else if (ch == 'C')
+			ag_http_set_ca(optarg);
 		else if (ch == 'p' && cmd == &ag_cmd_peers)
 			o->probe = 1;
 		else if (ch == 'p')

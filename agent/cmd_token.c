@@ -85,7 +85,10 @@ const struct ag_cmd ag_cmd_token = {
 	"    --expires UNIX    keep the revocation until then (default: the\n"
 	"                      token's exp from FILE, else 367 days)\n"
 	"    --api ADDR:PORT   the agent's API (default: $EXOGPU_API or "
-	AG_API_DEFAULT_ADDR ")\n"
+	AG_API_DEFAULT_ADDR ";\n"
+	"                      https://ADDR:PORT when it serves TLS)\n"
+	"    --api-ca FILE     check an https:// agent against FILE (its\n"
+	"                      certificate or CA; default: $EXOGPU_API_CA)\n"
 	"    --token FILE      your admin token (default: $EXOGPU_TOKEN)\n"
 	"    --json            print the agent's JSON answer\n"
 	"  -h, --help          show this help\n",
@@ -726,6 +729,7 @@ token_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "iss",	 required_argument,	NULL, 'i' },
 		{ "json",	 no_argument,		NULL, 'j' },
 		{ "api",	 required_argument,	NULL, 'A' },
+		{ "api-ca",	 required_argument,	NULL, 'C' },
 		{ "token",	 required_argument,	NULL, 'T' },
 		{ "expires",	 required_argument,	NULL, 'E' },
 		{ "help",	 no_argument,		NULL, 'h' },
@@ -755,6 +759,7 @@ token_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		case 'i': o.iss = optarg; break;
 		case 'j': o.json = 1; break;
 		case 'A': o.api = optarg; break;
+		case 'C': ag_http_set_ca(optarg); break;
 		case 'T': o.token = optarg; break;
 		case 'E': o.expires = optarg; break;
 		default:

@@ -229,3 +229,19 @@ be_uuid_format(const uint8_t u[16], char *buf, size_t size)
 	    u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7],
 	    u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
 }
+
+uint64_t
+be_bench_copy_bytes(uint64_t llc, uint64_t max_alloc, uint64_t mem)
+{
+	uint64_t	want = BE_BENCH_COPY_FLOOR, n = BE_BENCH_COPY_MIN;
+
+	if (llc > 0 && llc <= BE_BENCH_COPY_CEIL / 4 && 4 * llc > want)
+		want = 4 * llc;
+	else if (llc > BE_BENCH_COPY_CEIL / 4)
+		want = BE_BENCH_COPY_CEIL;
+	while (n < want && n < BE_BENCH_COPY_CEIL)
+		n *= 2;
+	while (n >= BE_BENCH_COPY_MIN && (n > max_alloc || n > mem / 8))
+		n /= 2;
+	return n >= BE_BENCH_COPY_MIN ? n : 0;
+}

@@ -202,4 +202,18 @@ void		be_uuid_format(const uint8_t[16], char *, size_t);
 /* Bounded copy that always terminates; truncates silently. */
 void		be_strlcpy(char *, const char *, size_t);
 
+/*
+ * Size of each of the two buffers of a memory-bandwidth benchmark: well
+ * above the device's last-level cache, so the figure is the memory's and
+ * not the cache's (docs/devices.md, "Benchmarks").  At least
+ * BE_BENCH_COPY_FLOOR and 4 x llc (0: not reported), rounded up to a power
+ * of two, at most BE_BENCH_COPY_CEIL, max_alloc and mem / 8, rounded down
+ * to a power of two.  0 when that is under BE_BENCH_COPY_MIN.
+ */
+#define BE_BENCH_COPY_FLOOR	((uint64_t)256 << 20)
+#define BE_BENCH_COPY_CEIL	((uint64_t)1 << 30)
+#define BE_BENCH_COPY_MIN	((uint64_t)1 << 20)
+uint64_t	be_bench_copy_bytes(uint64_t llc, uint64_t max_alloc,
+		    uint64_t mem);
+
 #endif /* BE_DEVICE_H */

@@ -61,8 +61,6 @@
 #define BE_CL_BATCH_MAX		4096	/* operations in one batch */
 #define BE_CL_TARGET_MIN_S	0.005
 #define BE_CL_TARGET_MAX_S	0.080
-#define BE_CL_COPY_BYTES	(64u << 20)	/* largest copy buffer */
-#define BE_CL_COPY_MIN_BYTES	(1u << 20)
 #define BE_CL_FMA_ITERS		1024u
 #define BE_CL_FMA_CHAINS	8u	/* float16 chains per work item */
 #define BE_CL_FMA_LANES		(BE_CL_FMA_CHAINS * 16u)
@@ -958,22 +956,21 @@ cl_build(struct cl_sess *s, const struct be_log *log, char *reason,
 	return 0;
 }
 
-/* Largest power-of-two buffer <= BE_CL_COPY_BYTES the device takes. */
+/* Copy buffer size: above the device's cache (be_bench_copy_bytes). */
 static size_t
 cl_copy_bytes(cl_device_id d)
 {
-	cl_ulong	maxalloc = 0, global = 0;
-	size_t		n = BE_CL_COPY_BYTES;
+	cl_ulong	maxalloc = 0, global = 0, cache = 0;
 
 	if (cl_dev_fixed(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, &maxalloc,
 	    sizeof maxalloc) != CL_SUCCESS ||
 	    cl_dev_fixed(d, CL_DEVICE_GLOBAL_MEM_SIZE, &global,
 	    sizeof global) != CL_SUCCESS)
 		return 0;
-	/* Two buffers of n must fit with room to spare. */
-	while (n >= BE_CL_COPY_MIN_BYTES && (n > maxalloc || n > global / 8))
-		n /= 2;
-	return n >= BE_CL_COPY_MIN_BYTES ? n : 0;
+	if (cl_dev_fixed(d, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, &cache,
+	    sizeof cache) != CL_SUCCESS)
+		cache = 0;
+	return (size_t)be_bench_copy_bytes(cache, maxalloc, global);
 }
 
 /* Compares a few spots of dst with the uploaded pattern. */
@@ -1176,8 +1173,8 @@ cl_bench_run(struct cl_sess *s, const struct be_view *v,
 	if (cl_build(s, log, reason, rsize) != 0)
 		return -1;
 	if ((bc->bytes = cl_copy_bytes(s->dev)) == 0) {
-		(void)snprintf(reason, rsize, "device too small for a %u-byte "
-		    "copy buffer", BE_CL_COPY_MIN_BYTES);
+		(void)snprintf(reason, rsize, "device too small for a %llu-byte "
+		    "copy buffer", (unsigned long long)BE_BENCH_COPY_MIN);
 		return -1;
 	}
 	bc->t_built = cl_now();

@@ -49,7 +49,6 @@
 	VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PCI_BUS_INFO_PROPERTIES_EXT
 
 #define VK_VERIFY_BYTES	(1u << 20)		/* verify round trip size */
-#define VK_BENCH_BUF	((VkDeviceSize)64 << 20) /* largest bench buffer */
 #define VK_BENCH_MIN	((VkDeviceSize)1 << 20)	/* smallest acceptable */
 #define VK_WG		64u			/* local_size_x of shaders */
 #define VK_MAX_GROUPS	65535u			/* guaranteed minimum */
@@ -1313,16 +1312,20 @@ vk_bench_setup(struct vk_bench *b, char *why, size_t whylen)
 {
 	const VkPhysicalDeviceLimits	*lim = &b->c.props.limits;
 	VkQueryPoolCreateInfo		 qpi;
-	VkDeviceSize			 sz = VK_BENCH_BUF;
+	VkDeviceSize			 sz;
 	VkResult			 r;
 
 	if (!b->c.compute)
 		return vk_failf(why, whylen, "no compute queue");
-	if (sz > lim->maxStorageBufferRange)
-		sz = lim->maxStorageBufferRange;
-	if (sz > vk_local_heap(&b->c.mem) / 8)
-		sz = vk_local_heap(&b->c.mem) / 8;
-	sz &= ~(VK_BENCH_MIN - 1);
+	/*
+	 * Vulkan reports no cache size: the floor (256 MiB) is above the L2
+	 * of today's GPUs; CPU and integrated devices share the host's LLC,
+	 * which reaches hundreds of MiB, so they get the ceiling.
+	 */
+	sz = be_bench_copy_bytes(b->c.props.deviceType ==
+	    VK_PHYSICAL_DEVICE_TYPE_CPU || b->c.props.deviceType ==
+	    VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU ? BE_BENCH_COPY_CEIL : 0,
+	    lim->maxStorageBufferRange, vk_local_heap(&b->c.mem));
 	if (sz < VK_BENCH_MIN)
 		return vk_failf(why, whylen, "device memory too small");
 	b->bufsize = sz;

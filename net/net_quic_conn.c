@@ -917,8 +917,12 @@ report_closed(struct net_quic_conn *c)
 	if (c->reason[0] == '\0')
 		set_reason(c, "closed");
 	nq_addr_text((struct sockaddr *)&c->remote, addr, sizeof addr);
+	/* A caller's own close (codes from 0x100) is logged by the caller,
+	 * once: here it is only info, so a refused peer that keeps dialling
+	 * does not write a notice per attempt. */
 	if (c->visible)
-		nq_log(ep, c->state == NQ_OPEN ? NET_QUIC_LOG_INFO :
+		nq_log(ep, c->state == NQ_OPEN || (c->close_req &&
+		    c->close_code >= 0x100) ? NET_QUIC_LOG_INFO :
 		    NET_QUIC_LOG_NOTICE, "quic: connection %s %s%s%s: %s",
 		    c->server ? "from" : "to", addr,
 		    c->peer_id[0] ? " peer " : "", c->peer_id, c->reason);

@@ -57,13 +57,19 @@ struct sec_audit_signer {
 	char			node[SEC_NODE_ID_SIZE];
 };
 
+#define CKPT_KEEP	512	/* a checkpoint line is ~350 bytes */
+
 struct sec_audit_writer {
 	int		fd;
 	off_t		off;		/* end of the file */
 	int		broken;
 	int		dirty;		/* deferred lines not yet fsync'd */
 	struct chain	ch;
+	uint64_t	ckpt_seq;	/* newest checkpoint written, 0: none */
+	char		ckpt[CKPT_KEEP];
 };
+
+_Static_assert(SEC_AUDIT_NODE_SIZE == SEC_NODE_ID_SIZE, "node id size");
 
 /* --- small encoders --- */
 
@@ -405,10 +411,12 @@ read_line(FILE *fp, char *buf, size_t *len)
 
 struct vctx {
 	struct chain		 ch;
-	gnutls_pubkey_t		 pub;		/* NULL: chain only */
-	char			 key_node[SEC_NODE_ID_SIZE];
+	size_t			 npub;		/* 0: chain only */
+	gnutls_pubkey_t		 pubs[SEC_AUDIT_KEYS_MAX];
+	char			 key_nodes[SEC_AUDIT_KEYS_MAX][SEC_NODE_ID_SIZE];
 	int			 have_anchor;
 	struct entry		 anchor;
+	unsigned char		 anchor_hash[HASH_LEN];	/* of its line */
 	FILE *const		*fps;		/* for look-ahead, or NULL */
 	size_t			 nfps;
 	struct sec_audit_report	*rep;
@@ -483,8 +491,9 @@ check_ckpt(struct vctx *v, const struct entry *e, size_t file,
     unsigned long lineno)
 {
 	char		msg[256];
+	const char	*key_node;
 	gnutls_datum_t	d, s;
-	size_t		n;
+	size_t		n, k;
 
 	if (e->size != e->seq - 1)
 		return tampered(v, file, lineno, e->seq, "checkpoint says "
@@ -494,8 +503,15 @@ check_ckpt(struct vctx *v, const struct entry *e, size_t file,
 	if (memcmp(e->head, e->prev, HASH_LEN) != 0)
 		return tampered(v, file, lineno, e->seq, "checkpoint head "
 		    "differs from its prev: checkpoint edited");
-	if (v->pub == NULL)
+	if (v->npub == 0)
 		return 0;
+	/* the key the checkpoint names, else the first (reports why) */
+	for (k = 0; k < v->npub; k++)
+		if (strcmp(e->node, v->key_nodes[k]) == 0)
+			break;
+	if (k == v->npub)
+		k = 0;
+	key_node = v->key_nodes[k];
 	if ((n = ckpt_message(msg, sizeof msg, e->node, e->size, e->head,
 	    e->time)) == 0)
 		return tampered(v, file, lineno, e->seq, "checkpoint "
@@ -504,17 +520,17 @@ check_ckpt(struct vctx *v, const struct entry *e, size_t file,
 	d.size = (unsigned)n;
 	s.data = (unsigned char *)(uintptr_t)e->sig;
 	s.size = SIG_LEN;
-	if (gnutls_pubkey_verify_data2(v->pub, GNUTLS_SIGN_EDDSA_ED25519, 0,
-	    &d, &s) < 0)
+	if (gnutls_pubkey_verify_data2(v->pubs[k], GNUTLS_SIGN_EDDSA_ED25519,
+	    0, &d, &s) < 0)
 		return tampered(v, file, lineno, e->seq, "checkpoint "
 		    "signature does not verify%s%s%s", strcmp(e->node,
-		    v->key_node) != 0 ? " (checkpoint names node " : "",
-		    strcmp(e->node, v->key_node) != 0 ? e->node : "",
-		    strcmp(e->node, v->key_node) != 0 ? ", not the key's)" :
+		    key_node) != 0 ? " (checkpoint names node " : "",
+		    strcmp(e->node, key_node) != 0 ? e->node : "",
+		    strcmp(e->node, key_node) != 0 ? ", not the key's)" :
 		    ": checkpoint edited or forged");
-	if (strcmp(e->node, v->key_node) != 0)
+	if (strcmp(e->node, key_node) != 0)
 		return tampered(v, file, lineno, e->seq, "checkpoint by node "
-		    "%s, but the key is node %s", e->node, v->key_node);
+		    "%s, but the key is node %s", e->node, key_node);
 	return 0;
 }
 
@@ -589,6 +605,11 @@ chain_feed(struct vctx *v, const char *line, size_t len, size_t file,
 	    memcmp(h, v->anchor.head, HASH_LEN) != 0)
 		return tampered(v, file, lineno, e.seq, "entry differs from "
 		    "the external checkpoint: log edited or replaced");
+	if (v->have_anchor && e.seq == v->anchor.seq &&
+	    memcmp(h, v->anchor_hash, HASH_LEN) != 0)
+		return tampered(v, file, lineno, e.seq, "entry %llu is not "
+		    "the external checkpoint: log cut and extended, or "
+		    "replaced", (unsigned long long)e.seq);
 	memcpy(ch->head, h, HASH_LEN);
 	memcpy(ch->pprev, e.prev, HASH_LEN);
 	ch->next = e.seq + 1;
@@ -978,6 +999,32 @@ ckpt_line(const struct sec_audit_writer *w, int64_t now,
 	return 0;
 }
 
+/* Remembers the checkpoint just written (for anchors). */
+static void
+keep_ckpt(struct sec_audit_writer *w, const char *line, size_t len)
+{
+	if (len >= sizeof w->ckpt) {
+		w->ckpt_seq = 0;
+		return;
+	}
+	memcpy(w->ckpt, line, len);
+	w->ckpt[len] = '\0';
+	w->ckpt_seq = w->ch.next - 1;
+}
+
+int
+sec_audit_writer_last_ckpt(const struct sec_audit_writer *w, char *out,
+    size_t cap, uint64_t *seq)
+{
+	size_t	len = strlen(w->ckpt);
+
+	if (w->ckpt_seq == 0 || len >= cap)
+		return -1;
+	memcpy(out, w->ckpt, len + 1);
+	*seq = w->ckpt_seq;
+	return 0;
+}
+
 int
 sec_audit_checkpoint(struct sec_audit_writer *w, int64_t now,
     const struct sec_audit_signer *s, char *err, size_t errlen)
@@ -988,7 +1035,10 @@ sec_audit_checkpoint(struct sec_audit_writer *w, int64_t now,
 	if (ckpt_line(w, now, s, buf, SEC_AUDIT_LINE_MAX + 1, &len, err,
 	    errlen) < 0)
 		return -1;
-	return emit(w, w->fd, w->off, buf, len, 1, 0, err, errlen);
+	if (emit(w, w->fd, w->off, buf, len, 1, 0, err, errlen) < 0)
+		return -1;
+	keep_ckpt(w, buf, len);
+	return 0;
 }
 
 int
@@ -1010,15 +1060,17 @@ sec_audit_rotate(struct sec_audit_writer *w, int new_fd, int64_t now,
 	if (sec_audit_sync(w, err, errlen) < 0 ||
 	    emit(w, new_fd, 0, buf, len, 1, 0, err, errlen) < 0)
 		return -1;
+	keep_ckpt(w, buf, len);
 	w->fd = new_fd;
 	return 0;
 }
 
 /* --- verifier --- */
 
+/* One PEM public key or certificate into *pub, its id into id. */
 static int
-load_pub(struct vctx *v, const char *pem, size_t len, char *err,
-    size_t errlen)
+import_pub(gnutls_pubkey_t *pub, const char *pem, size_t len,
+    char id[SEC_NODE_ID_SIZE], char *err, size_t errlen)
 {
 	gnutls_x509_crt_t	crt;
 	gnutls_ecc_curve_t	curve;
@@ -1027,29 +1079,84 @@ load_pub(struct vctx *v, const char *pem, size_t len, char *err,
 
 	if (sec_datum_in(&d, pem, len, "public key", err, errlen) < 0)
 		return -1;
-	if ((rc = gnutls_pubkey_init(&v->pub)) < 0)
+	if ((rc = gnutls_pubkey_init(pub)) < 0)
 		return sec_gnutls_err(err, errlen, "pubkey init", rc);
-	rc = gnutls_pubkey_import(v->pub, &d, GNUTLS_X509_FMT_PEM);
+	rc = gnutls_pubkey_import(*pub, &d, GNUTLS_X509_FMT_PEM);
 	if (rc < 0 && sec_crt_import(pem, len, &crt, err, errlen) == 0) {
-		rc = gnutls_pubkey_import_x509(v->pub, crt, 0);
+		rc = gnutls_pubkey_import_x509(*pub, crt, 0);
 		gnutls_x509_crt_deinit(crt);
 	}
 	if (rc < 0)
 		return sec_err(err, errlen, "key is neither a PEM public key "
 		    "nor a certificate");
-	if (gnutls_pubkey_get_pk_algorithm(v->pub, NULL) !=
+	if (gnutls_pubkey_get_pk_algorithm(*pub, NULL) !=
 	    GNUTLS_PK_EDDSA_ED25519)
 		return sec_err(err, errlen, "key is not Ed25519");
-	rc = gnutls_pubkey_export_ecc_raw(v->pub, &curve, &x, NULL);
+	rc = gnutls_pubkey_export_ecc_raw(*pub, &curve, &x, NULL);
 	if (rc < 0)
 		return sec_gnutls_err(err, errlen, "public key", rc);
 	if (x.size != SEC_ED25519_LEN) {
 		gnutls_free(x.data);
 		return sec_err(err, errlen, "public key is not Ed25519");
 	}
-	sec_node_id_from_pub(x.data, v->key_node);
+	sec_node_id_from_pub(x.data, id);
 	gnutls_free(x.data);
 	return 0;
+}
+
+/*
+ * pem holds one or more PEM blocks (keys or certificates), each from its
+ * "-----BEGIN" to the next one's.
+ */
+static int
+load_pub(struct vctx *v, const char *pem, size_t len, char *err,
+    size_t errlen)
+{
+	static const char	 begin[] = "-----BEGIN ";
+	const char		*p = pem, *end = pem + len, *next;
+	int			 rc;
+
+	if ((p = memmem(pem, len, begin, sizeof begin - 1)) == NULL)
+		return sec_err(err, errlen, "key is neither a PEM public key "
+		    "nor a certificate");
+	while (p != NULL) {
+		next = memmem(p + 1, (size_t)(end - (p + 1)), begin,
+		    sizeof begin - 1);
+		if (v->npub == SEC_AUDIT_KEYS_MAX)
+			return sec_err(err, errlen, "more than %d keys",
+			    SEC_AUDIT_KEYS_MAX);
+		rc = import_pub(&v->pubs[v->npub], p, (size_t)((next != NULL ?
+		    next : end) - p), v->key_nodes[v->npub], err, errlen);
+		if (v->pubs[v->npub] != NULL)
+			v->npub++;	/* freed with the others */
+		if (rc < 0)
+			return -1;
+		p = next;
+	}
+	return 0;
+}
+
+static void
+free_pubs(struct vctx *v)
+{
+	size_t	i;
+
+	for (i = 0; i < v->npub; i++)
+		gnutls_pubkey_deinit(v->pubs[i]);
+	v->npub = 0;
+}
+
+int
+sec_audit_key_id(const char *pub_pem, size_t pub_len,
+    char id[SEC_AUDIT_NODE_SIZE], char *err, size_t errlen)
+{
+	gnutls_pubkey_t	pub = NULL;
+	int		rc;
+
+	rc = import_pub(&pub, pub_pem, pub_len, id, err, errlen);
+	if (pub != NULL)
+		gnutls_pubkey_deinit(pub);
+	return rc;
 }
 
 /* Parses (and with a key, checks) the external checkpoint. */
@@ -1070,6 +1177,7 @@ load_anchor(struct vctx *v, const char *text)
 		    "not a checkpoint" : why);
 		return -1;
 	}
+	sha256(text, len, v->anchor_hash);
 	v->rep = &rep;
 	rc = check_ckpt(v, &v->anchor, 0, 0);
 	v->rep = saved;
@@ -1108,18 +1216,18 @@ sec_audit_verify_files(FILE *const *fps, size_t n, const char *pub_pem,
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = chain_file(&v, fps[i], i);
 	if (rc == 0 && v.have_anchor && (!v.ch.started ||
-	    v.ch.next - 1 < v.anchor.size))
+	    v.ch.next - 1 < v.anchor.seq))
 		rc = tampered(&v, n - 1, v.ch.pfile == n - 1 ?
 		    v.ch.pline + 1 : 1, v.ch.started ? v.ch.next : 1,
-		    "log ends at entry %llu but the external checkpoint "
-		    "covers %llu: truncated", v.ch.started ?
+		    "log ends at entry %llu but the external checkpoint is "
+		    "entry %llu: truncated", v.ch.started ?
 		    (unsigned long long)(v.ch.next - 1) : 0ULL,
-		    (unsigned long long)v.anchor.size);
-	if (rc == 0 && v.have_anchor && v.ch.first > v.anchor.size)
+		    (unsigned long long)v.anchor.seq);
+	/* from its own seq on, the anchor's line itself was compared */
+	if (rc == 0 && v.have_anchor && v.ch.first > v.anchor.seq)
 		rc = tampered(&v, 0, 1, v.ch.first, "log starts after the "
 		    "entry the external checkpoint covers: cannot check it");
-	if (v.pub != NULL)
-		gnutls_pubkey_deinit(v.pub);
+	free_pubs(&v);
 	rep->records = v.ch.records;
 	rep->checkpoints = v.ch.checkpoints;
 	rep->uncovered = v.ch.uncovered;
@@ -1163,4 +1271,48 @@ sec_audit_verify(const char *const *paths, size_t n, const char *pub_pem,
 			(void)fclose(fps[i]);
 	free(fps);
 	return rc;
+}
+
+int
+sec_audit_ckpt_parse(const char *line, size_t len, const char *pub_pem,
+    size_t pub_len, struct sec_audit_ckpt *out, char *err, size_t errlen)
+{
+	struct sec_audit_report	 rep;
+	struct vctx		 v;
+	struct entry		 e;
+	const char		*why;
+	int			 rc = 0;
+
+	memset(out, 0, sizeof *out);
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (memchr(line, '\n', len) != NULL || memchr(line, '\0', len) !=
+	    NULL)
+		return sec_err(err, errlen, "checkpoint: more than one line");
+	if (parse_entry(line, len, &e, &why) < 0)
+		return sec_err(err, errlen, "checkpoint: %s", why);
+	if (e.kind != KIND_CKPT)
+		return sec_err(err, errlen, "not a checkpoint");
+	memset(&v, 0, sizeof v);
+	memset(&rep, 0, sizeof rep);
+	v.rep = &rep;
+	if (pub_pem != NULL)
+		rc = import_pub(&v.pubs[0], pub_pem, pub_len, v.key_nodes[0],
+		    err, errlen);
+	if (v.pubs[0] != NULL)
+		v.npub = 1;
+	if (rc == 0 && check_ckpt(&v, &e, 0, 1) != 0)
+		rc = sec_err(err, errlen, "checkpoint: %s", rep.reason);
+	free_pubs(&v);
+	if (rc != 0)
+		return -1;
+	out->seq = e.seq;
+	out->size = e.size;
+	(void)snprintf(out->node, sizeof out->node, "%s", e.node);
+	memcpy(out->time, e.time, TIME_LEN);
+	out->time[TIME_LEN] = '\0';
+	hex_enc(e.head, HASH_LEN, out->head);
+	return 0;
 }

@@ -55,7 +55,9 @@ struct sec_audit_rec {
 struct sec_audit_signer;
 struct sec_audit_writer;
 
-/* Loads the node's PKCS#8 PEM Ed25519 key for signing checkpoints. */
+/* Loads a PKCS#8 PEM Ed25519 key for signing checkpoints (the agent's
+ * audit key, DATA/audit.key).  A checkpoint's node= field is this key's
+ * id (sec_node_id_from_pub of its public half). */
 struct sec_audit_signer *sec_audit_signer_new(const char *key_pem,
 	    size_t len, char *err, size_t errlen);
 void	sec_audit_signer_free(struct sec_audit_signer *);
@@ -79,6 +81,13 @@ void	sec_audit_writer_free(struct sec_audit_writer *);
 /* Next seq and current head (hex, SEC_AUDIT_HEX_SIZE bytes). */
 uint64_t	sec_audit_writer_seq(const struct sec_audit_writer *);
 void	sec_audit_writer_head(const struct sec_audit_writer *, char *hex);
+/*
+ * The newest checkpoint this writer wrote (not one found by the scan at
+ * open), without newline, into out (cap bytes) and its seq; 0, or -1
+ * when it wrote none yet or it does not fit.
+ */
+int	sec_audit_writer_last_ckpt(const struct sec_audit_writer *,
+	    char *out, size_t cap, uint64_t *seq);
 
 /*
  * Appends one record and fsyncs.  On a failed write the file is cut
@@ -111,6 +120,33 @@ int	sec_audit_checkpoint(struct sec_audit_writer *, int64_t now,
 int	sec_audit_rotate(struct sec_audit_writer *, int new_fd, int64_t now,
 	    const struct sec_audit_signer *, char *err, size_t errlen);
 
+/*
+ * One checkpoint line on its own (an anchor: a copy kept by the cluster
+ * or an operator).  Parsed with the log's own strict rules; bounded by
+ * SEC_AUDIT_LINE_MAX.
+ */
+#define SEC_AUDIT_NODE_SIZE	27	/* a node id (sec_identity.h) + NUL */
+struct sec_audit_ckpt {
+	uint64_t	seq;
+	uint64_t	size;			/* entries it covers = seq - 1 */
+	char		node[SEC_AUDIT_NODE_SIZE];	/* the signing key's id */
+	char		time[21];		/* RFC 3339, as on the line */
+	char		head[SEC_AUDIT_HEX_SIZE];
+};
+/*
+ * Parses line (len bytes; one trailing "\n" or "\r\n" is ignored) as a
+ * checkpoint and checks its inner consistency (size = seq - 1, head =
+ * prev).  With pub_pem (a PEM public key or certificate) the signature
+ * is checked too and the key's id must be the line's node=.  0, or -1
+ * with err.
+ */
+int	sec_audit_ckpt_parse(const char *line, size_t len,
+	    const char *pub_pem, size_t pub_len, struct sec_audit_ckpt *out,
+	    char *err, size_t errlen);
+/* The id of an Ed25519 public key or certificate (PEM): 0 or -1. */
+int	sec_audit_key_id(const char *pub_pem, size_t pub_len,
+	    char id[SEC_AUDIT_NODE_SIZE], char *err, size_t errlen);
+
 /* Result of a verification. */
 struct sec_audit_report {
 	uint64_t	records;	/* kind=rec entries */
@@ -126,17 +162,21 @@ struct sec_audit_report {
 	char		reason[256];
 };
 
+#define SEC_AUDIT_KEYS_MAX	8
 #define SEC_AUDIT_OK		0
 #define SEC_AUDIT_TAMPERED	1
 
 /*
  * Verifies files oldest first (audit.log.2 audit.log.1 audit.log).  With
- * pub_pem (a "PUBLIC KEY" or the node's certificate, PEM) every
- * checkpoint signature is checked and its node id must be the key's;
- * with NULL only the chain.  anchor, when not NULL, is a checkpoint line
- * kept outside the log (a peer's or an operator's copy): the log must
- * reach it and agree with it, which is what makes truncation of the
- * newest file detectable.  Returns SEC_AUDIT_OK, SEC_AUDIT_TAMPERED with
+ * pub_pem (one or more, up to SEC_AUDIT_KEYS_MAX, PEM blocks, each a
+ * "PUBLIC KEY" or a certificate, concatenated) every checkpoint
+ * signature is checked with the key whose id its node= names (the first
+ * key when none does) and its node= must be that key's id; with NULL
+ * only the chain.  Several keys serve a log that changed signing keys
+ * (the node key before the audit key, docs/audit.md).  anchor, when not
+ * NULL, is a checkpoint line kept outside the log (the cluster's or an
+ * operator's copy): the log must contain that very line at its seq,
+ * which is what makes truncation of the newest file detectable.  Returns SEC_AUDIT_OK, SEC_AUDIT_TAMPERED with
  * the first bad entry in rep, or -1 (unreadable file, bad key, bad
  * anchor) with rep->reason.
  */

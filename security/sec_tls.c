@@ -232,9 +232,8 @@ out:
 }
 
 int
-sec_tls_creds_new(const struct sec_identity *id, const char *anchor_pem,
-    size_t anchor_len, gnutls_certificate_credentials_t *out, char *err,
-    size_t errlen)
+sec_tls_identity_creds_new(const struct sec_identity *id,
+    gnutls_certificate_credentials_t *out, char *err, size_t errlen)
 {
 	gnutls_certificate_credentials_t	 cred;
 	gnutls_x509_crt_t			 chain[SEC_CHAIN_MAX];
@@ -249,12 +248,24 @@ sec_tls_creds_new(const struct sec_identity *id, const char *anchor_pem,
 	if ((rc = gnutls_certificate_allocate_credentials(&cred)) < 0)
 		return sec_gnutls_err(err, errlen, "credentials", rc);
 	/* Copies key and chain; the identity stays the caller's. */
-	rc = gnutls_certificate_set_x509_key(cred, chain, n,
-	    sec_identity_key(id));
-	if (rc < 0) {
+	if ((rc = gnutls_certificate_set_x509_key(cred, chain, n,
+	    sec_identity_key(id))) < 0) {
 		gnutls_certificate_free_credentials(cred);
 		return sec_gnutls_err(err, errlen, "credentials key", rc);
 	}
+	*out = cred;
+	return 0;
+}
+
+int
+sec_tls_creds_new(const struct sec_identity *id, const char *anchor_pem,
+    size_t anchor_len, gnutls_certificate_credentials_t *out, char *err,
+    size_t errlen)
+{
+	gnutls_certificate_credentials_t	cred;
+
+	if (sec_tls_identity_creds_new(id, &cred, err, errlen) != 0)
+		return -1;
 	if (load_anchor(cred, anchor_pem, anchor_len, err, errlen) < 0) {
 		gnutls_certificate_free_credentials(cred);
 		return -1;

@@ -50,6 +50,14 @@ int	sec_tls_creds_new(const struct sec_identity *, const char *anchor_pem,
 	    char *err, size_t errlen);
 
 /*
+ * Credentials holding only the identity's key and chain, no anchor: for a
+ * server that asks for no client certificate (the agent's HTTPS API with
+ * --http-tls node).  Free with gnutls_certificate_free_credentials.
+ */
+int	sec_tls_identity_creds_new(const struct sec_identity *,
+	    gnutls_certificate_credentials_t *out, char *err, size_t errlen);
+
+/*
  * Prepares a fresh session for its role: priority SEC_TLS_PRIORITY, the
  * credentials, client certificates required (servers; the CA list is not
  * sent), and the verify function that runs the checks above inside the

@@ -5,8 +5,9 @@
  * Input: one control byte, then log bytes.  Control bit 0 verifies with
  * a fixed public key (seed 32 x 0x42, the key the corpus seeds were
  * signed with, so signature checks are reached); bit 1 uses the first
- * line as an external checkpoint; bits 2-7 pick where to split the log
- * into two files.
+ * line as an external checkpoint (and parses it on its own with
+ * sec_audit_ckpt_parse, the leader's check of a submitted anchor); bits
+ * 2-7 pick where to split the log into two files.
  *
  * Properties: no crash or overread on any bytes; on success the counts
  * add up to the seq range; and the writer accepts a single file exactly
@@ -28,6 +29,29 @@
 #include "sec_gnutls.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/*
+ * A line on its own (sec_audit_ckpt_parse): accepted only with the
+ * inner consistency it promises, and with a key only when it also
+ * passes without one.
+ */
+static void
+check_ckpt(const char *line, size_t len, const char *pub, size_t publen)
+{
+	struct sec_audit_ckpt	ck;
+	char			err[256];
+	int			bare, keyed;
+
+	bare = sec_audit_ckpt_parse(line, len, NULL, 0, &ck, err, sizeof err);
+	if (bare == 0 && (ck.seq == 0 || ck.size != ck.seq - 1 ||
+	    strlen(ck.head) != 64 || strlen(ck.node) != 26 ||
+	    strlen(ck.time) != 20))
+		abort();
+	keyed = sec_audit_ckpt_parse(line, len, pub, publen, &ck, err,
+	    sizeof err);
+	if (keyed == 0 && bare != 0)
+		abort();
+}
 
 /* The fixed key's public half, built once (harness-local cache). */
 static char	*fuzz_pub;
@@ -119,6 +143,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((ctl & 2) && (nl = memchr(log, '\n', n)) != NULL &&
 	    (anchor = strndup((const char *)log, (size_t)(nl - log))) == NULL)
 		return 0;
+	if (anchor != NULL)
+		check_ckpt(anchor, strlen(anchor), fuzz_pub, fuzz_publen);
 	cut = n * (size_t)(ctl >> 2) / 64;
 	nf = 0;
 	if (cut > 0 && cut < n) {

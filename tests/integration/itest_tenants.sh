@@ -211,7 +211,7 @@ for want in "action=place.*decision=allowed" \
 	grep -q "$want" "$DIR/all.log" || fail "no audit entry matching $want"
 done
 for n in 1 2 3; do
-	"$EXOGPU" audit verify "$DIR/d$n/audit.log" --key "$DIR/d$n/node.pem" \
+	"$EXOGPU" audit verify "$DIR/d$n/audit.log" --key "$DIR/d$n/audit.pub" \
 	    >"$DIR/v$n" 2>&1 || fail "audit of node $n: $(cat "$DIR/v$n")"
 done
 echo "audit verify: $(cat "$DIR/v1")"
@@ -219,7 +219,7 @@ echo "audit verify: $(cat "$DIR/v1")"
 # breaks at the next entry.
 line=$(grep -n 'kind=rec' "$DIR/d1/audit.log" | sed -n 2p | cut -d: -f1)
 sed -i "${line}s/ time=20/ time=21/" "$DIR/d1/audit.log"
-out=$("$EXOGPU" audit verify "$DIR/d1/audit.log" --key "$DIR/d1/node.pem" \
+out=$("$EXOGPU" audit verify "$DIR/d1/audit.log" --key "$DIR/d1/audit.pub" \
     2>&1) && fail "a one-byte edit went unnoticed"
 echo "$out" | grep -q "line $line " || fail "not found at its entry: $out"
 echo "after a one-byte edit on line $line: $out"

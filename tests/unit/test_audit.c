@@ -413,6 +413,141 @@ test_truncate(void **state)
 	    "truncated");
 }
 
+/* The anchor line itself must be in the log, at its seq. */
+static void
+test_anchor_line(void **state)
+{
+	struct fixture		*f = *state;
+	struct sec_audit_report	 rep;
+	struct copy		 c;
+	const char		*prev;
+
+	/* cut just the anchor checkpoint off: its coverage (1..12) is still
+	 * there, but the line is not */
+	copy_init(&c, f);
+	c.n[1] = 3;
+	expect_bad(f, &c, f->pub, f->publen, f->ckpt13, 1, 4, 13,
+	    "truncated");
+	/* cut and extended again: another entry 13 with the right prev */
+	prev = strstr(f->ckpt13, " prev=");
+	assert_non_null(prev);
+	(void)snprintf(c.buf[0], sizeof c.buf[0], "seq=13 "
+	    "time=2026-11-22T03:22:21Z kind=rec actor=node:x action=config "
+	    "object=agent decision=allowed reason=started prev=%.64s\n",
+	    prev + 6);
+	c.l[1][3] = c.buf[0];
+	c.n[1] = 4;
+	assert_int_equal(verify_copy(f, c.l[0], c.n[0], c.l[1], c.n[1],
+	    f->pub, f->publen, NULL, &rep), SEC_AUDIT_OK);
+	expect_bad(f, &c, f->pub, f->publen, f->ckpt13, 1, 4, 13,
+	    "not the external checkpoint");
+	/* the whole log, and a log starting at the anchor itself: fine */
+	copy_init(&c, f);
+	assert_int_equal(verify_copy(f, c.l[0], 0, c.l[1], c.n[1],
+	    f->pub, f->publen, NULL, &rep), SEC_AUDIT_OK);
+	c.l[1][0] = c.l[1][3];
+	c.l[1][1] = c.l[1][4];
+	c.n[1] = 2;
+	assert_int_equal(verify_copy(f, c.l[0], 0, c.l[1], c.n[1],
+	    f->pub, f->publen, f->ckpt13, &rep), SEC_AUDIT_OK);
+}
+
+/* One checkpoint line on its own. */
+static void
+test_ckpt_parse(void **state)
+{
+	struct fixture		*f = *state;
+	struct sec_audit_ckpt	 ck;
+	char			 err[256], id[SEC_AUDIT_NODE_SIZE];
+	char			 line[SEC_AUDIT_LINE_MAX + 2];
+	size_t			 len = strlen(f->ckpt13);
+
+	assert_int_equal(sec_audit_ckpt_parse(f->ckpt13, len, f->pub,
+	    f->publen, &ck, err, sizeof err), 0);
+	assert_int_equal(ck.seq, 13);
+	assert_int_equal(ck.size, 12);
+	assert_int_equal(strlen(ck.head), 64);
+	assert_int_equal(sec_audit_key_id(f->pub, f->publen, id, err,
+	    sizeof err), 0);
+	assert_string_equal(ck.node, id);
+	assert_int_equal(strlen(ck.time), 20);
+	/* without a key: syntax and inner consistency only */
+	assert_int_equal(sec_audit_ckpt_parse(f->ckpt13, len, NULL, 0, &ck,
+	    err, sizeof err), 0);
+	/* another key: refused */
+	assert_int_equal(sec_audit_ckpt_parse(f->ckpt13, len, f->pub2,
+	    f->pub2len, &ck, err, sizeof err), -1);
+	assert_non_null(strstr(err, "not the key"));
+	/* a record is not a checkpoint */
+	assert_int_equal(sec_audit_ckpt_parse(f->lines[1][1],
+	    strlen(f->lines[1][1]), NULL, 0, &ck, err, sizeof err), -1);
+	assert_non_null(strstr(err, "not a checkpoint"));
+	/* a flipped signature digit: parses, does not verify */
+	memcpy(line, f->ckpt13, len + 1);
+	line[len - 2] = line[len - 2] == '0' ? '1' : '0';
+	assert_int_equal(sec_audit_ckpt_parse(line, len, NULL, 0, &ck, err,
+	    sizeof err), 0);
+	assert_int_equal(sec_audit_ckpt_parse(line, len, f->pub, f->publen,
+	    &ck, err, sizeof err), -1);
+	/* two lines, a cut line, a bad key */
+	(void)snprintf(line, sizeof line, "%s%s", f->ckpt13, f->ckpt13);
+	assert_int_equal(sec_audit_ckpt_parse(line, strlen(line), NULL, 0,
+	    &ck, err, sizeof err), -1);
+	assert_int_equal(sec_audit_ckpt_parse(f->ckpt13, len / 2, NULL, 0,
+	    &ck, err, sizeof err), -1);
+	assert_int_equal(sec_audit_ckpt_parse(f->ckpt13, len, "junk", 4,
+	    &ck, err, sizeof err), -1);
+	assert_int_equal(sec_audit_ckpt_parse("", 0, NULL, 0, &ck, err,
+	    sizeof err), -1);
+}
+
+/* A log that changed signing keys verifies with both keys given. */
+static void
+test_two_keys(void **state)
+{
+	struct fixture		*f = *state;
+	struct sec_audit_signer	*s1, *s2;
+	struct sec_audit_writer	*w;
+	struct sec_audit_report	 rep;
+	char			*p1, *p2, both[8192], path[160], err[256];
+	const char		*paths[1] = { path };
+	size_t			 l1, l2;
+	int			 fd;
+
+	s1 = new_signer(&p1, &l1);
+	s2 = new_signer(&p2, &l2);
+	(void)snprintf(path, sizeof path, "%s/two.log", f->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(sec_audit_writer_open(&w, fd, -1, err, sizeof err),
+	    0);
+	rec(w, T0, "config", "started", 1);
+	ckpt(w, T0 + 1, s1);			/* the node key, before */
+	rec(w, T0 + 2, "config", "started", 1);
+	ckpt(w, T0 + 3, s2);			/* the audit key, after */
+	sec_audit_writer_free(w);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(sec_audit_verify(paths, 1, p2, l2, NULL, &rep),
+	    SEC_AUDIT_TAMPERED);
+	assert_int_equal(rep.seq, 2);
+	assert_int_equal(sec_audit_verify(paths, 1, p1, l1, NULL, &rep),
+	    SEC_AUDIT_TAMPERED);
+	assert_int_equal(rep.seq, 4);
+	(void)snprintf(both, sizeof both, "%s%s", p1, p2);
+	assert_int_equal(sec_audit_verify(paths, 1, both, strlen(both), NULL,
+	    &rep), SEC_AUDIT_OK);
+	assert_int_equal(rep.checkpoints, 2);
+	/* a third, unrelated key does not make a bad one pass */
+	(void)snprintf(both, sizeof both, "%s%s", p1, f->pub2);
+	assert_int_equal(sec_audit_verify(paths, 1, both, strlen(both), NULL,
+	    &rep), SEC_AUDIT_TAMPERED);
+	assert_int_equal(rep.seq, 4);
+	sec_audit_signer_free(s1);
+	sec_audit_signer_free(s2);
+	free(p1);
+	free(p2);
+}
+
 static void
 test_wrong_key(void **state)
 {
@@ -571,6 +706,9 @@ main(void)
 		cmocka_unit_test(test_reorder),
 		cmocka_unit_test(test_truncate),
 		cmocka_unit_test(test_wrong_key),
+		cmocka_unit_test(test_anchor_line),
+		cmocka_unit_test(test_ckpt_parse),
+		cmocka_unit_test(test_two_keys),
 		cmocka_unit_test(test_writer_reopen),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_cli),

@@ -716,6 +716,61 @@ test_tail_big(void **state)
 	ag_auditlog_close(l, T0 + 100000);
 }
 
+/*
+ * Anchors' needs: the newest checkpoint written, an entry found by seq
+ * across rotated files, and a blocked log refusing every append.
+ */
+static void
+test_anchor_support(void **state)
+{
+	struct fixture		*f = *state;
+	struct ag_auditlog	*l;
+	char			 line[SEC_AUDIT_LINE_MAX + 1], ck[600];
+	char			 err[256], reason[64];
+	uint64_t		 seq, next;
+	size_t			 i;
+
+	l = open_log(f, 1000);
+	assert_int_equal(ag_auditlog_last_ckpt(l, ck, sizeof ck, &seq), -1);
+	tick(l, T0, 300);			/* the first tick: a checkpoint */
+	assert_int_equal(ag_auditlog_last_ckpt(l, ck, sizeof ck, &seq), 0);
+	assert_int_equal(seq, 1);
+	assert_non_null(strstr(ck, "kind=ckpt"));
+	for (i = 0; i < 30; i++) {		/* a few rotations */
+		(void)snprintf(reason, sizeof reason, "record number %zu", i);
+		add(l, T0 + 1, "tok:ab12@acme", "place", "job/1", 1, reason);
+	}
+	next = ag_auditlog_next_seq(l);
+	assert_true(next > 31);
+	/* the first checkpoint, now in a rotated file, found by its seq */
+	assert_int_equal(ag_auditlog_entry(l, 1, line, sizeof line, err,
+	    sizeof err), AG_AUDIT_FOUND);
+	assert_string_equal(line, ck);
+	assert_int_equal(ag_auditlog_entry(l, next - 1, line, sizeof line,
+	    err, sizeof err), AG_AUDIT_FOUND);
+	assert_non_null(strstr(line, "record%20number%2029"));
+	assert_int_equal(ag_auditlog_entry(l, next, line, sizeof line, err,
+	    sizeof err), AG_AUDIT_AFTER_END);
+	/* a rotation's checkpoint is the newest one */
+	assert_int_equal(ag_auditlog_last_ckpt(l, ck, sizeof ck, &seq), 0);
+	assert_true(seq > 1);
+	/* blocked: appends, deferred appends and checkpoints all refused */
+	ag_auditlog_block(l, "behind its anchor");
+	assert_non_null(ag_auditlog_blocked(l));
+	assert_int_equal(ag_auditlog_add(l, T0 + 2, "node:x", "config",
+	    "agent", 1, "-", err, sizeof err), -1);
+	assert_non_null(strstr(err, "behind its anchor"));
+	assert_int_equal(ag_auditlog_add_deferred(l, T0 + 2, "anonymous",
+	    "deny", "api", 0, "-", err, sizeof err), -1);
+	tick(l, T0 + 1000, 300);
+	assert_int_equal(ag_auditlog_next_seq(l), next);
+	ag_auditlog_block(l, NULL);
+	assert_null(ag_auditlog_blocked(l));
+	add(l, T0 + 3, "node:x", "config", "agent", 1, "-");
+	assert_int_equal(ag_auditlog_next_seq(l), next + 1);
+	ag_auditlog_close(l, T0 + 4);
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, dir_setup, \
 	    dir_teardown)
 
@@ -735,6 +790,7 @@ main(void)
 		T(test_tail),
 		T(test_tail_binary),
 		T(test_tail_big),
+		T(test_anchor_support),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -177,6 +177,22 @@ test_cert_usage_errors(void **state)
 	assert_int_equal(exogpu("cert id", NULL), 2);
 	assert_int_equal(exogpu("cert --help", NULL), 0);
 	assert_true(file_contains("out.txt", "usage: exogpu cert"));
+	assert_true(file_contains("out.txt", "cert revoke NODE"));
+	/* The deny list commands: usage is checked before any API call. */
+	assert_int_equal(exogpu("cert revoke", NULL), 2);
+	assert_int_equal(exogpu("cert revoke a b", NULL), 2);
+	assert_int_equal(exogpu("cert revoke not-a-node-id", NULL), 2);
+	assert_true(file_contains("err.txt", "neither a node id"));
+	assert_int_equal(exogpu("cert revoke aaaaaaaaaaaaaaaaaaaaaaaaaa "
+	    "--dir x", NULL), 2);
+	assert_int_equal(exogpu("cert allow aaaaaaaaaaaaaaaaaaaaaaaaaa "
+	    "--note x", NULL), 2);
+	assert_int_equal(exogpu("cert denied x", NULL), 2);
+	assert_int_equal(exogpu("cert id x --api 127.0.0.1:1", NULL), 2);
+	/* Nobody listens on port 1: the call itself fails. */
+	assert_int_equal(exogpu("cert denied --api 127.0.0.1:1", NULL), 1);
+	assert_int_equal(exogpu("cert revoke aaaaaaaaaaaaaaaaaaaaaaaaaa "
+	    "--api 127.0.0.1:1", NULL), 1);
 }
 
 static void

@@ -47,6 +47,31 @@ test_defaults_and_file(void **state)
 	assert_int_equal(c.probe_interval_s, 0);
 }
 
+/* http-tls: off by default; node or CERT,KEY; anything else refused. */
+static void
+test_http_tls(void **state)
+{
+	struct ag_config	c;
+	char			err[256];
+	const char		*text = "http-tls = /etc/a.pem,/etc/a.key\n";
+
+	(void)state;
+	ag_config_defaults(&c);
+	assert_string_equal(c.http_tls, "");
+	assert_int_equal(ag_config_check(&c, err, sizeof err), 0);
+	assert_int_equal(ag_config_parse(&c, text, strlen(text), err,
+	    sizeof err), 0);
+	assert_string_equal(c.http_tls, "/etc/a.pem,/etc/a.key");
+	assert_int_equal(ag_config_check(&c, err, sizeof err), 0);
+	assert_int_equal(ag_config_set(&c, "http-tls", "node", err,
+	    sizeof err), 0);
+	assert_int_equal(ag_config_check(&c, err, sizeof err), 0);
+	assert_int_equal(ag_config_set(&c, "http-tls", "cert.pem", err,
+	    sizeof err), 0);
+	assert_int_equal(ag_config_check(&c, err, sizeof err), -1);
+	assert_non_null(strstr(err, "http-tls"));
+}
+
 static void
 expect_bad(const char *text, const char *needle)
 {
@@ -149,6 +174,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_and_file),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_http_tls),
 		cmocka_unit_test(test_http_response_parser),
 	};
 

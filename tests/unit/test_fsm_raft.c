@@ -92,6 +92,10 @@ struct run {
 	uint64_t		 live_epoch[MAX_HIST + 1];
 	unsigned char		 released[MAX_HIST + 1];
 	uint64_t		 max_id;
+	/* ... and of the trust state: one node's anchor seq, denied. */
+	uint64_t		 anchor_seq;
+	int			 denied;
+	int64_t			 clock;	/* command times, rising */
 	/* Acknowledged PLACE ids. */
 	unsigned char		 acked[MAX_HIST + 1];
 	uint64_t		 cap[NDEV], cap_max[NDEV];
@@ -174,10 +178,45 @@ check_bookings(struct run *r, const struct node *nd)
 
 /* The model of the rules over the history, entry by entry. */
 static void
+model_trust(struct run *r, const struct hist *h)
+{
+	switch (h->op) {
+	case AG_FSM_OP_ANCHOR:
+		if ((h->status == AG_FSM_OK) != (h->id > r->anchor_seq) ||
+		    (h->status != AG_FSM_OK && h->status != AG_FSM_STALE))
+			violation(r, "ANCHOR seq %llu after %llu: status %d",
+			    (unsigned long long)h->id,
+			    (unsigned long long)r->anchor_seq, h->status);
+		if (h->status == AG_FSM_OK)
+			r->anchor_seq = h->id;
+		break;
+	case AG_FSM_OP_DENY:
+		if (h->status != AG_FSM_OK)
+			violation(r, "DENY: status %d", h->status);
+		r->denied = 1;
+		break;
+	case AG_FSM_OP_ALLOW:
+		if (h->status != (r->denied ? AG_FSM_OK : AG_FSM_NOTFOUND))
+			violation(r, "ALLOW (denied %d): status %d",
+			    r->denied, h->status);
+		r->denied = 0;
+		break;
+	default:	/* REVOKE: a handful of ids, never full */
+		if (h->status != AG_FSM_OK)
+			violation(r, "REVOKE: status %d", h->status);
+	}
+}
+
+static void
 model_step(struct run *r, const struct hist *h)
 {
 	uint64_t	id = h->id;
 
+	if (h->op >= AG_FSM_OP_REVOKE && h->op <= AG_FSM_OP_ANCHOR &&
+	    h->status != AG_FSM_BAD) {
+		model_trust(r, h);
+		return;
+	}
 	if (id > MAX_HIST) {
 		if (h->status == AG_FSM_OK)
 			violation(r, "id %llu out of range",
@@ -448,6 +487,38 @@ random_stages(struct run *r, struct ag_fsm_cmd *c, uint64_t term,
 	fsmt_cmd(c, term, id, epoch, n, dev, mem, cap);
 }
 
+/* REVOKE, DENY, ALLOW or ANCHOR (of one node, seq around its last). */
+static void
+trust_cmd(struct run *r, uint64_t term, struct ag_fsm_cmd *c)
+{
+	unsigned	op = below(r, 4);
+
+	memset(c, 0, sizeof *c);
+	c->term = term;
+	c->now = (r->clock += below(r, 3)) + 1800000000LL;
+	(void)snprintf(c->node, sizeof c->node, "%s",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaa");
+	switch (op) {
+	case 0:
+		c->op = AG_FSM_OP_REVOKE;
+		(void)memset(c->token_id, 1 + (int)below(r, 8),
+		    sizeof c->token_id);
+		c->expires = c->now + (int64_t)below(r, 10);
+		c->node[0] = '\0';
+		break;
+	case 1:
+		c->op = below(r, 2) ? AG_FSM_OP_DENY : AG_FSM_OP_ALLOW;
+		break;
+	default:
+		c->op = AG_FSM_OP_ANCHOR;
+		c->seq = r->anchor_seq + below(r, 4);
+		if (c->seq == 0)
+			c->seq = 1;
+		(void)snprintf(c->text, sizeof c->text, "seq=%llu kind=ckpt",
+		    (unsigned long long)c->seq);
+	}
+}
+
 /* A command as a leader would build it from its own FSM. */
 static void
 random_cmd(struct run *r, const struct ag_fsm *fsm, uint64_t term,
@@ -459,6 +530,10 @@ random_cmd(struct run *r, const struct ag_fsm *fsm, uint64_t term,
 
 	if (n > 0)
 		p = ag_fsm_at(fsm, below(r, (unsigned)n));
+	if (below(r, 8) == 0) {
+		trust_cmd(r, term, c);
+		return;
+	}
 	if (pick < 5 || p == NULL) {
 		random_stages(r, c, term, 0, 0);
 		if (p == NULL && pick >= 8)
