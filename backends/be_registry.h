@@ -21,7 +21,7 @@
 
 #include "be_device.h"
 
-#define BE_REGISTRY_VERSION	1
+#define BE_REGISTRY_VERSION	2	/* 2: memory bandwidth is read, not copy */
 #define BE_REGISTRY_MAX_BYTES	(4u << 20)
 #define BE_FINGERPRINT_LEN	17	/* 16 hex digits + NUL */
 

@@ -4,9 +4,14 @@
  * by the driver at run time, so it sticks to OpenCL C 1.2 and uses no
  * extension.
  *
- * be_copy streams one buffer into another: one float4 (16 bytes) per work
- * item, so a GPU coalesces and a CPU compiler vectorises; the host counts
- * the bytes read plus the bytes written.
+ * be_read streams a buffer, which is what decoding a model does with its
+ * weights (every byte read once per token, almost nothing written): work
+ * item g sums BE_READ_SPAN uint4 elements one grid apart (g, g + G, g + 2G,
+ * ...), so at every step adjacent work items read adjacent elements (a GPU
+ * coalesces them, PoCL vectorises them), and writes one uint - 1/256 of
+ * what it read.  The sums are exact (uint wrap-around), so the host
+ * checks them: a kernel that skipped its reads cannot report a figure.
+ * The host counts the bytes read.
  *
  * be_fma measures fp32 FMA throughput.  A single dependent chain would
  * measure FMA latency, so every work item runs eight independent float16
@@ -23,12 +28,18 @@
  * same reason.  (A kernel named "mad" would collide with a PoCL built-in.)
  */
 
-__kernel void
-be_copy(__global const float4 *src, __global float4 *dst)
-{
-	size_t	i = get_global_id(0);
+#define BE_READ_SPAN	16
 
-	dst[i] = src[i];
+__kernel void
+be_read(__global const uint4 *src, __global uint *out)
+{
+	size_t	g = get_global_id(0), n = get_global_size(0);
+	uint4	acc = (uint4)(0u);
+	uint	k;
+
+	for (k = 0; k < BE_READ_SPAN; k++)
+		acc += src[g + (size_t)k * n];
+	out[g] = acc.x + acc.y + acc.z + acc.w;
 }
 
 /*

@@ -327,7 +327,7 @@ test_bench(void **state)
 	if (be_cl_bench(&v, &log) != 0)
 		fail_msg("bench: %s", lb.last);
 	check_figures(&v);
-	printf("# %s: copy %.2f GB/s, h2d %.2f GB/s, fp32 %.1f GFLOP/s, "
+	printf("# %s: read %.2f GB/s, h2d %.2f GB/s, fp32 %.1f GFLOP/s, "
 	    "%.3f s (cold)\n", v.name, v.bench.memory_bandwidth_bytes_per_s /
 	    1e9, v.bench.h2d_bandwidth_bytes_per_s / 1e9,
 	    v.bench.flops_per_s / 1e9, v.bench.elapsed_s);
@@ -337,7 +337,7 @@ test_bench(void **state)
 	if (be_cl_bench(&v, &log) != 0)
 		fail_msg("bench: %s", lb.last);
 	check_figures(&v);
-	printf("# %s: copy %.2f GB/s, h2d %.2f GB/s, fp32 %.1f GFLOP/s, "
+	printf("# %s: read %.2f GB/s, h2d %.2f GB/s, fp32 %.1f GFLOP/s, "
 	    "%.3f s (cached)\n", v.name, v.bench.memory_bandwidth_bytes_per_s /
 	    1e9, v.bench.h2d_bandwidth_bytes_per_s / 1e9,
 	    v.bench.flops_per_s / 1e9, v.bench.elapsed_s);

@@ -117,15 +117,15 @@ test_damage_rejected(void **state)
 	expect_bad("", "line");
 	expect_bad("{", "line");
 	expect_bad("[]", "version");
-	expect_bad("{\"version\": 2}", "version");
-	expect_bad("{\"version\": 1, \"fingerprint\": \"short\"}",
+	expect_bad("{\"version\": 1}", "version");
+	expect_bad("{\"version\": 2, \"fingerprint\": \"short\"}",
 	    "fingerprint");
-	expect_bad("{\"version\": 1, \"version\": 1}", "duplicate");
-	expect_bad("{\"version\": 1, \"fingerprint\": \"0123456789abcdef\", "
+	expect_bad("{\"version\": 2, \"version\": 2}", "duplicate");
+	expect_bad("{\"version\": 2, \"fingerprint\": \"0123456789abcdef\", "
 	    "\"views\": {}}", "views");
-	expect_bad("{\"version\": 1, \"fingerprint\": \"0123456789abcdef\", "
+	expect_bad("{\"version\": 2, \"fingerprint\": \"0123456789abcdef\", "
 	    "\"views\": [1]}", "views[0]");
-	expect_bad("{\"version\": 1, \"fingerprint\": \"0123456789abcdef\", "
+	expect_bad("{\"version\": 2, \"fingerprint\": \"0123456789abcdef\", "
 	    "\"views\": [{}, {}, {}, {}, {}]}", "at most 4");
 	sample(&in, 0);
 	text = be_registry_encode("0123456789abcdef", &in, 1, &len);

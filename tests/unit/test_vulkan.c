@@ -358,7 +358,7 @@ test_bench_lavapipe(void **state)
 	/* A CPU rasteriser on a CI box cannot beat these. */
 	assert_true(v.bench.flops_per_s < 1e13);
 	assert_true(v.bench.memory_bandwidth_bytes_per_s < 1e12);
-	print_message("lavapipe bench: copy %.2f GB/s, h2d %.2f GB/s, "
+	print_message("lavapipe bench: read %.2f GB/s, h2d %.2f GB/s, "
 	    "%.2f GFLOP/s, %.3f s\n", v.bench.memory_bandwidth_bytes_per_s /
 	    1e9, v.bench.h2d_bandwidth_bytes_per_s / 1e9,
 	    v.bench.flops_per_s / 1e9, v.bench.elapsed_s);
@@ -379,7 +379,7 @@ test_bench_all(void **state)
 		t0 = now_s();
 		assert_int_equal(be_vk_bench(&v, NULL), 0);
 		check_bench(&v, now_s() - t0);
-		print_message("%s bench: copy %.2f GB/s, h2d %.2f GB/s, "
+		print_message("%s bench: read %.2f GB/s, h2d %.2f GB/s, "
 		    "%.2f GFLOP/s, %.3f s\n", v.name,
 		    v.bench.memory_bandwidth_bytes_per_s / 1e9,
 		    v.bench.h2d_bandwidth_bytes_per_s / 1e9,
