@@ -457,7 +457,7 @@ listener_close(struct ag_tunnels *t, struct tun_listener *l)
  * status with why.
  */
 static int
-listener_get(struct ag_tunnels *t, uint64_t id, uint32_t stage,
+listener_get(struct ag_tunnels *t, uint64_t id, uint32_t stage, int force,
     struct tun_listener **out, char *why, size_t whylen)
 {
 	struct ag_node			*n = t->n;
@@ -477,7 +477,7 @@ listener_get(struct ag_tunnels *t, uint64_t id, uint32_t stage,
 		    (unsigned long long)id, p->nstages);
 		return 400;
 	}
-	if (strcmp(client_of(p), n->trust.node_id) != 0) {
+	if (!force && strcmp(client_of(p), n->trust.node_id) != 0) {
 		(void)snprintf(why, whylen, "this node is not placement %llu's "
 		    "client (node %s, the node of stage 0, is)",
 		    (unsigned long long)id, client_of(p));
@@ -800,7 +800,7 @@ ag_node_api_tunnels(void *ctx, struct evhttp_request *req,
 	char			*body, err[200];
 	size_t			 len;
 	uint64_t		 id, stage;
-	int			 i, st;
+	int			 i, st, force;
 
 	if (t == NULL) {
 		ag_api_error(r, 503, "unavailable", "tunnels are not running");
@@ -820,8 +820,15 @@ ag_node_api_tunnels(void *ctx, struct evhttp_request *req,
 				    listener_json(&t->ls[i]));
 		}
 		r->status = 200;
-		r->body = json_pack("{s:o, s:i}", "tunnels", a, "open",
-		    (int)t->ntuns);
+		r->body = json_pack("{s:o, s:i, s:{s:I, s:I, s:I, s:I, s:I, "
+		    "s:I, s:I}}", "tunnels", a, "open", (int)t->ntuns,
+		    "counters", "opened", (json_int_t)t->c.opened,
+		    "refused", (json_int_t)t->c.refused,
+		    "limited", (json_int_t)t->c.limited,
+		    "unreachable", (json_int_t)t->c.unreachable,
+		    "reset", (json_int_t)t->c.reset,
+		    "bytes_to_peer", (json_int_t)t->c.bytes_to_quic,
+		    "bytes_from_peer", (json_int_t)t->c.bytes_to_tcp);
 		return;
 	}
 	if ((body = ag_api_body(req, &len)) == NULL) {
@@ -841,8 +848,9 @@ ag_node_api_tunnels(void *ctx, struct evhttp_request *req,
 		    "\"stage\": N}");
 		return;
 	}
+	force = json_is_true(json_object_get(o, "force"));
 	json_decref(o);
-	if ((st = listener_get(t, id, (uint32_t)stage, &l, err,
+	if ((st = listener_get(t, id, (uint32_t)stage, force, &l, err,
 	    sizeof err)) != 0) {
 		ag_api_error(r, st, st == 404 ? "not_found" : st == 409 ?
 		    "conflict" : st == 400 ? "bad_request" : "unavailable",
