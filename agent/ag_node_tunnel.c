@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/queue.h>
 #include <arpa/inet.h>
 
@@ -56,6 +57,7 @@
 #define TUN_READ_HWM	(256u << 10)	/* bufferevent input bound */
 #define TUN_CHUNK	(64u << 10)	/* bytes per stream write */
 #define TUN_NOTED	256		/* peers logged / pairs audited */
+#define TUN_HDR_WAIT_S	5.0		/* a peer's header must come by */
 
 enum tun_role { TUN_CLIENT, TUN_SERVER };
 
@@ -77,6 +79,7 @@ struct tun {
 	int			 quic_fin;	/* peer's FIN arrived */
 	int			 wr_shut;	/* TCP write side shut */
 	int			 paused;	/* TCP reading stopped */
+	double			 created;	/* monotonic s */
 	TAILQ_ENTRY(tun)	 entry;
 };
 TAILQ_HEAD(tunq, tun);
@@ -310,6 +313,15 @@ on_tcp_write(struct bufferevent *bev, void *arg)
 	tun_maybe_done(u);
 }
 
+/* RPC messages are small and latency-bound: no Nagle delay. */
+static void
+nodelay(evutil_socket_t fd)
+{
+	int	one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 static void
 on_tcp_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -317,6 +329,7 @@ on_tcp_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
+		nodelay(bufferevent_getfd(u->bev));
 		u->connected = 1;
 		bufferevent_enable(u->bev, EV_READ);
 		(void)tun_pump(u);
@@ -368,6 +381,7 @@ tun_new(struct ag_tunnels *t, enum tun_role role, struct net_quic_conn *c,
 	u->role = role;
 	u->conn = c;
 	u->sid = sid;
+	u->created = ag_node_now();
 	(void)snprintf(u->peer, sizeof u->peer, "%s", peer);
 	TAILQ_INSERT_TAIL(&t->tuns, u, entry);
 	t->ntuns++;
@@ -426,6 +440,7 @@ on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	u->stage = l->stage;
 	u->authorised = 1;
 	u->connected = 1;
+	nodelay(fd);
 	if (evutil_make_socket_nonblocking(fd) != 0 || tun_attach(u, fd) != 0 ||
 	    net_quic_stream_write(c, sid, hdr, (size_t)hl, 0) != 0) {
 		if (u->bev == NULL)
@@ -753,8 +768,14 @@ ag_node_tunnel_tick(struct ag_node *n)
 	}
 	for (u = TAILQ_FIRST(&t->tuns); u != NULL; u = next) {
 		next = TAILQ_NEXT(u, entry);
-		if (!u->authorised)
+		if (!u->authorised) {
+			/* A stream that never finishes its header. */
+			if (ag_node_now() - u->created > TUN_HDR_WAIT_S &&
+			    u->conn != NULL)
+				server_refuse(u, NET_TUNNEL_APP_BADHDR,
+				    "no complete header within 5 s");
 			continue;
+		}
 		p = placement_of(n, u->placement);
 		if (p == NULL || p->epoch != u->epoch)
 			tun_free(u);
