@@ -363,6 +363,9 @@ tun_attach(struct tun *u, evutil_socket_t fd)
 		return -1;
 	bufferevent_setcb(u->bev, on_tcp_read, on_tcp_write, on_tcp_event, u);
 	bufferevent_setwatermark(u->bev, EV_READ, 0, TUN_READ_HWM);
+	/* libevent's default is 16 KiB a loop turn each way. */
+	(void)bufferevent_set_max_single_read(u->bev, TUN_READ_HWM);
+	(void)bufferevent_set_max_single_write(u->bev, TUN_READ_HWM);
 	if (evbuffer_add_cb(bufferevent_get_output(u->bev), out_drained, u) ==
 	    NULL)
 		return -1;
