@@ -232,4 +232,13 @@ for n in 1 2 3; do
 	    fail "sanitizer report in agent $n's log"
 done
 echo "counters: client $(counters "$C"), worker node $(counters "$W")"
+M=$(curl -s "http://$(api "$W")/metrics")
+b=$(echo "$M" | awk '$1 == "exogpu_tunnel_bytes_total{direction=\"from_peer\"}" { print $2 }')
+awk "BEGIN { exit !(${b:-0} >= 67108864) }" ||
+    fail "metrics: from_peer bytes ${b:-none} < 64 MiB"
+if [ -n "$X" ]; then
+	r=$(echo "$M" | awk '$1 == "exogpu_tunnel_refused_total" { print $2 }')
+	[ "${r:-0}" -ge 3 ] || fail "metrics: refused ${r:-none} < 3"
+fi
+echo "metrics: $(echo "$M" | grep -c '^exogpu_tunnel_') tunnel series"
 echo "PASS"
