@@ -58,6 +58,7 @@
 #define TUN_CHUNK	(64u << 10)	/* bytes per stream write */
 #define TUN_NOTED	256		/* peers logged / pairs audited */
 #define TUN_HDR_WAIT_S	5.0		/* a peer's header must come by */
+#define TUN_RAW_LIFE_S	120.0		/* a diagnostic listener's life */
 
 enum tun_role { TUN_CLIENT, TUN_SERVER };
 
@@ -92,6 +93,8 @@ struct tun_listener {
 	char			 node[SEC_NODE_ID_SIZE];	/* the stage's */
 	int			 port;
 	uint64_t		 accepted;
+	int			 raw;		/* diagnostic: no checks here */
+	double			 expires;	/* raw ones, monotonic s */
 };
 
 struct ag_tunnels {
@@ -470,6 +473,10 @@ listener_close(struct ag_tunnels *t, struct tun_listener *l)
 	}
 }
 
+static int	listener_open(struct ag_tunnels *, struct tun_listener *,
+		    uint64_t, uint64_t, uint32_t, const char *,
+		    struct tun_listener **, char *, size_t);
+
 /*
  * Opens (or finds) the listener for a stage; 0 with *out, or an HTTP
  * status with why.
@@ -481,8 +488,6 @@ listener_get(struct ag_tunnels *t, uint64_t id, uint32_t stage, int force,
 	struct ag_node			*n = t->n;
 	const struct ag_placement	*p = placement_of(n, id);
 	struct tun_listener		*l = NULL;
-	struct sockaddr_in		 sin;
-	socklen_t			 sl = sizeof sin;
 	int				 i;
 
 	if (p == NULL || !ag_auth_owns(&n->who, p->tenant)) {
@@ -507,8 +512,9 @@ listener_get(struct ag_tunnels *t, uint64_t id, uint32_t stage, int force,
 		return 409;
 	}
 	for (i = 0; i < TUN_LISTENERS; i++) {
-		if (t->ls[i].lev != NULL && t->ls[i].placement == id &&
-		    t->ls[i].stage == stage && t->ls[i].epoch == p->epoch) {
+		if (t->ls[i].lev != NULL && !t->ls[i].raw &&
+		    t->ls[i].placement == id && t->ls[i].stage == stage &&
+		    t->ls[i].epoch == p->epoch) {
 			*out = &t->ls[i];
 			return 0;
 		}
@@ -520,6 +526,20 @@ listener_get(struct ag_tunnels *t, uint64_t id, uint32_t stage, int force,
 		    TUN_LISTENERS);
 		return 503;
 	}
+	return listener_open(t, l, id, p->epoch, stage,
+	    p->stages[stage].node, out, why, whylen);
+}
+
+/* Binds l on 127.0.0.1:0 for that header and node; 0 or 500. */
+static int
+listener_open(struct ag_tunnels *t, struct tun_listener *l, uint64_t id,
+    uint64_t epoch, uint32_t stage, const char *node,
+    struct tun_listener **out, char *why, size_t whylen)
+{
+	struct ag_node		*n = t->n;
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof sin;
+
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -538,13 +558,47 @@ listener_get(struct ag_tunnels *t, uint64_t id, uint32_t stage, int force,
 		return 500;
 	}
 	l->placement = id;
-	l->epoch = p->epoch;
+	l->epoch = epoch;
 	l->stage = stage;
 	l->port = ntohs(sin.sin_port);
-	(void)snprintf(l->node, sizeof l->node, "%s", p->stages[stage].node);
+	(void)snprintf(l->node, sizeof l->node, "%s", node);
 	ag_log(AG_LOG_INFO, "tunnel: placement %llu stage %u (node %s) on "
 	    "127.0.0.1:%d", (unsigned long long)id, stage, l->node, l->port);
 	*out = l;
+	return 0;
+}
+
+/*
+ * A diagnostic listener (docs/tunnel.md, "force"): it sends exactly the
+ * header it is given to the node it is given, so an operator can check
+ * what the receiving side refuses; it lives TUN_RAW_LIFE_S.
+ */
+static int
+listener_raw(struct ag_tunnels *t, uint64_t id, uint64_t epoch,
+    uint32_t stage, const char *node, struct tun_listener **out, char *why,
+    size_t whylen)
+{
+	struct ag_node	*n = t->n;
+	int		 i, rc;
+
+	if (strcmp(node, n->trust.node_id) == 0 || conn_to(n, node) == NULL) {
+		(void)snprintf(why, whylen, "node %s is not a connected peer",
+		    node);
+		return 409;
+	}
+	for (i = 0; i < TUN_LISTENERS; i++)
+		if (t->ls[i].lev == NULL)
+			break;
+	if (i == TUN_LISTENERS) {
+		(void)snprintf(why, whylen, "%d tunnel listeners open already",
+		    TUN_LISTENERS);
+		return 503;
+	}
+	if ((rc = listener_open(t, &t->ls[i], id, epoch, stage, node, out,
+	    why, whylen)) != 0)
+		return rc;
+	t->ls[i].raw = 1;
+	t->ls[i].expires = ag_node_now() + TUN_RAW_LIFE_S;
 	return 0;
 }
 
@@ -760,6 +814,11 @@ ag_node_tunnel_tick(struct ag_node *n)
 	for (i = 0; i < TUN_LISTENERS; i++) {
 		if (t->ls[i].lev == NULL)
 			continue;
+		if (t->ls[i].raw) {
+			if (ag_node_now() >= t->ls[i].expires)
+				listener_close(t, &t->ls[i]);
+			continue;
+		}
 		p = placement_of(n, t->ls[i].placement);
 		if (p != NULL && p->epoch == t->ls[i].epoch)
 			continue;
@@ -793,11 +852,11 @@ listener_json(const struct tun_listener *l)
 	char	addr[32];
 
 	(void)snprintf(addr, sizeof addr, "127.0.0.1:%d", l->port);
-	return json_pack("{s:I, s:I, s:i, s:s, s:s, s:I}",
+	return json_pack("{s:I, s:I, s:i, s:s, s:s, s:I, s:b}",
 	    "placement", (json_int_t)l->placement,
 	    "epoch", (json_int_t)l->epoch, "stage", (int)l->stage,
 	    "node", l->node, "listen", addr,
-	    "accepted", (json_int_t)l->accepted);
+	    "accepted", (json_int_t)l->accepted, "raw", l->raw);
 }
 
 static int
@@ -823,7 +882,9 @@ ag_node_api_tunnels(void *ctx, struct evhttp_request *req,
 	json_t			*o, *a;
 	char			*body, err[200];
 	size_t			 len;
-	uint64_t		 id, stage;
+	uint64_t		 id, stage, epoch;
+	const char		*node;
+	char			 peer[SEC_NODE_ID_SIZE];
 	int			 i, st, force;
 
 	if (t == NULL) {
@@ -839,7 +900,8 @@ ag_node_api_tunnels(void *ctx, struct evhttp_request *req,
 			if (t->ls[i].lev == NULL)
 				continue;
 			p = placement_of(n, t->ls[i].placement);
-			if (p != NULL && ag_auth_owns(&n->who, p->tenant))
+			if (t->ls[i].raw ? !n->who.token : (p != NULL &&
+			    ag_auth_owns(&n->who, p->tenant)))
 				(void)json_array_append_new(a,
 				    listener_json(&t->ls[i]));
 		}
@@ -873,9 +935,31 @@ ag_node_api_tunnels(void *ctx, struct evhttp_request *req,
 		return;
 	}
 	force = json_is_true(json_object_get(o, "force"));
-	json_decref(o);
-	if ((st = listener_get(t, id, (uint32_t)stage, force, &l, err,
-	    sizeof err)) != 0) {
+	node = json_string_value(json_object_get(o, "node"));
+	if (force && n->who.token) {
+		json_decref(o);
+		ag_api_error(r, 403, "forbidden", "\"force\" is for the node's "
+		    "operator (tokens not enforced)");
+		return;
+	}
+	if (force && node != NULL) {
+		if (json_uint(o, "epoch", INT64_MAX, &epoch) != 0 ||
+		    epoch == 0) {
+			json_decref(o);
+			ag_api_error(r, 400, "bad_request", "\"node\" needs "
+			    "\"epoch\"");
+			return;
+		}
+		(void)snprintf(peer, sizeof peer, "%s", node);
+		json_decref(o);
+		st = listener_raw(t, id, epoch, (uint32_t)stage, peer, &l, err,
+		    sizeof err);
+	} else {
+		json_decref(o);
+		st = listener_get(t, id, (uint32_t)stage, force, &l, err,
+		    sizeof err);
+	}
+	if (st != 0) {
 		ag_api_error(r, st, st == 404 ? "not_found" : st == 409 ?
 		    "conflict" : st == 400 ? "bad_request" : "unavailable",
 		    "%s", err);

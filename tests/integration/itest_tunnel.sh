@@ -12,8 +12,12 @@
 #   3. a node that is not the placement's client opens a stream anyway
 #      ("force", which skips only its own check): the stage's node resets
 #      it, counts it, logs it once for that peer, the worker never sees it;
+#      the client itself, through diagnostic listeners ("force" with node
+#      and epoch), sends headers the stage's node must refuse: a stale
+#      epoch, a stage on another node, an unknown placement;
 #   4. released: a connection open through the tunnel is cut and the
-#      listener closes; a new connection is refused;
+#      listener closes; a new connection is refused, and the released
+#      placement's header is refused by the stage's node;
 #   5. every agent is still healthy (status answers, leader agreed).
 # $1: the exogpu binary, $2: the source tree.
 set -u
@@ -202,6 +206,34 @@ if [ -n "$X" ]; then
 	echo "outsider n$X: 3 streams reset by n$W, counted, logged once"
 fi
 
+# ---- 3b. headers the stage's node refuses, sent by the client itself ----
+# ("force" with node and epoch: a diagnostic listener that sends exactly
+# that header; only the receiving side decides.)
+E=$(echo "$P" | jq -r .epoch)
+raw()	# PLACEMENT STAGE EPOCH: the stream must be refused by node W
+{
+	_b=$(counters "$W" | jq .refused)
+	_t=$(tunnel "$C" "{\"placement\": $1, \"stage\": $2, \"epoch\": $3,
+	    \"node\": \"$(nid "$W")\", \"force\": true}")
+	_p=$(echo "$_t" | jq -r '.listen // ""' | sed 's/.*://')
+	[ -n "$_p" ] || fail "no diagnostic listener: $_t"
+	py hold "$_p" 5 >/dev/null 2>&1 && fail "header ($1, $2, $3) was served"
+	_i=0
+	until [ "$(counters "$W" | jq .refused)" -gt "$_b" ]; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 50 ] || fail "header ($1, $2, $3) not refused"
+		sleep 0.1
+	done
+}
+S0=0
+[ "$S" = 0 ] && S0=1
+raw "$ID" "$S" $((E + 1))	# stale epoch
+raw "$ID" "$S0" "$E"		# a stage that is not on that node
+raw $((ID + 100)) "$S" "$E"	# no such placement
+A=$(grep -c accepted "$DIR/echo.log")
+[ "$A" = 1 ] || fail "the worker saw $A connections"
+echo "stale epoch, a stage elsewhere, an unknown placement: refused by n$W"
+
 # ---- 4. released: open connections cut, listener closed -------------------
 py hold "$LP" 10 >"$DIR/hold.out" 2>&1 &
 HP=$!
@@ -222,7 +254,11 @@ py send "$LP" "$DIR/tool.py" >/dev/null 2>&1 &&
 tunnel "$C" "{\"placement\": $ID, \"stage\": $S}" |
     jq -e '.error == "not_found"' >/dev/null ||
     fail "a listener for a released placement"
-echo "release cut the open tunnel and closed the listener"
+raw "$ID" "$S" "$E"		# released
+A=$(grep -c accepted "$DIR/echo.log")
+[ "$A" = 2 ] || fail "the worker saw $A connections, want 2"
+echo "release cut the open tunnel and closed the listener; its header" \
+    "is refused by n$W"
 
 # ---- 5. healthy ----------------------------------------------------------
 wait_leader "1 2 3" 100 3
