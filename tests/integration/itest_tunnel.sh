@@ -165,6 +165,15 @@ GBPS=$(jq '.end.sum_received.bits_per_second / 1e9 * 100 | floor / 100' \
 echo "iperf3 through the tunnel: $GBPS Gbit/s"
 awk "BEGIN { exit !($GBPS > 0.05) }" || fail "iperf3 rate $GBPS Gbit/s"
 wait "$IPS" 2>/dev/null
+# No worker listening now: the connection is closed, counted unreachable.
+py hold "$LP" 5 >/dev/null 2>&1 && fail "a tunnel to no worker was served"
+i=0
+until [ "$(counters "$W" | jq .unreachable)" -ge 1 ]; do
+	i=$((i + 1))
+	[ "$i" -lt 50 ] || fail "no worker: not counted: $(counters "$W")"
+	sleep 0.1
+done
+echo "no worker listening: the tunnel's connection is closed, counted"
 
 # ---- 2. 64 MiB, byte exact, both ways ------------------------------------
 py echo "$(wport "$W")" >"$DIR/echo.log" 2>&1 &

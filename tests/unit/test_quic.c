@@ -824,6 +824,7 @@ test_app_streams(void **state)
 	struct net_quic_conn	*c;
 	char			 err[256];
 	int64_t			 id;
+	int			 i;
 	const size_t		 total = 4u << 20;
 
 	(void)state;
@@ -895,6 +896,20 @@ test_app_streams(void **state)
 	assert_int_equal(net_quic_stream_write(a.conn != NULL ? a.conn : c, id,
 	    NULL, 0, 1), 0);
 	WAIT(base, a.app_closed && b.app_closed, 5);
+
+	/* Refused streams give their credit back: far more than the peer's
+	 * limit (NET_QUIC_APP_STREAMS at once), one after another. */
+	b.app_take = 0;
+	for (i = 0; i < NET_QUIC_APP_STREAMS + 16; i++) {
+		a.app_closed = 0;
+		id = -1;
+		WAIT(base, (id = net_quic_stream_open(c)) >= 0, 5);
+		assert_true(id >= 0);
+		assert_int_equal(net_quic_stream_write(c, id, "x", 1, 1), 0);
+		WAIT(base, a.app_closed, 5);
+		assert_int_equal(a.app_reset, 1);
+		assert_int_equal(a.app_code, NET_QUIC_APP_STREAM_REFUSED);
+	}
 
 	/* Still one healthy connection. */
 	b.ctl_len = 0;
