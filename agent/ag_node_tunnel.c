@@ -28,7 +28,11 @@
  * is a stream reset (NET_TUNNEL_APP_*) and a closed socket.
  *
  * The tick closes listeners and tunnels whose placement was released or
- * re-planned (another epoch); a lost connection closes its tunnels.
+ * re-planned (another epoch), and peer streams whose header has not come
+ * within TUN_HDR_WAIT_S; a lost connection closes its tunnels.  The
+ * operator's diagnostic listeners ("force" with a node and an epoch) send
+ * a given header unchecked, so the receiving side's refusals can be
+ * tested; they close after TUN_RAW_LIFE_S.
  * Refusals are counted; the first one from each peer is logged (then
  * only counted) and the first authorised open of each placement by each
  * peer is audited, so a peer cannot flood the log or the audit chain.
@@ -57,8 +61,8 @@
 #define TUN_READ_HWM	(256u << 10)	/* bufferevent input bound */
 #define TUN_CHUNK	(64u << 10)	/* bytes per stream write */
 #define TUN_NOTED	256		/* peers logged / pairs audited */
-#define TUN_HDR_WAIT_S	5.0		/* a peer's header must come by */
-#define TUN_RAW_LIFE_S	120.0		/* a diagnostic listener's life */
+#define TUN_HDR_WAIT_S	5.0		/* a peer's header comes by */
+#define TUN_RAW_LIFE_S	120.0		/* diagnostic listener life */
 
 enum tun_role { TUN_CLIENT, TUN_SERVER };
 
@@ -90,11 +94,11 @@ struct tun_listener {
 	struct evconnlistener	*lev;	/* NULL: slot free */
 	uint64_t		 placement, epoch;
 	uint32_t		 stage;
-	char			 node[SEC_NODE_ID_SIZE];	/* the stage's */
+	char			 node[SEC_NODE_ID_SIZE]; /* stage's */
 	int			 port;
 	uint64_t		 accepted;
-	int			 raw;		/* diagnostic: no checks here */
-	double			 expires;	/* raw ones, monotonic s */
+	int			 raw;		/* diagnostic, unchecked */
+	double			 expires;	/* raw: monotonic s */
 };
 
 struct ag_tunnels {
