@@ -200,6 +200,7 @@ refused(struct ag_tunnels *t, const char *peer, const char *why)
 static void
 audit_open(struct ag_tunnels *t, struct tun *u, int port)
 {
+	char		object[48], actor[8 + SEC_NODE_ID_SIZE];
 	unsigned	i, slot;
 
 	for (i = 0; i < t->naudited; i++)
@@ -210,9 +211,12 @@ audit_open(struct ag_tunnels *t, struct tun *u, int port)
 	    (unsigned)(u->placement % TUN_NOTED);
 	t->audited[slot].placement = u->placement;
 	(void)snprintf(t->audited[slot].peer, SEC_NODE_ID_SIZE, "%s", u->peer);
-	(void)ag_node_audit(t->n, u->peer, "tunnel.open", "placement", 1,
-	    "placement %llu epoch %llu stage %u: tunnel from its client to "
-	    "the worker on 127.0.0.1:%d", (unsigned long long)u->placement,
+	(void)snprintf(object, sizeof object, "placement/%llu",
+	    (unsigned long long)u->placement);
+	(void)snprintf(actor, sizeof actor, "node:%s", u->peer);
+	(void)ag_node_audit(t->n, actor, "tunnel.open", object, 1,
+	    "epoch %llu stage %u: tunnels from the placement's client to the "
+	    "worker on 127.0.0.1:%d (the first one is recorded)",
 	    (unsigned long long)u->epoch, u->stage, port);
 	ag_log(AG_LOG_INFO, "tunnel: peer %s opens placement %llu stage %u "
 	    "(worker 127.0.0.1:%d)", u->peer,

@@ -276,6 +276,11 @@ for n in 1 2 3; do
 	grep -q "AddressSanitizer\|runtime error" "$DIR/a$n.log" &&
 	    fail "sanitizer report in agent $n's log"
 done
+n=$(grep -c "tunnel.open" "$DIR/d$W/audit.log")
+[ "$n" = 1 ] || fail "$n tunnel.open audit records on n$W, want 1"
+grep "tunnel.open" "$DIR/d$W/audit.log" | grep -q "$(nid "$C")" ||
+    fail "the audit record does not name the client"
+echo "audit: one tunnel.open record for placement $ID from n$C"
 echo "counters: client $(counters "$C"), worker node $(counters "$W")"
 M=$(curl -s "http://$(api "$W")/metrics")
 b=$(echo "$M" | awk '$1 == "exogpu_tunnel_bytes_total{direction=\"from_peer\"}" { print $2 }')
