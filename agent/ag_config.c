@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_STR, K_ADDR, K_BOOL, K_LONG, K_JOIN, K_DOUBLE, K_REFUSED };
+enum kind { K_STR, K_ADDR, K_BOOL, K_LONG, K_JOIN, K_DOUBLE, K_REFUSED,
+    K_TUNNEL };
 
 struct setting {
 	const char	*key;
@@ -80,6 +81,8 @@ static const struct setting settings[] = {
 	LONG("bootstrap-expect", bootstrap_expect, 0, 15),
 	LONG("promote-after", promote_after_s, 1, 86400),
 	DBL("memory-reserve", memory_reserve, 0, 1),
+	{ "tunnel-target", K_TUNNEL, 0, 0, 0, 0 },
+	LONG("tunnel-max", tunnel_max, 1, 1024),
 };
 
 void
@@ -112,6 +115,56 @@ ag_config_defaults(struct ag_config *c)
 	c->bootstrap_expect = 0;
 	c->promote_after_s = 10;
 	c->memory_reserve = 0.10;
+	c->tunnel_max = 64;
+}
+
+/* tunnel-target DEVICE=PORT; a repeated DEVICE replaces its port. */
+static int
+set_tunnel(struct ag_config *c, const char *v, char *err, size_t errlen)
+{
+	struct ag_tunnel_target	*t = NULL;
+	const char		*eq = strchr(v, '=');
+	char			*end;
+	size_t			 dl, i;
+	long			 port;
+
+	dl = eq != NULL ? (size_t)(eq - v) : 0;
+	if (eq == NULL || dl == 0 || dl >= AG_TUNNEL_DEVICE_MAX ||
+	    memchr(v, '/', dl) != NULL) {
+		(void)snprintf(err, errlen, "tunnel-target: want DEVICE=PORT "
+		    "(a device id of this node, without the node id)");
+		return -1;
+	}
+	for (i = 0; i < dl; i++)
+		if (!isgraph((unsigned char)v[i])) {
+			(void)snprintf(err, errlen, "tunnel-target: bad "
+			    "character in the device id");
+			return -1;
+		}
+	errno = 0;
+	port = strtol(eq + 1, &end, 10);
+	if (errno != 0 || end == eq + 1 || *end != '\0' || port < 1 ||
+	    port > 65535) {
+		(void)snprintf(err, errlen, "tunnel-target: the port must be "
+		    "1..65535 (the worker listens on 127.0.0.1 only)");
+		return -1;
+	}
+	for (i = 0; i < (size_t)c->ntunnel_targets; i++)
+		if (strlen(c->tunnel_targets[i].device) == dl &&
+		    memcmp(c->tunnel_targets[i].device, v, dl) == 0)
+			t = &c->tunnel_targets[i];
+	if (t == NULL) {
+		if (c->ntunnel_targets >= AG_MAX_TUNNEL_TARGETS) {
+			(void)snprintf(err, errlen, "tunnel-target: at most "
+			    "%d devices", AG_MAX_TUNNEL_TARGETS);
+			return -1;
+		}
+		t = &c->tunnel_targets[c->ntunnel_targets++];
+	}
+	memcpy(t->device, v, dl);
+	t->device[dl] = '\0';
+	t->port = (int)port;
+	return 0;
 }
 
 /* Clear must be strictly on the safe side, or a value sitting on the
@@ -275,6 +328,8 @@ ag_config_set(struct ag_config *c, const char *key, const char *v, char *err,
 			    "$EXOGPU_JOIN_SECRET, or --join-secret-file - "
 			    "(stdin)");
 			return -1;
+		case K_TUNNEL:
+			return set_tunnel(c, v, err, errlen);
 		case K_JOIN:
 			if (c->njoin >= AG_MAX_JOIN) {
 				(void)snprintf(err, errlen, "join: at most %d "

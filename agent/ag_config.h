@@ -18,6 +18,14 @@
 #define AG_CONFIG_MAX_LINE	1024
 #define AG_MAX_JOIN		64
 #define AG_ADDR_MAX		300
+#define AG_MAX_TUNNEL_TARGETS	16	/* tunnel-target keys */
+#define AG_TUNNEL_DEVICE_MAX	64	/* a device id's bytes */
+
+/* tunnel-target DEVICE=PORT: this node's worker for DEVICE (docs/tunnel.md) */
+struct ag_tunnel_target {
+	char	device[AG_TUNNEL_DEVICE_MAX];	/* the id after "NODEID/" */
+	int	port;				/* on 127.0.0.1 */
+};
 
 #define AG_DEFAULT_PORT		47470	/* listen "" = 0.0.0.0 and [::] */
 #define AG_DEFAULT_HTTP		"127.0.0.1:47471"
@@ -65,6 +73,10 @@ struct ag_config {
 	long	bootstrap_expect;	/* 0/1: a lone node forms a cluster */
 	long	promote_after_s;	/* a dead voter is replaced after */
 	double	memory_reserve;		/* of each device, never booked */
+	/* Tunnels (docs/tunnel.md). */
+	int	ntunnel_targets;
+	struct ag_tunnel_target tunnel_targets[AG_MAX_TUNNEL_TARGETS];
+	long	tunnel_max;		/* concurrent tunnel streams */
 };
 
 void	ag_config_defaults(struct ag_config *);

@@ -382,6 +382,7 @@ on_closed(struct net_quic_conn *c, const char *reason, void *arg)
 	struct ag_node	*n = arg;
 	struct ag_link	*l = net_quic_conn_data(c);
 
+	ag_node_tunnel_conn_closed(n, c);
 	if (l == NULL) {
 		ag_log(AG_LOG_NOTICE, "connection refused or lost before "
 		    "authentication: %s", reason);
@@ -968,6 +969,7 @@ cluster_tick(struct ag_node *n, double now)
 	bench_poll(n);
 	ag_node_auth_tick(n, now);
 	ag_node_deny_tick(n);
+	ag_node_tunnel_tick(n);
 	if (n->cluster != NULL) {
 		ag_raft_hold_bootstrap(ag_cluster_raft(n->cluster),
 		    joins_pending(n));
@@ -1135,6 +1137,10 @@ open_endpoint(struct ag_node *n, char *err, size_t errlen)
 	qc.cb.probe_done = on_probe_done;
 	qc.cb.closed = on_closed;
 	qc.cb.log = on_net_log;
+	qc.cb.stream_open = ag_node_tunnel_stream_open;
+	qc.cb.stream_data = ag_node_tunnel_stream_data;
+	qc.cb.stream_acked = ag_node_tunnel_stream_acked;
+	qc.cb.stream_closed = ag_node_tunnel_stream_closed;
 	qc.arg = n;
 	n->ep = net_quic_endpoint_new(n->base, &qc, err, errlen);
 	if (n->ep == NULL && n->cfg->listen[0] == '\0') {
@@ -1233,6 +1239,10 @@ setup(struct ag_node *n, char *err, size_t errlen)
 	if (ag_node_obs_init(n, err, errlen) != 0 ||
 	    ag_node_deny_init(n, err, errlen) != 0)
 		return -1;
+	if ((n->tunnels = ag_node_tunnels_new(n)) == NULL) {
+		(void)snprintf(err, errlen, "out of memory for tunnels");
+		return -1;
+	}
 	if ((n->inv = calloc(1, sizeof *n->inv)) != NULL) {
 		struct ag_devices_opts	do_ = { n->data_dir, sysfs_root(n),
 					    false, false };
@@ -1312,6 +1322,8 @@ teardown(struct ag_node *n)
 	n->httptls = NULL;
 	disc_mdns_free(n->mdns);
 	n->mdns = NULL;
+	ag_node_tunnels_free(n->tunnels);
+	n->tunnels = NULL;
 	if (n->ep != NULL)
 		net_quic_endpoint_free(n->ep);
 	n->ep = NULL;

@@ -230,6 +230,8 @@ const struct ag_api_route ag_node_routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/audit/anchors", ag_node_api_anchors,
 	    AG_API_ADMIN },
 	{ EVHTTP_REQ_POST, "/v1/tokens", ag_node_api_issue, AG_API_ISSUE },
+	{ EVHTTP_REQ_GET, "/v1/tunnels", ag_node_api_tunnels, AG_API_READ },
+	{ EVHTTP_REQ_POST, "/v1/tunnels", ag_node_api_tunnels, AG_API_PLACE },
 	{ EVHTTP_REQ_GET, "/metrics", ag_node_api_metrics, AG_API_READ },
 	{ 0, NULL, NULL, AG_API_PUBLIC },
 };

@@ -201,8 +201,36 @@ struct ag_node {
 	struct ag_obs			*obs;		/* alerts, events */
 	struct ag_node_deny		*deny;		/* ag_node_deny.c */
 	struct ag_anchor		*anchor;	/* ag_node_anchor.c */
+	struct ag_tunnels		*tunnels;	/* ag_node_tunnel.c */
 	int				 stopping;
 };
+
+/* ag_node_tunnel.c: TCP-over-QUIC tunnels to workers (docs/tunnel.md) */
+struct ag_tunnel_counters {
+	uint64_t	opened;		/* streams joined to TCP, both roles */
+	uint64_t	refused;	/* peer streams refused */
+	uint64_t	limited;	/* refused or dropped: tunnel-max */
+	uint64_t	unreachable;	/* no stream / worker connect failed */
+	uint64_t	reset;		/* ended by a stream reset */
+	uint64_t	bytes_to_quic;	/* TCP -> peer */
+	uint64_t	bytes_to_tcp;	/* peer -> TCP */
+	uint64_t	open;		/* now */
+};
+struct ag_tunnels *ag_node_tunnels_new(struct ag_node *);
+void	 ag_node_tunnels_free(struct ag_tunnels *);
+void	 ag_node_tunnel_tick(struct ag_node *);
+void	 ag_node_tunnel_conn_closed(struct ag_node *, struct net_quic_conn *);
+int	 ag_node_tunnel_stream_open(struct net_quic_conn *, int64_t, void *);
+void	 ag_node_tunnel_stream_data(struct net_quic_conn *, int64_t,
+	    const uint8_t *, size_t, int fin, void *);
+void	 ag_node_tunnel_stream_acked(struct net_quic_conn *, int64_t,
+	    uint64_t, void *);
+void	 ag_node_tunnel_stream_closed(struct net_quic_conn *, int64_t, int,
+	    uint64_t, void *);
+void	 ag_node_api_tunnels(void *, struct evhttp_request *,
+	    struct ag_api_reply *);
+void	 ag_node_tunnel_counters(struct ag_node *,
+	    struct ag_tunnel_counters *);
 
 /* ag_node.c */
 double	 ag_node_now(void);		/* monotonic seconds */

@@ -583,6 +583,33 @@ collect_alerts(struct ag_node *n, struct ag_prom *w)
 			    "critical", NULL);
 }
 
+/* Tunnels to placement workers (docs/tunnel.md). */
+static void
+collect_tunnels(struct ag_node *n, struct ag_prom *w)
+{
+	struct ag_tunnel_counters	c;
+
+	ag_node_tunnel_counters(n, &c);
+	one_u64(w, "exogpu_tunnel_open", AG_PROM_GAUGE,
+	    "Tunnel streams joined to TCP connections now.", c.open);
+	one_u64(w, "exogpu_tunnel_opened_total", AG_PROM_COUNTER,
+	    "Tunnel streams joined to TCP connections, either side.",
+	    c.opened);
+	one_u64(w, "exogpu_tunnel_refused_total", AG_PROM_COUNTER,
+	    "Peer tunnel streams refused (not authorised, bad header, "
+	    "tunnel-max).", c.refused);
+	one_u64(w, "exogpu_tunnel_unreachable_total", AG_PROM_COUNTER,
+	    "Tunnels that found no stream to the peer or no worker.",
+	    c.unreachable);
+	(void)ag_prom_family(w, "exogpu_tunnel_bytes_total", AG_PROM_COUNTER,
+	    "Bytes carried by tunnels, by direction (to_peer: read from "
+	    "TCP and sent; from_peer: received and written to TCP).");
+	(void)ag_prom_sample(w, NULL, (double)c.bytes_to_quic, "direction",
+	    "to_peer", NULL);
+	(void)ag_prom_sample(w, NULL, (double)c.bytes_to_tcp, "direction",
+	    "from_peer", NULL);
+}
+
 /* --- the route ------------------------------------------------------------ */
 
 void
@@ -603,6 +630,7 @@ ag_node_api_metrics(void *ctx, struct evhttp_request *req,
 	if (n->cluster != NULL)
 		collect_placement(n, &w);
 	collect_alerts(n, &w);
+	collect_tunnels(n, &w);
 	collect_process(&w);
 	if (ag_prom_error(&w) != 0) {
 		ag_log(AG_LOG_WARNING, "metrics: %s", ag_prom_why(&w));

@@ -57,6 +57,8 @@ struct net_quic_conn;
 #define NET_QUIC_CONTROL_BUF	(4u << 20)	/* unacked control bytes */
 #define NET_QUIC_PROBE_MAX	(1ull << 32)	/* bytes in one probe */
 #define NET_QUIC_MAX_CONNS	256
+/* Application (tunnel) streams a peer may have open toward us at once. */
+#define NET_QUIC_APP_STREAMS	64
 
 /*
  * Application error codes (CONNECTION_CLOSE, RESET_STREAM, STOP_SENDING).
@@ -128,6 +130,27 @@ struct net_quic_callbacks {
 	void	(*closed)(struct net_quic_conn *, const char *reason,
 		    void *arg);
 	void	(*log)(int level, const char *line, void *arg);
+	/*
+	 * Application streams (NULL stream_open: every peer stream other
+	 * than the control stream is refused, as before).  stream_open: the
+	 * peer opened bidirectional stream id; 0 takes it (its bytes then
+	 * come through stream_data), -1 refuses it (RESET_STREAM +
+	 * STOP_SENDING with NET_QUIC_APP_STREAM_REFUSED).  stream_data:
+	 * bytes in order, fin on the last call; their stream credit comes
+	 * back only through net_quic_stream_consume().  stream_acked: the
+	 * peer acknowledged data, `queued` bytes are still unacknowledged.
+	 * stream_closed: the stream is gone (both directions over, or reset
+	 * either way: reset = 1 and code the application code); the id is
+	 * dead after it.  A connection's cb.closed ends all its streams
+	 * without stream_closed.
+	 */
+	int	(*stream_open)(struct net_quic_conn *, int64_t id, void *arg);
+	void	(*stream_data)(struct net_quic_conn *, int64_t id,
+		    const uint8_t *buf, size_t len, int fin, void *arg);
+	void	(*stream_acked)(struct net_quic_conn *, int64_t id,
+		    uint64_t queued, void *arg);
+	void	(*stream_closed)(struct net_quic_conn *, int64_t id,
+		    int reset, uint64_t code, void *arg);
 };
 
 struct net_quic_config {
@@ -197,6 +220,29 @@ const struct sockaddr *net_quic_conn_peer_addr(const struct net_quic_conn *,
 int	 net_quic_conn_is_client(const struct net_quic_conn *);
 void	 net_quic_conn_set_data(struct net_quic_conn *, void *);
 void	*net_quic_conn_data(const struct net_quic_conn *);
+
+/*
+ * Application streams (tunnels, docs/protocol.md "Tunnel streams"): a
+ * bidirectional stream besides the control stream, opened by either
+ * side once the connection is established.  net_quic_stream_open
+ * returns the new id, or -1 (not established, the peer's stream limit
+ * reached: try later).  net_quic_stream_write copies len bytes into the
+ * stream's queue (fin: the last bytes; len may be 0 then); -1 if the
+ * stream is unknown, finished or reset.  net_quic_stream_queued: bytes
+ * written and not yet acknowledged (the caller's backpressure gauge).
+ * net_quic_stream_consume: the caller has disposed of n received bytes;
+ * the peer may send that many more (flow control).  net_quic_stream_reset
+ * aborts both directions with code (no more callbacks but
+ * stream_closed).  All of these queue work and are safe in callbacks.
+ */
+int64_t	 net_quic_stream_open(struct net_quic_conn *);
+int	 net_quic_stream_write(struct net_quic_conn *, int64_t id,
+	    const void *buf, size_t len, int fin);
+uint64_t net_quic_stream_queued(const struct net_quic_conn *, int64_t id);
+int	 net_quic_stream_consume(struct net_quic_conn *, int64_t id,
+	    size_t n);
+int	 net_quic_stream_reset(struct net_quic_conn *, int64_t id,
+	    uint64_t code);
 
 /*
  * For tests of the peer's limits: opens one more stream outside the

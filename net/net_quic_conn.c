@@ -317,14 +317,15 @@ settings_init(struct net_quic_endpoint *ep, ngtcp2_settings *s)
 }
 
 /*
- * Our limits, sent to the peer: one bidirectional stream (the control
- * stream), NQ_UNI_STREAMS unidirectional ones at a time, bounded windows.
+ * Our limits, sent to the peer: the control stream and
+ * NET_QUIC_APP_STREAMS application streams at once, NQ_UNI_STREAMS
+ * unidirectional ones at a time, bounded windows.
  */
 static void
 params_init(struct net_quic_endpoint *ep, ngtcp2_transport_params *p)
 {
 	ngtcp2_transport_params_default(p);
-	p->initial_max_streams_bidi = 1;
+	p->initial_max_streams_bidi = 1 + NET_QUIC_APP_STREAMS;
 	p->initial_max_streams_uni = NQ_UNI_STREAMS;
 	p->initial_max_stream_data_bidi_local = STREAM_WINDOW;
 	p->initial_max_stream_data_bidi_remote = STREAM_WINDOW;
@@ -362,6 +363,7 @@ conn_alloc(struct net_quic_endpoint *ep, struct nq_sock *s,
 	TAILQ_INIT(&c->out_active);
 	TAILQ_INIT(&c->results);
 	TAILQ_INIT(&c->in_streams);
+	TAILQ_INIT(&c->astreams);
 	if ((c->timer = evtimer_new(ep->base, on_timer, c)) == NULL) {
 		free(c);
 		return NULL;

@@ -7,7 +7,9 @@
  *   net_quic_conn.c    one connection: ngtcp2 + GnuTLS setup, callbacks,
  *                      timer, the write loop, authentication, close;
  *   net_quic_stream.c  streams: the control stream's send queue and
- *                      receive path, probe senders and receivers.
+ *                      receive path, probe senders and receivers;
+ *   net_quic_app.c     application (tunnel) streams: raw bytes both
+ *                      ways with caller-driven flow control.
  * The split follows ownership: the endpoint owns sockets and the CID
  * table, a connection owns its ngtcp2 state and streams, and streams
  * never touch sockets.
@@ -134,6 +136,23 @@ struct nq_istream {
 };
 TAILQ_HEAD(nq_istreamq, nq_istream);
 
+/* An application stream (net_quic_app.c); raw bytes both ways. */
+struct nq_astream {
+	int64_t			 id;
+	int			 remote;	/* the peer opened it */
+	struct nq_chunkq	 q;		/* unacked data */
+	struct nq_chunk		*cur;		/* holds sent */
+	uint64_t		 end;		/* queued offset */
+	uint64_t		 sent;		/* handed to ngtcp2 */
+	uint64_t		 acked;
+	int			 fin_req;	/* caller's last bytes queued */
+	int			 fin_sent;
+	int			 reset;		/* shut down, waiting to close */
+	int			 blocked;	/* this write round */
+	TAILQ_ENTRY(nq_astream)	 entry;
+};
+TAILQ_HEAD(nq_astreamq, nq_astream);
+
 /* A finished probe waiting for its callback. */
 struct nq_result {
 	struct net_quic_probe_result	r;
@@ -203,6 +222,10 @@ struct net_quic_conn {
 	unsigned			 peer_uni_done;
 	struct nq_istreamq		 in_streams;
 	struct nq_resultq		 results;
+	/* application streams */
+	struct nq_astreamq		 astreams;
+	struct nq_astream		*offer_as;	/* this write call */
+	unsigned			 peer_app_open;
 	/* stats */
 	struct net_quic_stats		 st;
 	uint64_t			 lost_closed;	/* of closed streams */
@@ -263,6 +286,25 @@ void		 nq_advance(struct net_quic_conn *, int64_t, ngtcp2_ssize,
 		    int fin);
 void		 nq_block(struct net_quic_conn *, int64_t);
 uint64_t	 nq_live_losses(struct net_quic_conn *);
+
+/* net_quic_app.c: application streams, called from net_quic_stream.c */
+struct nq_astream *nq_app_find(const struct net_quic_conn *, int64_t);
+int		 nq_app_accept(struct net_quic_conn *, int64_t);
+void		 nq_app_data(struct net_quic_conn *, struct nq_astream *,
+		    uint32_t flags, const uint8_t *, size_t);
+void		 nq_app_acked(struct net_quic_conn *, struct nq_astream *,
+		    uint64_t upto);
+void		 nq_app_peer_reset(struct net_quic_conn *,
+		    struct nq_astream *, uint64_t code);
+void		 nq_app_closed(struct net_quic_conn *, struct nq_astream *,
+		    int err, uint64_t code);
+int64_t		 nq_app_next(struct net_quic_conn *, ngtcp2_vec *, size_t *,
+		    int *fin);
+void		 nq_app_advance(struct net_quic_conn *, struct nq_astream *,
+		    ngtcp2_ssize, int fin);
+void		 nq_app_round_reset(struct net_quic_conn *);
+uint64_t	 nq_app_losses(struct net_quic_conn *);
+void		 nq_app_free(struct net_quic_conn *);
 /*
  * The two checks of a peer's stream bytes, pure so tests/fuzz/
  * fuzz_quic_stream.c reaches them: the control stream's preamble (*got

@@ -9,11 +9,15 @@
  * takes the first peer-initiated bidirectional stream after the handshake
  * as the control stream (its bytes must start with the preamble, or the
  * connection is closed); every other bidirectional stream either side
- * opens is refused with STOP_SENDING + RESET_STREAM
- * (NET_QUIC_APP_STREAM_REFUSED) and the connection stays up.  The transport parameter
- * initial_max_streams_bidi = 1 means a peer cannot even have a second one
- * open while the control stream lives; if the peer ends or resets the
- * control stream the connection is closed (NET_QUIC_APP_PROTOCOL).
+ * opens is offered to the caller as an application stream
+ * (net_quic_app.c: the agent's tunnels) or, if the caller does not take
+ * it, refused with STOP_SENDING + RESET_STREAM
+ * (NET_QUIC_APP_STREAM_REFUSED) and the connection stays up.  The
+ * server's control stream is the client's stream 0, which the client
+ * opens before any other.  The transport parameter
+ * initial_max_streams_bidi = 1 + NET_QUIC_APP_STREAMS bounds what a peer
+ * may have open at once; if the peer ends or resets the control stream
+ * the connection is closed (NET_QUIC_APP_PROTOCOL).
  * Outgoing bytes sit in a queue of chunks, one per net_quic_send_control
  * call, until the peer acknowledges them: ngtcp2 keeps pointers into
  * unacknowledged data for retransmission, so a chunk is never moved or
@@ -31,8 +35,9 @@
  * with NET_QUIC_APP_PROBE_CORRUPT.  Peers may have NQ_UNI_STREAMS probes
  * open toward us at once (transport parameter; we grant one more each
  * time one is over, see istream_finish); ours beyond the peer's limit
- * wait in a queue until it grants more.  Bidirectional credit is never
- * extended: one control stream per connection, for its whole life.
+ * wait in a queue until it grants more.  Bidirectional credit is extended
+ * by one each time a peer's application or refused stream closes; the
+ * control stream lives as long as its connection.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +351,7 @@ nq_round_reset(struct net_quic_conn *c)
 	c->ctl_blocked = 0;
 	TAILQ_FOREACH(os, &c->out_active, entry)
 		os->blocked = 0;
+	nq_app_round_reset(c);
 }
 
 static size_t
@@ -402,6 +408,7 @@ nq_next_data(struct net_quic_conn *c, ngtcp2_vec *vec, size_t *nvec,
 	struct nq_ostream	*os;
 
 	c->offer_os = NULL;
+	c->offer_as = NULL;
 	*fin = 0;
 	if (c->ctl_id >= 0 && !c->ctl_closed && !c->ctl_blocked &&
 	    c->ctl_sent < c->ctl_end) {
@@ -415,7 +422,7 @@ nq_next_data(struct net_quic_conn *c, ngtcp2_vec *vec, size_t *nvec,
 		*nvec = ostream_vecs(c, os, vec, fin);
 		return os->id;
 	}
-	return -1;
+	return nq_app_next(c, vec, nvec, fin);
 }
 
 void
@@ -431,6 +438,10 @@ nq_advance(struct net_quic_conn *c, int64_t id, ngtcp2_ssize ndata, int fin)
 		while ((k = c->ctl_cur) != NULL &&
 		    k->off + k->len <= c->ctl_sent)
 			c->ctl_cur = TAILQ_NEXT(k, entry);
+		return;
+	}
+	if (c->offer_as != NULL && c->offer_as->id == id) {
+		nq_app_advance(c, c->offer_as, ndata, fin);
 		return;
 	}
 	if (os == NULL || os->id != id)
@@ -452,6 +463,8 @@ nq_block(struct net_quic_conn *c, int64_t id)
 		c->ctl_blocked = 1;
 	else if (c->offer_os != NULL && c->offer_os->id == id)
 		c->offer_os->blocked = 1;
+	else if (c->offer_as != NULL && c->offer_as->id == id)
+		c->offer_as->blocked = 1;
 }
 
 uint64_t
@@ -464,7 +477,7 @@ nq_live_losses(struct net_quic_conn *c)
 		n += ngtcp2_conn_get_stream_loss_count(c->q, c->ctl_id);
 	TAILQ_FOREACH(os, &c->out_active, entry)
 		n += ngtcp2_conn_get_stream_loss_count(c->q, os->id);
-	return n;
+	return n + nq_app_losses(c);
 }
 
 /* ---- ngtcp2 stream callbacks ---- */
@@ -511,12 +524,17 @@ nq_stream_open_cb(ngtcp2_conn *q, int64_t id, void *ud)
 			return NGTCP2_ERR_CALLBACK_FAILURE;
 		return 0;
 	}
-	if (c->server && c->ctl_id < 0 && c->confirmed) {
-		c->ctl_id = id;
+	if (c->server && id == 0) {
+		if (c->ctl_id < 0 && c->confirmed) {
+			c->ctl_id = id;
+			return 0;
+		}
+		refuse(c, id, "an early control");
 		return 0;
 	}
-	refuse(c, id, c->server ? "a second bidirectional" :
-	    "a server-initiated bidirectional");
+	if (nq_app_accept(c, id) == 0)
+		return 0;
+	refuse(c, id, "a bidirectional");
 	return 0;
 }
 
@@ -627,8 +645,18 @@ nq_stream_data_cb(ngtcp2_conn *q, uint32_t flags, int64_t id,
 			    "the control stream");
 		return 0;
 	}
-	if (ngtcp2_conn_is_local_stream(q, id) || ngtcp2_is_bidi_stream(id))
-		return 0;	/* our debug streams; refused ones */
+	if (ngtcp2_is_bidi_stream(id)) {
+		struct nq_astream	*a = nq_app_find(c, id);
+
+		if (a != NULL)
+			nq_app_data(c, a, flags, data, len);
+		else if (!ngtcp2_conn_is_local_stream(q, id))
+			/* refused: its bytes are dropped, credit returned */
+			(void)ngtcp2_conn_extend_max_stream_offset(q, id, len);
+		return 0;
+	}
+	if (ngtcp2_conn_is_local_stream(q, id))
+		return 0;	/* our debug streams */
 	if (ngtcp2_conn_extend_max_stream_offset(q, id, len) != 0)
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	if (is == NULL) {
@@ -649,8 +677,12 @@ nq_stream_acked_cb(ngtcp2_conn *q, int64_t id, uint64_t offset,
 
 	(void)q;
 	(void)sud;
+	struct nq_astream	*a;
+
 	if (id == c->ctl_id)
 		ctl_acked(c, offset + len);
+	else if ((a = nq_app_find(c, id)) != NULL)
+		nq_app_acked(c, a, offset + len);
 	return 0;
 }
 
@@ -660,8 +692,14 @@ nq_stream_reset_cb(ngtcp2_conn *q, int64_t id, uint64_t final_size,
 {
 	struct net_quic_conn	*c = ud;
 	struct nq_istream	*is = sud;
+	struct nq_astream	*a;
 
 	(void)final_size;
+	if (ngtcp2_is_bidi_stream(id) && id != c->ctl_id) {
+		if ((a = nq_app_find(c, id)) != NULL)
+			nq_app_peer_reset(c, a, code);
+		return 0;
+	}
 	if (id == c->ctl_id)
 		nq_conn_fail(c, NET_QUIC_APP_PROTOCOL, "the peer reset the "
 		    "control stream (code 0x%llx)", (unsigned long long)code);
@@ -691,6 +729,19 @@ nq_stream_close_cb(ngtcp2_conn *q, uint32_t flags, int64_t id, uint64_t code,
 		nq_conn_fail(c, NET_QUIC_APP_PROTOCOL, "the control stream "
 		    "closed (code 0x%llx)", (unsigned long long)code);
 		return 0;
+	}
+	if (ngtcp2_is_bidi_stream(id)) {
+		struct nq_astream	*a = nq_app_find(c, id);
+
+		if (a != NULL) {
+			nq_app_closed(c, a, err, code);
+			return 0;
+		}
+		if (!ngtcp2_conn_is_local_stream(q, id)) {
+			/* a refused one: the peer may open another */
+			ngtcp2_conn_extend_max_streams_bidi(q, 1);
+			return 0;
+		}
 	}
 	if (ngtcp2_conn_is_local_stream(q, id)) {
 		if ((os = sud) == NULL)
@@ -746,4 +797,5 @@ nq_streams_free(struct net_quic_conn *c)
 		TAILQ_REMOVE(&c->results, r, entry);
 		free(r);
 	}
+	nq_app_free(c);
 }

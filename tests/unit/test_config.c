@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +84,50 @@ expect_bad(const char *text, const char *needle)
 	    sizeof err), -1);
 	if (strstr(err, needle) == NULL)
 		fail_msg("'%s' lacks '%s'", err, needle);
+}
+
+static void
+test_tunnel_targets(void **state)
+{
+	struct ag_config	c;
+	char			err[256];
+	const char		*text =
+	    "tunnel-target = cpu=50052\n"
+	    "tunnel-target = vk0=50053\n"
+	    "tunnel-target = cpu=50060\n"
+	    "tunnel-max = 8\n";
+	int			i;
+
+	(void)state;
+	ag_config_defaults(&c);
+	assert_int_equal(c.tunnel_max, 64);
+	assert_int_equal(ag_config_parse(&c, text, strlen(text), err,
+	    sizeof err), 0);
+	assert_int_equal(c.ntunnel_targets, 2);
+	assert_string_equal(c.tunnel_targets[0].device, "cpu");
+	assert_int_equal(c.tunnel_targets[0].port, 50060);	/* replaced */
+	assert_string_equal(c.tunnel_targets[1].device, "vk0");
+	assert_int_equal(c.tunnel_targets[1].port, 50053);
+	assert_int_equal(c.tunnel_max, 8);
+	expect_bad("tunnel-target = cpu\n", "DEVICE=PORT");
+	expect_bad("tunnel-target = =5\n", "DEVICE=PORT");
+	expect_bad("tunnel-target = node/cpu=5\n", "without the node id");
+	expect_bad("tunnel-target = cpu=0\n", "1..65535");
+	expect_bad("tunnel-target = cpu=65536\n", "1..65535");
+	expect_bad("tunnel-target = cpu=12x\n", "1..65535");
+	expect_bad("tunnel-target = c pu=1\n", "bad character");
+	expect_bad("tunnel-max = 0\n", "tunnel-max");
+	ag_config_defaults(&c);
+	for (i = 0; i < AG_MAX_TUNNEL_TARGETS; i++) {
+		char	v[32];
+
+		(void)snprintf(v, sizeof v, "d%d=%d", i, 1000 + i);
+		assert_int_equal(ag_config_set(&c, "tunnel-target", v, err,
+		    sizeof err), 0);
+	}
+	assert_int_equal(ag_config_set(&c, "tunnel-target", "x=1", err,
+	    sizeof err), -1);
+	assert_non_null(strstr(err, "at most"));
 }
 
 static void
@@ -175,6 +220,7 @@ main(void)
 		cmocka_unit_test(test_defaults_and_file),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_http_tls),
+		cmocka_unit_test(test_tunnel_targets),
 		cmocka_unit_test(test_http_response_parser),
 	};
 

@@ -57,6 +57,14 @@ struct node {
 	int				 probes_in, probes_in_ok;
 	int				 probes_out, probes_out_ok;
 	struct net_quic_probe_result	 last_in, last_out;
+	/* application streams (test_app_streams) */
+	int				 app_take;	/* accept peer streams */
+	int				 app_consume;	/* return credit at once */
+	int				 app_reset_on_data;
+	int64_t				 app_id;
+	uint64_t			 app_got, app_unconsumed;
+	int				 app_bad, app_fin, app_closed, app_reset;
+	uint64_t			 app_code;
 };
 
 static struct event_base	*base;
@@ -156,6 +164,54 @@ on_closed(struct net_quic_conn *c, const char *reason, void *arg)
 		n->conn = NULL;
 }
 
+static int
+on_stream_open(struct net_quic_conn *c, int64_t id, void *arg)
+{
+	struct node	*n = arg;
+
+	(void)c;
+	if (!n->app_take)
+		return -1;
+	n->app_id = id;
+	n->app_got = n->app_unconsumed = 0;
+	n->app_fin = n->app_closed = n->app_reset = 0;
+	return 0;
+}
+
+/* Stream bytes are (offset * 7) & 0xff. */
+static void
+on_stream_data(struct net_quic_conn *c, int64_t id, const uint8_t *buf,
+    size_t len, int fin, void *arg)
+{
+	struct node	*n = arg;
+	size_t		 i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != (uint8_t)((n->app_got + i) * 7))
+			n->app_bad = 1;
+	n->app_got += len;
+	n->app_fin |= fin;
+	if (n->app_reset_on_data && len > 0)
+		(void)net_quic_stream_reset(c, id, 0x110);
+	else if (n->app_consume)
+		assert_int_equal(net_quic_stream_consume(c, id, len), 0);
+	else
+		n->app_unconsumed += len;
+}
+
+static void
+on_stream_closed(struct net_quic_conn *c, int64_t id, int reset,
+    uint64_t code, void *arg)
+{
+	struct node	*n = arg;
+
+	(void)c;
+	(void)id;
+	n->app_closed++;
+	n->app_reset = reset;
+	n->app_code = code;
+}
+
 static void
 on_log(int level, const char *line, void *arg)
 {
@@ -244,6 +300,9 @@ node_listen(struct node *n, struct event_base *b, unsigned idle_ms,
 	cfg.cb.probe_done = on_probe;
 	cfg.cb.closed = on_closed;
 	cfg.cb.log = on_log;
+	cfg.cb.stream_open = on_stream_open;
+	cfg.cb.stream_data = on_stream_data;
+	cfg.cb.stream_closed = on_stream_closed;
 	cfg.arg = n;
 	n->ep = net_quic_endpoint_new(b, &cfg, err, sizeof err);
 	if (n->ep == NULL)
@@ -688,9 +747,13 @@ test_stream_limits(void **state)
 	assert_int_equal(net_quic_send_control(c, "x", 1), 0);
 	WAIT(base, b.ctl_len == 1, 5);
 
-	/* A second bidirectional stream: the peer's limit says no. */
-	assert_int_equal(net_quic_debug_open_stream(c, 1, "hi", 2), -1);
-	/* The server may open one toward the client, which refuses it. */
+	/* A second bidirectional stream is an application stream; with no
+	 * stream_open callback the peer refuses it (reset), either way. */
+	assert_int_equal(net_quic_debug_open_stream(c, 1, "hi", 2), 0);
+	WAIT(base, (net_quic_conn_stats(c, &sa), sa.streams_reset == 1), 5);
+	assert_int_equal(sa.streams_reset, 1);
+	assert_int_equal(net_quic_conn_stats(b.conn, &sb), 0);
+	assert_int_equal(sb.streams_refused, 1);
 	assert_int_equal(net_quic_debug_open_stream(b.conn, 1, "hi", 2), 0);
 	WAIT(base, (net_quic_conn_stats(b.conn, &sb), sb.streams_reset == 1),
 	    5);
@@ -729,6 +792,129 @@ test_stream_limits(void **state)
 	assert_int_equal(net_quic_send_control(c, "still here", 10), 0);
 	WAIT(base, b.ctl_len == 10, 5);
 	assert_memory_equal(b.ctl, "still here", 10);
+	assert_int_equal(a.closed + b.closed, 0);
+	node_free(&a);
+	node_free(&b);
+	sec_secret_clear(&s);
+}
+
+/* ---- application streams: flow control, FIN, reset ---- */
+
+static void
+app_write(struct net_quic_conn *c, int64_t id, size_t from, size_t n)
+{
+	uint8_t	buf[65536];
+	size_t	i, k;
+
+	while (n > 0) {
+		k = n < sizeof buf ? n : sizeof buf;
+		for (i = 0; i < k; i++)
+			buf[i] = (uint8_t)((from + i) * 7);
+		assert_int_equal(net_quic_stream_write(c, id, buf, k, 0), 0);
+		from += k;
+		n -= k;
+	}
+}
+
+static void
+test_app_streams(void **state)
+{
+	struct sec_secret	 s;
+	struct node		 a, b;
+	struct net_quic_conn	*c;
+	char			 err[256];
+	int64_t			 id;
+	int			 i;
+	const size_t		 total = 4u << 20;
+
+	(void)state;
+	assert_int_equal(sec_secret_generate(&s, err, sizeof err), 0);
+	node_secret(&a, "a", &s);
+	node_secret(&b, "b", &s);
+	node_start(&a, base, 0, 0);
+	node_start(&b, base, 0, 0);
+	c = pair_up(&a, &b, AF_INET);
+	assert_int_equal(net_quic_send_control(c, "x", 1), 0);
+	WAIT(base, b.ctl_len == 1, 5);
+
+	/* A receiver that does not consume stops the sender at the stream
+	 * window (1 MiB), with the rest still queued and unacknowledged. */
+	b.app_take = 1;
+	id = net_quic_stream_open(c);
+	assert_true(id > 0);
+	app_write(c, id, 0, total);
+	WAIT(base, b.app_got >= (1u << 20), 5);
+	WAIT(base, 0, 0.3);
+	printf("  unconsumed: %llu bytes in, %llu queued at the sender\n",
+	    (unsigned long long)b.app_got,
+	    (unsigned long long)net_quic_stream_queued(c, id));
+	assert_int_equal(b.app_bad, 0);
+	assert_true(b.app_got >= (1u << 20) && b.app_got <= (2u << 20));
+	assert_true(net_quic_stream_queued(c, id) >= total - (2u << 20));
+	/* Consuming lets the rest through; FIN ends it. */
+	b.app_consume = 1;
+	assert_int_equal(net_quic_stream_consume(b.conn, id, b.app_unconsumed),
+	    0);
+	assert_int_equal(net_quic_stream_write(c, id, NULL, 0, 1), 0);
+	assert_int_equal(net_quic_stream_write(c, id, "x", 1, 0), -1);
+	WAIT(base, b.app_fin, 10);
+	assert_int_equal(b.app_got, total);
+	assert_int_equal(b.app_bad, 0);
+	/* The answer, with FIN: the stream closes on both sides. */
+	a.app_consume = 1;
+	app_write(b.conn, id, 0, 1000);
+	assert_int_equal(net_quic_stream_write(b.conn, id, NULL, 0, 1), 0);
+	WAIT(base, a.app_closed && b.app_closed, 5);
+	assert_int_equal(a.app_got, 1000);
+	assert_true(a.app_fin);
+	assert_int_equal(a.app_reset + b.app_reset, 0);
+	assert_int_equal(net_quic_stream_queued(c, id), 0);
+
+	/* A reset by the receiver ends both directions, code intact. */
+	b.app_reset_on_data = 1;
+	a.app_closed = 0;
+	id = net_quic_stream_open(c);
+	assert_true(id > 0);
+	app_write(c, id, 0, 10);
+	WAIT(base, a.app_closed && b.app_closed, 5);
+	assert_int_equal(a.app_reset, 1);
+	assert_int_equal(a.app_code, 0x110);
+	assert_int_equal(net_quic_stream_write(c, id, "x", 1, 0), -1);
+
+	/* The server side may open one too. */
+	b.app_reset_on_data = 0;
+	a.app_take = 1;
+	a.app_closed = b.app_closed = a.app_fin = 0;
+	a.app_got = 0;
+	id = net_quic_stream_open(b.conn);
+	assert_true(id > 0 && (id & 1) == 1);
+	app_write(b.conn, id, 0, 5000);
+	assert_int_equal(net_quic_stream_write(b.conn, id, NULL, 0, 1), 0);
+	WAIT(base, a.app_fin, 5);
+	assert_int_equal(a.app_got, 5000);
+	assert_int_equal(a.app_bad, 0);
+	assert_int_equal(net_quic_stream_write(a.conn != NULL ? a.conn : c, id,
+	    NULL, 0, 1), 0);
+	WAIT(base, a.app_closed && b.app_closed, 5);
+
+	/* Refused streams give their credit back: far more than the peer's
+	 * limit (NET_QUIC_APP_STREAMS at once), one after another. */
+	b.app_take = 0;
+	for (i = 0; i < NET_QUIC_APP_STREAMS + 16; i++) {
+		a.app_closed = 0;
+		id = -1;
+		WAIT(base, (id = net_quic_stream_open(c)) >= 0, 5);
+		assert_true(id >= 0);
+		assert_int_equal(net_quic_stream_write(c, id, "x", 1, 1), 0);
+		WAIT(base, a.app_closed, 5);
+		assert_int_equal(a.app_reset, 1);
+		assert_int_equal(a.app_code, NET_QUIC_APP_STREAM_REFUSED);
+	}
+
+	/* Still one healthy connection. */
+	b.ctl_len = 0;
+	assert_int_equal(net_quic_send_control(c, "still here", 10), 0);
+	WAIT(base, b.ctl_len == 10, 5);
 	assert_int_equal(a.closed + b.closed, 0);
 	node_free(&a);
 	node_free(&b);
@@ -867,6 +1053,7 @@ main(void)
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_stream_limits),
+		cmocka_unit_test(test_app_streams),
 		cmocka_unit_test(test_timeouts),
 	};
 
