@@ -65,6 +65,11 @@ struct ag_config {
 	long	bootstrap_expect;	/* 0/1: a lone node forms a cluster */
 	long	promote_after_s;	/* a dead voter is replaced after */
 	double	memory_reserve;		/* of each device, never booked */
+	/* The engine (docs/engines.md, "Workers"): "" = found on PATH. */
+	char	rpc_server[4096];
+	char	llama_server[4096];
+	char	worker_command[1024];	/* "" = llama.cpp's rpc-server */
+	char	engine_devices[1024];	/* ID=NAME,... */
 };
 
 void	ag_config_defaults(struct ag_config *);
