@@ -366,7 +366,6 @@ void	 ag_node_workers_free(struct ag_node *);
 void	 ag_node_workers_tick(struct ag_node *);
 void	 ag_node_workers_record(struct ag_node *, struct ag_record *);
 uint64_t ag_node_workers_restarts(struct ag_node *);
-const char *ag_node_workers_engine(struct ag_node *, int *ok);
 /* ag_place_json with each stage's "worker" (null: none reported). */
 json_t	*ag_node_workers_json(struct ag_node *, const struct ag_placement *);
 

@@ -94,13 +94,6 @@ ag_node_workers_restarts(struct ag_node *n)
 	return n->workers != NULL ? ag_workers_restarts(n->workers) : 0;
 }
 
-const char *
-ag_node_workers_engine(struct ag_node *n, int *ok)
-{
-	*ok = 0;
-	return n->workers != NULL ? ag_workers_engine(n->workers, ok) : "";
-}
-
 /* The worker of stage i of p in r, or NULL. */
 static const struct ag_record_worker *
 worker_of(const struct ag_record *r, const struct ag_placement *p, int i)
