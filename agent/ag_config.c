@@ -5,6 +5,7 @@
  */
 #include "ag_config.h"
 #include "ag_api.h"
+#include "ag_engine.h"
 #include "ag_httptls.h"
 
 #include <ctype.h>
@@ -83,6 +84,10 @@ static const struct setting settings[] = {
 	DBL("memory-reserve", memory_reserve, 0, 1),
 	{ "tunnel-target", K_TUNNEL, 0, 0, 0, 0 },
 	LONG("tunnel-max", tunnel_max, 1, 1024),
+	STR("rpc-server", rpc_server),
+	STR("llama-server", llama_server),
+	STR("worker-command", worker_command),
+	STR("engine-devices", engine_devices),
 };
 
 void
@@ -181,9 +186,34 @@ check_pair(const char *raise_key, double raise, const char *clear_key,
 	return -1;
 }
 
+/* The engine settings: a map of plain names, a command that splits. */
+static int
+check_engine(const struct ag_config *c, char *err, size_t errlen)
+{
+	static struct ag_engine_argv	a;	/* large; read-only use */
+	struct ag_engine_vars		v = { 1, "127.0.0.1", "cpu", "CPU",
+					    1, 0 };
+	char				why[256];
+
+	if (!ag_engine_map_valid(c->engine_devices)) {
+		(void)snprintf(err, errlen, "engine-devices '%s': want "
+		    "DEVICE=NAME,... (letters, digits, '.', '_', '-')",
+		    c->engine_devices);
+		return -1;
+	}
+	if (c->worker_command[0] != '\0' && ag_engine_expand(
+	    c->worker_command, &v, &a, why, sizeof why) != 0) {
+		(void)snprintf(err, errlen, "worker-command: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
 int
 ag_config_check(const struct ag_config *c, char *err, size_t errlen)
 {
+	if (check_engine(c, err, errlen) != 0)
+		return -1;
 	if (!ag_httptls_spec_valid(c->http_tls)) {
 		(void)snprintf(err, errlen, "http-tls '%s': want node or "
 		    "CERT.pem,KEY.pem", c->http_tls);

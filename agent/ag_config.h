@@ -77,6 +77,11 @@ struct ag_config {
 	int	ntunnel_targets;
 	struct ag_tunnel_target tunnel_targets[AG_MAX_TUNNEL_TARGETS];
 	long	tunnel_max;		/* concurrent tunnel streams */
+	/* The engine (docs/engines.md, "Workers"): "" = found on PATH. */
+	char	rpc_server[4096];
+	char	llama_server[4096];
+	char	worker_command[1024];	/* "" = llama.cpp's rpc-server */
+	char	engine_devices[1024];	/* ID=NAME,... */
 };
 
 void	ag_config_defaults(struct ag_config *);

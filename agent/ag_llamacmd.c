@@ -82,11 +82,21 @@ check(const struct ag_llama_job *j, char *err, size_t errlen)
 	return 0;
 }
 
+int
+ag_llamacmd_server_args(const char *host, const char *port,
+    const char *engine_device, char *out, size_t len)
+{
+	int	w = snprintf(out, len, "-H %s -p %s -d %s", host, port,
+		    engine_device);
+
+	return w < 0 || (size_t)w >= len ? -1 : 0;
+}
+
 static void
 print_servers(FILE *f, const struct ag_llama_job *j)
 {
 	const struct ag_llama_stage	*s;
-	char				 ep[128], *port;
+	char				 ep[128], args[256], *port;
 	size_t				 i;
 
 	for (i = 0; i < j->nstages; i++) {
@@ -97,10 +107,10 @@ print_servers(FILE *f, const struct ag_llama_job *j)
 		*port++ = '\0';
 		(void)fprintf(f, "# stage %zu on node %s: %s, %u layers\n",
 		    i + 1, s->node, s->device, s->layers);
-		(void)fprintf(f, "ggml-rpc-server -H %s -p %s -d %s\n",
-		    ep, port, s->engine_device != NULL &&
-		    s->engine_device[0] != '\0' ? s->engine_device :
-		    "ENGINE_DEVICE");
+		if (ag_llamacmd_server_args(ep, port, s->engine_device !=
+		    NULL && s->engine_device[0] != '\0' ? s->engine_device :
+		    "ENGINE_DEVICE", args, sizeof args) == 0)
+			(void)fprintf(f, "ggml-rpc-server %s\n", args);
 	}
 }
 

@@ -37,6 +37,15 @@ struct ag_llama_job {
 };
 
 /*
+ * The arguments of one stage's RPC server after the program name
+ * ("-H HOST -p PORT -d ENGINE_DEVICE"), shared by the printout and the
+ * agent's supervised workers (agent/ag_worker.c).  0, or -1 when out is
+ * too small.
+ */
+int	ag_llamacmd_server_args(const char *host, const char *port,
+	    const char *engine_device, char *out, size_t len);
+
+/*
  * Writes the commands to f.  Returns 0, or -1 with err (no stages, layer
  * counts that do not add up to L, a value that would need shell quoting).
  */

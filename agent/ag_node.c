@@ -499,6 +499,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		    now + (double)n->cfg->probe_interval_s : 0;
 	}
 	cluster_tick(n, now);
+	ag_node_workers_tick(n);
 	ag_node_obs_tick(n, now);
 }
 
@@ -746,6 +747,7 @@ ag_node_publish(struct ag_node *n)
 	ag_record_init(r);
 	(void)snprintf(r->name, sizeof r->name, "%s", n->name);
 	record_devices(n, r);
+	ag_node_workers_record(n, r);
 	for (i = 0; i < n->npeers && r->nlinks < AG_RECORD_MAX_LINKS; i++) {
 		struct ag_peer		*p = &n->peers[i];
 		struct ag_record_link	*k;
@@ -1237,7 +1239,8 @@ setup(struct ag_node *n, char *err, size_t errlen)
 			return -1;
 	}
 	if (ag_node_obs_init(n, err, errlen) != 0 ||
-	    ag_node_deny_init(n, err, errlen) != 0)
+	    ag_node_deny_init(n, err, errlen) != 0 ||
+	    ag_node_workers_init(n, err, errlen) != 0)
 		return -1;
 	if ((n->tunnels = ag_node_tunnels_new(n)) == NULL) {
 		(void)snprintf(err, errlen, "out of memory for tunnels");
@@ -1311,6 +1314,7 @@ teardown(struct ag_node *n)
 	ag_node_decisions_abort(n);
 	ag_solver_free(n->solver);
 	n->solver = NULL;
+	ag_node_workers_free(n);	/* stops them: no orphans */
 	if (n->tick != NULL) {
 		event_free(n->tick);
 		n->tick = NULL;

@@ -194,7 +194,8 @@ api_place_list(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
 			ag_log(AG_LOG_WARNING, "leader's placements: %s", err);
 		for (i = 0; i < ps->n; i++)
 			if (ag_auth_owns(&n->who, ps->p[i].tenant) &&
-			    json_array_append_new(a, ag_place_json(&ps->p[i]))
+			    json_array_append_new(a, ag_node_workers_json(n,
+			    &ps->p[i]))
 			    != 0)
 				break;
 	}

@@ -202,6 +202,8 @@ struct ag_node {
 	struct ag_node_deny		*deny;		/* ag_node_deny.c */
 	struct ag_anchor		*anchor;	/* ag_node_anchor.c */
 	struct ag_tunnels		*tunnels;	/* ag_node_tunnel.c */
+	struct ag_workers		*workers;	/* ag_node_workers.c */
+	int				 workers_dirty;	/* republish */
 	int				 stopping;
 };
 
@@ -384,6 +386,16 @@ size_t	 ag_node_obs_active(struct ag_node *, const struct ag_alert **out,
 void	 ag_node_obs_event(struct ag_node *, int level, const char *kind,
 	    const char *object, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
+
+/* ag_node_workers.c: this node's engine workers (see the file). */
+struct ag_workers;
+int	 ag_node_workers_init(struct ag_node *, char *err, size_t errlen);
+void	 ag_node_workers_free(struct ag_node *);
+void	 ag_node_workers_tick(struct ag_node *);
+void	 ag_node_workers_record(struct ag_node *, struct ag_record *);
+uint64_t ag_node_workers_restarts(struct ag_node *);
+/* ag_place_json with each stage's "worker" (null: none reported). */
+json_t	*ag_node_workers_json(struct ag_node *, const struct ag_placement *);
 
 /* ag_node_deny.c: the node deny list (see the file). */
 int	 ag_node_deny_init(struct ag_node *, char *err, size_t errlen);

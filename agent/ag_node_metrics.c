@@ -480,6 +480,9 @@ collect_placement(struct ag_node *n, struct ag_prom *w)
 	    s->placements_released);
 	one_u64(w, "exogpu_placements_replans_total", AG_PROM_COUNTER,
 	    "New plans (epochs) this node published as leader.", s->replans);
+	one_u64(w, "exogpu_worker_restarts_total", AG_PROM_COUNTER,
+	    "Engine workers this node restarted after a crash or a failed "
+	    "start.", ag_node_workers_restarts(n));
 	one_u64(w, "exogpu_policy_denials_total", AG_PROM_COUNTER,
 	    "Requests this node refused by policy: tokens, scopes, "
 	    "quotas, tenants.", s->denials);

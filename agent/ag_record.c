@@ -11,6 +11,8 @@
  *           10 temperature|null, 11 predicted to throttle (bool, only
  *           when true)
  *   link:   [peer id, rtt s|null, bandwidth|null, address as seen]
+ *   8 workers (only when there are some): [[placement id, epoch, stage,
+ *           state, port, restarts, reason], ..]
  */
 #include "ag_record.h"
 
@@ -68,6 +70,30 @@ put_device(struct sec_cbor_writer *w, const struct ag_record_device *d)
 	}
 }
 
+const char *
+ag_record_worker_state_name(uint32_t s)
+{
+	switch (s) {
+	case AG_WORKER_STARTING: return "starting";
+	case AG_WORKER_READY: return "ready";
+	case AG_WORKER_FAILED: return "failed";
+	default: return "unknown";
+	}
+}
+
+static void
+put_worker(struct sec_cbor_writer *w, const struct ag_record_worker *k)
+{
+	(void)sec_cbor_write_array(w, 7);
+	(void)sec_cbor_write_uint(w, k->placement);
+	(void)sec_cbor_write_uint(w, k->epoch);
+	(void)sec_cbor_write_uint(w, k->stage);
+	(void)sec_cbor_write_uint(w, k->state);
+	(void)sec_cbor_write_uint(w, k->port);
+	(void)sec_cbor_write_uint(w, k->restarts);
+	(void)sec_cbor_write_cstr(w, k->reason);
+}
+
 int
 ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
     size_t *len)
@@ -76,7 +102,7 @@ ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
 	int			i;
 
 	sec_cbor_writer_fixed(&w, buf, cap);
-	(void)sec_cbor_write_map(&w, 5);
+	(void)sec_cbor_write_map(&w, r->nworkers > 0 ? 6 : 5);
 	(void)sec_cbor_write_uint(&w, 1);
 	(void)sec_cbor_write_cstr(&w, r->name);
 	(void)sec_cbor_write_uint(&w, 2);
@@ -99,6 +125,12 @@ ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
 		(void)sec_cbor_write_null(&w);
 	else
 		(void)sec_cbor_write_bool(&w, r->on_ac != 0);
+	if (r->nworkers > 0) {
+		(void)sec_cbor_write_uint(&w, 8);
+		(void)sec_cbor_write_array(&w, (uint64_t)r->nworkers);
+		for (i = 0; i < r->nworkers; i++)
+			put_worker(&w, &r->workers[i]);
+	}
 	if (sec_cbor_writer_error(&w) != 0)
 		return -1;
 	*len = sec_cbor_writer_len(&w);
@@ -244,6 +276,37 @@ get_links(struct dec *d, struct ag_record *rec)
 	rec->nlinks = (int)n;
 }
 
+static void
+get_workers(struct dec *d, struct ag_record *rec)
+{
+	uint64_t	n, i, seven;
+
+	if (sec_cbor_read_array(&d->r, &n) != 0 ||
+	    n > AG_RECORD_MAX_WORKERS) {
+		bad(d, "workers: expected an array of at most 32");
+		return;
+	}
+	for (i = 0; i < n && !d->bad; i++) {
+		struct ag_record_worker *k = &rec->workers[i];
+
+		if (sec_cbor_read_array(&d->r, &seven) != 0 || seven != 7) {
+			bad(d, "worker: expected [placement, epoch, stage, "
+			    "state, port, restarts, reason]");
+			return;
+		}
+		k->placement = get_uint(d, UINT64_MAX, "worker placement");
+		k->epoch = get_uint(d, UINT64_MAX, "worker epoch");
+		k->stage = (uint32_t)get_uint(d, 255, "worker stage");
+		/* a newer peer's state we do not know reads "unknown" */
+		k->state = (uint32_t)get_uint(d, 255, "worker state");
+		k->port = (uint32_t)get_uint(d, 65535, "worker port");
+		k->restarts = (uint32_t)get_uint(d, UINT32_MAX,
+		    "worker restarts");
+		get_text(d, k->reason, sizeof k->reason, "worker reason");
+	}
+	rec->nworkers = (int)n;
+}
+
 int
 ag_record_decode(const uint8_t *buf, size_t len, struct ag_record *rec,
     char *err, size_t errlen)
@@ -285,6 +348,9 @@ ag_record_decode(const uint8_t *buf, size_t len, struct ag_record *rec,
 				rec->on_ac = ac;
 			else
 				bad(&d, "on_ac");
+			break;
+		case 8:
+			get_workers(&d, rec);
 			break;
 		default:
 			if (sec_cbor_skip(&d.r) != 0)
@@ -395,6 +461,12 @@ ag_record_moved(const struct ag_record *pub, const struct ag_record *fresh,
 	for (i = 0; i < pub->nlinks; i++)
 		if (link_moved(&pub->links[i], &fresh->links[i], why))
 			return 1;
+	if (pub->nworkers != fresh->nworkers ||
+	    memcmp(pub->workers, fresh->workers, (size_t)pub->nworkers *
+	    sizeof pub->workers[0]) != 0) {
+		*why = "workers";
+		return 1;
+	}
 	if (pub->on_ac != fresh->on_ac || moved(pub->battery_ratio,
 	    fresh->battery_ratio, AG_RECORD_BATTERY_STEP)) {
 		*why = "power";

@@ -20,6 +20,15 @@
 #define AG_RECORD_MAX_BYTES	(24 * 1024)
 #define AG_RECORD_MAX_DEVICES	16
 #define AG_RECORD_MAX_LINKS	64
+#define AG_RECORD_MAX_WORKERS	32
+#define AG_RECORD_REASON_MAX	160
+
+/* A worker's state (docs/engines.md, "Workers"); numbers are on the wire. */
+enum ag_record_worker_state {
+	AG_WORKER_STARTING = 0,
+	AG_WORKER_READY = 1,
+	AG_WORKER_FAILED = 2,
+};
 
 struct ag_record_device {
 	char		id[64];
@@ -42,6 +51,19 @@ struct ag_record_link {
 	double		bandwidth;		/* bytes/s; NAN unknown */
 };
 
+/* One engine worker this node runs for a stage of a placement. */
+struct ag_record_worker {
+	uint64_t	placement;
+	uint64_t	epoch;
+	uint32_t	stage;			/* index in the placement */
+	uint32_t	state;			/* ag_record_worker_state */
+	uint32_t	port;			/* on 127.0.0.1; 0 none */
+	uint32_t	restarts;
+	char		reason[AG_RECORD_REASON_MAX];	/* "" none */
+};
+
+const char *ag_record_worker_state_name(uint32_t);
+
 struct ag_record {
 	char			name[64];
 	int			ndevices;
@@ -50,6 +72,8 @@ struct ag_record {
 	struct ag_record_link	links[AG_RECORD_MAX_LINKS];
 	double			battery_ratio;	/* NAN: no battery */
 	int			on_ac;		/* 1, 0, -1 unknown */
+	int			nworkers;
+	struct ag_record_worker	workers[AG_RECORD_MAX_WORKERS];
 };
 
 void	ag_record_init(struct ag_record *);

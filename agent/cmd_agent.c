@@ -33,7 +33,9 @@ const struct ag_cmd ag_cmd_agent = {
 	"       [--audit-rotate-bytes N] [--audit-keep N]\n"
 	"       [--thermal-horizon SECONDS]\n"
 	"       [--max-voters N] [--bootstrap-expect N] [--promote-after S]\n"
-	"       [--memory-reserve R]",
+	"       [--memory-reserve R]\n"
+	"       [--rpc-server PATH] [--llama-server PATH]\n"
+	"       [--worker-command CMD] [--engine-devices ID=NAME,...]",
 	"Run the node agent (QUIC peers, link measurement, the replicated log, "
 	"local HTTP API)",
 	"  --config FILE         settings file (exogpu.conf(5)); flags override it\n"
@@ -104,6 +106,17 @@ const struct ag_cmd ag_cmd_agent = {
 	"10)\n"
 	"  --memory-reserve R    share of device memory never booked "
 	"(default: 0.1)\n"
+	"  --rpc-server PATH     llama.cpp's RPC server for this node's stages"
+	"\n"
+	"                        (default: ggml-rpc-server or rpc-server on "
+	"PATH)\n"
+	"  --llama-server PATH   llama.cpp's llama-server (default: on PATH)\n"
+	"  --worker-command CMD  run CMD per stage instead (no shell; "
+	"%PORT% %HOST%\n"
+	"                        %DEVICE% %ENGINE_DEVICE% %PLACEMENT% %STAGE%)"
+	"\n"
+	"  --engine-devices MAP  llama.cpp's device names: ID=NAME,... "
+	"(cpu=CPU built in)\n"
 	"  --alert-*             alert thresholds (docs/alerts.md): "
 	"temp-celsius,\n"
 	"                        temp-clear-celsius, memory-ratio, "

@@ -51,6 +51,28 @@ const struct ag_cmd ag_cmd_place = {
 	place_exec,
 };
 
+/* A stage's worker as /v1/placements reports it (absent: older agent). */
+static void
+print_worker(const json_t *w)
+{
+	const char	*reason = json_string_value(json_object_get(w,
+			    "reason"));
+
+	if (!json_is_object(w)) {
+		(void)printf("%s\n", json_is_null(w) ? "  worker -" : "");
+		return;
+	}
+	(void)printf("  worker %s", json_string_value(json_object_get(w,
+	    "state")) != NULL ? json_string_value(json_object_get(w,
+	    "state")) : "?");
+	if (json_integer_value(json_object_get(w, "restarts")) > 0)
+		(void)printf(", %lld restarts", json_integer_value(
+		    json_object_get(w, "restarts")));
+	if (reason != NULL && reason[0] != '\0')
+		(void)printf(" (%s)", reason);
+	(void)printf("\n");
+}
+
 static void
 print_placement(const json_t *p)
 {
@@ -65,13 +87,15 @@ print_placement(const json_t *p)
 	    json_integer_value(json_object_get(p, "context")),
 	    json_integer_value(json_object_get(p, "term")),
 	    json_integer_value(json_object_get(p, "epoch")));
-	json_array_foreach(json_object_get(p, "stages"), i, s)
-		(void)printf("  %zu  %-44s layers %lld-%lld  %.2f GB\n", i + 1,
+	json_array_foreach(json_object_get(p, "stages"), i, s) {
+		(void)printf("  %zu  %-44s layers %lld-%lld  %.2f GB", i + 1,
 		    json_string_value(json_object_get(s, "device")),
 		    json_integer_value(json_object_get(s, "layer_start")),
 		    json_integer_value(json_object_get(s, "layer_end")) - 1,
 		    (double)json_integer_value(json_object_get(s,
 		    "memory_bytes")) / 1e9);
+		print_worker(json_object_get(s, "worker"));
+	}
 	(void)printf("  latency %.3f ms/token (%.1f tokens/s)%s", lat * 1e3,
 	    lat > 0 ? 1 / lat : 0.0, json_is_true(json_object_get(p,
 	    "optimal")) ? ", proven optimal" : "");

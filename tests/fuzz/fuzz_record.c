@@ -24,6 +24,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ag_record_encode(&a, buf, sizeof buf, &len) != 0 ||
 	    ag_record_decode(buf, len, &b, err, sizeof err) != 0 ||
 	    a.ndevices != b.ndevices || a.nlinks != b.nlinks ||
+	    a.nworkers != b.nworkers || memcmp(a.workers, b.workers,
+	    (size_t)a.nworkers * sizeof a.workers[0]) != 0 ||
 	    strcmp(a.name, b.name) != 0)
 		abort();
 	return 0;

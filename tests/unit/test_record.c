@@ -81,6 +81,59 @@ test_roundtrip(void **state)
 	assert_int_equal(ag_record_encode(&a, buf, 20, &len), -1);
 }
 
+/* Key 8: workers round-trip, are bounded, and count as a move. */
+static void
+test_workers(void **state)
+{
+	struct ag_record	a, b;
+	uint8_t			buf[16384];
+	size_t			len;
+	char			err[256];
+	const char		*why;
+	int			i;
+
+	(void)state;
+	sample(&a);
+	a.nworkers = 2;
+	a.workers[0].placement = 7;
+	a.workers[0].epoch = 2;
+	a.workers[0].stage = 1;
+	a.workers[0].state = AG_WORKER_READY;
+	a.workers[0].port = 41234;
+	a.workers[0].restarts = 3;
+	(void)snprintf(a.workers[1].reason, sizeof a.workers[1].reason,
+	    "no llama.cpp RPC server");
+	a.workers[1].state = AG_WORKER_FAILED;
+	assert_int_equal(ag_record_encode(&a, buf, sizeof buf, &len), 0);
+	if (ag_record_decode(buf, len, &b, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(b.nworkers, 2);
+	assert_memory_equal(a.workers, b.workers, 2 * sizeof a.workers[0]);
+	assert_string_equal(ag_record_worker_state_name(b.workers[0].state),
+	    "ready");
+	assert_string_equal(ag_record_worker_state_name(99), "unknown");
+	assert_int_equal(ag_record_moved(&a, &b, &why), 0);
+	b.workers[0].state = AG_WORKER_FAILED;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_string_equal(why, "workers");
+	/* The most a record carries fits; a port past 65535 does not read. */
+	a.nworkers = AG_RECORD_MAX_WORKERS;
+	for (i = 0; i < a.nworkers; i++)
+		memset(a.workers[i].reason, 'x', AG_RECORD_REASON_MAX - 1);
+	assert_int_equal(ag_record_encode(&a, buf, sizeof buf, &len), 0);
+	assert_true(len <= AG_RECORD_MAX_BYTES);
+	assert_int_equal(ag_record_decode(buf, len, &b, err, sizeof err), 0);
+	a.nworkers = 1;
+	a.workers[0].port = 70000;
+	assert_int_equal(ag_record_encode(&a, buf, sizeof buf, &len), 0);
+	assert_int_equal(ag_record_decode(buf, len, &b, err, sizeof err), -1);
+	assert_non_null(strstr(err, "worker port"));
+	/* Without workers the record has no key 8 (older peers' bytes). */
+	a.nworkers = 0;
+	assert_int_equal(ag_record_encode(&a, buf, sizeof buf, &len), 0);
+	assert_int_equal(buf[0], 0xa5);
+}
+
 static void
 test_rejects(void **state)
 {
@@ -201,6 +254,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_moved),
 	};
 
