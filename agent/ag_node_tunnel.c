@@ -52,6 +52,7 @@
 
 #include "ag_fsm.h"
 #include "ag_log.h"
+#include "ag_worker.h"
 #include "ag_node_int.h"
 #include "ag_raft.h"
 #include "net_tunnel.h"
@@ -146,12 +147,21 @@ client_of(const struct ag_placement *p)
 	return p->nstages > 0 ? p->stages[0].node : "";
 }
 
+/*
+ * The worker behind a stage: the one this agent supervises for it (the
+ * placement's committed epoch) once ready, else a port configured for
+ * the device (tunnel-target, for a worker the agent does not run).
+ */
 static int
-target_port(struct ag_node *n, const char *device)
+target_port(struct ag_node *n, const struct ag_placement *p, uint32_t stage)
 {
+	const char	*device = p->stages[stage].device;
 	const char	*d = strchr(device, '/');
+	uint32_t	 port;
 	int		 i;
 
+	if ((port = ag_workers_port(n->workers, p->id, p->epoch, stage)) != 0)
+		return (int)port;
 	d = d != NULL ? d + 1 : device;
 	for (i = 0; i < n->cfg->ntunnel_targets; i++)
 		if (strcmp(n->cfg->tunnel_targets[i].device, d) == 0)
@@ -630,9 +640,9 @@ auth_check(struct ag_node *n, const struct tun *u, int *port)
 	s = &p->stages[u->stage];
 	if (strcmp(s->node, n->trust.node_id) != 0)
 		return "the stage is not on this node";
-	if ((*port = target_port(n, s->device)) == 0)
-		return "no worker configured for the stage's device "
-		    "(tunnel-target)";
+	if ((*port = target_port(n, p, u->stage)) == 0)
+		return "no ready worker for the stage (supervised, or "
+		    "tunnel-target)";
 	return NULL;
 }
 

@@ -873,3 +873,23 @@ ag_workers_free(struct ag_workers *ws)
 	event_free(ws->timer);
 	free(ws);
 }
+
+uint32_t
+ag_workers_port(const struct ag_workers *w, uint64_t placement,
+    uint64_t epoch, uint32_t stage)
+{
+	struct ag_record_worker	*r;
+	uint32_t		 port = 0;
+	int			 i, n;
+
+	if (w == NULL || (r = calloc(AG_RECORD_MAX_WORKERS, sizeof *r)) ==
+	    NULL)
+		return 0;
+	n = ag_workers_export(w, r, AG_RECORD_MAX_WORKERS);
+	for (i = 0; i < n; i++)
+		if (r[i].placement == placement && r[i].epoch == epoch &&
+		    r[i].stage == stage && r[i].state == AG_WORKER_READY)
+			port = r[i].port;
+	free(r);
+	return port;
+}

@@ -57,6 +57,9 @@ void	ag_workers_sync(struct ag_workers *, const struct ag_placement *const *,
 /* The workers as the gossip record carries them; returns the count. */
 int	ag_workers_export(const struct ag_workers *, struct ag_record_worker *,
 	    int max);
+/* The port of the ready worker of that stage, or 0 (none, not ready). */
+uint32_t ag_workers_port(const struct ag_workers *, uint64_t placement,
+	    uint64_t epoch, uint32_t stage);
 /* Restarts after a crash or a failed start, since the agent started. */
 uint64_t ag_workers_restarts(const struct ag_workers *);
 /* Set fn to be told when a worker's exported state changed. */
