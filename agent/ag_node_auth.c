@@ -192,8 +192,9 @@ ag_node_authorize(void *ctx, struct evhttp_request *req,
 				    "Authorization");
 	char			 object[160], client[AG_RL_KEY_MAX];
 
+	/* A token is judged only with the log's revocations at hand. */
 	if (ag_auth_enabled(&n->auth) && need != AG_API_PUBLIC &&
-	    !ag_node_trust_ready(n)) {
+	    hdr != NULL && !ag_node_trust_ready(n)) {
 		ag_api_error(r, 503, "catching_up", "this node has not yet "
 		    "applied the cluster's log (revocations included); retry "
 		    "in a moment");
