@@ -10,6 +10,7 @@
  * routes its messages and tells it who is alive.
  */
 #include "ag_cluster.h"
+#include "ag_clock.h"
 #include "ag_datadir.h"
 #include "ag_fileio.h"
 #include "ag_log.h"
@@ -69,10 +70,7 @@ struct ag_cluster {
 static uint64_t
 now_ms(void)
 {
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)(ag_clock_mono() * 1000.0);
 }
 
 static enum ag_cluster_proto

@@ -3,6 +3,7 @@
  * see ag_devices.h.
  */
 #include "ag_devices.h"
+#include "ag_clock.h"
 #include "ag_datadir.h"
 #include "ag_fileio.h"
 #include "ag_log.h"
@@ -22,10 +23,7 @@ static const struct be_log ag_be_log = {
 static double
 now_s(void)
 {
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return ag_clock_mono();
 }
 
 /* Loads cached views; -1 when absent, unreadable or corrupt (logged). */

@@ -540,23 +540,8 @@ state_reserve(struct state *s, size_t n, size_t nd)
 static size_t
 dev_slot(const struct state *s, const char *device, int *found)
 {
-	size_t	lo = 0, hi = s->nd, mid;
-	int	c;
-
-	*found = 0;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		c = strcmp(s->d[mid].device, device);
-		if (c == 0) {
-			*found = 1;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	/* The device name is struct dev's first member: the table's key. */
+	return ag_fsm_slot(s->d, s->nd, sizeof *s->d, device, 0, found);
 }
 
 static struct dev *

@@ -26,6 +26,13 @@ struct ag_fsm_sec {
 void	ag_fsm_fail(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	ag_fsm_is_sec_op(int op);
+/*
+ * Binary search over n sorted entries of size bytes whose key sits at
+ * offset 0: a NUL-terminated string, or klen bytes when klen > 0.  The
+ * slot of key, or where it would go; *found says which.
+ */
+size_t	ag_fsm_slot(const void *base, size_t n, size_t size, const void *key,
+	    size_t klen, int *found);
 void	ag_fsm_sec_free(struct ag_fsm_sec *);
 /* Room for one more entry in each table; nothing changes on failure. */
 int	ag_fsm_sec_reserve(struct ag_fsm_sec *);

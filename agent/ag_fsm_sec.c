@@ -71,9 +71,9 @@ ag_fsm_sec_reserve(struct ag_fsm_sec *s)
  * fixed bytes when klen > 0) at offset 0.  Returns the slot; *found says
  * whether it holds key.
  */
-static size_t
-slot(const void *base, size_t n, size_t size, const void *key, size_t klen,
-    int *found)
+size_t
+ag_fsm_slot(const void *base, size_t n, size_t size, const void *key,
+    size_t klen, int *found)
 {
 	size_t	lo = 0, hi = n, mid;
 	int	c;
@@ -257,7 +257,7 @@ do_revoke(struct ag_fsm_sec *s, const struct ag_fsm_cmd *c,
 	if (exp > s->clock + AG_FSM_REVOKE_HORIZON)
 		exp = s->clock + AG_FSM_REVOKE_HORIZON;
 	expire(s);
-	i = slot(s->rv, s->nrv, sizeof *s->rv, c->token_id,
+	i = ag_fsm_slot(s->rv, s->nrv, sizeof *s->rv, c->token_id,
 	    sizeof c->token_id, &found);
 	if (found) {
 		if (exp > s->rv[i].expires)
@@ -286,7 +286,7 @@ do_deny(struct ag_fsm_sec *s, const struct ag_fsm_cmd *c,
 	size_t	i;
 	int	found;
 
-	i = slot(s->dn, s->ndn, sizeof *s->dn, c->node, 0, &found);
+	i = ag_fsm_slot(s->dn, s->ndn, sizeof *s->dn, c->node, 0, &found);
 	if (c->op == AG_FSM_OP_ALLOW) {
 		if (!found) {
 			r->status = AG_FSM_NOTFOUND;
@@ -320,7 +320,7 @@ do_anchor(struct ag_fsm_sec *s, const struct ag_fsm_cmd *c,
 	size_t			 i;
 	int			 found;
 
-	i = slot(s->an, s->nan, sizeof *s->an, c->node, 0, &found);
+	i = ag_fsm_slot(s->an, s->nan, sizeof *s->an, c->node, 0, &found);
 	if (found && s->an[i].seq >= c->seq) {
 		r->status = AG_FSM_STALE;
 		ag_fsm_fail(r->why, sizeof r->why, "node %s: anchor seq %llu "
@@ -546,7 +546,7 @@ ag_fsm_is_revoked(const struct ag_fsm *f, const uint8_t *id, size_t len)
 
 	if (len != AG_FSM_TOKEN_ID_LEN)
 		return 0;
-	(void)slot(s->rv, s->nrv, sizeof *s->rv, id, len, &found);
+	(void)ag_fsm_slot(s->rv, s->nrv, sizeof *s->rv, id, len, &found);
 	return found;
 }
 
@@ -570,7 +570,7 @@ ag_fsm_is_denied(const struct ag_fsm *f, const char *node)
 	const struct ag_fsm_sec	*s = ag_fsm_sec_of(f);
 	int			 found;
 
-	(void)slot(s->dn, s->ndn, sizeof *s->dn, node, 0, &found);
+	(void)ag_fsm_slot(s->dn, s->ndn, sizeof *s->dn, node, 0, &found);
 	return found;
 }
 
@@ -595,7 +595,7 @@ ag_fsm_anchor_of(const struct ag_fsm *f, const char *node)
 	size_t			 i;
 	int			 found;
 
-	i = slot(s->an, s->nan, sizeof *s->an, node, 0, &found);
+	i = ag_fsm_slot(s->an, s->nan, sizeof *s->an, node, 0, &found);
 	return found ? &s->an[i] : NULL;
 }
 

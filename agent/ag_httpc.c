@@ -6,6 +6,7 @@
  * its token - is sent.
  */
 #include "ag_httpc.h"
+#include "ag_clock.h"
 #include "ag_fileio.h"
 #include "sec_token.h"
 #include "ag_api.h"
@@ -84,10 +85,7 @@ ag_http_response_free(struct ag_http_response *r)
 static long
 ms_now(void)
 {
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long)(ag_clock_mono() * 1000.0);
 }
 
 /* Waits for fd to be ready for events before the deadline. */

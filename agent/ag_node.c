@@ -10,6 +10,7 @@
  * 30 s, after any failure or loss), start bandwidth probes that are due.
  * The API handlers only read this state.
  */
+#include "ag_clock.h"
 #include "ag_node_int.h"
 #include "ag_api.h"
 #include "ag_cluster.h"
@@ -55,10 +56,7 @@
 double
 ag_node_now(void)
 {
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return ag_clock_mono();
 }
 
 static void

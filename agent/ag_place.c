@@ -12,6 +12,7 @@
  * memory bytes} (13-17 only for a tenant's placement).
  */
 #include "ag_place.h"
+#include "ag_clock.h"
 #include "ag_snapshot.h"
 
 #include "pl_cluster.h"
@@ -351,10 +352,8 @@ ag_place_decode(const uint8_t *buf, size_t len, struct ag_places *ps,
 static double
 mono_ms(void *ctx)
 {
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	(void)ctx;
+	return ag_clock_mono() * 1e3;
 }
 
 static void

@@ -12,6 +12,7 @@
  * (bootstrap window, voter changes, merges); it never drives raft itself.
  */
 #include "ag_raft.h"
+#include "ag_clock.h"
 #include "ag_log.h"
 
 #include "net_raft_io.h"
@@ -97,10 +98,7 @@ static int	open_io(struct ag_raft *, char *, size_t);
 static double
 now_s(void)
 {
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return ag_clock_mono();
 }
 
 /* --- peers ---------------------------------------------------------------- */

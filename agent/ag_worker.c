@@ -13,6 +13,7 @@
  * the grace, freed when reaped; it is no longer exported.
  */
 #include "ag_worker.h"
+#include "ag_clock.h"
 #include "ag_engine.h"
 #include "ag_llamacmd.h"
 #include "ag_log.h"
@@ -94,10 +95,7 @@ struct ag_workers {
 static double
 now_s(void)
 {
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return ag_clock_mono();
 }
 
 static void

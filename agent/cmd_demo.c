@@ -9,6 +9,7 @@
  * stops after printing).  Everything it does a user could do by hand; it
  * exists so the README's "run it" command shows the whole system.
  */
+#include "ag_clock.h"
 #include "ag_cmd.h"
 #include "ag_fileio.h"
 #include "ag_httpc.h"
@@ -66,10 +67,7 @@ struct demo_node {
 static double
 now_s(void)
 {
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return ag_clock_mono();
 }
 
 static void

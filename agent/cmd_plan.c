@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "ag_clock.h"
 #include "ag_cmd.h"
 #include "ag_llamacmd.h"
 #include "ag_planio.h"
@@ -77,12 +78,8 @@ const struct ag_cmd ag_cmd_plan = {
 static double
 now_ms(void *ctx)
 {
-	struct timespec	ts;
-
 	(void)ctx;
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return ag_clock_mono() * 1e3;
 }
 
 /* Strict decimal number in [lo, hi]; -1 otherwise. */
