@@ -167,7 +167,7 @@ leader_peer(struct ag_node *n, char *leader, size_t size)
 	int				pi;
 
 	ag_cluster_status(n->cluster, &st);
-	(void)snprintf(leader, size, "%s", st.leader);
+	(void)snprintf(leader, size, "%.*s", (int)size - 1, st.leader);
 	if (st.leader[0] == '\0' || (pi = ag_node_peer_find(n, st.leader)) < 0 ||
 	    n->peers[pi].link == NULL || !n->peers[pi].link->hello)
 		return -1;
