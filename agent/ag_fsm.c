@@ -796,6 +796,7 @@ do_replan(struct ag_fsm *f, const struct ag_fsm_cmd *c,
 	memcpy(np.selectors, p->selectors, sizeof np.selectors);
 	np.max_devices = p->max_devices;
 	np.max_memory_bytes = p->max_memory_bytes;
+	memcpy(np.client, p->client, sizeof np.client);
 	unbook(&f->s, p);
 	book(&f->s, &np);
 	set_caps(&f->s, c);

@@ -615,6 +615,9 @@ place_create(struct ag_node *n, const struct ag_principal *who,
 		return;
 	}
 	place_scope(who, &j->place);
+	/* The engine's client: the node the call came from. */
+	(void)snprintf(j->place.client, sizeof j->place.client, "%s",
+	    to->peer[0] != '\0' ? to->peer : n->trust.node_id);
 	j->model = m;
 	j->context = (uint32_t)ctx;
 	j->budget_ms = budget;

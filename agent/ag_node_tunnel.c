@@ -137,13 +137,16 @@ placement_of(struct ag_node *n, uint64_t id)
 }
 
 /*
- * The placement's client: the node that may open tunnels to its workers.
- * Placements do not record who will run llama-server; until they do, it
- * is the node holding stage 0 (docs/tunnel.md, "Who may open a tunnel").
+ * The placement's client: the node that may open tunnels to its workers,
+ * the node the placement call came from (committed with it); a placement
+ * from before that was recorded falls back to the node of stage 0
+ * (docs/tunnel.md, "Who may open a tunnel").
  */
 static const char *
 client_of(const struct ag_placement *p)
 {
+	if (p->client[0] != '\0')
+		return p->client;
 	return p->nstages > 0 ? p->stages[0].node : "";
 }
 
@@ -520,7 +523,7 @@ listener_get(struct ag_tunnels *t, uint64_t id, uint32_t stage, int force,
 	}
 	if (!force && strcmp(client_of(p), n->trust.node_id) != 0) {
 		(void)snprintf(why, whylen, "this node is not placement %llu's "
-		    "client (node %s, the node of stage 0, is)",
+		    "client (node %s, which asked for it, is)",
 		    (unsigned long long)id, client_of(p));
 		return 409;
 	}

@@ -9,7 +9,8 @@
  * 6 stages [[device, node, start, end, memory]...], 7 latency s, 8 optimal,
  * 9 lower bound s, 10 solve ms, 11 baseline latency s|null, 12 decided at,
  * 13 tenant, 14 token id, 15 [device selectors], 16 max devices, 17 max
- * memory bytes} (13-17 only for a tenant's placement).
+ * memory bytes, 18 client node id} (13-17 only for a tenant's placement,
+ * 18 only when known).
  */
 #include "ag_place.h"
 #include "ag_clock.h"
@@ -63,12 +64,33 @@ put_model(struct sec_cbor_writer *w, const struct pl_model *m)
 	(void)sec_cbor_write_uint(w, m->vocab);
 }
 
+/* Keys 13-17: who owns a tenant's placement. */
+static void
+put_scope(struct sec_cbor_writer *w, const struct ag_placement *p)
+{
+	int	i;
+
+	(void)sec_cbor_write_uint(w, 13);
+	(void)sec_cbor_write_cstr(w, p->tenant);
+	(void)sec_cbor_write_uint(w, 14);
+	(void)sec_cbor_write_cstr(w, p->token_id);
+	(void)sec_cbor_write_uint(w, 15);
+	(void)sec_cbor_write_array(w, (uint64_t)p->nselectors);
+	for (i = 0; i < p->nselectors; i++)
+		(void)sec_cbor_write_cstr(w, p->selectors[i]);
+	(void)sec_cbor_write_uint(w, 16);
+	(void)sec_cbor_write_uint(w, p->max_devices);
+	(void)sec_cbor_write_uint(w, 17);
+	(void)sec_cbor_write_uint(w, p->max_memory_bytes);
+}
+
 static void
 put_placement(struct sec_cbor_writer *w, const struct ag_placement *p)
 {
 	int	i, scoped = p->tenant[0] != '\0';
+	int	client = p->client[0] != '\0';
 
-	(void)sec_cbor_write_map(w, scoped ? 17 : 12);
+	(void)sec_cbor_write_map(w, (scoped ? 17 : 12) + (client ? 1 : 0));
 	(void)sec_cbor_write_uint(w, 1);
 	(void)sec_cbor_write_uint(w, p->id);
 	(void)sec_cbor_write_uint(w, 2);
@@ -101,20 +123,12 @@ put_placement(struct sec_cbor_writer *w, const struct ag_placement *p)
 	(void)sec_cbor_write_measure(w, p->baseline_latency_s);
 	(void)sec_cbor_write_uint(w, 12);
 	(void)sec_cbor_write_measure(w, p->decided_at);
-	if (!scoped)
-		return;
-	(void)sec_cbor_write_uint(w, 13);
-	(void)sec_cbor_write_cstr(w, p->tenant);
-	(void)sec_cbor_write_uint(w, 14);
-	(void)sec_cbor_write_cstr(w, p->token_id);
-	(void)sec_cbor_write_uint(w, 15);
-	(void)sec_cbor_write_array(w, (uint64_t)p->nselectors);
-	for (i = 0; i < p->nselectors; i++)
-		(void)sec_cbor_write_cstr(w, p->selectors[i]);
-	(void)sec_cbor_write_uint(w, 16);
-	(void)sec_cbor_write_uint(w, p->max_devices);
-	(void)sec_cbor_write_uint(w, 17);
-	(void)sec_cbor_write_uint(w, p->max_memory_bytes);
+	if (scoped)
+		put_scope(w, p);
+	if (client) {
+		(void)sec_cbor_write_uint(w, 18);
+		(void)sec_cbor_write_cstr(w, p->client);
+	}
 }
 
 int
@@ -303,11 +317,16 @@ get_placement(struct dec *d, struct ag_placement *p)
 		case 15: get_selectors(d, p); break;
 		case 16: p->max_devices = get_uint(d, UINT64_MAX); break;
 		case 17: p->max_memory_bytes = get_uint(d, UINT64_MAX); break;
+		case 18:
+			get_text(d, p->client, sizeof p->client);
+			if (!d->bad && !sec_node_id_valid(p->client))
+				d->bad = 1;
+			break;
 		default:
 			if (sec_cbor_skip(&d->r) != 0)
 				d->bad = 1;
 		}
-		if (key >= 1 && key <= 17)
+		if (key >= 1 && key <= 18)
 			seen |= 1u << key;
 	}
 	if (d->bad)
@@ -510,7 +529,8 @@ ag_place_json(const struct ag_placement *p)
 		}
 	}
 	return json_pack("{s:I, s:s, s:i, s:I, s:I, s:o, s:f, s:b, s:f, s:f, "
-	    "s:o, s:f, s:o, s:o}", "id", (json_int_t)p->id, "model", p->model.name,
+	    "s:o, s:f, s:o, s:o, s:o}", "id", (json_int_t)p->id, "model",
+	    p->model.name,
 	    "context", (int)p->context, "term", (json_int_t)p->term, "epoch",
 	    (json_int_t)p->epoch, "stages", stages, "latency_s", p->latency_s,
 	    "optimal", p->optimal, "lower_bound_s", p->lower_bound_s,
@@ -520,5 +540,6 @@ ag_place_json(const struct ag_placement *p)
 	    "decided_at", p->decided_at,
 	    "tenant", p->tenant[0] ? json_string(p->tenant) : json_null(),
 	    "token_id", p->token_id[0] ? json_string(p->token_id) :
+	    json_null(), "client", p->client[0] ? json_string(p->client) :
 	    json_null());
 }

@@ -63,6 +63,12 @@ struct ag_placement {
 	char		selectors[AG_PLACE_SELECTORS][AG_PLACE_SEL_SIZE];
 	uint64_t	max_devices;		/* tenant quota, 0 none */
 	uint64_t	max_memory_bytes;	/* tenant quota, 0 none */
+	/*
+	 * The node that asked for it, which runs the engine's client
+	 * (llama-server) and may open tunnels to the stages' workers
+	 * (docs/tunnel.md); "" in placements from before it was recorded.
+	 */
+	char		client[SEC_NODE_ID_SIZE];
 };
 
 struct ag_places {

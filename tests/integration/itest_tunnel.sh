@@ -1,7 +1,7 @@
 #!/bin/sh
 # itest_tunnel.sh - TCP-over-QUIC tunnels to placement workers
 # (docs/tunnel.md) on three real agents on loopback.  A placement that
-# spans nodes is made; the node of stage 0 is its client.  A real TCP
+# spans nodes is made through agent 1, which is its client.  A real TCP
 # service plays the worker of a stage on another node (each agent has its
 # own worker port for its cpu device: --tunnel-target cpu=PORT):
 #   1. iperf3 -s as the worker, iperf3 -c through the client's loopback
@@ -125,8 +125,9 @@ for m in llama-3-70b:q4_0 llama-3-70b:q8_0 llama-3-8b:fp16; do
 done
 [ -n "$P" ] || skip "no model gives a placement over two nodes here"
 ID=$(echo "$P" | jq -r .id)
-CNODE=$(echo "$P" | jq -r '.stages[0].node')
-C=$(node_of "$CNODE" 1 2 3) || fail "stage 0's node is not an agent"
+CNODE=$(echo "$P" | jq -r '.client')
+C=$(node_of "$CNODE" 1 2 3) || fail "the placement's client is not an agent"
+[ "$C" = 1 ] || fail "the client is not the node that asked (agent 1)"
 S=$(echo "$P" | jq -r --arg c "$CNODE" \
     '[.stages | to_entries[] | select(.value.node != $c)][0].key')
 W=$(node_of "$(echo "$P" | jq -r ".stages[$S].node")" 1 2 3)
