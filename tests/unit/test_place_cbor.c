@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ag_place.h"
@@ -78,7 +79,17 @@ roundtrip(int scoped)
 	sample(&a.p[0], scoped);
 	sample(&a.p[1], 0);
 	a.p[1].id = 8;
+	/* The client (key 18), with and without a tenant's keys before it. */
+	(void)snprintf(a.p[scoped].client, sizeof a.p[scoped].client,
+	    "bbcdefghijklmnopqrstuvwxya");
 	assert_int_equal(ag_place_encode(&a, buf, sizeof buf, &len), 0);
+	if (getenv("PLACE_WRITE_SEED") != NULL) {
+		FILE	*f = fopen(getenv("PLACE_WRITE_SEED"), "wb");
+
+		assert_non_null(f);
+		assert_int_equal(fwrite(buf, 1, len, f), len);
+		assert_int_equal(fclose(f), 0);
+	}
 	if (ag_place_decode(buf, len, &b, err, sizeof err) != 0)
 		fail_msg("decode: %s", err);
 	assert_int_equal(b.n, 2);
@@ -90,6 +101,8 @@ roundtrip(int scoped)
 	assert_int_equal(b.p[0].nselectors, scoped ? 1 : 0);
 	assert_int_equal(b.p[0].max_devices, scoped ? 4 : 0);
 	assert_int_equal(b.p[1].stages[1].layer_end, 32);
+	assert_string_equal(b.p[scoped].client, "bbcdefghijklmnopqrstuvwxya");
+	assert_string_equal(b.p[!scoped].client, "");
 	assert_int_equal(ag_place_encode(&b, buf2, sizeof buf2, &len2), 0);
 	assert_memory_equal(buf, buf2, len);
 	assert_int_equal(len, len2);
