@@ -87,6 +87,7 @@ struct ag_workers {
 	char			 engine[PATH_MAX + 128];
 	int			 engine_ok;
 	uint64_t		 restarts;
+	char			 last_fail[AG_RECORD_REASON_MAX];
 	void			 (*on_change)(void *);
 	void			*arg;
 	struct slot		 s[AG_WORKER_MAX];
@@ -113,6 +114,7 @@ static void
 set_state(struct slot *w, uint32_t state, const char *fmt, ...)
 {
 	char	why[AG_RECORD_REASON_MAX];
+	int	level = AG_LOG_INFO;
 	va_list	ap;
 
 	va_start(ap, fmt);
@@ -123,8 +125,15 @@ set_state(struct slot *w, uint32_t state, const char *fmt, ...)
 	w->state = state;
 	memset(w->reason, 0, sizeof w->reason);
 	(void)snprintf(w->reason, sizeof w->reason, "%s", why);
-	ag_log(state == AG_WORKER_FAILED ? AG_LOG_WARNING : AG_LOG_INFO,
-	    "worker %" PRIu64 "/%u (%s): %s%s%s", w->id, w->stage, w->device,
+	/* A failure is a warning once per reason (no engine: every stage
+	 * placed here fails alike), then info. */
+	if (state == AG_WORKER_FAILED && strcmp(w->ws->last_fail, why) != 0) {
+		level = AG_LOG_WARNING;
+		(void)snprintf(w->ws->last_fail, sizeof w->ws->last_fail, "%s",
+		    why);
+	}
+	ag_log(level, "worker %" PRIu64 "/%u (%s): %s%s%s", w->id, w->stage,
+	    w->device,
 	    ag_record_worker_state_name(state), why[0] ? ": " : "", why);
 	changed(w->ws);
 }
