@@ -11,6 +11,7 @@ extern const struct ag_cmd ag_cmd_peers;
 extern const struct ag_cmd ag_cmd_members;
 extern const struct ag_cmd ag_cmd_events;
 extern const struct ag_cmd ag_cmd_place;
+extern const struct ag_cmd ag_cmd_run;
 extern const struct ag_cmd ag_cmd_devices;
 extern const struct ag_cmd ag_cmd_plan;
 extern const struct ag_cmd ag_cmd_cert;
@@ -27,6 +28,7 @@ const struct ag_cmd *const ag_cmds[] = {
 	&ag_cmd_members,
 	&ag_cmd_events,
 	&ag_cmd_place,
+	&ag_cmd_run,
 	&ag_cmd_devices,
 	&ag_cmd_plan,
 	&ag_cmd_cert,

@@ -11,7 +11,9 @@
  */
 #include "ag_llamacmd.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SAFE	"0123456789abcdefghijklmnopqrstuvwxyz" \
@@ -114,29 +116,104 @@ print_servers(FILE *f, const struct ag_llama_job *j)
 	}
 }
 
+/* Appends one word to a. */
+static int
+add(struct ag_engine_argv *a, size_t *used, const char *fmt, ...)
+{
+	va_list	ap;
+	int	w;
+
+	if (a->argc >= AG_ENGINE_MAX_ARGS)
+		return -1;
+	va_start(ap, fmt);
+	w = vsnprintf(a->buf + *used, sizeof a->buf - *used, fmt, ap);
+	va_end(ap);
+	if (w < 0 || (size_t)w >= sizeof a->buf - *used)
+		return -1;
+	a->argv[a->argc++] = a->buf + *used;
+	a->argv[a->argc] = NULL;
+	*used += (size_t)w + 1;
+	return 0;
+}
+
+/* A comma-separated list word: the stages' endpoints, devices or -ts. */
+static int
+add_list(struct ag_engine_argv *a, size_t *used,
+    const struct ag_llama_job *j, const char *const *eps, int what)
+{
+	char	word[2048], ep[128];
+	size_t	i, n = 0;
+	int	w;
+
+	word[0] = '\0';
+	for (i = 0; i < j->nstages; i++) {
+		if (what == 0 && eps != NULL && eps[i] != NULL)
+			(void)snprintf(ep, sizeof ep, "%s", eps[i]);
+		else if (what == 0 && endpoint(j, i, ep, sizeof ep) != 0)
+			(void)snprintf(ep, sizeof ep, "?");
+		if (what == 1)
+			(void)snprintf(ep, sizeof ep, "RPC%zu", i);
+		else if (what == 2)
+			(void)snprintf(ep, sizeof ep, "%u", j->stages[i].layers +
+			    (i + 1 == j->nstages ? 1 : 0));
+		w = snprintf(word + n, sizeof word - n, "%s%s", i > 0 ? "," :
+		    "", ep);
+		if (w < 0 || (size_t)w >= sizeof word - n)
+			return -1;
+		n += (size_t)w;
+	}
+	return add(a, used, "%s", word);
+}
+
+int
+ag_llamacmd_client_argv(const struct ag_llama_job *j, const char *program,
+    const char *const *eps, struct ag_engine_argv *a, char *err,
+    size_t errlen)
+{
+	size_t	used = 0;
+
+	memset(a, 0, sizeof *a);
+	if (j->nstages == 0 || j->nstages > AG_LLAMACMD_MAX_STAGES) {
+		(void)snprintf(err, errlen, "%zu stages (1..%d)", j->nstages,
+		    AG_LLAMACMD_MAX_STAGES);
+		return -1;
+	}
+	if (add(a, &used, "%s", program) != 0 || add(a, &used, "-m") != 0 ||
+	    add(a, &used, "%s", j->model_path != NULL ? j->model_path :
+	    "MODEL.gguf") != 0 || add(a, &used, "--rpc") != 0 ||
+	    add_list(a, &used, j, eps, 0) != 0 ||
+	    add(a, &used, "--device") != 0 || add_list(a, &used, j, eps, 1) ||
+	    add(a, &used, "-ngl") != 0 ||
+	    add(a, &used, "%u", j->model_layers + 1) != 0 ||
+	    add(a, &used, "-sm") != 0 || add(a, &used, "layer") != 0 ||
+	    add(a, &used, "-ts") != 0 || add_list(a, &used, j, eps, 2) != 0 ||
+	    add(a, &used, "-c") != 0 ||
+	    add(a, &used, "%llu", (unsigned long long)j->context) != 0 ||
+	    add(a, &used, "--fit") != 0 || add(a, &used, "off") != 0) {
+		(void)snprintf(err, errlen, "llama-server's command line is "
+		    "too long");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 print_client(FILE *f, const struct ag_llama_job *j)
 {
-	char	ep[128];
-	size_t	i;
+	struct ag_engine_argv	*a = malloc(sizeof *a);
+	char			 err[128];
+	int			 i;
 
-	(void)fprintf(f, "# client on node %s\nllama-server -m %s --rpc ",
-	    j->client != NULL ? j->client : "(any)",
-	    j->model_path != NULL ? j->model_path : "MODEL.gguf");
-	for (i = 0; i < j->nstages; i++) {
-		if (endpoint(j, i, ep, sizeof ep) != 0)
-			(void)snprintf(ep, sizeof ep, "?");
-		(void)fprintf(f, "%s%s", i > 0 ? "," : "", ep);
-	}
-	(void)fprintf(f, " --device ");
-	for (i = 0; i < j->nstages; i++)
-		(void)fprintf(f, "%sRPC%zu", i > 0 ? "," : "", i);
-	(void)fprintf(f, " -ngl %u -sm layer -ts ", j->model_layers + 1);
-	for (i = 0; i < j->nstages; i++)
-		(void)fprintf(f, "%s%u", i > 0 ? "," : "",
-		    j->stages[i].layers + (i + 1 == j->nstages ? 1 : 0));
-	(void)fprintf(f, " -c %llu --fit off\n",
-	    (unsigned long long)j->context);
+	(void)fprintf(f, "# client on node %s\n",
+	    j->client != NULL ? j->client : "(any)");
+	if (a == NULL || ag_llamacmd_client_argv(j, "llama-server", NULL, a,
+	    err, sizeof err) != 0)
+		(void)fprintf(f, "# (%s)\n", a == NULL ? "out of memory" : err);
+	else
+		for (i = 0; i < a->argc; i++)
+			(void)fprintf(f, "%s%s", a->argv[i], i + 1 < a->argc ?
+			    " " : "\n");
+	free(a);
 }
 
 int

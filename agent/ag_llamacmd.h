@@ -17,7 +17,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ag_engine.h"
+
 #define AG_LLAMACMD_PORT	50052	/* rpc-server's default port */
+#define AG_LLAMACMD_MAX_STAGES	64
 
 struct ag_llama_stage {
 	const char	*device;	/* exogpu device id */
@@ -44,6 +47,16 @@ struct ag_llama_job {
  */
 int	ag_llamacmd_server_args(const char *host, const char *port,
 	    const char *engine_device, char *out, size_t len);
+
+/*
+ * llama-server's argv (program first, NULL-terminated) for the job:
+ * -m MODEL --rpc EP,... --device RPC0,... -ngl L+1 -sm layer -ts ... -c C
+ * --fit off.  eps[i] is stage i's endpoint ("127.0.0.1:PORT"), or eps
+ * NULL for the printout's node:port endpoints.  The printout and
+ * `exogpu run` share it.  0, or -1 with err (no stages, too long).
+ */
+int	ag_llamacmd_client_argv(const struct ag_llama_job *, const char *program,
+	    const char *const *eps, struct ag_engine_argv *, char *, size_t);
 
 /*
  * Writes the commands to f.  Returns 0, or -1 with err (no stages, layer
