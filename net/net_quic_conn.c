@@ -23,7 +23,8 @@
  * the socket reader calls it after a batch of datagrams, the timer calls
  * it on expiry or after a kick.  It authenticates, opens the control
  * stream, starts queued probes, writes, delivers probe results, and arms
- * the timer from ngtcp2_conn_get_expiry().
+ * the timer from ngtcp2_conn_get_expiry().  Writing packs the packets of
+ * a round into GSO batches (write_round) for nq_send_batch.
  *
  * Pacing: ngtcp2 0.12.1 computes a pacing gap from the 333 ms initial RTT
  * until it has a sample, which delays the client's second flight by

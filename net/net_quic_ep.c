@@ -15,6 +15,14 @@
  * Connections read in one readable event are collected on a dirty list
  * and processed (written, timers armed) once after the batch, so a burst
  * of datagrams costs one write round, not one per packet.
+ *
+ * System calls, not crypto, dominated bulk transfers when every datagram
+ * took its own sendmsg/recvmsg, so datagrams move in batches: a
+ * connection hands over runs of same-sized packets that leave in one
+ * UDP GSO sendmsg (or one sendmmsg where the kernel will not segment),
+ * and a readable socket is drained with recvmmsg, each message cut into
+ * datagrams by its UDP_GRO segment size.  docs/protocol.md, "Datagram
+ * I/O", has the rules and the fallback.
  */
 #include <errno.h>
 #include <fcntl.h>

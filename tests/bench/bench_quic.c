@@ -22,14 +22,15 @@
  * --quick: 5 handshakes and one 5 MB probe, for ctest's smoke run.
  * --no-offload: endpoints without UDP GSO/GRO (NET_QUIC_OFFLOAD_OFF).
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <signal.h>
+
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
