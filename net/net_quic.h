@@ -78,6 +78,11 @@ struct net_quic_conn;
 #define NET_QUIC_LOG_INFO	6
 #define NET_QUIC_LOG_DEBUG	7
 
+/* struct net_quic_config.udp_offload */
+#define NET_QUIC_OFFLOAD_AUTO		0
+#define NET_QUIC_OFFLOAD_OFF		1
+#define NET_QUIC_OFFLOAD_TEST_REFUSE	2
+
 struct net_quic_probe_result {
 	int64_t		stream_id;
 	int		outgoing;	/* 1: we sent it; 0: we received it */
@@ -164,6 +169,18 @@ struct net_quic_config {
 	size_t				 control_buf_max;
 	uint64_t			 probe_max;
 	unsigned			 max_conns;
+	/*
+	 * UDP segmentation offload (GSO, UDP_SEGMENT) when sending and
+	 * receive offload (GRO, UDP_GRO): NET_QUIC_OFFLOAD_AUTO (0) uses
+	 * them where the kernel accepts them and falls back for good, per
+	 * socket, the first time it refuses one (EIO, EINVAL, ENOPROTOOPT:
+	 * a device without checksum offload, an old kernel).  _OFF never
+	 * does (datagrams go out and come in a batch of separate ones,
+	 * sendmmsg/recvmmsg).  _TEST_REFUSE is AUTO on sockets that the
+	 * kernel makes refuse GSO (IPv4 ones get SO_NO_CHECK), so tests
+	 * can watch the fallback happen.
+	 */
+	int				 udp_offload;
 	struct net_quic_callbacks	 cb;
 	void				*arg;
 };
@@ -194,6 +211,21 @@ void	net_quic_endpoint_inject(struct net_quic_endpoint *,
 	    size_t len);
 /* Live connections (any state). */
 unsigned net_quic_endpoint_conns(const struct net_quic_endpoint *);
+
+/* How the endpoint's datagrams went through the kernel. */
+struct net_quic_io_stats {
+	unsigned	gso_socks;	/* sockets sending with GSO now */
+	unsigned	gro_socks;	/* sockets receiving with GRO */
+	uint64_t	gso_refused;	/* kernel refusals (GSO then off) */
+	uint64_t	tx_calls;	/* sendmsg + sendmmsg calls */
+	uint64_t	tx_gso_calls;	/* of them, GSO sends */
+	uint64_t	tx_dgrams;	/* datagrams handed to the kernel */
+	uint64_t	rx_calls;	/* recvmmsg calls that returned data */
+	uint64_t	rx_msgs;	/* messages (GRO: several datagrams) */
+	uint64_t	rx_dgrams;	/* datagrams after splitting */
+};
+void	net_quic_endpoint_io_stats(const struct net_quic_endpoint *,
+	    struct net_quic_io_stats *);
 
 /* Dials addr; the connection reports through the callbacks. */
 struct net_quic_conn *net_quic_connect(struct net_quic_endpoint *,

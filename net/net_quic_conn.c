@@ -23,7 +23,8 @@
  * the socket reader calls it after a batch of datagrams, the timer calls
  * it on expiry or after a kick.  It authenticates, opens the control
  * stream, starts queued probes, writes, delivers probe results, and arms
- * the timer from ngtcp2_conn_get_expiry().
+ * the timer from ngtcp2_conn_get_expiry().  Writing packs the packets of
+ * a round into GSO batches (write_round) for nq_send_batch.
  *
  * Pacing: ngtcp2 0.12.1 computes a pacing gap from the 333 ms initial RTT
  * until it has a sample, which delays the client's second flight by
@@ -836,24 +837,95 @@ nq_conn_authenticate(struct net_quic_conn *c)
 
 /* ---- the write loop ---- */
 
+/*
+ * The datagrams of one send, in ep->txbuf: all on one path, all seg
+ * bytes but the last, so the kernel can cut them apart (GSO) - or
+ * sendmmsg hands them over one by one.
+ */
+struct batch {
+	struct sockaddr_storage	local, remote;
+	socklen_t		locallen, remotelen;
+	size_t			len, seg, nseg;
+};
+
+static int
+batch_path_is(const struct batch *b, const ngtcp2_path *p)
+{
+	return p->local.addrlen == b->locallen &&
+	    p->remote.addrlen == b->remotelen &&
+	    memcmp(p->local.addr, &b->local, b->locallen) == 0 &&
+	    memcmp(p->remote.addr, &b->remote, b->remotelen) == 0;
+}
+
+static void
+batch_start(struct batch *b, const ngtcp2_path *p, size_t seg)
+{
+	memcpy(&b->local, p->local.addr, p->local.addrlen);
+	b->locallen = p->local.addrlen;
+	memcpy(&b->remote, p->remote.addr, p->remote.addrlen);
+	b->remotelen = p->remote.addrlen;
+	b->seg = seg;
+	b->len = b->nseg = 0;
+}
+
+/* -1: the socket is full. */
+static int
+batch_send(struct net_quic_conn *c, struct batch *b)
+{
+	int	rc;
+
+	if (b->len == 0)
+		return 0;
+	rc = nq_send_batch(c->sock, (struct sockaddr *)&b->local,
+	    (struct sockaddr *)&b->remote, b->remotelen, c->ep->txbuf, b->len,
+	    b->seg);
+	b->len = b->nseg = 0;
+	return rc;
+}
+
+/* Most bytes in one batch: ngtcp2's send quantum, within our buffer. */
+static size_t
+batch_max(struct net_quic_conn *c)
+{
+	size_t	q = ngtcp2_conn_get_send_quantum(c->q);
+
+	if (q > NQ_BATCH_BYTES)
+		q = NQ_BATCH_BYTES;
+	return q < NQ_PKT_MAX ? NQ_PKT_MAX : q;
+}
+
+/*
+ * Packets are written into the batch back to back.  The first gets room
+ * for NQ_PKT_MAX (a PMTUD probe may be larger than the path's size) and
+ * sets the segment size; the next ones get exactly that room.  The batch
+ * goes out when a packet comes out shorter (it is the last), when the
+ * first packet was already short of a full one (an ACK), when it is full,
+ * or when ngtcp2 has nothing more; a packet for another path (a path
+ * being validated) sends what is there and starts a new batch.
+ */
 static int
 write_round(struct net_quic_conn *c)
 {
-	ngtcp2_path_storage	ps;
-	ngtcp2_conn_stat	cs;
-	ngtcp2_vec		vec[4];
-	uint8_t			buf[NQ_PKT_MAX];
-	ngtcp2_ssize		n, ndata;
-	size_t			nvec;
-	uint64_t		ts = nq_now();
-	uint32_t		flags;
-	int64_t			sid;
-	unsigned		pkts = 0;
-	int			fin, more = 0;
+	uint8_t			*buf = c->ep->txbuf;
+	struct batch		 b;
+	ngtcp2_path_storage	 ps;
+	ngtcp2_conn_stat	 cs;
+	ngtcp2_vec		 vec[4];
+	ngtcp2_ssize		 n, ndata;
+	size_t			 nvec, room, maxb, pmax, prev;
+	uint64_t		 ts = nq_now();
+	uint32_t		 flags;
+	int64_t			 sid;
+	unsigned		 batches = 0;
+	int			 fin, more = 0, full = 0, ship;
 
 	ngtcp2_path_storage_zero(&ps);
+	memset(&b, 0, sizeof b);
+	maxb = batch_max(c);
+	pmax = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->q);
 	nq_round_reset(c);
 	for (;;) {
+		room = b.len == 0 ? NQ_PKT_MAX : b.seg;
 		nvec = 0;
 		fin = 0;
 		sid = c->state == NQ_OPEN ? nq_next_data(c, vec, &nvec, &fin) :
@@ -861,8 +933,8 @@ write_round(struct net_quic_conn *c)
 		flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
 		if (fin)
 			flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
-		n = ngtcp2_conn_writev_stream(c->q, &ps.path, NULL, buf,
-		    sizeof buf, &ndata, flags, sid, vec, nvec, ts);
+		n = ngtcp2_conn_writev_stream(c->q, &ps.path, NULL,
+		    buf + b.len, room, &ndata, flags, sid, vec, nvec, ts);
 		if (n < 0) {
 			switch (n) {
 			case NGTCP2_ERR_WRITE_MORE:
@@ -886,17 +958,30 @@ write_round(struct net_quic_conn *c)
 			break;
 		c->st.pkts_sent++;
 		c->st.bytes_sent += (uint64_t)n;
-		if (nq_send(c->sock, (struct sockaddr *)ps.path.local.addr,
-		    (struct sockaddr *)ps.path.remote.addr,
-		    ps.path.remote.addrlen, buf, (size_t)n) < 0) {
+		if (b.len > 0 && !batch_path_is(&b, &ps.path)) {
+			prev = b.len;
+			full = batch_send(c, &b) < 0;
+			memmove(buf, buf + prev, (size_t)n);
+		}
+		if (b.len == 0)
+			batch_start(&b, &ps.path, (size_t)n);
+		b.len += (size_t)n;
+		b.nseg++;
+		ship = full || b.seg < pmax || (size_t)n < b.seg ||
+		    b.nseg >= NQ_BATCH_SEGS || b.len + b.seg > maxb;
+		if (!ship)
+			continue;
+		if (batch_send(c, &b) < 0 || full) {
 			more = 1;	/* socket full: let the loop breathe */
 			break;
 		}
-		if (++pkts >= NQ_BURST) {
+		if (++batches >= NQ_BURST) {
 			more = 1;
 			break;
 		}
 	}
+	if (batch_send(c, &b) < 0)
+		more = 1;
 	ngtcp2_conn_get_conn_stat(c->q, &cs);
 	if (cs.first_rtt_sample_ts != UINT64_MAX)
 		ngtcp2_conn_update_pkt_tx_time(c->q, ts);

@@ -15,10 +15,19 @@
  * Connections read in one readable event are collected on a dirty list
  * and processed (written, timers armed) once after the batch, so a burst
  * of datagrams costs one write round, not one per packet.
+ *
+ * System calls, not crypto, dominated bulk transfers when every datagram
+ * took its own sendmsg/recvmsg, so datagrams move in batches: a
+ * connection hands over runs of same-sized packets that leave in one
+ * UDP GSO sendmsg (or one sendmmsg where the kernel will not segment),
+ * and a readable socket is drained with recvmmsg, each message cut into
+ * datagrams by its UDP_GRO segment size.  docs/protocol.md, "Datagram
+ * I/O", has the rules and the fallback.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,32 +262,24 @@ nq_cid_del_conn(struct net_quic_endpoint *ep, struct net_quic_conn *c)
 
 /* ---- output ---- */
 
-int
-nq_send(struct nq_sock *s, const struct sockaddr *local,
-    const struct sockaddr *remote, socklen_t remotelen, const uint8_t *buf,
-    size_t len)
-{
-	union {
-		char		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-		struct cmsghdr	align;
-	} cm;
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*cmsg;
-	ssize_t		 n;
+/* Control messages of one send: the source address, the GSO size. */
+union nq_txcm {
+	char		buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+			    CMSG_SPACE(sizeof(uint16_t))];
+	struct cmsghdr	align;
+};
 
-	memset(&msg, 0, sizeof msg);
-	iov.iov_base = (void *)(uintptr_t)buf;
-	iov.iov_len = len;
-	msg.msg_name = (void *)(uintptr_t)remote;
-	msg.msg_namelen = remotelen;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
+static void
+set_control(struct msghdr *msg, const struct nq_sock *s,
+    const struct sockaddr *local, uint16_t gso, union nq_txcm *cm)
+{
+	struct cmsghdr	*cmsg;
+	size_t		 len = 0;
+
+	memset(cm, 0, sizeof *cm);
 	if (s->wildcard && local != NULL) {
 		/* Answer from the address the peer talks to. */
-		memset(&cm, 0, sizeof cm);
-		msg.msg_control = cm.buf;
-		cmsg = (struct cmsghdr *)(void *)cm.buf;
+		cmsg = (struct cmsghdr *)(void *)cm->buf;
 		if (s->family == AF_INET) {
 			struct in_pktinfo	pi;
 
@@ -289,7 +290,7 @@ nq_send(struct nq_sock *s, const struct sockaddr *local,
 			cmsg->cmsg_type = IP_PKTINFO;
 			cmsg->cmsg_len = CMSG_LEN(sizeof pi);
 			memcpy(CMSG_DATA(cmsg), &pi, sizeof pi);
-			msg.msg_controllen = CMSG_SPACE(sizeof pi);
+			len = CMSG_SPACE(sizeof pi);
 		} else {
 			struct in6_pktinfo	pi;
 
@@ -300,22 +301,163 @@ nq_send(struct nq_sock *s, const struct sockaddr *local,
 			cmsg->cmsg_type = IPV6_PKTINFO;
 			cmsg->cmsg_len = CMSG_LEN(sizeof pi);
 			memcpy(CMSG_DATA(cmsg), &pi, sizeof pi);
-			msg.msg_controllen = CMSG_SPACE(sizeof pi);
+			len = CMSG_SPACE(sizeof pi);
 		}
 	}
+	if (gso != 0) {
+		/* CMSG_SPACE keeps the next header aligned. */
+		cmsg = (struct cmsghdr *)(void *)(cm->buf + len);
+		cmsg->cmsg_level = SOL_UDP;
+		cmsg->cmsg_type = UDP_SEGMENT;
+		cmsg->cmsg_len = CMSG_LEN(sizeof gso);
+		memcpy(CMSG_DATA(cmsg), &gso, sizeof gso);
+		len += CMSG_SPACE(sizeof gso);
+	}
+	msg->msg_control = len > 0 ? cm->buf : NULL;
+	msg->msg_controllen = len;
+}
+
+/*
+ * After a failed send: -1 if the socket is full (the caller ends its
+ * burst), else 0.  Anything else (ECONNREFUSED from an ICMP error,
+ * EHOSTUNREACH...) is a lost packet as far as QUIC is concerned;
+ * recovery and the idle timeout deal with a peer that is really gone.
+ */
+static int
+send_failed(int err)
+{
+	if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS)
+		return -1;
+	return 0;
+}
+
+/* Errors by which the kernel says it will not segment for us. */
+static int
+gso_refusal(int err)
+{
+	return err == EIO || err == EINVAL || err == ENOPROTOOPT ||
+	    err == EOPNOTSUPP;
+}
+
+static void
+gso_off(struct nq_sock *s, int err)
+{
+	char	addr[64];
+
+	s->gso = 0;
+	s->ep->io.gso_refused++;
+	s->ep->io.gso_socks--;
+	nq_addr_text((struct sockaddr *)&s->addr, addr, sizeof addr);
+	nq_log(s->ep, NET_QUIC_LOG_NOTICE, "quic: the kernel refused a UDP "
+	    "GSO send on %s (%s); that socket sends datagrams one by one "
+	    "(sendmmsg) from now on", addr, strerror(err));
+}
+
+/* One sendmsg; the kernel cuts buf into datagrams of seg bytes. */
+static ssize_t
+send_gso(struct nq_sock *s, const struct sockaddr *local,
+    const struct sockaddr *remote, socklen_t remotelen, const uint8_t *buf,
+    size_t len, size_t seg)
+{
+	union nq_txcm	cm;
+	struct msghdr	msg;
+	struct iovec	iov;
+	ssize_t		n;
+
+	memset(&msg, 0, sizeof msg);
+	iov.iov_base = (void *)(uintptr_t)buf;
+	iov.iov_len = len;
+	msg.msg_name = (void *)(uintptr_t)remote;
+	msg.msg_namelen = remotelen;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	set_control(&msg, s, local, (uint16_t)seg, &cm);
 	do {
 		n = sendmsg(s->fd, &msg, 0);
 	} while (n < 0 && errno == EINTR);
-	if (n >= 0)
-		return 0;
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
-		return -1;	/* the caller ends its burst */
-	/*
-	 * Anything else (ECONNREFUSED from an ICMP error, EHOSTUNREACH...)
-	 * is a lost packet as far as QUIC is concerned; recovery and the
-	 * idle timeout deal with a peer that is really gone.
-	 */
+	return n;
+}
+
+/* Datagrams of seg bytes (the last may be shorter), one sendmmsg. */
+static int
+send_each(struct nq_sock *s, const struct sockaddr *local,
+    const struct sockaddr *remote, socklen_t remotelen, const uint8_t *buf,
+    size_t len, size_t seg)
+{
+	struct mmsghdr	mm[NQ_BATCH_SEGS];
+	struct iovec	iov[NQ_BATCH_SEGS];
+	union nq_txcm	cm;
+	struct msghdr	proto;
+	size_t		off, k, cnt, done;
+	int		n;
+
+	memset(&proto, 0, sizeof proto);
+	proto.msg_name = (void *)(uintptr_t)remote;
+	proto.msg_namelen = remotelen;
+	set_control(&proto, s, local, 0, &cm);
+	for (off = 0; off < len; off += k * seg) {
+		memset(mm, 0, sizeof mm);
+		for (k = 0; k < NQ_BATCH_SEGS && off + k * seg < len; k++) {
+			iov[k].iov_base = (void *)(uintptr_t)(buf + off +
+			    k * seg);
+			iov[k].iov_len = len - off - k * seg < seg ?
+			    len - off - k * seg : seg;
+			mm[k].msg_hdr = proto;
+			mm[k].msg_hdr.msg_iov = &iov[k];
+			mm[k].msg_hdr.msg_iovlen = 1;
+		}
+		for (done = 0; done < k; ) {
+			cnt = k - done;
+			n = sendmmsg(s->fd, mm + done, (unsigned)cnt, 0);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (send_failed(errno) < 0)
+					return -1;
+				done++;		/* that one is lost */
+				continue;
+			}
+			s->ep->io.tx_calls++;
+			s->ep->io.tx_dgrams += (uint64_t)n;
+			done += (size_t)n;
+		}
+	}
 	return 0;
+}
+
+int
+nq_send_batch(struct nq_sock *s, const struct sockaddr *local,
+    const struct sockaddr *remote, socklen_t remotelen, const uint8_t *buf,
+    size_t len, size_t seg)
+{
+	size_t	nseg;
+	int	err;
+
+	if (len == 0 || seg == 0)
+		return 0;
+	nseg = (len + seg - 1) / seg;
+	if (nseg > 1 && s->gso && seg <= UINT16_MAX) {
+		if (send_gso(s, local, remote, remotelen, buf, len, seg) >= 0) {
+			s->ep->io.tx_calls++;
+			s->ep->io.tx_gso_calls++;
+			s->ep->io.tx_dgrams += nseg;
+			return 0;
+		}
+		err = errno;
+		if (!gso_refusal(err))
+			return send_failed(err);
+		/* Refused: off for good, and this batch goes one by one. */
+		gso_off(s, err);
+	}
+	return send_each(s, local, remote, remotelen, buf, len, seg);
+}
+
+int
+nq_send(struct nq_sock *s, const struct sockaddr *local,
+    const struct sockaddr *remote, socklen_t remotelen, const uint8_t *buf,
+    size_t len)
+{
+	return nq_send_batch(s, local, remote, remotelen, buf, len, len);
 }
 
 static int
@@ -478,27 +620,44 @@ dispatch(struct nq_sock *s, const struct sockaddr *local, socklen_t locallen,
 	mark_dirty(c);
 }
 
-/* The destination address of a datagram on a wildcard socket. */
-static void
-local_from_cmsg(struct nq_sock *s, struct msghdr *msg,
+/*
+ * What the control messages of one received message say: the address
+ * it was sent to (wildcard sockets) and, with GRO, the size of the
+ * datagrams it holds (0: one datagram).
+ */
+static size_t
+parse_cmsgs(struct nq_sock *s, struct msghdr *msg,
     struct sockaddr_storage *local, socklen_t *locallen)
 {
 	struct cmsghdr	*cmsg;
+	size_t		 gso = 0;
 
 	memcpy(local, &s->addr, s->addrlen);
 	*locallen = s->addrlen;
-	if (!s->wildcard)
-		return;
 	for (cmsg = CMSG_FIRSTHDR(msg); cmsg != NULL;
 	    cmsg = CMSG_NXTHDR(msg, cmsg)) {
-		if (s->family == AF_INET && cmsg->cmsg_level == IPPROTO_IP &&
+		if (cmsg->cmsg_level == SOL_UDP &&
+		    cmsg->cmsg_type == UDP_GRO) {
+			uint16_t	g16;
+			int		gi;
+
+			/* The kernel gives a u16; take an int as well. */
+			if (cmsg->cmsg_len == CMSG_LEN(sizeof gi)) {
+				memcpy(&gi, CMSG_DATA(cmsg), sizeof gi);
+				gso = gi > 0 ? (size_t)gi : 0;
+			} else if (cmsg->cmsg_len >= CMSG_LEN(sizeof g16)) {
+				memcpy(&g16, CMSG_DATA(cmsg), sizeof g16);
+				gso = g16;
+			}
+		} else if (s->wildcard && s->family == AF_INET &&
+		    cmsg->cmsg_level == IPPROTO_IP &&
 		    cmsg->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo	pi;
 
 			memcpy(&pi, CMSG_DATA(cmsg), sizeof pi);
 			((struct sockaddr_in *)(void *)local)->sin_addr =
 			    pi.ipi_addr;
-		} else if (s->family == AF_INET6 &&
+		} else if (s->wildcard && s->family == AF_INET6 &&
 		    cmsg->cmsg_level == IPPROTO_IPV6 &&
 		    cmsg->cmsg_type == IPV6_PKTINFO) {
 			struct in6_pktinfo	pi;
@@ -508,6 +667,7 @@ local_from_cmsg(struct nq_sock *s, struct msghdr *msg,
 			    pi.ipi6_addr;
 		}
 	}
+	return gso;
 }
 
 static void
@@ -522,59 +682,87 @@ process_dirty(struct net_quic_endpoint *ep)
 	}
 }
 
+/* One received message: a datagram, or with GRO a run of them. */
+static void
+rx_message(struct nq_sock *s, struct msghdr *msg, const uint8_t *buf,
+    size_t n)
+{
+	const struct sockaddr	*from = msg->msg_name;
+	struct sockaddr_storage	 local;
+	socklen_t		 locallen;
+	size_t			 gso, off, len;
+
+	if (msg->msg_namelen == 0 || (from->sa_family != AF_INET &&
+	    from->sa_family != AF_INET6))
+		return;
+	if ((msg->msg_flags & MSG_TRUNC) != 0) {
+		nq_drop(s->ep, "oversized datagram", from);
+		return;
+	}
+	s->ep->io.rx_msgs++;
+	gso = parse_cmsgs(s, msg, &local, &locallen);
+	if (gso == 0 || gso > n)
+		gso = n;
+	off = 0;
+	do {
+		len = n - off < gso ? n - off : gso;
+		s->ep->io.rx_dgrams++;
+		dispatch(s, (struct sockaddr *)&local, locallen, from,
+		    msg->msg_namelen, buf + off, len);
+		off += len;
+	} while (off < n);
+}
+
 static void
 on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct nq_sock		*s = arg;
-	struct sockaddr_storage	 from, local;
-	socklen_t		 locallen;
+	struct net_quic_endpoint *ep = s->ep;
+	struct sockaddr_storage	 from[NQ_RX_MSGS];
 	union {
 		char		buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
-				    CMSG_SPACE(sizeof(struct in_pktinfo))];
+				    CMSG_SPACE(sizeof(struct in_pktinfo)) +
+				    CMSG_SPACE(sizeof(int))];
 		struct cmsghdr	align;
-	} cm;
-	struct msghdr		 msg;
-	struct iovec		 iov;
-	ssize_t			 n;
-	unsigned		 i;
+	} cm[NQ_RX_MSGS];
+	struct mmsghdr		 mm[NQ_RX_MSGS];
+	struct iovec		 iov[NQ_RX_MSGS];
+	unsigned		 round, i;
+	int			 n;
 
-	for (i = 0; i < NQ_RX_BATCH; i++) {
-		memset(&msg, 0, sizeof msg);
-		iov.iov_base = s->ep->rxbuf;
-		iov.iov_len = NQ_RECV_MAX;
-		msg.msg_name = &from;
-		msg.msg_namelen = sizeof from;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cm.buf;
-		msg.msg_controllen = sizeof cm.buf;
-		n = recvmsg(fd, &msg, MSG_DONTWAIT);
+	(void)what;
+	for (round = 0; round < NQ_RX_ROUNDS; round++) {
+		memset(mm, 0, sizeof mm);
+		for (i = 0; i < NQ_RX_MSGS; i++) {
+			iov[i].iov_base = ep->rxbuf + (size_t)i * NQ_RECV_MAX;
+			iov[i].iov_len = NQ_RECV_MAX;
+			mm[i].msg_hdr.msg_name = &from[i];
+			mm[i].msg_hdr.msg_namelen = sizeof from[i];
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_control = cm[i].buf;
+			mm[i].msg_hdr.msg_controllen = sizeof cm[i].buf;
+		}
+		n = recvmmsg(fd, mm, NQ_RX_MSGS, MSG_DONTWAIT, NULL);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
 			/*
-			 * ECONNREFUSED and friends: an ICMP error for some
-			 * earlier datagram.  Ignore it and keep reading, or
-			 * the queued datagrams behind it are never seen.
+			 * EINTR, or ECONNREFUSED and friends: an ICMP error
+			 * for some earlier datagram.  Ignore it and keep
+			 * reading, or the queued datagrams behind it are
+			 * never seen.
 			 */
 			continue;
 		}
-		if (msg.msg_namelen == 0 || (from.ss_family != AF_INET &&
-		    from.ss_family != AF_INET6))
-			continue;
-		if ((msg.msg_flags & MSG_TRUNC) != 0) {
-			nq_drop(s->ep, "oversized datagram",
-			    (struct sockaddr *)&from);
-			continue;
-		}
-		local_from_cmsg(s, &msg, &local, &locallen);
-		dispatch(s, (struct sockaddr *)&local, locallen,
-		    (struct sockaddr *)&from, msg.msg_namelen, s->ep->rxbuf,
-		    (size_t)n);
+		ep->io.rx_calls++;
+		for (i = 0; i < (unsigned)n; i++)
+			rx_message(s, &mm[i].msg_hdr, iov[i].iov_base,
+			    mm[i].msg_len);
+		if (n < NQ_RX_MSGS)
+			break;
 	}
-	process_dirty(s->ep);
+	process_dirty(ep);
 }
 
 void
@@ -649,6 +837,38 @@ sock_is_wildcard(const struct sockaddr_storage *ss)
 	return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
 }
 
+/*
+ * GSO and GRO where the kernel has them (Linux 4.18 / 5.0).  Setting
+ * UDP_SEGMENT to 0 asks for nothing by default but fails where the
+ * option does not exist; a kernel that knows it may still refuse a send
+ * (no checksum offload on the route's device), which nq_send_batch
+ * handles.  -1 only for the test switch failing.
+ */
+static int
+sock_offload(struct net_quic_endpoint *ep, struct nq_sock *s)
+{
+	int	zero = 0, one = 1;
+
+	if (setsockopt(s->fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof zero) == 0) {
+		s->gso = 1;
+		ep->io.gso_socks++;
+	} else
+		nq_log(ep, NET_QUIC_LOG_DEBUG, "quic: no UDP GSO: %s",
+		    strerror(errno));
+	if (setsockopt(s->fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0) {
+		s->gro = 1;
+		ep->io.gro_socks++;
+	} else
+		nq_log(ep, NET_QUIC_LOG_DEBUG, "quic: no UDP GRO: %s",
+		    strerror(errno));
+	/* Without checksums the kernel refuses GSO sends with EINVAL. */
+	if (ep->cfg.udp_offload == NET_QUIC_OFFLOAD_TEST_REFUSE &&
+	    s->family == AF_INET && setsockopt(s->fd, SOL_SOCKET, SO_NO_CHECK,
+	    &one, sizeof one) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 sock_open(struct net_quic_endpoint *ep, struct nq_sock *s, const char *spec,
     char *err, size_t errlen)
@@ -677,6 +897,9 @@ sock_open(struct net_quic_endpoint *ep, struct nq_sock *s, const char *spec,
 		goto fail;
 	if (s->wildcard && s->family == AF_INET6 && setsockopt(s->fd,
 	    IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) < 0)
+		goto fail;
+	if (ep->cfg.udp_offload != NET_QUIC_OFFLOAD_OFF &&
+	    sock_offload(ep, s) < 0)
 		goto fail;
 	if (bind(s->fd, (struct sockaddr *)&s->addr, s->addrlen) < 0)
 		goto fail;
@@ -760,7 +983,8 @@ net_quic_endpoint_new(struct event_base *base,
 		(void)snprintf(err, errlen, "random: %s", gnutls_strerror(rc));
 		goto fail;
 	}
-	if ((ep->rxbuf = malloc(NQ_RECV_MAX)) == NULL ||
+	if ((ep->rxbuf = malloc((size_t)NQ_RX_MSGS * NQ_RECV_MAX)) == NULL ||
+	    (ep->txbuf = malloc(NQ_BATCH_BYTES)) == NULL ||
 	    nq_pattern_init(ep) < 0) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -807,6 +1031,7 @@ net_quic_endpoint_free(struct net_quic_endpoint *ep)
 	gnutls_memset(ep->secret, 0, sizeof ep->secret);
 	free(ep->pattern);
 	free(ep->rxbuf);
+	free(ep->txbuf);
 	free(ep);
 }
 
@@ -848,4 +1073,11 @@ unsigned
 net_quic_endpoint_conns(const struct net_quic_endpoint *ep)
 {
 	return ep->nconns;
+}
+
+void
+net_quic_endpoint_io_stats(const struct net_quic_endpoint *ep,
+    struct net_quic_io_stats *st)
+{
+	*st = ep->io;
 }

@@ -36,8 +36,11 @@
 #define NQ_RECV_MAX		65536	/* UDP payload we read */
 #define NQ_SECRET_LEN		32	/* stateless-reset key */
 #define NQ_CID_BUCKETS		256
-#define NQ_BURST		64	/* datagrams per write round */
-#define NQ_RX_BATCH		64	/* datagrams per readable event */
+#define NQ_BURST		4	/* GSO batches per write round */
+#define NQ_BATCH_BYTES		64000	/* most UDP payload in one batch */
+#define NQ_BATCH_SEGS		44	/* most datagrams in one batch */
+#define NQ_RX_MSGS		16	/* recvmmsg slots of NQ_RECV_MAX */
+#define NQ_RX_ROUNDS		4	/* recvmmsg calls per readable event */
 #define NQ_PROBE_HDR		16	/* "XPB1", 4 zero, u64 length */
 #define NQ_PROBE_MAGIC		"XPB1"
 #define NQ_PAT_PERIOD		65521	/* probe pattern period (prime) */
@@ -57,6 +60,8 @@ struct nq_sock {
 	int				 fd;
 	int				 family;
 	int				 wildcard;	/* bound to any */
+	int				 gso;	/* sends batches with GSO */
+	int				 gro;	/* UDP_GRO is on */
 	struct sockaddr_storage		 addr;
 	socklen_t			 addrlen;
 	struct event			*ev;
@@ -92,7 +97,9 @@ struct net_quic_endpoint {
 	unsigned			 nconns;
 	unsigned			 nhandshakes;
 	uint8_t				*pattern; /* period + chunk bytes */
-	uint8_t				*rxbuf;
+	uint8_t				*rxbuf;	/* NQ_RX_MSGS * NQ_RECV_MAX */
+	uint8_t				*txbuf;	/* one write round's batch */
+	struct net_quic_io_stats	 io;
 	/* garbage accounting */
 	uint64_t			 dropped;
 	uint64_t			 dropped_unlogged;
@@ -247,6 +254,15 @@ void		 nq_cid_del_conn(struct net_quic_endpoint *,
 int		 nq_send(struct nq_sock *, const struct sockaddr *local,
 		    const struct sockaddr *remote, socklen_t remotelen,
 		    const uint8_t *, size_t);
+/*
+ * len bytes of datagrams, each seg bytes but the last (which may be
+ * shorter), all on one path: one GSO sendmsg where the socket allows,
+ * else one sendmmsg.  0: handed over (or lost, as far as QUIC cares);
+ * -1: the socket is full, the caller ends its burst.
+ */
+int		 nq_send_batch(struct nq_sock *, const struct sockaddr *local,
+		    const struct sockaddr *remote, socklen_t remotelen,
+		    const uint8_t *, size_t len, size_t seg);
 void		 nq_drop(struct net_quic_endpoint *, const char *why,
 		    const struct sockaddr *from);
 struct nq_sock	*nq_sock_for(struct net_quic_endpoint *, int family);

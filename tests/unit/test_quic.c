@@ -11,7 +11,9 @@
  * verified, and a corrupted one is caught; garbage datagrams are dropped
  * and a good connection still works; stream limits hold; RTT statistics
  * are plausible; a stalled handshake and a dead peer are noticed by their
- * timeouts.  The "stalled" and "dead" peers live on a second event_base
+ * timeouts; probes pass with UDP GSO/GRO off on one side and with GSO
+ * refused by the kernel mid-way (the fallback), and the endpoint's I/O
+ * counters show batching, GSO and GRO where the kernel has them.  The "stalled" and "dead" peers live on a second event_base
  * that the test simply stops running.
  */
 #include <setjmp.h>
@@ -65,6 +67,9 @@ struct node {
 	uint64_t			 app_got, app_unconsumed;
 	int				 app_bad, app_fin, app_closed, app_reset;
 	uint64_t			 app_code;
+	/* UDP offload (test_offload) */
+	int				 offload;	/* udp_offload */
+	int				 gso_refusal_logged;
 };
 
 static struct event_base	*base;
@@ -217,6 +222,8 @@ on_log(int level, const char *line, void *arg)
 {
 	struct node	*n = arg;
 
+	if (strstr(line, "refused a UDP GSO send") != NULL)
+		n->gso_refusal_logged++;
 	if (getenv("EXOGPU_QUIC_TEST_LOG") != NULL)
 		printf("  [%s %d] %s\n", n->name, level, line);
 }
@@ -293,6 +300,7 @@ node_listen(struct node *n, struct event_base *b, unsigned idle_ms,
 	if (have_v6)
 		cfg.listen[1] = wildcard ? "[::]:0" : "[::1]:0";
 	cfg.cred = n->cred;
+	cfg.udp_offload = n->offload;
 	cfg.idle_timeout_ms = idle_ms;
 	cfg.handshake_timeout_ms = hs_ms;
 	cfg.cb.established = on_established;
@@ -454,9 +462,10 @@ exchange(struct node *a, struct node *b, int family)
 static void
 test_same_secret(void **state)
 {
-	struct sec_secret	s;
-	struct node		a, b;
-	char			err[256];
+	struct sec_secret		s;
+	struct node			a, b;
+	struct net_quic_io_stats	io;
+	char				err[256];
 
 	(void)state;
 	assert_int_equal(sec_secret_generate(&s, err, sizeof err), 0);
@@ -466,6 +475,10 @@ test_same_secret(void **state)
 	/* b listens on the wildcard addresses (pktinfo paths). */
 	node_listen(&b, base, 0, 0, 1);
 	exchange(&a, &b, AF_INET);
+	/* b's 300 KB went out in GSO batches carrying IP_PKTINFO too. */
+	net_quic_endpoint_io_stats(b.ep, &io);
+	assert_int_equal(io.gso_refused, 0);
+	assert_true(io.gso_socks == 0 || io.tx_gso_calls > 0);
 	if (have_v6)
 		exchange(&b, &a, AF_INET6);
 	else
@@ -560,6 +573,47 @@ test_foreign_ca_refused(void **state)
 /* ---- (d): a big probe arrives intact; a corrupt one is caught ---- */
 
 static void
+print_io(const struct node *n)
+{
+	struct net_quic_io_stats	io;
+
+	net_quic_endpoint_io_stats(n->ep, &io);
+	printf("  %s: GSO socks %u (refused %llu), GRO socks %u; sent %llu "
+	    "datagrams in %llu calls (%llu GSO); got %llu in %llu messages "
+	    "(%llu calls)\n", n->name, io.gso_socks,
+	    (unsigned long long)io.gso_refused, io.gro_socks,
+	    (unsigned long long)io.tx_dgrams, (unsigned long long)io.tx_calls,
+	    (unsigned long long)io.tx_gso_calls,
+	    (unsigned long long)io.rx_dgrams, (unsigned long long)io.rx_msgs,
+	    (unsigned long long)io.rx_calls);
+}
+
+/*
+ * After a bulk probe a -> b between two endpoints with the default
+ * offload: where this kernel has GSO and GRO, the sender's datagrams
+ * went out in batches and reached the receiver coalesced.
+ */
+static void
+probe_offload_check(const struct node *a, const struct node *b)
+{
+	struct net_quic_io_stats	ia, ib;
+
+	print_io(a);
+	print_io(b);
+	net_quic_endpoint_io_stats(a->ep, &ia);
+	net_quic_endpoint_io_stats(b->ep, &ib);
+	assert_int_equal(ia.gso_refused, 0);
+	assert_true(ia.tx_dgrams > 2 * ia.tx_calls);	/* batches */
+	assert_true(ib.rx_dgrams >= ib.rx_msgs);
+	if (ia.gso_socks == 0 || ib.gro_socks == 0) {
+		printf("  (no UDP GSO/GRO on this kernel: batches only)\n");
+		return;
+	}
+	assert_true(ia.tx_gso_calls > 0);
+	assert_true(ib.rx_dgrams > 2 * ib.rx_msgs);	/* coalesced */
+}
+
+static void
 test_probe(void **state)
 {
 	struct sec_secret	 s;
@@ -567,7 +621,7 @@ test_probe(void **state)
 	struct net_quic_conn	*c;
 	struct net_quic_stats	 st;
 	unsigned char		*bad;
-	size_t			 badlen = 16 + 200000;
+	size_t			 badlen = 16 + 6000000;
 	const char		*env = getenv("EXOGPU_QUIC_PROBE_MB");
 	uint64_t		 mb = env != NULL ? strtoull(env, NULL, 10) : 100;
 	uint64_t		 n = (mb == 0 ? 1 : mb) * 1000 * 1000;
@@ -602,12 +656,15 @@ test_probe(void **state)
 	    "%llu pkts\n", (double)st.delivery_rate / 1e6,
 	    (unsigned long long)st.cwnd, (unsigned long long)st.lost_pkts,
 	    (unsigned long long)st.pkts_sent);
+	probe_offload_check(&a, &b);
 
-	/* A valid header, then bytes that are not the pattern. */
-	/* (Longer than a packet, so the sender hears STOP_SENDING.) */
+	/* A valid header, then bytes that are not the pattern.  Longer
+	 * than the receiver's stream window (4 MiB), so the sender cannot
+	 * finish before it hears STOP_SENDING: a shorter one may go out in
+	 * one write round and be acknowledged, FIN and all, first. */
 	bad = malloc(badlen);
 	assert_non_null(bad);
-	memcpy(bad, "XPB1\0\0\0\0\0\0\0\0\0\3\015\100", 16);
+	memcpy(bad, "XPB1\0\0\0\0\0\0\0\0\0\x5b\x8d\x80", 16);
 	memset(bad + 16, 0x55, badlen - 16);
 	assert_int_equal(net_quic_debug_open_stream(c, 0, bad, badlen), 0);
 	free(bad);
@@ -921,6 +978,95 @@ test_app_streams(void **state)
 	sec_secret_clear(&s);
 }
 
+/* ---- UDP offload off, and refused by the kernel mid-way ---- */
+
+static void
+probe_ok(struct node *from, struct node *to, struct net_quic_conn *c,
+    uint64_t n)
+{
+	int	in = to->probes_in, ok = to->probes_in_ok;
+	int	out_ok = from->probes_out_ok;
+
+	assert_int_equal(net_quic_probe_start(c, n), 0);
+	WAIT(base, to->probes_in > in && from->probes_out_ok > out_ok, 60);
+	assert_int_equal(to->probes_in_ok, ok + 1);
+	assert_int_equal(to->last_in.bytes, n);
+	assert_int_equal(from->probes_out_ok, out_ok + 1);
+}
+
+static void
+test_offload(void **state)
+{
+	struct sec_secret		 s;
+	struct node			 a, b, c, d;
+	struct net_quic_io_stats	 io, ib;
+	struct net_quic_conn		*ab, *cd;
+	unsigned			 gso_before;
+	char				 err[256];
+
+	(void)state;
+	assert_int_equal(sec_secret_generate(&s, err, sizeof err), 0);
+
+	/* a: default; b: offload off.  20 MB each way, verified. */
+	node_secret(&a, "a", &s);
+	node_secret(&b, "b", &s);
+	b.offload = NET_QUIC_OFFLOAD_OFF;
+	node_start(&a, base, 0, 0);
+	node_start(&b, base, 0, 0);
+	ab = pair_up(&a, &b, AF_INET);
+	probe_ok(&a, &b, ab, 20u * 1000 * 1000);
+	probe_ok(&b, &a, b.conn, 20u * 1000 * 1000);
+	print_io(&a);
+	print_io(&b);
+	net_quic_endpoint_io_stats(b.ep, &ib);
+	assert_int_equal(ib.gso_socks, 0);
+	assert_int_equal(ib.gro_socks, 0);
+	assert_int_equal(ib.tx_gso_calls, 0);
+	assert_int_equal(ib.gso_refused, 0);
+	/* Without GRO every message is one datagram; sendmmsg batches. */
+	assert_int_equal(ib.rx_dgrams, ib.rx_msgs);
+	assert_true(ib.rx_dgrams > 13000);	/* 20 MB in <= 1500-byte datagrams */
+	assert_true(ib.tx_dgrams > 2 * ib.tx_calls);
+	net_quic_endpoint_io_stats(a.ep, &io);
+	assert_int_equal(io.gso_refused, 0);
+	if (io.gso_socks > 0)
+		assert_true(io.tx_gso_calls > 0);
+	/* a's GRO socket gets b's separate datagrams one by one. */
+	assert_int_equal(io.rx_dgrams, io.rx_msgs);
+
+	/* c: the kernel refuses its first GSO send (SO_NO_CHECK); c goes
+	 * on without GSO on that socket and nothing is lost for good. */
+	node_secret(&c, "c", &s);
+	node_secret(&d, "d", &s);
+	c.offload = NET_QUIC_OFFLOAD_TEST_REFUSE;
+	node_start(&c, base, 0, 0);
+	node_start(&d, base, 0, 0);
+	net_quic_endpoint_io_stats(c.ep, &io);
+	gso_before = io.gso_socks;
+	cd = pair_up(&c, &d, AF_INET);
+	probe_ok(&c, &d, cd, 20u * 1000 * 1000);
+	probe_ok(&c, &d, cd, 1000 * 1000);
+	print_io(&c);
+	print_io(&d);
+	net_quic_endpoint_io_stats(c.ep, &io);
+	if (gso_before == 0) {
+		printf("  (no UDP GSO on this kernel: nothing to refuse)\n");
+		assert_int_equal(io.gso_refused, 0);
+	} else {
+		assert_int_equal(io.gso_refused, 1);
+		assert_int_equal(io.gso_socks, gso_before - 1);
+		assert_int_equal(io.tx_gso_calls, 0);
+		assert_int_equal(c.gso_refusal_logged, 1);
+		assert_true(io.tx_dgrams > 2 * io.tx_calls);
+	}
+	assert_int_equal(a.closed + b.closed + c.closed + d.closed, 0);
+	node_free(&a);
+	node_free(&b);
+	node_free(&c);
+	node_free(&d);
+	sec_secret_clear(&s);
+}
+
 /* ---- timeouts: stalled handshake, dead peer, keep-alive ---- */
 
 static void
@@ -1054,6 +1200,7 @@ main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_stream_limits),
 		cmocka_unit_test(test_app_streams),
+		cmocka_unit_test(test_offload),
 		cmocka_unit_test(test_timeouts),
 	};
 
