@@ -190,8 +190,8 @@ ag_node_coord_record(struct ag_node *n, struct ag_record *r)
 		k->rtt_s = c[i].rtt;
 		k->bandwidth = p->bandwidth;
 	}
-	if (n->viv.updates > 0) {
-		r->coord = n->viv.coord;
-		r->has_coord = 1;
-	}
+	/* Published from the start (at the origin, with the largest error):
+	 * peers need someone's coordinate to take their first samples. */
+	r->coord = n->viv.coord;
+	r->has_coord = 1;
 }

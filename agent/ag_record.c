@@ -526,7 +526,8 @@ link_moved(const struct ag_record_link *a, const struct ag_record_link *b,
 	return 0;
 }
 
-/* Vector, height and adjustment together moved past the threshold. */
+/* Vector, height and adjustment together moved past the threshold, or
+ * the error estimate halved. */
 static int
 coord_moved(const struct ag_record *a, const struct ag_record *b)
 {
@@ -538,6 +539,9 @@ coord_moved(const struct ag_record *a, const struct ag_record *b)
 		return 1;
 	if (!a->has_coord)
 		return 0;
+	/* Converging: the error fell to half what peers hold, or less. */
+	if (b->coord.error <= a->coord.error / 2)
+		return 1;
 	for (i = 0; i < NET_VIV_DIMS; i++) {
 		t = a->coord.vec[i] - b->coord.vec[i];
 		d += t * t;

@@ -126,8 +126,9 @@ int	ag_record_fit(struct ag_record *, size_t cap);
  *	link bandwidth	AG_RECORD_BW_STEP_RATIO of the published value
  *	coordinate	moved (vector, height and adjustment together) by
  *			AG_RECORD_COORD_STEP_RATIO of its distance from
- *			the origin and at least AG_RECORD_COORD_STEP_S;
- *			its error estimate alone never counts
+ *			the origin and at least AG_RECORD_COORD_STEP_S,
+ *			or its error estimate fell to half the published
+ *			one (a rise alone never counts)
  *
  * Comparing with the published record (not the last sample) means slow
  * drift adds up and is published once it passes the threshold.  why, when

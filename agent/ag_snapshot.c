@@ -546,8 +546,9 @@ node_info(const struct build *b)
 		if ((k = b->cidx[i]) == NONE || k >= b->out->nnodes)
 			continue;
 		r = b->nodes[i].rec;
-		ni[k].coord = r->has_coord && net_viv_coord_valid(&r->coord) ?
-		    &r->coord : NULL;
+		/* The largest error: no sample yet, or none that fit. */
+		ni[k].coord = r->has_coord && net_viv_coord_valid(&r->coord) &&
+		    r->coord.error < NET_VIV_ERROR_MAX ? &r->coord : NULL;
 		ni[k].bw = median_bandwidth(r);
 	}
 	return ni;

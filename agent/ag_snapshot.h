@@ -32,8 +32,9 @@
  *     latency = estimated RTT / 2 (net_viv_distance) and bandwidth = the
  *     smaller of the two nodes' median reported link bandwidths (the one
  *     known, or the default below when neither reports any); without
- *     both coordinates, no link.  Links are added in ascending pair
- *     order.
+ *     both coordinates (or with one at NET_VIV_ERROR_MAX, the error of a
+ *     node that has not taken a sample yet), no link.  Links are added
+ *     in ascending pair order.
  */
 #ifndef AG_SNAPSHOT_H
 #define AG_SNAPSHOT_H

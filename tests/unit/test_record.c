@@ -277,8 +277,14 @@ test_coord(void **state)
 	sample_coord(&a);
 	b = a;
 	assert_int_equal(ag_record_moved(&a, &b, &why), 0);
-	b.coord.error = 1.0;			/* error alone: no */
+	b.coord.error = 1.0;			/* error rising: no */
 	assert_int_equal(ag_record_moved(&a, &b, &why), 0);
+	b.coord.error = 0.13;			/* falling, not by half */
+	assert_int_equal(ag_record_moved(&a, &b, &why), 0);
+	b.coord.error = 0.125;			/* halved: converging */
+	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_string_equal(why, "coordinate");
+	b.coord.error = a.coord.error;
 	b.coord.vec[2] += 90e-6;
 	assert_int_equal(ag_record_moved(&a, &b, &why), 0);
 	b.coord.height += 20e-6;

@@ -673,6 +673,13 @@ test_estimated_link(void **state)
 	pl_plan_free(&p);
 	pl_cluster_free(&c);
 
+	/* C has not taken a sample yet: no estimate, no link. */
+	r[2].coord.error = NET_VIV_ERROR_MAX;
+	assert_int_equal(ag_snapshot_build(nodes, 3, NULL, &c, NULL, err,
+	    sizeof err), 0);
+	assert_null(pl_cluster_link(&c, node(&c, NA), node(&c, NC)));
+	pl_cluster_free(&c);
+	r[2].coord.error = 0.2;
 	/* A hostile coordinate on C: no estimate, no link. */
 	r[2].coord.vec[3] = NAN;
 	assert_int_equal(ag_snapshot_build(nodes, 3, NULL, &c, NULL, err,
