@@ -9,18 +9,11 @@
  * RTT against that coordinate.  Nothing is sent for it.
  *
  * A record carries at most AG_RECORD_MAX_LINKS links, so in a large
- * cluster the node picks which of its measured peers to report, most
- * useful first:
- *   1. peers that share a live placement with this node (stage or
- *      client of one this node is a stage or client of): the links a
- *      re-plan of it looks at;
- *   2. the nearest other peers by RTT, where a peer reported last time
- *      counts as 20 % nearer than it is (so noise at the edge of the
- *      set does not swap peers in and out and republish the record);
- *   3. peers with no RTT yet; ties by node id.
- * The chosen links go into the record sorted by node id, so their order
- * does not move when RTTs do.  Pairs nobody reports are estimated from
- * the coordinates when the leader builds its snapshot (ag_snapshot.c).
+ * cluster the node picks which of its measured peers to report
+ * (ag_record_pick_links: placement partners, then the nearest, with a
+ * bonus for those reported last time); this file gathers the facts it
+ * ranks by.  Pairs nobody reports are estimated from the coordinates
+ * when the leader builds its snapshot (ag_snapshot.c).
  */
 #include "ag_node_int.h"
 
@@ -32,17 +25,6 @@
 #include "ag_fsm.h"
 #include "ag_log.h"
 #include "ag_raft.h"
-
-/* A peer reported last time counts as this much of its RTT. */
-#define KEEP_BONUS	0.8
-
-struct cand {
-	const char *id;
-	int	peer;
-	int	rank;		/* 0 placement partner, 1 by RTT, 2 no RTT */
-	double	key;		/* RTT, with the keep bonus */
-	double	rtt;		/* as measured, NAN unknown */
-};
 
 static void
 coord_ready(struct ag_node *n)
@@ -89,9 +71,9 @@ ag_node_coord_sample(struct ag_node *n, const char *origin,
 		    "(RTT %g s; logged once)", origin, rtt);
 }
 
-/* Marks peers sharing a live placement with us as rank 0. */
+/* Marks peers sharing a live placement with us as partners. */
 static void
-mark_partners(struct ag_node *n, struct cand *c, const int *slot)
+mark_partners(struct ag_node *n, struct ag_record_cand *c, const int *slot)
 {
 	const struct ag_fsm		*f;
 	const struct ag_placement	*p;
@@ -113,7 +95,7 @@ mark_partners(struct ag_node *n, struct cand *c, const int *slot)
 			j = ag_node_peer_find(n, s < 0 ? p->client :
 			    p->stages[s].node);
 			if (j >= 0 && slot[j] >= 0)
-				c[slot[j]].rank = 0;
+				c[slot[j]].partner = 1;
 		}
 	}
 }
@@ -130,33 +112,12 @@ was_published(const struct ag_node *n, const char *id)
 	return 0;
 }
 
-static int
-cmp_rank(const void *pa, const void *pb)
-{
-	const struct cand	*a = pa, *b = pb;
-
-	if (a->rank != b->rank)
-		return a->rank < b->rank ? -1 : 1;
-	if (a->rank == 1 && a->key != b->key)
-		return a->key < b->key ? -1 : 1;
-	return strcmp(a->id, b->id);
-}
-
-static int
-cmp_id(const void *pa, const void *pb)
-{
-	const struct cand	*a = pa, *b = pb;
-
-	return strcmp(a->id, b->id);
-}
-
 void
 ag_node_coord_record(struct ag_node *n, struct ag_record *r)
 {
-	struct cand	c[AG_MAX_PEERS];
-	int		slot[AG_MAX_PEERS];
-	int		i, nc = 0, keep;
-	double		rtt;
+	struct ag_record_cand	c[AG_MAX_PEERS];
+	int			slot[AG_MAX_PEERS];
+	int			i, nc = 0, keep;
 
 	coord_ready(n);
 	for (i = 0; i < n->npeers && i < AG_MAX_PEERS; i++) {
@@ -165,29 +126,26 @@ ag_node_coord_record(struct ag_node *n, struct ag_record *r)
 		slot[i] = -1;
 		if (p->link == NULL || !p->link->hello)
 			continue;
-		rtt = peer_rtt(n, i);
-		c[nc].id = p->node_id;
-		c[nc].peer = i;
-		c[nc].rtt = rtt;
-		c[nc].rank = isfinite(rtt) ? 1 : 2;
-		c[nc].key = isfinite(rtt) && was_published(n, p->node_id) ?
-		    rtt * KEEP_BONUS : rtt;
+		memset(&c[nc], 0, sizeof c[nc]);
+		c[nc].peer = p->node_id;
+		c[nc].index = i;
+		c[nc].rtt_s = peer_rtt(n, i);
 		slot[i] = nc++;
 	}
 	if (nc > AG_RECORD_MAX_LINKS) {
 		mark_partners(n, c, slot);
-		qsort(c, (size_t)nc, sizeof c[0], cmp_rank);
+		for (i = 0; i < nc; i++)
+			c[i].published = was_published(n, c[i].peer);
 	}
-	keep = nc < AG_RECORD_MAX_LINKS ? nc : AG_RECORD_MAX_LINKS;
-	qsort(c, (size_t)keep, sizeof c[0], cmp_id);
+	keep = ag_record_pick_links(c, nc, AG_RECORD_MAX_LINKS);
 	r->nlinks = 0;
 	for (i = 0; i < keep; i++) {
-		struct ag_peer		*p = &n->peers[c[i].peer];
+		struct ag_peer		*p = &n->peers[c[i].index];
 		struct ag_record_link	*k = &r->links[r->nlinks++];
 
 		(void)snprintf(k->peer, sizeof k->peer, "%s", p->node_id);
 		(void)snprintf(k->addr, sizeof k->addr, "%s", p->addr);
-		k->rtt_s = c[i].rtt;
+		k->rtt_s = c[i].rtt_s;
 		k->bandwidth = p->bandwidth;
 	}
 	/* Published from the start (at the origin, with the largest error):

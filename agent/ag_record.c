@@ -600,6 +600,54 @@ ag_record_moved(const struct ag_record *pub, const struct ag_record *fresh,
 	return 0;
 }
 
+/* ---- which links to carry ---- */
+
+static int
+cand_rank(const struct ag_record_cand *c)
+{
+	return c->partner ? 0 : isfinite(c->rtt_s) ? 1 : 2;
+}
+
+static double
+cand_key(const struct ag_record_cand *c)
+{
+	return c->published ? c->rtt_s * AG_RECORD_KEEP_BONUS : c->rtt_s;
+}
+
+static int
+cmp_cand_use(const void *pa, const void *pb)
+{
+	const struct ag_record_cand	*a = pa, *b = pb;
+	int				 ra = cand_rank(a), rb = cand_rank(b);
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	if (ra == 1 && cand_key(a) != cand_key(b))
+		return cand_key(a) < cand_key(b) ? -1 : 1;
+	return strcmp(a->peer, b->peer);
+}
+
+static int
+cmp_cand_id(const void *pa, const void *pb)
+{
+	return strcmp(((const struct ag_record_cand *)pa)->peer,
+	    ((const struct ag_record_cand *)pb)->peer);
+}
+
+int
+ag_record_pick_links(struct ag_record_cand *c, int n, int max)
+{
+	int	keep;
+
+	if (n <= 0 || max <= 0)
+		return 0;
+	if (n > max)
+		qsort(c, (size_t)n, sizeof c[0], cmp_cand_use);
+	keep = n < max ? n : max;
+	qsort(c, (size_t)keep, sizeof c[0], cmp_cand_id);
+	return keep;
+}
+
 int
 ag_record_fit(struct ag_record *r, size_t cap)
 {

@@ -109,6 +109,25 @@ int	ag_record_decode(const uint8_t *, size_t, struct ag_record *,
 int	ag_record_fit(struct ag_record *, size_t cap);
 
 /*
+ * Which links a record carries when a node has more peers than
+ * AG_RECORD_MAX_LINKS (docs/cluster.md, "Links in the record"): peers
+ * sharing a live placement with the node first, then the nearest by RTT
+ * (one published last time counting as AG_RECORD_KEEP_BONUS of its RTT,
+ * so noise at the edge does not swap peers), then those without an RTT;
+ * ties by peer id.  Reorders c so the first min(n, max) are the chosen
+ * ones, sorted by peer id, and returns how many.
+ */
+#define AG_RECORD_KEEP_BONUS	0.8
+struct ag_record_cand {
+	const char	*peer;		/* node id */
+	double		 rtt_s;		/* NAN unknown */
+	int		 partner;	/* shares a live placement */
+	int		 published;	/* in the last published record */
+	int		 index;		/* the caller's */
+};
+int	ag_record_pick_links(struct ag_record_cand *, int n, int max);
+
+/*
  * Delta gossip (docs/cluster.md, "Quiet gossip"): whether a fresh sample
  * of our record moved far enough from the one last published to be worth
  * publishing.  Anything that names or describes a thing (name, devices,

@@ -366,6 +366,65 @@ test_fit(void **state)
 	assert_int_equal(a.nlinks, 0);
 }
 
+/*
+ * Which links a record carries: 200 peers for 128 slots.  Peer i has RTT
+ * (i + 1) * 10 us, peers 190..194 share a placement, 195..199 have no
+ * RTT.  Kept: the 5 partners and the 123 nearest (0..122), sorted by id.
+ * Peer 130 (1.31 ms), published last time, counts as 1.048 ms and stays
+ * in ahead of peer 122 (1.23 ms); peer 140 (1.41 ms -> 1.128 ms) too,
+ * ahead of 121 (1.22 ms).
+ */
+static void
+test_pick_links(void **state)
+{
+	static char		ids[200][SEC_NODE_ID_SIZE];
+	struct ag_record_cand	c[200];
+	int			i, keep, seen[200];
+
+	(void)state;
+	for (i = 0; i < 200; i++) {
+		(void)snprintf(ids[i], sizeof ids[i],
+		    "abcdefghijklmnopqrst%c%cxyza", 'z' - i / 26,
+		    'a' + i % 26);
+		memset(&c[i], 0, sizeof c[i]);
+		c[i].peer = ids[i];
+		c[i].index = i;
+		c[i].rtt_s = i >= 195 ? NAN : (i + 1) * 10e-6;
+		c[i].partner = i >= 190 && i < 195;
+	}
+	keep = ag_record_pick_links(c, 200, 128);
+	assert_int_equal(keep, 128);
+	memset(seen, 0, sizeof seen);
+	for (i = 0; i < keep; i++) {
+		seen[c[i].index] = 1;
+		if (i > 0)
+			assert_true(strcmp(c[i - 1].peer, c[i].peer) < 0);
+	}
+	for (i = 0; i < 200; i++)
+		assert_int_equal(seen[i], i < 123 || (i >= 190 && i < 195));
+	/* Hysteresis: reported last time, a little farther, still kept. */
+	for (i = 0; i < 200; i++) {
+		c[i].peer = ids[i];
+		c[i].index = i;
+		c[i].rtt_s = i >= 195 ? NAN : (i + 1) * 10e-6;
+		c[i].partner = i >= 190 && i < 195;
+		c[i].published = i == 130 || i == 140;
+	}
+	keep = ag_record_pick_links(c, 200, 128);
+	memset(seen, 0, sizeof seen);
+	for (i = 0; i < keep; i++)
+		seen[c[i].index] = 1;
+	assert_true(seen[130] && seen[140]);
+	assert_false(seen[121] || seen[122]);
+	assert_true(seen[120]);
+	/* Fewer than the slots: all of them, sorted by id. */
+	keep = ag_record_pick_links(c, 3, 128);
+	assert_int_equal(keep, 3);
+	assert_true(strcmp(c[0].peer, c[1].peer) < 0 &&
+	    strcmp(c[1].peer, c[2].peer) < 0);
+	assert_int_equal(ag_record_pick_links(c, 0, 128), 0);
+}
+
 /* Delta gossip: what moves a record, what does not (ag_record_moved). */
 static void
 test_moved(void **state)
@@ -448,6 +507,7 @@ main(void)
 		cmocka_unit_test(test_moved),
 		cmocka_unit_test(test_coord),
 		cmocka_unit_test(test_fit),
+		cmocka_unit_test(test_pick_links),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
