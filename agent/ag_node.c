@@ -746,24 +746,15 @@ ag_node_publish(struct ag_node *n)
 	(void)snprintf(r->name, sizeof r->name, "%s", n->name);
 	record_devices(n, r);
 	ag_node_workers_record(n, r);
-	for (i = 0; i < n->npeers && r->nlinks < AG_RECORD_MAX_LINKS; i++) {
-		struct ag_peer		*p = &n->peers[i];
-		struct ag_record_link	*k;
-		struct net_quic_stats	 st;
-
-		if (p->link == NULL || !p->link->hello)
-			continue;
-		k = &r->links[r->nlinks++];
-		(void)snprintf(k->peer, sizeof k->peer, "%s", p->node_id);
-		(void)snprintf(k->addr, sizeof k->addr, "%s", p->addr);
-		k->rtt_s = net_quic_conn_stats(p->link->conn, &st) == 0 &&
-		    st.smoothed_rtt > 0 ? st.smoothed_rtt : NAN;
-		k->bandwidth = p->bandwidth;
-	}
+	ag_node_coord_record(n, r);
 	if (n->inv != NULL && n->inv->node.battery.present) {
 		r->battery_ratio = n->inv->node.battery.capacity_ratio;
 		r->on_ac = n->inv->node.battery.ac_online;
 	}
+	if ((i = ag_record_fit(r, AG_RECORD_MAX_BYTES)) != 0)
+		ag_log(i < 0 ? AG_LOG_WARNING : AG_LOG_DEBUG, "gossip: record "
+		    "too large; %s", i < 0 ? "not even without links" :
+		    "last links left out");
 	free(n->self_rec);
 	n->self_rec = r;
 	if (!ag_record_moved(n->pub_rec, r, &why) && now < n->next_refresh)
@@ -824,6 +815,14 @@ mesh_from(const char *origin, const struct ag_record *r, void *arg)
 		ag_log(AG_LOG_INFO, "gossip: %s knows %s at %s; dialling",
 		    origin, l->peer, l->addr);
 	}
+}
+
+/* Every tick, for each peer's record: dial what it knows, learn RTTs. */
+static void
+from_record(const char *origin, const struct ag_record *r, void *arg)
+{
+	mesh_from(origin, r, arg);
+	ag_node_coord_sample(arg, origin, r);
 }
 
 static const char *
@@ -982,7 +981,7 @@ cluster_tick(struct ag_node *n, double now)
 	expire_gossiped(n);
 	refresh_inventory(n);
 	ag_node_publish(n);
-	ag_cluster_foreach_record(n->cluster, mesh_from, n);
+	ag_cluster_foreach_record(n->cluster, from_record, n);
 }
 
 void

@@ -34,6 +34,7 @@
 #include "ag_trust.h"
 #include "disc_mdns.h"
 #include "net_quic.h"
+#include "net_vivaldi.h"
 #include "net_wire.h"
 
 #ifndef EXOGPU_VERSION
@@ -205,6 +206,8 @@ struct ag_node {
 	struct ag_workers		*workers;	/* ag_node_workers.c */
 	int				 workers_dirty;	/* republish */
 	int				 stopping;
+	struct net_viv			 viv;	/* ag_node_coord.c */
+	int				 viv_ready;
 };
 
 /* ag_node_tunnel.c: TCP-over-QUIC tunnels to workers (docs/tunnel.md) */
@@ -233,6 +236,11 @@ void	 ag_node_api_tunnels(void *, struct evhttp_request *,
 	    struct ag_api_reply *);
 void	 ag_node_tunnel_counters(struct ag_node *,
 	    struct ag_tunnel_counters *);
+
+/* ag_node_coord.c: network coordinate, the links our record carries */
+void	 ag_node_coord_sample(struct ag_node *, const char *origin,
+	    const struct ag_record *);
+void	 ag_node_coord_record(struct ag_node *, struct ag_record *);
 
 /* ag_node.c */
 double	 ag_node_now(void);		/* monotonic seconds */

@@ -239,6 +239,26 @@ device_json(const char *node, const struct ag_record_device *d)
 	return be_json_finish(o, ok);
 }
 
+/* The network coordinate (docs/cluster.md), or null. */
+static json_t *
+coord_json(const struct ag_record *r)
+{
+	json_t	*o, *vec;
+	int	 i, ok = 1;
+
+	if (!r->has_coord || !net_viv_coord_valid(&r->coord))
+		return json_null();
+	o = json_object();
+	vec = json_array();
+	for (i = 0; i < NET_VIV_DIMS; i++)
+		be_json_append(vec, json_real(r->coord.vec[i]), &ok);
+	be_json_set(o, "vec_s", vec, &ok);
+	be_json_set(o, "height_s", json_real(r->coord.height), &ok);
+	be_json_set(o, "adjustment_s", json_real(r->coord.adjustment), &ok);
+	be_json_set(o, "error", json_real(r->coord.error), &ok);
+	return be_json_finish(o, ok);
+}
+
 static json_t *
 node_json(const struct view *v, const char *id, const struct ag_record *r)
 {
@@ -256,6 +276,7 @@ node_json(const struct view *v, const char *id, const struct ag_record *r)
 	be_json_set(o, "battery_ratio", be_json_num(r->battery_ratio), &ok);
 	be_json_set(o, "on_ac", r->on_ac < 0 ? json_null() :
 	    json_boolean(r->on_ac != 0), &ok);
+	be_json_set(o, "coordinate", coord_json(r), &ok);
 	be_json_set(o, "devices", devs, &ok);
 	return be_json_finish(o, ok);
 }

@@ -460,9 +460,9 @@ ag_planio_parse_cluster(const char *buf, size_t len, const char *file,
 			(void)bad(err, errlen, file, "links: must be an array");
 			goto fail;
 		}
-		if (json_array_size(links) > PL_MAX_LINKS) {
+		if (json_array_size(links) > AG_PLANIO_MAX_LINKS) {
 			(void)bad(err, errlen, file, "links: more than %d",
-			    PL_MAX_LINKS);
+			    AG_PLANIO_MAX_LINKS);
 			goto fail;
 		}
 		json_array_foreach(links, i, e)

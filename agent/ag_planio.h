@@ -4,7 +4,7 @@
  *
  * placement/ is libc only, so the JSON lives here.  Readers are strict and
  * bounded: at most AG_PLANIO_MAX_BYTES of input, PL_MAX_DEVICES devices,
- * PL_MAX_LINKS links, duplicate keys rejected, every field type- and
+ * AG_PLANIO_MAX_LINKS links, duplicate keys rejected, every field type- and
  * range-checked.  An error names the file and the field, e.g.
  * "cluster.json: devices[3].memory_bytes: must be a positive integer".
  * The formats are documented in docs/placement.md.
@@ -22,6 +22,10 @@
 #include "pl_solve.h"
 
 #define AG_PLANIO_MAX_BYTES	(4u << 20)
+/* Links in a cluster file: fewer than PL_MAX_LINKS (every pair of 1024
+ * nodes, which the agent's snapshot may estimate), because a file's links
+ * come in any order and each is checked against those before it. */
+#define AG_PLANIO_MAX_LINKS	65536
 
 /* Parse buf[0..len) (name prefixes errors).  0, or -1 with err set. */
 int	ag_planio_parse_cluster(const char *, size_t, const char *,

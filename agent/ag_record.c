@@ -13,6 +13,10 @@
  *   link:   [peer id, rtt s|null, bandwidth|null, address as seen]
  *   8 workers (only when there are some): [[placement id, epoch, stage,
  *           state, port, restarts, reason], ..]
+ *   9 network coordinate (only when known): [[8 x vector us], height us,
+ *           adjustment us, error x 1000], all integers (signed where a
+ *           term may be negative), so a coordinate re-encodes to the same
+ *           bytes and noise below 1 us never shows
  */
 #include "ag_record.h"
 
@@ -20,7 +24,11 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define AG_RECORD_XSTR(x)	#x
+#define AG_RECORD_STR(x)	AG_RECORD_XSTR(x)
 
 static const struct sec_cbor_limits record_limits = {
 	AG_RECORD_MAX_BYTES,		/* bytes */
@@ -94,6 +102,31 @@ put_worker(struct sec_cbor_writer *w, const struct ag_record_worker *k)
 	(void)sec_cbor_write_cstr(w, k->reason);
 }
 
+/* Seconds to whole microseconds (error: to thousandths), bounded. */
+static int64_t
+quantum(double v, double scale)
+{
+	double	q = round(v * scale);
+
+	if (!(q > -1e15))	/* also NaN: an invalid coordinate */
+		return 0;
+	return q < 1e15 ? (int64_t)q : (int64_t)1e15;
+}
+
+static void
+put_coord(struct sec_cbor_writer *w, const struct net_viv_coord *c)
+{
+	int	i;
+
+	(void)sec_cbor_write_array(w, 4);
+	(void)sec_cbor_write_array(w, NET_VIV_DIMS);
+	for (i = 0; i < NET_VIV_DIMS; i++)
+		(void)sec_cbor_write_int64(w, quantum(c->vec[i], 1e6));
+	(void)sec_cbor_write_int64(w, quantum(c->height, 1e6));
+	(void)sec_cbor_write_int64(w, quantum(c->adjustment, 1e6));
+	(void)sec_cbor_write_int64(w, quantum(c->error, 1e3));
+}
+
 int
 ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
     size_t *len)
@@ -102,7 +135,8 @@ ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
 	int			i;
 
 	sec_cbor_writer_fixed(&w, buf, cap);
-	(void)sec_cbor_write_map(&w, r->nworkers > 0 ? 6 : 5);
+	(void)sec_cbor_write_map(&w, 5 + (r->nworkers > 0) +
+	    (r->has_coord != 0));
 	(void)sec_cbor_write_uint(&w, 1);
 	(void)sec_cbor_write_cstr(&w, r->name);
 	(void)sec_cbor_write_uint(&w, 2);
@@ -130,6 +164,10 @@ ag_record_encode(const struct ag_record *r, uint8_t *buf, size_t cap,
 		(void)sec_cbor_write_array(&w, (uint64_t)r->nworkers);
 		for (i = 0; i < r->nworkers; i++)
 			put_worker(&w, &r->workers[i]);
+	}
+	if (r->has_coord) {
+		(void)sec_cbor_write_uint(&w, 9);
+		put_coord(&w, &r->coord);
 	}
 	if (sec_cbor_writer_error(&w) != 0)
 		return -1;
@@ -256,7 +294,8 @@ get_links(struct dec *d, struct ag_record *rec)
 	uint64_t	n, i, four;
 
 	if (sec_cbor_read_array(&d->r, &n) != 0 || n > AG_RECORD_MAX_LINKS) {
-		bad(d, "links: expected an array of at most 64");
+		bad(d, "links: expected an array of at most "
+		    AG_RECORD_STR(AG_RECORD_MAX_LINKS));
 		return;
 	}
 	for (i = 0; i < n && !d->bad; i++) {
@@ -307,6 +346,54 @@ get_workers(struct dec *d, struct ag_record *rec)
 	rec->nworkers = (int)n;
 }
 
+static int64_t
+get_int(struct dec *d, const char *what)
+{
+	int64_t	v = 0;
+
+	if (sec_cbor_read_int64(&d->r, &v) != 0)
+		bad(d, what);
+	return v;
+}
+
+/*
+ * Key 9.  The shape is checked (a malformed coordinate is a malformed
+ * record); the values are not trusted: a coordinate of another
+ * dimension or out of net_viv_coord_valid's bounds is read and dropped.
+ */
+static void
+get_coord(struct dec *d, struct ag_record *rec)
+{
+	struct net_viv_coord	c;
+	uint64_t		n, i;
+	int64_t			q[NET_VIV_DIMS];
+
+	if (sec_cbor_read_array(&d->r, &n) != 0 || n != 4 ||
+	    sec_cbor_read_array(&d->r, &n) != 0 || n > 16) {
+		bad(d, "coordinate: expected [[vector], height, adjustment, "
+		    "error]");
+		return;
+	}
+	memset(&c, 0, sizeof c);
+	for (i = 0; i < n && !d->bad; i++) {
+		int64_t v = get_int(d, "coordinate vector");
+
+		if (i < NET_VIV_DIMS)
+			q[i] = v;
+	}
+	c.height = (double)get_int(d, "coordinate height") / 1e6;
+	c.adjustment = (double)get_int(d, "coordinate adjustment") / 1e6;
+	c.error = (double)get_int(d, "coordinate error") / 1e3;
+	if (d->bad || n != NET_VIV_DIMS)
+		return;
+	for (i = 0; i < NET_VIV_DIMS; i++)
+		c.vec[i] = (double)q[i] / 1e6;
+	if (!net_viv_coord_valid(&c))
+		return;
+	rec->coord = c;
+	rec->has_coord = 1;
+}
+
 int
 ag_record_decode(const uint8_t *buf, size_t len, struct ag_record *rec,
     char *err, size_t errlen)
@@ -351,6 +438,9 @@ ag_record_decode(const uint8_t *buf, size_t len, struct ag_record *rec,
 			break;
 		case 8:
 			get_workers(&d, rec);
+			break;
+		case 9:
+			get_coord(&d, rec);
 			break;
 		default:
 			if (sec_cbor_skip(&d.r) != 0)
@@ -436,6 +526,37 @@ link_moved(const struct ag_record_link *a, const struct ag_record_link *b,
 	return 0;
 }
 
+/* Vector, height and adjustment together moved past the threshold, or
+ * the error estimate halved. */
+static int
+coord_moved(const struct ag_record *a, const struct ag_record *b)
+{
+	struct net_viv_coord	origin;
+	double			d = 0, t, step;
+	int			i;
+
+	if (a->has_coord != b->has_coord)
+		return 1;
+	if (!a->has_coord)
+		return 0;
+	/* Converging: the error fell to half what peers hold, or less. */
+	if (b->coord.error <= a->coord.error / 2)
+		return 1;
+	for (i = 0; i < NET_VIV_DIMS; i++) {
+		t = a->coord.vec[i] - b->coord.vec[i];
+		d += t * t;
+	}
+	d = sqrt(d) + fabs(a->coord.height - b->coord.height) +
+	    fabs(a->coord.adjustment - b->coord.adjustment);
+	net_viv_coord_init(&origin);
+	origin.height = 0;
+	step = net_viv_distance(&origin, &a->coord);
+	step = isfinite(step) ? AG_RECORD_COORD_STEP_RATIO * step : 0;
+	if (step < AG_RECORD_COORD_STEP_S)
+		step = AG_RECORD_COORD_STEP_S;
+	return !(d < step);	/* NaN counts as moved */
+}
+
 int
 ag_record_moved(const struct ag_record *pub, const struct ag_record *fresh,
     const char **why)
@@ -472,5 +593,88 @@ ag_record_moved(const struct ag_record *pub, const struct ag_record *fresh,
 		*why = "power";
 		return 1;
 	}
+	if (coord_moved(pub, fresh)) {
+		*why = "coordinate";
+		return 1;
+	}
 	return 0;
+}
+
+/* ---- which links to carry ---- */
+
+static int
+cand_rank(const struct ag_record_cand *c)
+{
+	return c->partner ? 0 : isfinite(c->rtt_s) ? 1 : 2;
+}
+
+static double
+cand_key(const struct ag_record_cand *c)
+{
+	return c->published ? c->rtt_s * AG_RECORD_KEEP_BONUS : c->rtt_s;
+}
+
+static int
+cmp_cand_use(const void *pa, const void *pb)
+{
+	const struct ag_record_cand	*a = pa, *b = pb;
+	int				 ra = cand_rank(a), rb = cand_rank(b);
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	if (ra == 1 && cand_key(a) != cand_key(b))
+		return cand_key(a) < cand_key(b) ? -1 : 1;
+	return strcmp(a->peer, b->peer);
+}
+
+static int
+cmp_cand_id(const void *pa, const void *pb)
+{
+	return strcmp(((const struct ag_record_cand *)pa)->peer,
+	    ((const struct ag_record_cand *)pb)->peer);
+}
+
+int
+ag_record_pick_links(struct ag_record_cand *c, int n, int max)
+{
+	int	keep;
+
+	if (n <= 0 || max <= 0)
+		return 0;
+	if (n > max)
+		qsort(c, (size_t)n, sizeof c[0], cmp_cand_use);
+	keep = n < max ? n : max;
+	qsort(c, (size_t)keep, sizeof c[0], cmp_cand_id);
+	return keep;
+}
+
+int
+ag_record_fit(struct ag_record *r, size_t cap)
+{
+	uint8_t	*buf = malloc(cap);
+	size_t	 len;
+	int	 lo, hi, mid, had = r->nlinks;
+
+	if (buf == NULL)
+		return -1;
+	if (r->nlinks < 0)
+		r->nlinks = 0;
+	if (ag_record_encode(r, buf, cap, &len) == 0) {
+		free(buf);
+		return 0;
+	}
+	/* The most links that fit, by bisection: lo fits, hi does not. */
+	lo = -1;
+	hi = r->nlinks;
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		r->nlinks = mid;
+		if (ag_record_encode(r, buf, cap, &len) == 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	free(buf);
+	r->nlinks = lo < 0 ? 0 : lo;
+	return lo < 0 ? -1 : had - lo;
 }

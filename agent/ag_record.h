@@ -1,7 +1,7 @@
 /*
  * ag_record.h - the one record each node gossips about itself: its name,
  * its devices with the figures placement needs, the links it measured and
- * its power state.
+ * its power state, and its network coordinate (net_vivaldi.h).
  *
  * Encoded as deterministic CBOR (a map with small integer keys, see
  * docs/cluster.md, "Node record") so every node holds byte-identical copies
@@ -15,11 +15,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net_vivaldi.h"
 #include "sec_identity.h"
 
 #define AG_RECORD_MAX_BYTES	(24 * 1024)
 #define AG_RECORD_MAX_DEVICES	16
-#define AG_RECORD_MAX_LINKS	64
+/*
+ * Links a record carries: the node picks which (docs/cluster.md, "Links
+ * in the record") when it has more peers, and pairs no record reports
+ * are estimated from network coordinates.  128 links of IPv4 peers take
+ * about 8 KB; the largest record (every count at its bound, every
+ * string at its longest) about 23.9 KB, under AG_RECORD_MAX_BYTES.
+ */
+#define AG_RECORD_MAX_LINKS	128
 #define AG_RECORD_MAX_WORKERS	32
 #define AG_RECORD_REASON_MAX	160
 
@@ -74,6 +82,14 @@ struct ag_record {
 	int			on_ac;		/* 1, 0, -1 unknown */
 	int			nworkers;
 	struct ag_record_worker	workers[AG_RECORD_MAX_WORKERS];
+	/*
+	 * Key 9: the node's network coordinate, quantised on the wire to
+	 * 1 us (vector, height, adjustment) and 1/1000 (error).  0 when
+	 * absent: an older peer, or one whose coordinate is out of the
+	 * bounds of net_viv_coord_valid (ignored, not an error).
+	 */
+	int			has_coord;
+	struct net_viv_coord	coord;
 };
 
 void	ag_record_init(struct ag_record *);
@@ -83,6 +99,33 @@ int	ag_record_encode(const struct ag_record *, uint8_t *buf, size_t cap,
 /* 0, or -1 with err naming what is wrong. */
 int	ag_record_decode(const uint8_t *, size_t, struct ag_record *,
 	    char *err, size_t errlen);
+/*
+ * Drops links from the end of r until it encodes within cap bytes
+ * (AG_RECORD_MAX_BYTES for gossip); the number dropped, or -1 when even
+ * no links do not fit.  Callers put the links they most want kept first.
+ * The largest record the arrays allow fits AG_RECORD_MAX_BYTES today
+ * (test_record checks it), so this is a guard for when they grow.
+ */
+int	ag_record_fit(struct ag_record *, size_t cap);
+
+/*
+ * Which links a record carries when a node has more peers than
+ * AG_RECORD_MAX_LINKS (docs/cluster.md, "Links in the record"): peers
+ * sharing a live placement with the node first, then the nearest by RTT
+ * (one published last time counting as AG_RECORD_KEEP_BONUS of its RTT,
+ * so noise at the edge does not swap peers), then those without an RTT;
+ * ties by peer id.  Reorders c so the first min(n, max) are the chosen
+ * ones, sorted by peer id, and returns how many.
+ */
+#define AG_RECORD_KEEP_BONUS	0.8
+struct ag_record_cand {
+	const char	*peer;		/* node id */
+	double		 rtt_s;		/* NAN unknown */
+	int		 partner;	/* shares a live placement */
+	int		 published;	/* in the last published record */
+	int		 index;		/* the caller's */
+};
+int	ag_record_pick_links(struct ag_record_cand *, int n, int max);
 
 /*
  * Delta gossip (docs/cluster.md, "Quiet gossip"): whether a fresh sample
@@ -100,6 +143,11 @@ int	ag_record_decode(const uint8_t *, size_t, struct ag_record *,
  *	link RTT	AG_RECORD_RTT_STEP_RATIO of the published value and at
  *			least AG_RECORD_RTT_STEP_S
  *	link bandwidth	AG_RECORD_BW_STEP_RATIO of the published value
+ *	coordinate	moved (vector, height and adjustment together) by
+ *			AG_RECORD_COORD_STEP_RATIO of its distance from
+ *			the origin and at least AG_RECORD_COORD_STEP_S,
+ *			or its error estimate fell to half the published
+ *			one (a rise alone never counts)
  *
  * Comparing with the published record (not the last sample) means slow
  * drift adds up and is published once it passes the threshold.  why, when
@@ -112,6 +160,8 @@ int	ag_record_decode(const uint8_t *, size_t, struct ag_record *,
 #define AG_RECORD_RTT_STEP_RATIO	0.10
 #define AG_RECORD_RTT_STEP_S		0.001
 #define AG_RECORD_BW_STEP_RATIO		0.10
+#define AG_RECORD_COORD_STEP_RATIO	0.05
+#define AG_RECORD_COORD_STEP_S		100e-6
 int	ag_record_moved(const struct ag_record *published,
 	    const struct ag_record *fresh, const char **why);
 

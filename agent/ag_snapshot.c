@@ -9,10 +9,12 @@
  * with a reason rather than patched up; the first reason is kept for the
  * caller's message.
  *
- * Work is O(D^2) in devices for the id check (D <= PL_MAX_DEVICES) and
- * O(R log R) in link reports (R <= 64 per node): reports are gathered,
- * sorted by node pair and merged, and peers are found by binary search
- * over the sorted node ids.
+ * Work is O(D^2) in devices for the id check (D <= PL_MAX_DEVICES),
+ * O(R log R) in link reports (R <= AG_RECORD_MAX_LINKS per node) and
+ * O(N^2) in cluster nodes: reports are gathered, sorted by node pair and
+ * merged, peers are found by binary search over the sorted node ids, and
+ * every pair is visited once in ascending order, taking the merged
+ * reports or, where there are none, the network coordinates' estimate.
  */
 #include "ag_snapshot.h"
 
@@ -24,6 +26,7 @@
 #include <string.h>
 
 #include "be_device.h"
+#include "net_vivaldi.h"
 #include "pl_dtype.h"
 #include "sec_err.h"
 #include "sec_identity.h"
@@ -500,39 +503,131 @@ gather_reports(const struct build *b, struct report **out, size_t *nout)
 	return 0;
 }
 
+/* What a cluster node brings to pairs nobody measured. */
+struct nodeinfo {
+	const struct net_viv_coord	*coord;	/* NULL: none or invalid */
+	double				 bw;	/* median reported, NAN */
+};
+
+static int
+cmp_double(const void *pa, const void *pb)
+{
+	double	a = *(const double *)pa, b = *(const double *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The median of the positive bandwidths r reports, or NAN. */
+static double
+median_bandwidth(const struct ag_record *r)
+{
+	double	v[AG_RECORD_MAX_LINKS];
+	int	k, nl = count_clamp(r->nlinks, AG_RECORD_MAX_LINKS), n = 0;
+
+	for (k = 0; k < nl; k++)
+		if (positive(r->links[k].bandwidth))
+			v[n++] = r->links[k].bandwidth;
+	if (n == 0)
+		return NAN;
+	qsort(v, (size_t)n, sizeof v[0], cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static struct nodeinfo *
+node_info(const struct build *b)
+{
+	struct nodeinfo		*ni;
+	const struct ag_record	*r;
+	size_t			 i, k;
+
+	if ((ni = calloc(b->out->nnodes + 1, sizeof *ni)) == NULL)
+		return NULL;
+	for (i = 0; i < b->n; i++) {
+		if ((k = b->cidx[i]) == NONE || k >= b->out->nnodes)
+			continue;
+		r = b->nodes[i].rec;
+		/* The largest error: no sample yet, or none that fit. */
+		ni[k].coord = r->has_coord && net_viv_coord_valid(&r->coord) &&
+		    r->coord.error < NET_VIV_ERROR_MAX ? &r->coord : NULL;
+		ni[k].bw = median_bandwidth(r);
+	}
+	return ni;
+}
+
+/* One-way latency and bandwidth for a pair no record reports; -1: no
+ * estimate (a side without a coordinate). */
+static int
+estimate(const struct nodeinfo *ni, size_t a, size_t c, double *lat,
+    double *bw)
+{
+	double	rtt;
+
+	if (ni[a].coord == NULL || ni[c].coord == NULL)
+		return -1;
+	rtt = net_viv_distance(ni[a].coord, ni[c].coord);
+	if (!(rtt >= 0 && rtt <= NET_VIV_RTT_MAX))
+		return -1;
+	*lat = rtt / 2;
+	if (isfinite(ni[a].bw) && isfinite(ni[c].bw))
+		*bw = fmin(ni[a].bw, ni[c].bw);
+	else if (isfinite(ni[a].bw) || isfinite(ni[c].bw))
+		*bw = isfinite(ni[a].bw) ? ni[a].bw : ni[c].bw;
+	else
+		*bw = AG_SNAPSHOT_DEFAULT_BANDWIDTH;
+	return 0;
+}
+
+/*
+ * Every pair of cluster nodes in ascending order (so pl_cluster looks
+ * links up by bisection): merged reports where there are some, else the
+ * coordinates' estimate, else no link.
+ */
 static int
 add_links(struct build *b)
 {
 	struct report	*rep;
-	size_t		 nrep, s, e;
-	double		 rtt, bw;
-	int		 rc = 0;
+	struct nodeinfo	*ni;
+	size_t		 nrep, s = 0, e, a, c, nn = b->out->nnodes;
+	double		 rtt, bw, elat, ebw;
+	int		 rc = 0, have, est;
 
-	if (gather_reports(b, &rep, &nrep) != 0) {
+	if (gather_reports(b, &rep, &nrep) != 0)
+		return sec_err(b->err, b->errlen, "links: out of memory");
+	if ((ni = node_info(b)) == NULL) {
+		free(rep);
 		return sec_err(b->err, b->errlen, "links: out of memory");
 	}
-	for (s = 0; s < nrep && rc == 0; s = e) {
-		rtt = INFINITY;
-		bw = INFINITY;
-		for (e = s; e < nrep && rep[e].a == rep[s].a &&
-		    rep[e].b == rep[s].b; e++) {
-			if (isfinite(rep[e].rtt_s) && rep[e].rtt_s >= 0 &&
-			    rep[e].rtt_s < rtt)
-				rtt = rep[e].rtt_s;
-			if (positive(rep[e].bandwidth) &&
-			    rep[e].bandwidth < bw)
-				bw = rep[e].bandwidth;
-		}
-		if (pl_cluster_add_link(b->out, rep[s].a, rep[s].b,
-		    isfinite(rtt) ? rtt / 2 : AG_SNAPSHOT_DEFAULT_LATENCY_S,
-		    isfinite(bw) ? bw : AG_SNAPSHOT_DEFAULT_BANDWIDTH) != 0) {
-			(void)sec_err(b->err, b->errlen,
-			    "links %s - %s: table full "
-			    "or out of memory", b->out->nodes[rep[s].a].name,
-			    b->out->nodes[rep[s].b].name);
-			rc = -1;
+	for (a = 0; a < nn && rc == 0; a++) {
+		for (c = a + 1; c < nn && rc == 0; c++) {
+			rtt = bw = INFINITY;
+			for (e = s; e < nrep && rep[e].a == a &&
+			    rep[e].b == c; e++) {
+				if (isfinite(rep[e].rtt_s) &&
+				    rep[e].rtt_s >= 0 && rep[e].rtt_s < rtt)
+					rtt = rep[e].rtt_s;
+				if (positive(rep[e].bandwidth) &&
+				    rep[e].bandwidth < bw)
+					bw = rep[e].bandwidth;
+			}
+			have = e > s;
+			s = e;
+			est = estimate(ni, a, c, &elat, &ebw) == 0;
+			if (!have && !est)
+				continue;
+			if (have) {
+				elat = isfinite(rtt) ? rtt / 2 : est ? elat :
+				    AG_SNAPSHOT_DEFAULT_LATENCY_S;
+				ebw = isfinite(bw) ? bw :
+				    AG_SNAPSHOT_DEFAULT_BANDWIDTH;
+			}
+			if (pl_cluster_add_link(b->out, a, c, elat, ebw) != 0)
+				rc = sec_err(b->err, b->errlen, "links %s - "
+				    "%s: table full or out of memory",
+				    b->out->nodes[a].name,
+				    b->out->nodes[c].name);
 		}
 	}
+	free(ni);
 	free(rep);
 	return rc;
 }

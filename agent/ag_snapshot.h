@@ -24,8 +24,17 @@
  *     node id (a bare device id selects nothing: device ids are
  *     self-reported and "cpu" exists on every node);
  *   - links: one per node pair that at least one side reported; one-way
- *     latency min(rtt) / 2, bandwidth the smallest reported, defaults
- *     below for what nobody measured; no report, no link.
+ *     latency min(rtt) / 2, bandwidth the smallest reported; a reported
+ *     link without an RTT takes the coordinates' estimate, else the
+ *     default below, and one without a bandwidth the default below;
+ *   - a pair nobody reported (records carry at most AG_RECORD_MAX_LINKS
+ *     links): when both nodes publish a network coordinate, one-way
+ *     latency = estimated RTT / 2 (net_viv_distance) and bandwidth = the
+ *     smaller of the two nodes' median reported link bandwidths (the one
+ *     known, or the default below when neither reports any); without
+ *     both coordinates (or with one at NET_VIV_ERROR_MAX, the error of a
+ *     node that has not taken a sample yet), no link.  Links are added
+ *     in ascending pair order.
  */
 #ifndef AG_SNAPSHOT_H
 #define AG_SNAPSHOT_H

@@ -1,8 +1,10 @@
 /*
  * pl_cluster.c - building a cluster snapshot (see pl_cluster.h).
  *
- * Plain growable arrays with hard caps; lookups are linear because the
- * caps are small and the solver builds its own dense tables anyway.
+ * Plain growable arrays with hard caps; node lookups are linear (the
+ * solver builds its own dense tables anyway), link lookups binary while
+ * links came in ascending pair order (a snapshot of every pair of 1024
+ * nodes holds half a million), else linear.
  */
 #include "pl_cluster.h"
 
@@ -99,6 +101,20 @@ pl_cluster_add_device(struct pl_cluster *c, const struct pl_device *d)
 	return 0;
 }
 
+/* Orders node pairs by (smaller, larger) index. */
+static int
+pair_cmp(size_t a1, size_t b1, size_t a2, size_t b2)
+{
+	size_t	lo1 = a1 < b1 ? a1 : b1, hi1 = a1 < b1 ? b1 : a1;
+	size_t	lo2 = a2 < b2 ? a2 : b2, hi2 = a2 < b2 ? b2 : a2;
+
+	if (lo1 != lo2)
+		return lo1 < lo2 ? -1 : 1;
+	if (hi1 != hi2)
+		return hi1 < hi2 ? -1 : 1;
+	return 0;
+}
+
 int
 pl_cluster_add_link(struct pl_cluster *c, size_t a, size_t b, double lat,
     double bw)
@@ -112,6 +128,11 @@ pl_cluster_add_link(struct pl_cluster *c, size_t a, size_t b, double lat,
 	if (grow((void **)&c->links, &c->cap_links, c->nlinks,
 	    sizeof *c->links, PL_MAX_LINKS) != 0)
 		return -1;
+	if (c->nlinks == 0)
+		c->links_sorted = 1;
+	else if (pair_cmp(c->links[c->nlinks - 1].a, c->links[c->nlinks - 1].b,
+	    a, b) >= 0)
+		c->links_sorted = 0;
 	l = &c->links[c->nlinks++];
 	l->a = a;
 	l->b = b;
@@ -123,8 +144,24 @@ pl_cluster_add_link(struct pl_cluster *c, size_t a, size_t b, double lat,
 const struct pl_link *
 pl_cluster_link(const struct pl_cluster *c, size_t a, size_t b)
 {
-	size_t	i;
+	size_t	i, lo, hi, mid;
+	int	o;
 
+	if (c->links_sorted) {
+		lo = 0;
+		hi = c->nlinks;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			o = pair_cmp(c->links[mid].a, c->links[mid].b, a, b);
+			if (o == 0)
+				return &c->links[mid];
+			if (o < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return NULL;
+	}
 	for (i = 0; i < c->nlinks; i++) {
 		if ((c->links[i].a == a && c->links[i].b == b) ||
 		    (c->links[i].a == b && c->links[i].b == a))

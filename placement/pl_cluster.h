@@ -15,6 +15,11 @@
  *
  * Counts are capped (PL_MAX_*) so a hostile file cannot make the solver's
  * K x K tables large.
+ *
+ * Lookups of a link are by binary search while links were added in
+ * ascending order of their (smaller, larger) node pair, as the agent's
+ * snapshot adds them (links_sorted, kept by pl_cluster_add_link; a copy
+ * that leaves it 0 only makes lookups linear), else linear.
  */
 #ifndef PL_CLUSTER_H
 #define PL_CLUSTER_H
@@ -28,7 +33,8 @@
 
 #define PL_MAX_DEVICES	1024
 #define PL_MAX_NODES	1024
-#define PL_MAX_LINKS	65536
+/* Every pair of PL_MAX_NODES nodes: a snapshot may estimate them all. */
+#define PL_MAX_LINKS	(PL_MAX_NODES * (PL_MAX_NODES - 1) / 2)
 
 /* Defaults for a node without intra-node figures (PCIe-class, two GPUs in
  * one box): 10 us one way, 25 GB/s. */
@@ -72,6 +78,7 @@ struct pl_cluster {
 	struct pl_link	*links;
 	size_t		nlinks;
 	size_t		cap_devices, cap_nodes, cap_links;
+	int		links_sorted;	/* 1: ascending pairs, no repeats */
 	size_t		client;		/* llama.cpp client node, if has_client */
 	int		has_client;
 };

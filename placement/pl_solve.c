@@ -1537,6 +1537,7 @@ pl_cluster_apply_thermal(const struct pl_cluster *src, double job_s,
 	dst->ndevices = dst->cap_devices = src->ndevices;
 	dst->nnodes = dst->cap_nodes = src->nnodes;
 	dst->nlinks = dst->cap_links = src->nlinks;
+	dst->links_sorted = src->links_sorted;
 	for (i = 0; i < dst->ndevices; i++) {
 		d = &dst->devices[i];
 		phi = 1;

@@ -149,6 +149,8 @@ test_rejects(void **state)
 	/* {1: "x", 1: "y"} - duplicate keys are not deterministic. */
 	static const uint8_t	dup[] = { 0xa2, 0x01, 0x61, 'x', 0x01, 0x61,
 				    'y' };
+	/* {3: [ ...129 links ]} */
+	static const uint8_t	many_links[] = { 0xa1, 0x03, 0x98, 0x81 };
 	/* 9-byte array header declaring 2^32 links. */
 	static const uint8_t	huge[] = { 0xa1, 0x03, 0x9b, 0, 0, 0, 1, 0,
 				    0, 0, 0 };
@@ -162,6 +164,8 @@ test_rejects(void **state)
 	    sizeof err), -1);
 	assert_int_equal(ag_record_decode(huge, sizeof huge, &b, err,
 	    sizeof err), -1);
+	assert_int_equal(ag_record_decode(many_links, sizeof many_links, &b,
+	    err, sizeof err), -1);
 	assert_int_equal(ag_record_decode((const uint8_t *)"", 0, &b, err,
 	    sizeof err), -1);
 	sample(&a);
@@ -174,6 +178,251 @@ test_rejects(void **state)
 	assert_int_equal(ag_record_encode(&a, buf, sizeof buf, &len), 0);
 	assert_int_equal(ag_record_decode(buf, len, &b, err, sizeof err), -1);
 	assert_non_null(strstr(err, "node id"));
+}
+
+static void
+sample_coord(struct ag_record *r)
+{
+	int	i;
+
+	r->has_coord = 1;
+	net_viv_coord_init(&r->coord);
+	for (i = 0; i < NET_VIV_DIMS; i++)
+		r->coord.vec[i] = (i % 2 ? -1 : 1) * 1e-6 * (i * 37 + 3);
+	r->coord.height = 42e-6;
+	r->coord.adjustment = -7e-6;
+	r->coord.error = 0.25;
+}
+
+/* Key 9: the coordinate round-trips (quantised), bounded, moves. */
+static void
+test_coord(void **state)
+{
+	static struct ag_record	a, b;
+	uint8_t			buf[4096], buf2[4096];
+	size_t			len, len2;
+	char			err[256];
+	const char		*why;
+	int			i;
+	/* {9: [[1, 2], 10, 0, 100]}: 2 dims - read, then ignored */
+	static const uint8_t	dims[] = { 0xa1, 0x09, 0x84, 0x82, 0x01, 0x02,
+				    0x0a, 0x00, 0x18, 0x64 };
+	/* {9: [[..8..], -1, 0, 100]}: negative height - ignored */
+	static const uint8_t	neg[] = { 0xa1, 0x09, 0x84, 0x88, 0, 0, 0, 0,
+				    0, 0, 0, 0, 0x20, 0x00, 0x18, 0x64 };
+	/* {9: [[..8..], 10, 0, 1501]}: error past 1.5 - ignored */
+	static uint8_t		err15[] = { 0xa1, 0x09, 0x84, 0x88, 0, 0, 0,
+				    0, 0, 0, 0, 0, 0x0a, 0x00, 0x19, 0x05,
+				    0xdd };
+	/* {9: [[..8..], 10, 0]}: three terms - malformed */
+	static const uint8_t	short3[] = { 0xa1, 0x09, 0x83, 0x88, 0, 0, 0,
+				    0, 0, 0, 0, 0, 0x0a, 0x00 };
+	/* {9: [[1.5, ..], ...]}: a float where an integer goes - malformed */
+	static const uint8_t	flt[] = { 0xa1, 0x09, 0x84, 0x81, 0xf9, 0x3e,
+				    0x00, 0x0a, 0x00, 0x01 };
+	/* {9: [[..8..], 2^63, 0, 1]}: out of int64 - malformed */
+	static const uint8_t	big[] = { 0xa1, 0x09, 0x84, 0x88, 0, 0, 0, 0,
+				    0, 0, 0, 0, 0x1b, 0x80, 0, 0, 0, 0, 0, 0,
+				    0, 0x00, 0x01 };
+
+	(void)state;
+	sample(&a);
+	sample_coord(&a);
+	assert_int_equal(ag_record_encode(&a, buf, sizeof buf, &len), 0);
+	if (ag_record_decode(buf, len, &b, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(b.has_coord, 1);
+	for (i = 0; i < NET_VIV_DIMS; i++)
+		assert_true(fabs(b.coord.vec[i] - a.coord.vec[i]) < 1e-12);
+	assert_true(fabs(b.coord.height - 42e-6) < 1e-12);
+	assert_true(fabs(b.coord.adjustment + 7e-6) < 1e-12);
+	assert_true(b.coord.error == 0.25);
+	assert_int_equal(ag_record_encode(&b, buf2, sizeof buf2, &len2), 0);
+	assert_int_equal(len, len2);
+	assert_memory_equal(buf, buf2, len);
+	/* Below 1 us is not on the wire: same bytes. */
+	b = a;
+	b.coord.vec[0] += 0.3e-6;
+	assert_int_equal(ag_record_encode(&b, buf2, sizeof buf2, &len2), 0);
+	assert_memory_equal(buf, buf2, len);
+	/* Absent: no key 9, and none read back. */
+	a.has_coord = 0;
+	assert_int_equal(ag_record_encode(&a, buf, sizeof buf, &len), 0);
+	assert_int_equal(buf[0], 0xa5);
+	assert_int_equal(ag_record_decode(buf, len, &b, err, sizeof err), 0);
+	assert_int_equal(b.has_coord, 0);
+	/* Hostile values are read and dropped, malformed shapes refused. */
+	assert_int_equal(ag_record_decode(dims, sizeof dims, &b, err,
+	    sizeof err), 0);
+	assert_int_equal(b.has_coord, 0);
+	assert_int_equal(ag_record_decode(neg, sizeof neg, &b, err,
+	    sizeof err), 0);
+	assert_int_equal(b.has_coord, 0);
+	assert_int_equal(ag_record_decode(err15, sizeof err15, &b, err,
+	    sizeof err), 0);
+	assert_int_equal(b.has_coord, 0);
+	err15[sizeof err15 - 1] = 0xdc;		/* 1500: the bound, kept */
+	assert_int_equal(ag_record_decode(err15, sizeof err15, &b, err,
+	    sizeof err), 0);
+	assert_int_equal(b.has_coord, 1);
+	assert_true(b.coord.error == 1.5);
+	assert_int_equal(ag_record_decode(short3, sizeof short3, &b, err,
+	    sizeof err), -1);
+	assert_int_equal(ag_record_decode(flt, sizeof flt, &b, err,
+	    sizeof err), -1);
+	assert_int_equal(ag_record_decode(big, sizeof big, &b, err,
+	    sizeof err), -1);
+	/* Delta gossip: 5 % of the distance from the origin, >= 100 us. */
+	sample(&a);
+	sample_coord(&a);
+	b = a;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 0);
+	b.coord.error = 1.0;			/* error rising: no */
+	assert_int_equal(ag_record_moved(&a, &b, &why), 0);
+	b.coord.error = 0.13;			/* falling, not by half */
+	assert_int_equal(ag_record_moved(&a, &b, &why), 0);
+	b.coord.error = 0.125;			/* halved: converging */
+	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_string_equal(why, "coordinate");
+	b.coord.error = a.coord.error;
+	b.coord.vec[2] += 90e-6;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 0);
+	b.coord.height += 20e-6;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_string_equal(why, "coordinate");
+	b = a;
+	b.has_coord = 0;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	for (i = 0; i < NET_VIV_DIMS; i++)
+		a.coord.vec[i] = 10e-3;		/* WAN: ~28 ms from origin */
+	b = a;
+	b.coord.vec[0] += 1e-3;			/* under 5 % */
+	assert_int_equal(ag_record_moved(&a, &b, &why), 0);
+	b.coord.vec[0] += 1e-3;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+}
+
+/* The most links a record carries fit, or the last ones are shed. */
+static void
+test_fit(void **state)
+{
+	static struct ag_record	a, b;
+	static uint8_t		buf[AG_RECORD_MAX_BYTES];
+	size_t			len;
+	char			err[256];
+	int			i, shed;
+
+	(void)state;
+	sample(&a);
+	sample_coord(&a);
+	a.nlinks = AG_RECORD_MAX_LINKS;
+	for (i = 0; i < a.nlinks; i++) {
+		(void)snprintf(a.links[i].peer, sizeof a.links[i].peer,
+		    "abcdefghijklmnopqrst%c%cxyza", 'a' + i / 26,
+		    'a' + i % 26);
+		a.links[i].rtt_s = 1e-4 * (i + 1);
+		a.links[i].bandwidth = 1.1e9;
+		(void)snprintf(a.links[i].addr, sizeof a.links[i].addr,
+		    "192.168.%d.%d:47470", i / 200, i % 200 + 1);
+	}
+	assert_int_equal(ag_record_fit(&a, AG_RECORD_MAX_BYTES), 0);
+	assert_int_equal(a.nlinks, AG_RECORD_MAX_LINKS);
+	assert_int_equal(ag_record_encode(&a, buf, sizeof buf, &len), 0);
+	printf("# a record with %d IPv4 links: %zu bytes\n", a.nlinks, len);
+	if (ag_record_decode(buf, len, &b, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(b.nlinks, AG_RECORD_MAX_LINKS);
+	/* Every string at its longest, every count at its bound. */
+	for (i = 0; i < a.nlinks; i++)
+		memset(a.links[i].addr, '9', sizeof a.links[i].addr - 1);
+	a.ndevices = AG_RECORD_MAX_DEVICES;
+	for (i = 0; i < a.ndevices; i++) {
+		a.devices[i] = a.devices[0];
+		memset(a.devices[i].id, 'd', sizeof a.devices[i].id - 1);
+		a.devices[i].id[0] = (char)('a' + i);
+		memset(a.devices[i].name, 'n', sizeof a.devices[i].name - 1);
+	}
+	a.nworkers = AG_RECORD_MAX_WORKERS;
+	for (i = 0; i < a.nworkers; i++) {
+		memset(a.workers[i].reason, 'x', AG_RECORD_REASON_MAX - 1);
+		a.workers[i].placement = a.workers[i].epoch = UINT64_MAX;
+		a.workers[i].restarts = UINT32_MAX;
+	}
+	memset(a.name, 'r', sizeof a.name - 1);
+	/* The largest record there can be still fits the limit... */
+	assert_int_equal(ag_record_encode(&a, buf, sizeof buf, &len), 0);
+	printf("# the largest record: %zu bytes of %d\n", len,
+	    AG_RECORD_MAX_BYTES);
+	assert_int_equal(ag_record_fit(&a, AG_RECORD_MAX_BYTES), 0);
+	/* ...and under a smaller one the last links are shed. */
+	shed = ag_record_fit(&a, 16384);
+	assert_true(shed > 0);
+	assert_int_equal(a.nlinks, AG_RECORD_MAX_LINKS - shed);
+	assert_int_equal(ag_record_encode(&a, buf, 16384, &len), 0);
+	a.nlinks++;
+	assert_int_equal(ag_record_encode(&a, buf, 16384, &len), -1);
+	a.nlinks--;
+	assert_int_equal(ag_record_fit(&a, 1000), -1);
+	assert_int_equal(a.nlinks, 0);
+}
+
+/*
+ * Which links a record carries: 200 peers for 128 slots.  Peer i has RTT
+ * (i + 1) * 10 us, peers 190..194 share a placement, 195..199 have no
+ * RTT.  Kept: the 5 partners and the 123 nearest (0..122), sorted by id.
+ * Peer 130 (1.31 ms), published last time, counts as 1.048 ms and stays
+ * in ahead of peer 122 (1.23 ms); peer 140 (1.41 ms -> 1.128 ms) too,
+ * ahead of 121 (1.22 ms).
+ */
+static void
+test_pick_links(void **state)
+{
+	static char		ids[200][SEC_NODE_ID_SIZE];
+	struct ag_record_cand	c[200];
+	int			i, keep, seen[200];
+
+	(void)state;
+	for (i = 0; i < 200; i++) {
+		(void)snprintf(ids[i], sizeof ids[i],
+		    "abcdefghijklmnopqrst%c%cxyza", 'z' - i / 26,
+		    'a' + i % 26);
+		memset(&c[i], 0, sizeof c[i]);
+		c[i].peer = ids[i];
+		c[i].index = i;
+		c[i].rtt_s = i >= 195 ? NAN : (i + 1) * 10e-6;
+		c[i].partner = i >= 190 && i < 195;
+	}
+	keep = ag_record_pick_links(c, 200, 128);
+	assert_int_equal(keep, 128);
+	memset(seen, 0, sizeof seen);
+	for (i = 0; i < keep; i++) {
+		seen[c[i].index] = 1;
+		if (i > 0)
+			assert_true(strcmp(c[i - 1].peer, c[i].peer) < 0);
+	}
+	for (i = 0; i < 200; i++)
+		assert_int_equal(seen[i], i < 123 || (i >= 190 && i < 195));
+	/* Hysteresis: reported last time, a little farther, still kept. */
+	for (i = 0; i < 200; i++) {
+		c[i].peer = ids[i];
+		c[i].index = i;
+		c[i].rtt_s = i >= 195 ? NAN : (i + 1) * 10e-6;
+		c[i].partner = i >= 190 && i < 195;
+		c[i].published = i == 130 || i == 140;
+	}
+	keep = ag_record_pick_links(c, 200, 128);
+	memset(seen, 0, sizeof seen);
+	for (i = 0; i < keep; i++)
+		seen[c[i].index] = 1;
+	assert_true(seen[130] && seen[140]);
+	assert_false(seen[121] || seen[122]);
+	assert_true(seen[120]);
+	/* Fewer than the slots: all of them, sorted by id. */
+	keep = ag_record_pick_links(c, 3, 128);
+	assert_int_equal(keep, 3);
+	assert_true(strcmp(c[0].peer, c[1].peer) < 0 &&
+	    strcmp(c[1].peer, c[2].peer) < 0);
+	assert_int_equal(ag_record_pick_links(c, 0, 128), 0);
 }
 
 /* Delta gossip: what moves a record, what does not (ag_record_moved). */
@@ -256,6 +505,9 @@ main(void)
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_moved),
+		cmocka_unit_test(test_coord),
+		cmocka_unit_test(test_fit),
+		cmocka_unit_test(test_pick_links),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,8 @@
  * temperature and allow-list eligibility, links merged from both sides'
  * reports.  Then the snapshot goes through the real solver with a catalog
  * model, to show the plan only uses eligible devices and that a node pair
- * nobody reported a link for is never adjacent in the ring.  Odd records
+ * nobody reported a link for is never adjacent in the ring - unless both
+ * publish a network coordinate, when the estimate links them.  Odd records
  * (bad counts, unterminated strings, NaN/inf/zero figures) must be
  * survived and their devices dropped with a reason.
  */
@@ -28,6 +29,8 @@
 #include "pl_cost.h"
 #include "pl_model.h"
 #include "pl_solve.h"
+#include "net_vivaldi.h"
+#include "sec_identity.h"
 
 /* Node ids: 26 characters of [a-z2-7], as sec_identity makes them. */
 #define NA	"aaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -585,6 +588,172 @@ test_missing_link(void **state)
 	}
 }
 
+/* A coordinate along two axes, 10 us high, fairly sure of itself. */
+static void
+set_coord(struct ag_record *r, double x, double y)
+{
+	r->has_coord = 1;
+	net_viv_coord_init(&r->coord);
+	r->coord.vec[0] = x;
+	r->coord.vec[1] = y;
+	r->coord.height = 10e-6;
+	r->coord.error = 0.2;
+}
+
+/*
+ * The pair A - C that no record reports becomes a link once both publish
+ * a coordinate: one-way latency half the estimated RTT (0.5 ms apart +
+ * two 10 us heights = 0.52 ms -> 0.26 ms), bandwidth the smaller of the
+ * two nodes' median reported link bandwidths (A 1 GB/s, C 0.5 GB/s).
+ * The ring then puts its two stages on the two fast devices, A and C,
+ * which it could not without the estimate (test_missing_link).  A
+ * coordinate that is not valid gives no estimate; a reported link
+ * without an RTT takes the estimate.
+ */
+static void
+test_estimated_link(void **state)
+{
+	static struct ag_record	 r[3];
+	struct ag_snapshot_node	 nodes[3];
+	struct pl_cluster	 c;
+	struct pl_model		 m;
+	struct pl_solve_opts	 so;
+	struct pl_plan		 p;
+	const struct pl_link	*l;
+	const char		*ids[3] = { NA, NB, NC };
+	uint64_t		 S, need;
+	double			 bw[3] = { 1000e9, 50e9, 1000e9 };
+	size_t			 i, a, cc;
+	int			 used[3];
+	char			 err[256];
+
+	(void)state;
+	assert_int_equal(pl_catalog_find("llama-3-8b:q4_0", &m), 0);
+	pl_solve_opts_init(&so);
+	so.budget_ms = -1;
+	so.req.engine = PL_ENGINE_RING;
+	so.req.reserve = 0;
+	assert_int_equal(pl_model_layer_footprint(&m, so.req.context, &S), 0);
+	need = m.layers * S + m.embed_bytes + m.head_bytes;
+	for (i = 0; i < 3; i++) {
+		ag_record_init(&r[i]);
+		r[i].on_ac = 1;
+		(void)add_dev(&r[i], "gpu0", "gpu", 2 * need,
+		    ceil((double)need * 0.6 / 0.9), bw[i], 50e12,
+		    BE_DTYPE_FP32, 40);
+		nodes[i].node_id = ids[i];
+		nodes[i].rec = &r[i];
+	}
+	add_link(&r[0], NB, 1e-3, 1e9);
+	add_link(&r[1], NC, 1e-3, 1e9);
+	add_link(&r[2], NB, 1e-3, 0.5e9);
+	set_coord(&r[0], 0, 0);
+	set_coord(&r[1], 0, 0.5e-3);
+	set_coord(&r[2], 0.5e-3, 0);
+	assert_int_equal(ag_snapshot_build(nodes, 3, NULL, &c, NULL, err,
+	    sizeof err), 0);
+	assert_int_equal(c.nlinks, 3);
+	assert_int_equal(c.links_sorted, 1);
+	a = node(&c, NA);
+	cc = node(&c, NC);
+	assert_non_null(l = pl_cluster_link(&c, a, cc));
+	NEAR(l->latency_s, 0.26e-3);
+	NEAR(l->bandwidth, 0.5e9);
+	/* Measured links are as before: B - C min(1, 0.5) GB/s, 0.5 ms. */
+	assert_non_null(l = pl_cluster_link(&c, node(&c, NB), cc));
+	NEAR(l->latency_s, 0.5e-3);
+	NEAR(l->bandwidth, 0.5e9);
+	memset(&p, 0, sizeof p);
+	assert_int_equal(pl_solve(&c, &m, &so, &p, err, sizeof err), PL_OK);
+	assert_int_equal(p.nstages, 2);
+	memset(used, 0, sizeof used);
+	for (i = 0; i < p.nstages; i++)
+		used[c.devices[p.stages[i].device].node] = 1;
+	assert_true(used[a] && used[cc]);
+	pl_plan_free(&p);
+	pl_cluster_free(&c);
+
+	/* C has not taken a sample yet: no estimate, no link. */
+	r[2].coord.error = NET_VIV_ERROR_MAX;
+	assert_int_equal(ag_snapshot_build(nodes, 3, NULL, &c, NULL, err,
+	    sizeof err), 0);
+	assert_null(pl_cluster_link(&c, node(&c, NA), node(&c, NC)));
+	pl_cluster_free(&c);
+	r[2].coord.error = 0.2;
+	/* A hostile coordinate on C: no estimate, no link. */
+	r[2].coord.vec[3] = NAN;
+	assert_int_equal(ag_snapshot_build(nodes, 3, NULL, &c, NULL, err,
+	    sizeof err), 0);
+	assert_null(pl_cluster_link(&c, node(&c, NA), node(&c, NC)));
+	pl_cluster_free(&c);
+	r[2].coord.vec[3] = 0;
+	/* C reports A without an RTT: the estimate, and C's bandwidth. */
+	add_link(&r[2], NA, NAN, 2e9);
+	assert_int_equal(ag_snapshot_build(nodes, 3, NULL, &c, NULL, err,
+	    sizeof err), 0);
+	assert_non_null(l = pl_cluster_link(&c, node(&c, NA), node(&c, NC)));
+	NEAR(l->latency_s, 0.26e-3);
+	NEAR(l->bandwidth, 2e9);
+	pl_cluster_free(&c);
+}
+
+/*
+ * 300 nodes, each reporting only its 10 successors: with coordinates
+ * every one of the 44850 pairs has a link, found by bisection.
+ */
+static void
+test_large_cluster(void **state)
+{
+	static struct ag_record		r[300];
+	static struct ag_snapshot_node	nodes[300];
+	static char			ids[300][SEC_NODE_ID_SIZE];
+	const char			*b32 = "abcdefghijklmnopqrstuvwxyz234567";
+	struct pl_cluster		c;
+	const struct pl_link		*l;
+	size_t				i, j, n = 300, x, y;
+	double				est;
+	char				err[256];
+
+	(void)state;
+	for (i = 0; i < n; i++) {
+		memset(ids[i], 'a', SEC_NODE_ID_LEN);
+		ids[i][SEC_NODE_ID_LEN] = '\0';
+		ids[i][0] = b32[i % 32];
+		ids[i][1] = b32[(i / 32) % 32];
+	}
+	for (i = 0; i < n; i++) {
+		ag_record_init(&r[i]);
+		r[i].on_ac = 1;
+		(void)add_dev(&r[i], "gpu0", "gpu", 24000000000ull, 20e9,
+		    900e9, 80e12, BE_DTYPE_FP32, 40);
+		for (j = 1; j <= 10; j++)
+			add_link(&r[i], ids[(i + j) % n], 0.2e-3, 1e9);
+		set_coord(&r[i], 1e-6 * (double)(i % 17),
+		    1e-6 * (double)(i % 23));
+		nodes[i].node_id = ids[i];
+		nodes[i].rec = &r[i];
+	}
+	assert_int_equal(ag_snapshot_build(nodes, n, NULL, &c, NULL, err,
+	    sizeof err), 0);
+	assert_int_equal(c.nnodes, n);
+	assert_int_equal(c.nlinks, n * (n - 1) / 2);
+	assert_int_equal(c.links_sorted, 1);
+	for (i = 0; i < n; i += 7)
+		for (j = 0; j < n; j += 11) {
+			x = node(&c, ids[i]);
+			y = node(&c, ids[j]);
+			if (x == y)
+				continue;
+			assert_non_null(l = pl_cluster_link(&c, x, y));
+			est = net_viv_distance(&r[i].coord, &r[j].coord) / 2;
+			if ((j + n - i) % n <= 10 || (i + n - j) % n <= 10)
+				NEAR(l->latency_s, 0.1e-3);
+			else
+				NEAR(l->latency_s, est);
+		}
+	pl_cluster_free(&c);
+}
+
 static void
 test_odd_records(void **state)
 {
@@ -784,6 +953,8 @@ main(void)
 		cmocka_unit_test(test_battery_temperature),
 		cmocka_unit_test(test_unmeasured),
 		cmocka_unit_test(test_missing_link),
+		cmocka_unit_test(test_estimated_link),
+		cmocka_unit_test(test_large_cluster),
 		cmocka_unit_test(test_odd_records),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_device_cap),
