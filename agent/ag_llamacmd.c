@@ -116,6 +116,9 @@ print_servers(FILE *f, const struct ag_llama_job *j)
 	}
 }
 
+static int	add(struct ag_engine_argv *, size_t *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
 /* Appends one word to a. */
 static int
 add(struct ag_engine_argv *a, size_t *used, const char *fmt, ...)
