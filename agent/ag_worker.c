@@ -324,9 +324,8 @@ probe_start(struct slot *w, double now)
 
 /* --- processes ------------------------------------------------------------- */
 
-/* A port nothing listens on now (the kernel's choice); 0 on failure. */
-static int
-free_port(void)
+int
+ag_worker_free_port(void)
 {
 	struct sockaddr_in	sin;
 	socklen_t		sl = sizeof sin;
@@ -454,7 +453,7 @@ spawn(struct slot *w, double now)
 	pid_t			 parent = getpid();
 	int			 i;
 
-	w->port = free_port();
+	w->port = ag_worker_free_port();
 	if (a == NULL || w->port == 0) {
 		set_state(w, AG_WORKER_FAILED, "no free port on 127.0.0.1");
 		w->next_start = now + AG_ENGINE_BACKOFF_MAX_S;

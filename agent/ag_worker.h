@@ -66,4 +66,8 @@ uint64_t ag_workers_restarts(const struct ag_workers *);
 void	ag_workers_on_change(struct ag_workers *, void (*fn)(void *),
 	    void *arg);
 
+/* A loopback TCP port nothing listens on now (the kernel's choice for a
+ * bind to 127.0.0.1:0); 0 on failure.  Workers and `exogpu run` use it. */
+int	ag_worker_free_port(void);
+
 #endif /* AG_WORKER_H */

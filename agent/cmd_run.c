@@ -23,18 +23,16 @@
 #include "ag_llamacmd.h"
 #include "ag_log.h"
 #include "ag_planio.h"
+#include "ag_worker.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,7 +81,7 @@ const struct ag_cmd ag_cmd_run = {
 struct run {
 	const char	*api, *model_path, *log, *const *extra;
 	char		*token;
-	char		 server[4096], node[128], model[256];
+	char		 server[4096], node[128], model[256], port_s[8];
 	json_t		*model_json;
 	long		 context;
 	double		 timeout_s;
@@ -120,8 +118,9 @@ nap(int ms)
 }
 
 /*
- * One API call: 0 with *out (the answer's JSON) on a 2xx answer, else -1
- * after logging the agent's message (or the transport's error).
+ * One API call with body req (NULL: none; the reference is taken): 0
+ * with *out (the answer's JSON) on a 2xx answer, else -1 after logging
+ * the agent's message (or the transport's error).
  */
 static int
 api(struct run *r, const char *method, const char *path, json_t *req,
@@ -133,8 +132,12 @@ api(struct run *r, const char *method, const char *path, json_t *req,
 	int			 rc;
 
 	*out = NULL;
-	if (req != NULL && (body = json_dumps(req, JSON_COMPACT)) == NULL)
-		return -1;
+	if (req != NULL) {
+		body = json_dumps(req, JSON_COMPACT);
+		json_decref(req);
+		if (body == NULL)
+			return -1;
+	}
 	rc = ag_http_request(ag_http_api_addr(r->api), method, path, body,
 	    r->token, &resp, err, sizeof err);
 	free(body);
@@ -221,7 +224,6 @@ static int
 place(struct run *r)
 {
 	json_t	*req, *j;
-	int	 rc;
 
 	if (reuse(r) != 0)
 		return -1;
@@ -234,9 +236,7 @@ place(struct run *r)
 	    (json_int_t)r->context);
 	if (req == NULL)
 		return -1;
-	rc = api(r, "POST", "/v1/placements", req, &j);
-	json_decref(req);
-	if (rc != 0)
+	if (api(r, "POST", "/v1/placements", req, &j) != 0)
 		return -1;
 	r->id = (uint64_t)json_integer_value(json_object_get(j, "id"));
 	r->created = 1;
@@ -317,7 +317,6 @@ endpoint(struct run *r, const json_t *s, size_t i, char *ep, size_t len)
 {
 	const char	*node = json_string_value(json_object_get(s, "node"));
 	json_t		*req, *j;
-	int		 rc;
 
 	if (node != NULL && strcmp(node, r->node) == 0) {
 		(void)snprintf(ep, len, "127.0.0.1:%lld", json_integer_value(
@@ -328,9 +327,7 @@ endpoint(struct run *r, const json_t *s, size_t i, char *ep, size_t len)
 	    "stage", (int)i);
 	if (req == NULL)
 		return -1;
-	rc = api(r, "POST", "/v1/tunnels", req, &j);
-	json_decref(req);
-	if (rc != 0)
+	if (api(r, "POST", "/v1/tunnels", req, &j) != 0)
 		return -1;
 	if (json_string_value(json_object_get(j, "listen")) == NULL ||
 	    (size_t)snprintf(ep, len, "%s", json_string_value(
@@ -389,13 +386,13 @@ server_argv(struct run *r, const json_t *p, char eps[][64],
 	}
 	a->argv[a->argc++] = (char *)"--host";
 	a->argv[a->argc++] = (char *)"127.0.0.1";
-	(void)snprintf(err, sizeof err, "%d", r->port);
+	(void)snprintf(r->port_s, sizeof r->port_s, "%d", r->port);
 	a->argv[a->argc++] = (char *)"--port";
-	a->argv[a->argc++] = strdup(err);	/* freed with the process */
+	a->argv[a->argc++] = r->port_s;
 	for (k = 0; k < r->nextra; k++)
 		a->argv[a->argc++] = (char *)r->extra[k];
 	a->argv[a->argc] = NULL;
-	return a->argv[a->argc - 1 - r->nextra] != NULL ? 0 : -1;
+	return 0;
 }
 
 static void
@@ -456,7 +453,6 @@ start_server(struct run *r, const json_t *p)
 		    (long)r->pid, r->port);
 		rc = 0;
 	}
-	free(a->argv[a->argc - 1 - r->nextra]);
 out:
 	free(eps);
 	free(a);
@@ -526,26 +522,6 @@ wait_loaded(struct run *r, double deadline)
 		nap(RUN_POLL_MS);
 	}
 	return -1;
-}
-
-/* A free port on 127.0.0.1 (the kernel's pick), or -1. */
-static int
-free_port(void)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof sin;
-	int			fd, port = -1;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
-		port = ntohs(sin.sin_port);
-	(void)close(fd);
-	return port;
 }
 
 /*
@@ -768,7 +744,7 @@ run_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		    "a model: %s (give --llama-server PATH)", err);
 		return AG_EXIT_RUNTIME;
 	}
-	if (r.port == 0 && (r.port = free_port()) < 0) {
+	if (r.port == 0 && (r.port = ag_worker_free_port()) == 0) {
 		ag_log(AG_LOG_ERR, "no free port on 127.0.0.1 (give --port)");
 		return AG_EXIT_RUNTIME;
 	}

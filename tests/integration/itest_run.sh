@@ -107,6 +107,7 @@ until [ "$(placements)" = "[$ID]" ]; do	# node 1 applied it
 	[ "$i" -lt 50 ] || fail "node 1 does not list placement $ID"
 	sleep 0.1
 done
+: >"$DIR/run.out"
 "$EXOGPU" run --model "$M" --api "$(api 1)" --timeout 60 \
     --llama-server "$DIR/llama-server" -- --threads 2 \
     >"$DIR/run.out" 2>"$DIR/run.err" &
