@@ -472,7 +472,7 @@ ag_cluster_status(struct ag_cluster *c, struct ag_cluster_status *st)
 	st->term = rs.term;
 	st->quorum = rs.quorum;
 	st->role = rs.role;
-	st->is_leader = rs.is_leader && rs.quorum;
+	st->is_leader = rs.is_leader && rs.quorum && rs.current;
 	memcpy(st->cluster_id, rs.cluster_id, sizeof st->cluster_id);
 	st->commit_index = rs.commit_index;
 	st->applied_index = rs.applied_index;

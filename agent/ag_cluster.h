@@ -53,7 +53,7 @@ struct ag_cluster_status {
 	char		leader[32];	/* node id, "" = none with quorum */
 	uint64_t	term;
 	bool		quorum;
-	bool		is_leader;	/* we lead, with quorum */
+	bool		is_leader;	/* we lead, with quorum, caught up */
 	const char	*role;		/* "leader", "follower", … */
 	char		cluster_id[33];	/* "" while forming */
 	uint64_t	commit_index;

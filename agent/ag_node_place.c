@@ -669,34 +669,29 @@ release_committed(void *arg, int status, const struct ag_fsm_result *res,
 	ag_node_decision_finish(n, d, &r);
 }
 
+/*
+ * Releases p for who under decision d (which holds the caller): checks the
+ * tenant, audits, proposes.  r->status is AG_API_DEFERRED when proposed
+ * (release_committed answers d), else r holds the answer and d is the
+ * caller's to drop or finish.
+ */
 static void
-place_delete(struct ag_node *n, const struct ag_principal *who, uint64_t id,
-    const struct ag_reply_to *to, struct ag_api_reply *r)
+release_start(struct ag_node *n, const struct ag_principal *who,
+    const struct ag_placement *p, uint64_t term, struct ag_decision *d,
+    struct ag_api_reply *r)
 {
-	const struct ag_placement	*p;
-	struct ag_decision		*d;
-	struct ag_fsm_cmd		*cmd;
-	uint64_t			 term;
-	char				 actor[200], object[64], err[256];
+	struct ag_fsm_cmd	*cmd;
+	char			 actor[200], object[64], err[256];
 
-	if (!ag_node_is_leader(n, &term)) {
-		ag_api_error(r, 503, "not_leader", "retry");
-		return;
-	}
 	ag_auth_actor(who, actor, sizeof actor);
 	(void)snprintf(object, sizeof object, "placement/%llu",
-	    (unsigned long long)id);
-	if ((p = ag_fsm_find(fsm(n), id)) == NULL) {
-		ag_api_error(r, 404, "not_found", "no placement %llu",
-		    (unsigned long long)id);
-		return;
-	}
+	    (unsigned long long)p->id);
 	if (!ag_auth_owns(who, p->tenant)) {
 		n->stats.denials++;
 		(void)ag_node_audit(n, actor, "release", object, 0,
 		    "owned by another tenant");
 		ag_api_error(r, 403, "forbidden", "placement %llu belongs to "
-		    "another tenant", (unsigned long long)id);
+		    "another tenant", (unsigned long long)p->id);
 		return;
 	}
 	if (ag_node_audit(n, actor, "release", object, 1, "released") != 0) {
@@ -704,23 +699,105 @@ place_delete(struct ag_node *n, const struct ag_principal *who, uint64_t id,
 		    "be written; nothing was released");
 		return;
 	}
-	if ((d = ag_node_decision_new(n, to, "release")) == NULL ||
-	    (cmd = calloc(1, sizeof *cmd)) == NULL) {
-		if (d != NULL)
-			ag_node_decision_drop(n, d);
-		ag_api_error(r, 503, "busy", "too many calls in flight; retry");
+	if ((cmd = calloc(1, sizeof *cmd)) == NULL) {
+		ag_api_error(r, 503, "busy", "out of memory; retry");
 		return;
 	}
 	cmd->op = AG_FSM_OP_RELEASE;
 	cmd->term = term;
-	cmd->id = id;
+	cmd->id = p->id;
 	if (propose(n, cmd, d->seq, 0, release_committed, err, sizeof err)
-	    != 0) {
-		ag_node_decision_drop(n, d);
+	    != 0)
 		ag_api_error(r, 503, "not_leader", "cannot propose: %s", err);
-	} else
+	else
 		r->status = AG_API_DEFERRED;
 	free(cmd);
+}
+
+/*
+ * A release of an id this leader's state does not hold waits for a
+ * barrier before it answers 404: a leader just elected, or one deposed
+ * without knowing it yet, may lack a placement another leader
+ * acknowledged (the Jepsen run found that 404).
+ */
+struct release_wait {
+	struct ag_node		*n;
+	uint64_t		 seq;		/* the decision */
+	uint64_t		 id;
+	uint64_t		 term;
+	struct ag_principal	 who;
+};
+
+static void
+release_caught_up(void *arg, int status)
+{
+	struct release_wait		*w = arg;
+	struct ag_node			*n = w->n;
+	struct ag_decision		*d = ag_node_decision_find(n, w->seq);
+	const struct ag_placement	*p;
+	struct ag_api_reply		 r = { .status = 500 };
+
+	if (d == NULL) {
+		free(w);
+		return;
+	}
+	if (status != 0)
+		ag_api_error(&r, 503, "not_leader", "%s: leadership changed "
+		    "while looking for placement %llu; retry",
+		    raft_strerror(status), (unsigned long long)w->id);
+	else if ((p = ag_fsm_find(fsm(n), w->id)) == NULL)
+		ag_api_error(&r, 404, "not_found", "no placement %llu",
+		    (unsigned long long)w->id);
+	else
+		release_start(n, &w->who, p, w->term, d, &r);
+	if (r.status != AG_API_DEFERRED)
+		ag_node_decision_finish(n, d, &r);
+	free(w);
+}
+
+static void
+place_delete(struct ag_node *n, const struct ag_principal *who, uint64_t id,
+    const struct ag_reply_to *to, struct ag_api_reply *r)
+{
+	const struct ag_placement	*p;
+	struct ag_decision		*d;
+	struct release_wait		*w;
+	uint64_t			 term;
+	char				 err[256];
+
+	if (!ag_node_is_leader(n, &term)) {
+		ag_api_error(r, 503, "not_leader", "retry");
+		return;
+	}
+	if ((d = ag_node_decision_new(n, to, "release")) == NULL) {
+		ag_api_error(r, 503, "busy", "too many calls in flight; retry");
+		return;
+	}
+	if ((p = ag_fsm_find(fsm(n), id)) != NULL) {
+		release_start(n, who, p, term, d, r);
+		if (r->status != AG_API_DEFERRED)
+			ag_node_decision_drop(n, d);
+		return;
+	}
+	if ((w = calloc(1, sizeof *w)) == NULL) {
+		ag_node_decision_drop(n, d);
+		ag_api_error(r, 503, "busy", "out of memory; retry");
+		return;
+	}
+	w->n = n;
+	w->seq = d->seq;
+	w->id = id;
+	w->term = term;
+	w->who = *who;
+	if (ag_raft_barrier(ag_cluster_raft(n->cluster), release_caught_up, w,
+	    err, sizeof err) != 0) {
+		free(w);
+		ag_node_decision_drop(n, d);
+		ag_api_error(r, 503, "not_leader", "cannot check placement "
+		    "%llu: %s; retry", (unsigned long long)id, err);
+		return;
+	}
+	r->status = AG_API_DEFERRED;
 }
 
 int

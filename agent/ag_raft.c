@@ -57,6 +57,19 @@ struct apply_req {
 	void			*arg;
 };
 
+/*
+ * A barrier: the one a new leader appends to learn that it has caught up
+ * (cb NULL), or one asked for by ag_raft_barrier.
+ */
+struct barrier_req {
+	struct raft_barrier	 req;
+	struct ag_raft		*r;
+	uint64_t		 term;
+	unsigned		 gen;		/* the raft instance's */
+	ag_raft_barrier_cb	 cb;
+	void			*arg;
+};
+
 struct ag_raft {
 	struct event_base	*base;
 	struct ag_raft_config	 cfg;
@@ -88,6 +101,16 @@ struct ag_raft {
 	int			 in_check;
 	int			 freeing;	/* ag_raft_free is waiting */
 	int			 hold;		/* no bootstrap for now */
+	/*
+	 * Leader catch-up: the term whose barrier was appended, and the
+	 * term whose barrier was applied (the leader's state machine then
+	 * holds every entry committed before its term).  gen counts raft
+	 * instances (a merge starts a new one) so an old barrier's callback
+	 * cannot mark the new one.
+	 */
+	uint64_t		 barrier_term, current_term;
+	unsigned		 gen;
+	int			 last_current;
 };
 
 static void	check(void *arg);
@@ -811,6 +834,71 @@ forget_silent_leader(struct ag_raft *r)
 }
 
 static void
+on_barrier(struct raft_barrier *req, int status)
+{
+	struct barrier_req	*b = req->data;
+	struct ag_raft		*r = b->r;
+	int			 ok;
+
+	ok = status == 0 && b->gen == r->gen && r->raft_ok &&
+	    raft_state(&r->raft) == RAFT_LEADER &&
+	    r->raft.current_term == b->term;
+	if (b->cb != NULL) {
+		b->cb(b->arg, ok ? 0 : status != 0 ? status :
+		    RAFT_LEADERSHIPLOST);
+		free(b);
+		return;
+	}
+	if (b->gen == r->gen && r->barrier_term == b->term) {
+		if (ok)
+			r->current_term = b->term;
+		else
+			r->barrier_term = 0;	/* check() tries again */
+	}
+	free(b);
+}
+
+/*
+ * Raft commits the entries of earlier terms only together with one of
+ * the leader's own term, so a new leader's state machine can lack
+ * decisions that an earlier leader acknowledged (a placement, a
+ * release).  Until a barrier of its term has been applied the leader
+ * does not answer from its state (is_current false): Raft's rule for
+ * reads (section 8 of the paper).
+ */
+static void
+leader_barrier(struct ag_raft *r)
+{
+	struct barrier_req	*b;
+	uint64_t		 term = r->raft.current_term;
+	int			 rc;
+
+	if (raft_state(&r->raft) != RAFT_LEADER || r->current_term == term ||
+	    r->barrier_term == term)
+		return;
+	if ((b = calloc(1, sizeof *b)) == NULL)
+		return;			/* tried again at the next check */
+	b->r = r;
+	b->term = term;
+	b->gen = r->gen;
+	b->req.data = b;
+	r->barrier_term = term;
+	if ((rc = raft_barrier(&r->raft, &b->req, on_barrier)) != 0) {
+		ag_log(AG_LOG_WARNING, "raft: cannot append the leader's "
+		    "barrier: %s", raft_strerror(rc));
+		r->barrier_term = 0;
+		free(b);
+	}
+}
+
+static int
+is_current(struct ag_raft *r)
+{
+	return raft_state(&r->raft) == RAFT_LEADER &&
+	    r->current_term == r->raft.current_term;
+}
+
+static void
 check(void *arg)
 {
 	struct ag_raft	*r = arg;
@@ -823,6 +911,7 @@ check(void *arg)
 		return;
 	r->in_check = 1;
 	forget_silent_leader(r);
+	leader_barrier(r);
 	state = raft_state(&r->raft);
 	raft_leader(&r->raft, &lid, &laddr);
 	if (lid != 0 && laddr != NULL)
@@ -841,8 +930,10 @@ check(void *arg)
 		    "unavailable", leader[0] ? ", leader " : "", leader);
 		changed = 1;
 	}
-	if (r->raft.commit_index != r->last_commit)
+	if (r->raft.commit_index != r->last_commit ||
+	    is_current(r) != r->last_current)
 		changed = 1;
+	r->last_current = is_current(r);
 	r->last_state = state;
 	(void)snprintf(r->last_leader, sizeof r->last_leader, "%s", leader);
 	r->last_term = r->raft.current_term;
@@ -896,6 +987,9 @@ start_raft(struct ag_raft *r, const char *const *voters, size_t nvoters)
 	}
 	r->raft.data = r;
 	r->raft_ok = 1;
+	r->gen++;
+	r->barrier_term = r->current_term = 0;
+	r->last_current = 0;
 	raft_set_election_timeout(&r->raft, r->cfg.election_ms);
 	raft_set_heartbeat_timeout(&r->raft, r->cfg.heartbeat_ms);
 	raft_set_pre_vote(&r->raft, true);
@@ -1058,6 +1152,35 @@ ag_raft_propose(struct ag_raft *r, const struct ag_fsm_cmd *cmd,
 	return 0;
 }
 
+int
+ag_raft_barrier(struct ag_raft *r, ag_raft_barrier_cb cb, void *arg,
+    char *err, size_t errlen)
+{
+	struct barrier_req	*b;
+	int			 rc;
+
+	if (!running(r) || raft_state(&r->raft) != RAFT_LEADER) {
+		(void)snprintf(err, errlen, "not the leader");
+		return -1;
+	}
+	if ((b = calloc(1, sizeof *b)) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	b->r = r;
+	b->term = r->raft.current_term;
+	b->gen = r->gen;
+	b->cb = cb;
+	b->arg = arg;
+	b->req.data = b;
+	if ((rc = raft_barrier(&r->raft, &b->req, on_barrier)) != 0) {
+		free(b);
+		(void)snprintf(err, errlen, "raft: %s", raft_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 void
 ag_raft_hold_bootstrap(struct ag_raft *r, int hold)
 {
@@ -1117,6 +1240,7 @@ ag_raft_status(struct ag_raft *r, struct ag_raft_status *st)
 			st->role = "unavailable";
 	}
 	st->is_leader = state == RAFT_LEADER;
+	st->current = is_current(r);
 	st->quorum = st->is_leader ? leader_quorum(r) : st->leader[0] != '\0';
 	if (st->is_leader && !st->quorum)
 		st->leader[0] = '\0';

@@ -79,6 +79,12 @@ struct ag_raft_status {
 	uint64_t	 applied_index;
 	bool		 quorum;	/* leader: a majority heard lately */
 	bool		 is_leader;
+	/*
+	 * is_leader, and a barrier of its term is applied: its state machine
+	 * holds every decision committed before (only then does the leader
+	 * answer from it).
+	 */
+	bool		 current;
 	bool		 voter;		/* we are a voter */
 	unsigned	 servers;	/* in the configuration */
 	unsigned	 voters;
@@ -110,6 +116,17 @@ typedef void	(*ag_raft_apply_cb)(void *arg, int status,
 		    const struct ag_fsm_result *res, uint64_t index);
 int		 ag_raft_propose(struct ag_raft *, const struct ag_fsm_cmd *,
 		    ag_raft_apply_cb, void *arg, char *err, size_t errlen);
+
+/*
+ * Appends a barrier (leader only).  cb runs once: status 0 when it is
+ * applied while this node still leads in the same term - every decision
+ * committed before the call is then in the state machine, so an answer
+ * read from it is linearizable - else a raft error (RAFT_LEADERSHIPLOST,
+ * RAFT_SHUTDOWN ...).  Returns 0, or -1 with err and then cb never runs.
+ */
+typedef void	(*ag_raft_barrier_cb)(void *arg, int status);
+int		 ag_raft_barrier(struct ag_raft *, ag_raft_barrier_cb,
+		    void *arg, char *err, size_t errlen);
 
 /*
  * While held, a fresh node does not bootstrap (its bootstrap window

@@ -5,6 +5,7 @@
 #
 #	run.sh EXOGPU SRC
 #	    JEPSEN_SECONDS=60 NEMESIS_SEED=N JEPSEN_CLIENTS=3 JEPSEN_OUT=DIR
+#	    JEPSEN_FAULTS="kill pause partition isolate bridge"
 #
 # Five `exogpu agent`s, each in its own network namespace on one lab
 # bridge (tests/discovery/mdns_lab.sh; no mDNS: every agent --joins the
@@ -49,6 +50,7 @@ OUT=${JEPSEN_OUT:-${EXOGPU_ARTIFACTS:-$BUILD/artifacts}/jepsen}
 MODELS=${JEPSEN_MODELS:-"llama-3-8b:q4_0 mistral-7b:q4_0 llama-3-8b:q8_0
     mistral-7b:q8_0 llama-3-8b:fp16"}
 RESERVE=${JEPSEN_RESERVE:-0.10}	# the agents' default --memory-reserve
+FAULTS=${JEPSEN_FAULTS:-"kill pause partition isolate bridge"}
 N="1 2 3 4 5"
 QUIC_PORT=47470
 API_PORT=47471
@@ -64,6 +66,12 @@ case $DURATION in ''|*[!0-9]*) echo "JEPSEN_SECONDS: not a number"; exit 2;;
 esac
 case $SEED in ''|*[!0-9]*|?????????????????*)
 	echo "NEMESIS_SEED: not a number under 10^16"; exit 2;; esac
+for _f in $FAULTS; do
+	case $_f in kill|pause|partition|isolate|bridge) ;;
+	*) echo "JEPSEN_FAULTS: $_f is not kill, pause, partition, isolate" \
+	    "or bridge"; exit 2;; esac
+done
+[ -n "$FAULTS" ] || { echo "JEPSEN_FAULTS: empty"; exit 2; }
 if ! ip netns add "jepchk$$" 2>/dev/null; then
 	skip "ip netns add failed (no namespace support?)"
 fi
@@ -433,8 +441,12 @@ ROUND=
 fault()
 {
 	if [ -z "$ROUND" ]; then
-		_kinds="kill pause partition isolate"
-		[ "$BRIDGE_OK" = 1 ] && _kinds="$_kinds bridge"
+		_kinds=
+		for _f in $FAULTS; do
+			[ "$_f" != bridge ] || [ "$BRIDGE_OK" = 1 ] &&
+			    _kinds="$_kinds $_f"
+		done
+		[ -n "$_kinds" ] || _kinds="partition"
 		shuffle $_kinds
 		ROUND=$SHUF
 	fi
