@@ -574,13 +574,19 @@ fail:
 void
 ag_cluster_counters(struct ag_cluster *c, struct ag_cluster_counters *out)
 {
-	struct ag_raft_counters	rc;
+	struct ag_raft_counters		 rc;
+	const struct net_member_stats	*ms;
 
 	ag_raft_counters(c->raft, &rc);
 	*out = c->ctr;
 	out->records_updated = net_gossip_stats(c->gossip)->accepted;
 	out->elections_started = rc.elections;
 	out->leader_changes = rc.leader_changes;
+	ms = net_member_stats(c->member);
+	out->probes = ms->probes;
+	out->probes_failed = ms->probes_failed;
+	out->probe_refused = ms->relays_refused + ms->acks_refused;
+	out->awareness = net_member_awareness(c->member);
 }
 
 /* --- life cycle ----------------------------------------------------------- */
@@ -610,14 +616,25 @@ ag_cluster_new(struct event_base *base, const char *self,
 	c->rng = c->started ^ UINT64_C(0x9e3779b97f4a7c15);
 	for (size_t i = 0; self[i] != '\0'; i++)
 		c->rng = (c->rng ^ (uint8_t)self[i]) * UINT64_C(0x100000001b3);
-	net_member_config_default(&mc);
+	if (cc->probe)
+		net_member_config_probe(&mc);	/* its own timing */
+	else {
+		net_member_config_default(&mc);
+		mc.sync_ms = AG_CLUSTER_SYNC_MS;
+		mc.dead_ms = AG_CLUSTER_DEAD_MS;
+	}
 	mc.seed = c->rng;
-	mc.sync_ms = AG_CLUSTER_SYNC_MS;
-	mc.dead_ms = AG_CLUSTER_DEAD_MS;
 	net_gossip_config_default(&gc);
 	gc.max_record = AG_RECORD_MAX_BYTES;
 	gc.ae_ms = AG_CLUSTER_AE_MS;
 	gc.seed = c->rng + 1;
+	if (cc->probe)
+		ag_log(AG_LOG_NOTICE, "membership: probe (SWIM: a probe every "
+		    "%u ms, %u helpers, dead after %u-%u ms of suspicion)",
+		    mc.probe_ms, mc.indirect, mc.dead_ms, mc.dead_max_ms);
+	else
+		ag_log(AG_LOG_INFO, "membership: transport (sessions kept "
+		    "alive to every member)");
 	if ((c->member = net_member_new(self, &mc)) == NULL ||
 	    (c->gossip = net_gossip_new(self, &gc)) == NULL) {
 		(void)snprintf(err, errlen, "cannot start membership/gossip");

@@ -47,6 +47,7 @@ struct ag_cluster_config {
 	unsigned	 bootstrap_expect;	/* 0 or 1: a lone node forms */
 	double		 promote_after_s;	/* 0: 10 s */
 	size_t		 max_placements;	/* 0: the default */
+	bool		 probe;			/* SWIM probes (net_member.h) */
 };
 
 struct ag_cluster_status {
@@ -126,6 +127,11 @@ struct ag_cluster_counters {
 	uint64_t	records_updated;	/* peers' records taken in */
 	uint64_t	elections_started;	/* raft: became a candidate */
 	uint64_t	leader_changes;	/* a new leader became known */
+	/* Membership probe mode (zero in transport mode). */
+	uint64_t	probes;		/* probes this node started */
+	uint64_t	probes_failed;	/* ended with no ACK */
+	uint64_t	probe_refused;	/* PING-REQs over bounds, unasked ACKs */
+	unsigned	awareness;	/* local health score, 0 = healthy */
 };
 void		 ag_cluster_counters(struct ag_cluster *,
 		    struct ag_cluster_counters *);

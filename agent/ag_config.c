@@ -54,6 +54,7 @@ static const struct setting settings[] = {
 	LONG("probe-bytes", probe_bytes, 4096, 1L << 30),
 	LONG("probe-interval", probe_interval_s, 0, 86400),
 	LONG("idle-timeout", idle_timeout_s, 1, 3600),
+	STR("membership", membership),
 	STR("token-keys", token_keys),
 	STR("token-audience", token_audience),
 	STR("token-signing-key", token_signing_key),
@@ -97,7 +98,8 @@ ag_config_defaults(struct ag_config *c)
 	(void)snprintf(c->http, sizeof c->http, "%s", AG_DEFAULT_HTTP);
 	c->probe_bytes = 4L << 20;
 	c->probe_interval_s = 300;
-	c->idle_timeout_s = 1;
+	c->idle_timeout_s = 0;	/* 1 s, or 30 s with membership probe */
+	(void)snprintf(c->membership, sizeof c->membership, "transport");
 	c->token_skew_s = 60;
 	c->auth_fail_limit = 20;
 	c->solve_budget_max_ms = 2000;
@@ -214,6 +216,12 @@ ag_config_check(const struct ag_config *c, char *err, size_t errlen)
 {
 	if (check_engine(c, err, errlen) != 0)
 		return -1;
+	if (strcmp(c->membership, "transport") != 0 &&
+	    strcmp(c->membership, "probe") != 0) {
+		(void)snprintf(err, errlen, "membership '%s': want transport "
+		    "or probe", c->membership);
+		return -1;
+	}
 	if (!ag_httptls_spec_valid(c->http_tls)) {
 		(void)snprintf(err, errlen, "http-tls '%s': want node or "
 		    "CERT.pem,KEY.pem", c->http_tls);

@@ -47,7 +47,8 @@ struct ag_config {
 	char	sysfs_root[4096];	/* "" = /; for tests */
 	long	probe_bytes;		/* bulk probe size */
 	long	probe_interval_s;	/* 0 = only at start and on demand */
-	long	idle_timeout_s;
+	long	idle_timeout_s;		/* 0 = the membership mode's */
+	char	membership[16];		/* "transport" or "probe" */
 	char	token_keys[4096];	/* "" = tokens not enforced */
 	char	token_audience[128];	/* "" = any audience */
 	char	token_signing_key[4096];	/* "" = no delegated issuing */

@@ -95,6 +95,8 @@ ag_node_peer_find(struct ag_node *n, const char *id)
 	return -1;
 }
 
+static void	pending_flush(struct ag_peer *, struct ag_link *);
+
 static int
 peer_add(struct ag_node *n, const char *id)
 {
@@ -214,6 +216,15 @@ on_established(struct net_quic_conn *c, const char *peer_id,
 		const char *pref = strcmp(n->trust.node_id, peer_id) < 0 ?
 		    n->trust.node_id : peer_id;
 
+		/*
+		 * Crossing dials (one from each end) keep the one the lower
+		 * node id opened.  A second session opened from the same end
+		 * replaces the first: that end restarted, or gave the first
+		 * up (with membership probe, an idle session is not kept
+		 * alive and may take its 30 s to time out here).
+		 */
+		if (strcmp(opener(n, p->link, peer_id), mine) == 0)
+			pref = mine;
 		if (strcmp(mine, pref) != 0) {
 			ag_log(AG_LOG_DEBUG, "peer %s: duplicate connection, "
 			    "keeping the one %s opened", peer_id, pref);
@@ -290,6 +301,7 @@ handle_msg(struct ag_link *l, const struct net_wire_msg *m)
 			l->hello = 1;
 			if (l->join >= 0)
 				n->joins[l->join].tried = 1;
+			pending_flush(p, l);
 			ag_cluster_peer_up(n->cluster, p->node_id);
 		}
 		ag_log(AG_LOG_NOTICE, "peer %s (%s) joined at %s", p->node_id,
@@ -466,6 +478,7 @@ ag_node_start_probe(struct ag_node *n, struct ag_peer *p)
 }
 
 static void	cluster_tick(struct ag_node *, double);
+static int	dial_member(struct ag_node *, const char *, const char *);
 
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
@@ -655,12 +668,94 @@ cluster_changed(void *arg)
 	}
 }
 
+/* Is a dial of peer_id under way or due? */
+static int
+dial_pending(const struct ag_node *n, const char *peer_id)
+{
+	int	i;
+
+	for (i = 0; i < n->njoins; i++)
+		if (!n->joins[i].unused && !n->joins[i].self &&
+		    strcmp(n->joins[i].peer_id, peer_id) == 0)
+			return 1;
+	return 0;
+}
+
+/* Drops what is waiting for a session to p. */
+static void
+pending_clear(struct ag_peer *p)
+{
+	int	i;
+
+	for (i = 0; i < p->npending; i++)
+		free(p->pending[i].buf);
+	p->npending = 0;
+	p->pending_bytes = 0;
+}
+
+/*
+ * Holds a message for p until its session is up: at most AG_PEER_PENDING
+ * messages and AG_PEER_PENDING_BYTES, the oldest making room.
+ */
+static int
+pending_add(struct ag_peer *p, const uint8_t *buf, size_t len)
+{
+	uint8_t	*copy;
+
+	if (len > AG_PEER_PENDING_BYTES || (copy = malloc(len)) == NULL)
+		return -1;
+	memcpy(copy, buf, len);
+	while (p->npending > 0 && (p->npending == AG_PEER_PENDING ||
+	    p->pending_bytes + len > AG_PEER_PENDING_BYTES)) {
+		p->pending_bytes -= p->pending[0].len;
+		free(p->pending[0].buf);
+		p->npending--;
+		memmove(&p->pending[0], &p->pending[1],
+		    (size_t)p->npending * sizeof p->pending[0]);
+	}
+	p->pending[p->npending].buf = copy;
+	p->pending[p->npending].len = len;
+	p->pending[p->npending].at = ag_node_now();
+	p->npending++;
+	p->pending_bytes += len;
+	return 0;
+}
+
+/* The session to p is up (HELLO): what waited for it goes, if fresh. */
+static void
+pending_flush(struct ag_peer *p, struct ag_link *l)
+{
+	double	now = ag_node_now();
+	int	i;
+
+	for (i = 0; i < p->npending; i++)
+		if (now - p->pending[i].at <= AG_PEER_PENDING_S)
+			ag_node_send(l, p->pending[i].buf, p->pending[i].len);
+	pending_clear(p);
+}
+
+/*
+ * With membership probe, sessions are not kept alive: a message for a
+ * member we hold none with is held (pending_add) while we dial it at its
+ * last address, and sent once the session is up.
+ */
 static int
 cluster_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
 {
 	struct ag_node	*n = arg;
 	int		 i = ag_node_peer_find(n, peer);
+	struct ag_peer	*p = i >= 0 ? &n->peers[i] : NULL;
 
+	if (p != NULL && (p->link == NULL || !p->link->hello) &&
+	    strcmp(n->cfg->membership, "probe") == 0) {
+		if (p->link == NULL && dial_member(n, p->addr, peer) == 0)
+			ag_log(AG_LOG_DEBUG, "peer %s: no session; dialling "
+			    "%s", peer, p->addr);
+		if ((p->link != NULL || dial_pending(n, peer)) &&
+		    pending_add(p, buf, len) == 0)
+			return 0;
+		return -1;
+	}
 	if (i < 0 || n->peers[i].link == NULL || !n->peers[i].link->hello)
 		return -1;
 	return net_quic_send_control(n->peers[i].link->conn, buf, len);
@@ -773,47 +868,59 @@ ag_node_publish(struct ag_node *n)
 	}
 }
 
+/*
+ * Dials peer_id at addr (text) unless it is us, connected, denied, or
+ * already being dialled there; the attempt backs off like an mDNS one.
+ * Returns 0 if a dial is now pending, -1 if not (or the table is full).
+ */
+static int
+dial_member(struct ag_node *n, const char *addr, const char *peer_id)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	char			 err[128];
+	int			 k;
+
+	if (strcmp(peer_id, n->trust.node_id) == 0 || addr[0] == '\0' ||
+	    ag_node_peer_connected(n, peer_id) ||
+	    ag_node_deny_check(n, peer_id) ||
+	    net_quic_addr_parse(addr, &ss, &sl, err, sizeof err) != 0 ||
+	    dial_find(n, (struct sockaddr *)&ss, sl) >= 0)
+		return -1;
+	for (k = 0; k < n->njoins && !n->joins[k].unused; k++)
+		continue;
+	if (k == n->njoins) {
+		if (n->njoins >= MAX_DIALS)
+			return -1;
+		n->njoins++;
+	}
+	memset(&n->joins[k], 0, sizeof n->joins[k]);
+	memcpy(&n->joins[k].ss, &ss, sl);
+	n->joins[k].sl = sl;
+	(void)snprintf(n->joins[k].text, sizeof n->joins[k].text, "%s", addr);
+	(void)snprintf(n->joins[k].peer_id, sizeof n->joins[k].peer_id, "%s",
+	    peer_id);
+	n->joins[k].backoff = BACKOFF_MIN_S;
+	n->joins[k].discovered = 1;
+	n->joins[k].gossiped = 1;
+	n->joins[k].learned = ag_node_now();
+	return 0;
+}
+
 /* Members we learned of through gossip get dialled at the address a
  * peer sees them at (our endpoint sends from its listening socket). */
 static void
 mesh_from(const char *origin, const struct ag_record *r, void *arg)
 {
 	struct ag_node		*n = arg;
-	struct sockaddr_storage	 ss;
-	socklen_t		 sl;
-	char			 err[128];
-	int			 i, k;
+	int			 i;
 
 	for (i = 0; i < r->nlinks; i++) {
 		const struct ag_record_link *l = &r->links[i];
 
-		if (strcmp(l->peer, n->trust.node_id) == 0 ||
-		    l->addr[0] == '\0' || ag_node_peer_connected(n, l->peer) ||
-		    ag_node_deny_check(n, l->peer) ||
-		    net_quic_addr_parse(l->addr, &ss, &sl, err,
-		    sizeof err) != 0 || dial_find(n, (struct sockaddr *)&ss,
-		    sl) >= 0)
-			continue;
-		for (k = 0; k < n->njoins && !n->joins[k].unused; k++)
-			continue;
-		if (k == n->njoins) {
-			if (n->njoins >= MAX_DIALS)
-				return;
-			n->njoins++;
-		}
-		memset(&n->joins[k], 0, sizeof n->joins[k]);
-		memcpy(&n->joins[k].ss, &ss, sl);
-		n->joins[k].sl = sl;
-		(void)snprintf(n->joins[k].text, sizeof n->joins[k].text, "%s",
-		    l->addr);
-		(void)snprintf(n->joins[k].peer_id, sizeof n->joins[k].peer_id,
-		    "%s", l->peer);
-		n->joins[k].backoff = BACKOFF_MIN_S;
-		n->joins[k].discovered = 1;
-		n->joins[k].gossiped = 1;
-		n->joins[k].learned = ag_node_now();
-		ag_log(AG_LOG_INFO, "gossip: %s knows %s at %s; dialling",
-		    origin, l->peer, l->addr);
+		if (dial_member(n, l->addr, l->peer) == 0)
+			ag_log(AG_LOG_INFO, "gossip: %s knows %s at %s; "
+			    "dialling", origin, l->peer, l->addr);
 	}
 }
 
@@ -1112,6 +1219,7 @@ open_endpoint(struct ag_node *n, char *err, size_t errlen)
 {
 	struct net_quic_config	qc;
 	char			v4[32], v6[32];
+	bool			probe;
 
 	memset(&qc, 0, sizeof qc);
 	if (n->cfg->listen[0] != '\0')
@@ -1123,14 +1231,19 @@ open_endpoint(struct ag_node *n, char *err, size_t errlen)
 		qc.listen[1] = v6;
 	}
 	qc.cred = n->creds;
-	qc.idle_timeout_ms = (unsigned)n->cfg->idle_timeout_s * 1000;
+	probe = strcmp(n->cfg->membership, "probe") == 0;
+	qc.idle_timeout_ms = (unsigned)(n->cfg->idle_timeout_s > 0 ?
+	    n->cfg->idle_timeout_s : probe ? 30 : 1) * 1000;
 	/*
 	 * Keep-alive only as often as the idle timeout needs: a PING when a
 	 * session has been silent for half of it (a lost PING is resent after
 	 * one PTO, well inside the other half).  Any packet either way resets
 	 * it, so a busy session sends none.  docs/cluster.md, "Quiet gossip".
+	 * With membership probe, SWIM's probes are the witness: an idle
+	 * session is left to time out.
 	 */
-	qc.keepalive_ms = qc.idle_timeout_ms / 2;
+	qc.keepalive_ms = probe ? NET_QUIC_KEEPALIVE_OFF :
+	    qc.idle_timeout_ms / 2;
 	qc.cb.established = on_established;
 	qc.cb.control = on_control;
 	qc.cb.probe_done = on_probe_done;
@@ -1230,6 +1343,7 @@ setup(struct ag_node *n, char *err, size_t errlen)
 		cc.max_voters = (unsigned)c->max_voters;
 		cc.bootstrap_expect = (unsigned)c->bootstrap_expect;
 		cc.promote_after_s = (double)c->promote_after_s;
+		cc.probe = strcmp(c->membership, "probe") == 0;
 		if ((n->solver = ag_solver_new(n->base, 16, err, errlen)) ==
 		    NULL || (n->cluster = ag_cluster_new(n->base,
 		    n->trust.node_id, &cc, &io, err, errlen)) == NULL)
@@ -1337,6 +1451,8 @@ teardown(struct ag_node *n)
 		(void)kill(n->bench_pid, SIGTERM);
 		(void)waitpid(n->bench_pid, NULL, 0);
 	}
+	for (int i = 0; i < n->npeers; i++)
+		pending_clear(&n->peers[i]);
 	ag_node_auth_free(n);
 	ag_node_deny_free(n);
 	if (n->sigterm != NULL)

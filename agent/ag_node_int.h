@@ -64,6 +64,19 @@ struct ag_link {
 	size_t			 rxlen;
 };
 
+/*
+ * A control message waiting for a session being dialled (membership probe
+ * mode: sessions are opened when there is something to send).
+ */
+#define AG_PEER_PENDING		8	/* messages held per peer */
+#define AG_PEER_PENDING_BYTES	32768	/* and their bytes */
+#define AG_PEER_PENDING_S	3.0	/* older ones are dropped */
+struct ag_pending {
+	uint8_t			*buf;
+	size_t			 len;
+	double			 at;		/* monotonic s, queued */
+};
+
 struct ag_peer {
 	char			 node_id[SEC_NODE_ID_SIZE];
 	char			 name[NET_WIRE_NAME_MAX + 1];
@@ -76,6 +89,9 @@ struct ag_peer {
 	int			 bw_outgoing;	/* 1: we sent that probe */
 	double			 last_heard;	/* monotonic s, 0 = never */
 	double			 next_probe;	/* monotonic s, 0 = none */
+	struct ag_pending	 pending[AG_PEER_PENDING];
+	int			 npending;
+	size_t			 pending_bytes;
 };
 
 struct ag_join {

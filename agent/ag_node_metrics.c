@@ -197,6 +197,18 @@ collect_cluster(struct ag_node *n, struct ag_prom *w)
 	one_u64(w, "exogpu_cluster_leader_changes_total", AG_PROM_COUNTER,
 	    "Times a different leader became known to this node.",
 	    cc.leader_changes);
+	one_u64(w, "exogpu_member_probes_total", AG_PROM_COUNTER,
+	    "SWIM probes this node started (membership probe mode).",
+	    cc.probes);
+	one_u64(w, "exogpu_member_probes_failed_total", AG_PROM_COUNTER,
+	    "Probes that ended with no ACK, direct or relayed.",
+	    cc.probes_failed);
+	one_u64(w, "exogpu_member_probe_refused_total", AG_PROM_COUNTER,
+	    "PING-REQs over the relay bounds and ACKs or NACKs nobody asked "
+	    "for (answers this node ignored).", cc.probe_refused);
+	one_u64(w, "exogpu_member_awareness", AG_PROM_GAUGE,
+	    "Local health score of probe mode: 0 is healthy; higher stretches "
+	    "this node's probe timeouts.", cc.awareness);
 	collect_raft(n, w, &cs);
 }
 

@@ -12,61 +12,16 @@
  * flushed at the end of the step (or when a list fills), so one step
  * sends at most one message per destination and list.  The emit callback
  * receives pointers into the state's scratch message; nothing is
- * allocated after net_member_new().
+ * allocated after net_member_new().  Probe mode's own parts (probes,
+ * relays, the gossip queue) are in net_member_probe.c; the claims logic
+ * here asks mb_unreachable() and hands what it would broadcast to the
+ * gossip queue instead.
  */
-#include "net_member.h"
-#include "net_idtab.h"
+#include "net_member_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct mb_entry {
-	char		id[SEC_NODE_ID_SIZE];
-	bool		used;
-	bool		conn_up;
-	bool		we_suspect;	/* our own SUSPECT claim is out */
-	uint8_t		status;
-	uint64_t	inc;
-	uint64_t	last_rx;	/* last direct evidence */
-	uint64_t	grace_until;	/* do not originate a suspicion before */
-	uint64_t	changed_at;	/* status or incarnation changed */
-	unsigned	backoff_ms;
-	unsigned	nconfirm;
-	char		confirm[NET_MEMBER_CONFIRM_MAX][SEC_NODE_ID_SIZE];
-};
-
-/* A pending list of claims and where it goes. */
-struct mb_pending {
-	struct net_member_claim	*c;
-	size_t			 n;
-};
-
-struct net_member {
-	struct net_member_config cfg;
-	char			 self[SEC_NODE_ID_SIZE];
-	uint64_t		 self_inc;
-	bool			 left;
-	uint64_t		 now;
-	uint64_t		 next_sync;
-	bool			 started;
-	uint64_t		 rng;
-
-	struct mb_entry		*e;
-	size_t			 cap;
-	struct net_idtab	 idx;		/* by node id */
-	uint16_t		*pick;		/* scratch for peer choice */
-
-	struct net_member_msg	 out;		/* scratch for SEND */
-	struct mb_pending	 bcast;		/* to every connected peer */
-	struct mb_pending	 fwd;		/* to fanout random peers */
-	struct mb_pending	 reply;		/* back to the sender */
-	const char		*sender;	/* of the RECV being handled */
-
-	net_member_emit_fn	*emit;
-	void			*emit_arg;
-	struct net_member_stats	 stats;
-};
 
 enum mb_result {
 	MB_ADOPTED,	/* view changed */
@@ -90,6 +45,24 @@ net_member_config_default(struct net_member_config *cfg)
 	cfg->reap_ms = 30000;
 	cfg->backoff_max_ms = 30000;
 	cfg->seed = 1;
+}
+
+void
+net_member_config_probe(struct net_member_config *cfg)
+{
+	net_member_config_default(cfg);
+	cfg->probe_ms = 500;
+	cfg->probe_timeout_ms = 200;
+	cfg->indirect = 3;
+	cfg->dead_ms = 1200;
+	cfg->dead_max_ms = 4000;
+	cfg->gossip_ms = 100;
+	cfg->retransmit_mult = 3;
+	cfg->awareness_max = 8;
+	cfg->relay_max = NET_MEMBER_RELAY_MAX;
+	cfg->sync_ms = 30000;
+	cfg->reconnect_ms = 10000;
+	cfg->reap_dead_ms = 3600000;
 }
 
 const char *
@@ -120,7 +93,7 @@ mb_id_of(const void *arg, size_t slot)
 	return m->e[slot].used ? m->e[slot].id : NULL;
 }
 
-static struct mb_entry *
+struct mb_entry *
 mb_find(const struct net_member *m, const char *id)
 {
 	size_t	slot;
@@ -153,6 +126,14 @@ mb_add(struct net_member *m, const char *id)
 	e->grace_until = m->now;
 	e->changed_at = m->now;
 	net_idtab_put(&m->idx, e->id, i);
+	/*
+	 * Probe mode: while the table grows (a cluster forming, members
+	 * joining), push-pull within a tenth of sync_ms; gossip alone,
+	 * sent to the few members a new node knows, misses some.
+	 */
+	if (mb_probe_mode(m) && m->started &&
+	    m->next_sync > m->now + m->cfg.sync_ms / 10)
+		m->next_sync = m->now + m->cfg.sync_ms / 10;
 	return e;
 }
 
@@ -172,9 +153,11 @@ mb_newer(uint64_t inc, uint8_t status, uint64_t einc, uint8_t estatus)
 }
 
 /* Unreachable to us: see the header. */
-static int
+int
 mb_unreachable(const struct net_member *m, const struct mb_entry *e)
 {
+	if (mb_probe_mode(m))
+		return e->probe_failed;
 	if (e->conn_up)
 		return m->cfg.hung_ms > 0 &&
 		    m->now >= e->last_rx + m->cfg.hung_ms;
@@ -198,7 +181,18 @@ mb_report(struct net_member *m, const char *id, uint8_t from, uint8_t to,
 	m->emit(m->emit_arg, &a);
 }
 
-static void
+/* Empties the scratch message: flags, no probe, no claims. */
+void
+mb_out_reset(struct net_member *m, unsigned flags)
+{
+	m->out.flags = flags;
+	m->out.probe = NET_MEMBER_PROBE_NONE;
+	m->out.seq = 0;
+	m->out.target[0] = '\0';
+	m->out.nclaims = 0;
+}
+
+void
 mb_send(struct net_member *m, const char *peer)
 {
 	struct net_member_action	a;
@@ -212,18 +206,30 @@ mb_send(struct net_member *m, const char *peer)
 }
 
 /*
- * Chooses up to k connected members other than exclude into m->pick;
- * returns how many.
+ * Chooses up to k members other than ex1 and ex2 into m->pick: connected
+ * ones, or in probe mode ALIVE ones we did not fail to probe; returns how
+ * many.
  */
-static size_t
-mb_choose(struct net_member *m, size_t k, const char *exclude)
+static bool
+mb_choosable(const struct net_member *m, const struct mb_entry *e)
+{
+	if (!e->used)
+		return false;
+	if (mb_probe_mode(m))
+		return e->status == NET_MEMBER_ALIVE && !e->probe_failed;
+	return e->conn_up;
+}
+
+size_t
+mb_choose(struct net_member *m, size_t k, const char *ex1, const char *ex2)
 {
 	size_t		i, n = 0, j;
 	uint16_t	t;
 
 	for (i = 0; i < m->cap; i++)
-		if (m->e[i].used && m->e[i].conn_up &&
-		    (exclude == NULL || strcmp(m->e[i].id, exclude) != 0))
+		if (mb_choosable(m, &m->e[i]) &&
+		    (ex1 == NULL || strcmp(m->e[i].id, ex1) != 0) &&
+		    (ex2 == NULL || strcmp(m->e[i].id, ex2) != 0))
 			m->pick[n++] = (uint16_t)i;
 	if (k > n)
 		k = n;
@@ -243,7 +249,14 @@ mb_flush_list(struct net_member *m, struct mb_pending *p, int which)
 
 	if (p->n == 0)
 		return;
-	m->out.flags = 0;
+	if (mb_probe_mode(m) && which != 2) {
+		/* Broadcasts and forwards: the transmit-limited queue. */
+		for (i = 0; i < p->n; i++)
+			mb_gossip_put(m, &p->c[i]);
+		p->n = 0;
+		return;
+	}
+	mb_out_reset(m, 0);
 	m->out.nclaims = p->n;
 	memcpy(m->out.claims, p->c, p->n * sizeof *p->c);
 	p->n = 0;
@@ -254,7 +267,7 @@ mb_flush_list(struct net_member *m, struct mb_pending *p, int which)
 				mb_send(m, m->e[i].id);
 		break;
 	case 1:		/* forward */
-		k = mb_choose(m, m->cfg.fanout, m->sender);
+		k = mb_choose(m, m->cfg.fanout, m->sender, NULL);
 		for (i = 0; i < k; i++)
 			mb_send(m, m->e[m->pick[i]].id);
 		break;
@@ -273,7 +286,7 @@ mb_flush(struct net_member *m)
 	mb_flush_list(m, &m->reply, 2);
 }
 
-static void
+void
 mb_claim_set(struct net_member_claim *c, const char *subject, uint8_t status,
     uint64_t inc, const char *from)
 {
@@ -302,7 +315,7 @@ mb_claim_of(const struct net_member *m, const struct mb_entry *e,
 	mb_claim_set(c, e->id, e->status, e->inc, from);
 }
 
-static void
+void
 mb_claim_self(const struct net_member *m, struct net_member_claim *c)
 {
 	mb_claim_set(c, m->self, m->left ? NET_MEMBER_LEFT : NET_MEMBER_ALIVE,
@@ -344,7 +357,7 @@ mb_sync_to(struct net_member *m, const char *peer, unsigned flags)
 {
 	size_t	i;
 
-	m->out.flags = flags;
+	mb_out_reset(m, flags);
 	mb_claim_self(m, &m->out.claims[0]);
 	m->out.nclaims = 1;
 	for (i = 0; i < m->cap; i++) {
@@ -352,8 +365,7 @@ mb_sync_to(struct net_member *m, const char *peer, unsigned flags)
 			continue;
 		if (m->out.nclaims == NET_MEMBER_MSG_CLAIMS) {
 			mb_send(m, peer);
-			m->out.nclaims = 0;
-			m->out.flags = flags & ~(unsigned)NET_MEMBER_F_REPLY;
+			mb_out_reset(m, flags & ~(unsigned)NET_MEMBER_F_REPLY);
 		}
 		mb_claim_of(m, &m->e[i], &m->out.claims[m->out.nclaims++]);
 	}
@@ -361,7 +373,7 @@ mb_sync_to(struct net_member *m, const char *peer, unsigned flags)
 		mb_send(m, peer);
 }
 
-static void
+void
 mb_add_confirm(struct net_member *m, struct mb_entry *e, const char *from)
 {
 	unsigned	i;
@@ -424,7 +436,27 @@ mb_apply_self(struct net_member *m, const struct net_member_claim *c)
 	m->self_inc = c->incarnation + 1;
 	m->stats.refutations++;
 	mb_queue_self(m, &m->bcast, 0);
+	if (mb_probe_mode(m)) {
+		/* The accuser learns at once; being accused: health. */
+		if (m->sender != NULL)
+			mb_queue_self(m, &m->reply, 2);
+		if (m->awareness < m->cfg.awareness_max)
+			m->awareness++;
+	}
 	return MB_ADOPTED;
+}
+
+/*
+ * Do we have evidence against a suspicion or death of e?  Transport mode:
+ * we reach it.  Probe mode: we heard from it within one probe period
+ * and no probe of ours failed since.
+ */
+static bool
+mb_fresh(const struct net_member *m, const struct mb_entry *e)
+{
+	if (!mb_probe_mode(m))
+		return !mb_unreachable(m, e);
+	return !e->probe_failed && m->now < e->last_rx + m->cfg.probe_ms;
 }
 
 /* The precedence rule; see net_member.h. */
@@ -459,9 +491,11 @@ mb_apply(struct net_member *m, const struct net_member_claim *c)
 	if (!mb_newer(c->incarnation, c->status, e->inc, e->status))
 		return MB_STALE;
 	if ((c->status == NET_MEMBER_SUSPECT || c->status == NET_MEMBER_DEAD) &&
-	    !mb_unreachable(m, e))
+	    mb_fresh(m, e))
 		return MB_REFUSED;	/* we hear it: not our view */
 	mb_set(m, e, c->status, c->incarnation);
+	if (c->status == NET_MEMBER_SUSPECT && mb_probe_mode(m))
+		mb_probe_soon(m, e);	/* see for ourselves */
 	if (c->status == NET_MEMBER_SUSPECT)
 		mb_add_confirm(m, e, c->from);
 	/* Alive by hearsay: give the driver time to connect. */
@@ -482,6 +516,10 @@ mb_suspect(struct net_member *m, struct mb_entry *e)
 	e->we_suspect = true;
 	mb_queue(m, &m->bcast, 0, e->id, NET_MEMBER_SUSPECT, e->inc,
 	    m->self);
+	if (mb_probe_mode(m)) {
+		mb_probe_notify(m, e, true);
+		mb_probe_soon(m, e);	/* our own network may be at fault */
+	}
 }
 
 static void
@@ -502,7 +540,13 @@ mb_recv(struct net_member *m, const char *peer,
 		switch (r) {
 		case MB_ADOPTED:
 			m->stats.claims_adopted++;
-			if (!sync && strcmp(c->subject, m->self) != 0)
+			/*
+			 * Probe mode gossips what a sync taught us too (as
+			 * memberlist does): transmit-limited, and a sync of
+			 * a settled cluster adopts nothing.
+			 */
+			if ((!sync || mb_probe_mode(m)) &&
+			    strcmp(c->subject, m->self) != 0)
 				mb_queue(m, &m->fwd, 1, c->subject,
 				    c->status, c->incarnation, c->from);
 			break;
@@ -533,13 +577,47 @@ mb_recv(struct net_member *m, const char *peer,
 	}
 }
 
-static void
+void
 mb_heard(struct net_member *m, struct mb_entry *e)
 {
 	e->last_rx = m->now;
 	e->backoff_ms = 0;
+	e->probe_failed = false;
 	if (e->grace_until > m->now)
 		e->grace_until = m->now;
+	if (mb_probe_mode(m))
+		mb_probe_heard(m, e);
+}
+
+/*
+ * Transport mode still answers a PING, so that members in probe mode do
+ * not suspect it (a cluster switching modes one agent at a time); it runs
+ * no indirect probes and counts everything else as unasked for.
+ */
+static void
+mb_probe_answer(struct net_member *m, const char *peer,
+    const struct net_member_msg *msg)
+{
+	if (msg->probe != NET_MEMBER_PROBE_PING) {
+		m->stats.acks_refused++;
+		return;
+	}
+	mb_out_reset(m, 0);
+	m->out.probe = NET_MEMBER_PROBE_ACK;
+	m->out.seq = msg->seq;
+	mb_send(m, peer);
+}
+
+/* Members in the table, not counting self. */
+size_t
+mb_members(const struct net_member *m)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < m->cap; i++)
+		if (m->e[i].used)
+			n++;
+	return n;
 }
 
 static void
@@ -549,9 +627,43 @@ mb_remove(struct net_member *m, struct mb_entry *e)
 	uint8_t	old = e->status;
 
 	memcpy(id, e->id, sizeof id);
+	if (e->gq_queued)
+		m->gq_len--;
+	e->gq_queued = false;
 	e->used = false;
 	mb_index_rebuild(m);
 	mb_report(m, id, old, NET_MEMBER_NONE, e->inc);
+}
+
+/*
+ * Our suspicion of e (unreachable to us) becomes DEAD: after dead_ms with
+ * `need` confirmations.  Probe mode also after dead_max_ms with one (none
+ * when nobody else is there to confirm), both stretched by our local
+ * health score: a node whose own network failed (a blackout: probes fail
+ * with no helper's NACK) neither confirms others' suspicions nor kills a
+ * member on its word alone.
+ */
+static bool
+mb_dead_due(const struct net_member *m, const struct mb_entry *e,
+    size_t need, size_t avail)
+{
+	uint64_t	age = m->now - e->changed_at;
+	uint64_t	k = mb_probe_mode(m) ? 1 + m->awareness : 1;
+
+	if (age >= m->cfg.dead_ms * k && e->nconfirm >= need)
+		return true;
+	return mb_probe_mode(m) && age >= m->cfg.dead_max_ms * k &&
+	    (e->nconfirm >= 1 || avail == 0);
+}
+
+/* How long a DEAD or LEFT member is remembered. */
+static uint64_t
+mb_reap_after(const struct net_member *m, const struct mb_entry *e)
+{
+	if (mb_probe_mode(m) && e->status == NET_MEMBER_DEAD &&
+	    m->cfg.reap_dead_ms > 0)
+		return m->cfg.reap_dead_ms;
+	return m->cfg.reap_ms;
 }
 
 static void
@@ -559,8 +671,10 @@ mb_tick(struct net_member *m)
 {
 	struct mb_entry	*e;
 	size_t		 i, avail = 0, need;
-	uint64_t	 jit;
+	uint64_t	 jit, period;
 
+	if (mb_probe_mode(m))
+		mb_probe_tick(m);
 	for (i = 0; i < m->cap; i++) {
 		e = &m->e[i];
 		if (e->used && (e->status == NET_MEMBER_ALIVE ||
@@ -583,8 +697,7 @@ mb_tick(struct net_member *m)
 				mb_suspect(m, e);
 			need = m->cfg.confirmations < avail ?
 			    m->cfg.confirmations : avail;
-			if (m->now - e->changed_at >= m->cfg.dead_ms &&
-			    e->nconfirm >= need) {
+			if (mb_dead_due(m, e, need, avail)) {
 				mb_set(m, e, NET_MEMBER_DEAD, e->inc);
 				m->stats.deaths++;
 				mb_queue(m, &m->bcast, 0, e->id,
@@ -592,22 +705,31 @@ mb_tick(struct net_member *m)
 			}
 			break;
 		default:	/* DEAD, LEFT */
-			if (!e->conn_up &&
-			    m->now - e->changed_at >= m->cfg.reap_ms)
+			if ((!e->conn_up || mb_probe_mode(m)) &&
+			    m->now - e->changed_at >= mb_reap_after(m, e))
 				mb_remove(m, e);
 			break;
 		}
 	}
 	if (m->now >= m->next_sync) {
-		if (mb_choose(m, 1, NULL) == 1) {
+		if (mb_choose(m, 1, NULL, NULL) == 1) {
 			mb_flush(m);
 			mb_sync_to(m, m->e[m->pick[0]].id,
 			    NET_MEMBER_F_SYNC | NET_MEMBER_F_REPLY);
 		}
-		/* sync_ms +- 25 % so nodes do not fall into step. */
-		jit = m->cfg.sync_ms / 2 > 0 ?
-		    net_splitmix64(&m->rng) % (m->cfg.sync_ms / 2) : 0;
-		m->next_sync = m->now + m->cfg.sync_ms * 3 / 4 + jit;
+		/*
+		 * sync_ms +- 25 % so nodes do not fall into step; in probe
+		 * mode once per 32 members' worth, so the bytes per node
+		 * stay flat as the table grows.
+		 */
+		period = m->cfg.sync_ms;
+		if (mb_probe_mode(m))
+			period *= (mb_members(m) + 31) / 32;
+		if (period == 0)
+			period = m->cfg.sync_ms;
+		jit = period / 2 > 0 ?
+		    net_splitmix64(&m->rng) % (period / 2) : 0;
+		m->next_sync = m->now + period * 3 / 4 + jit;
 	}
 }
 
@@ -616,6 +738,13 @@ mb_tick(struct net_member *m)
 static int
 mb_config_ok(const struct net_member_config *c)
 {
+	if (c->probe_ms > 0 && (c->probe_timeout_ms == 0 ||
+	    c->reconnect_ms == 0 ||
+	    c->probe_timeout_ms * 2 > c->probe_ms || c->indirect == 0 ||
+	    c->indirect > NET_MEMBER_INDIRECT_MAX || c->gossip_ms == 0 ||
+	    c->retransmit_mult == 0 || c->relay_max > NET_MEMBER_RELAY_MAX ||
+	    c->dead_max_ms < c->dead_ms || c->awareness_max > 64))
+		return 0;
 	return c->max_members >= 2 && c->max_members <= NET_MEMBER_MAX &&
 	    c->suspect_ms > 0 &&
 	    (c->hung_ms == 0 || c->hung_ms >= c->suspect_ms) &&
@@ -645,7 +774,8 @@ net_member_new(const char *self, const struct net_member_config *cfg)
 	m->reply.c = calloc(NET_MEMBER_MSG_CLAIMS, sizeof *m->reply.c);
 	if (m->e == NULL || m->pick == NULL ||
 	    net_idtab_init(&m->idx, m->cap) == -1 ||
-	    m->bcast.c == NULL || m->fwd.c == NULL || m->reply.c == NULL) {
+	    m->bcast.c == NULL || m->fwd.c == NULL || m->reply.c == NULL ||
+	    (mb_probe_mode(m) && mb_probe_alloc(m) == -1)) {
 		net_member_free(m);
 		errno = ENOMEM;
 		return NULL;
@@ -664,6 +794,7 @@ net_member_free(struct net_member *m)
 	free(m->bcast.c);
 	free(m->fwd.c);
 	free(m->reply.c);
+	mb_probe_free(m);
 	free(m);
 }
 
@@ -679,8 +810,29 @@ net_member_msg_valid(const struct net_member_msg *msg)
 	size_t	i;
 
 	if (msg->nclaims > NET_MEMBER_MSG_CLAIMS ||
-	    (msg->flags & ~(unsigned)NET_MEMBER_F_ALL) != 0)
+	    (msg->flags & ~(unsigned)NET_MEMBER_F_ALL) != 0 ||
+	    msg->probe > NET_MEMBER_PROBE_NACK)
 		return -1;
+	if (memchr(msg->target, '\0', sizeof msg->target) == NULL)
+		return -1;
+	switch (msg->probe) {
+	case NET_MEMBER_PROBE_NONE:
+		if (msg->seq != 0 || msg->target[0] != '\0')
+			return -1;
+		break;
+	case NET_MEMBER_PROBE_PING:
+		if (msg->target[0] != '\0')
+			return -1;
+		break;
+	case NET_MEMBER_PROBE_ACK:
+		if (msg->target[0] != '\0' && !net_id_ok(msg->target))
+			return -1;
+		break;
+	default:	/* REQ, NACK */
+		if (!net_id_ok(msg->target))
+			return -1;
+		break;
+	}
 	for (i = 0; i < msg->nclaims; i++) {
 		if (!net_id_ok(msg->claims[i].subject) ||
 		    !net_id_ok(msg->claims[i].from) ||
@@ -696,6 +848,7 @@ net_member_step(struct net_member *m, const struct net_member_event *ev,
     uint64_t now, net_member_emit_fn *emit, void *arg)
 {
 	struct mb_entry	*e = NULL;
+	bool		 added = false;
 
 	if (ev == NULL || emit == NULL)
 		return -1;
@@ -724,14 +877,28 @@ net_member_step(struct net_member *m, const struct net_member_event *ev,
 		if ((e = mb_find(m, ev->peer)) == NULL) {
 			if ((e = mb_add(m, ev->peer)) == NULL)
 				break;	/* table full: not a member */
+			added = true;
 			e->status = NET_MEMBER_ALIVE;
 			mb_report(m, e->id, NET_MEMBER_NONE,
 			    NET_MEMBER_ALIVE, 0);
 		}
 		e->conn_up = true;
 		mb_heard(m, e);
-		/* Push-pull on every new session. */
-		mb_sync_to(m, e->id, NET_MEMBER_F_SYNC | NET_MEMBER_F_REPLY);
+		/*
+		 * Push-pull on every new session; in probe mode sessions
+		 * come and go on demand, so only with a member new to us.
+		 */
+		if (!mb_probe_mode(m) || added)
+			mb_sync_to(m, e->id,
+			    NET_MEMBER_F_SYNC | NET_MEMBER_F_REPLY);
+		/* Probe mode: the others hear of a joiner from us. */
+		if (mb_probe_mode(m) && added) {
+			struct net_member_claim	c;
+
+			mb_claim_set(&c, e->id, NET_MEMBER_ALIVE, e->inc,
+			    e->id);
+			mb_gossip_put(m, &c);
+		}
 		break;
 	case NET_MEMBER_EV_CONN_DOWN:
 		if ((e = mb_find(m, ev->peer)) != NULL)
@@ -745,6 +912,12 @@ net_member_step(struct net_member *m, const struct net_member_event *ev,
 		if ((e = mb_find(m, ev->peer)) != NULL)
 			mb_heard(m, e);
 		m->sender = ev->peer;
+		if (ev->msg->probe != NET_MEMBER_PROBE_NONE) {
+			if (mb_probe_mode(m))
+				mb_probe_recv(m, ev->peer, ev->msg);
+			else
+				mb_probe_answer(m, ev->peer, ev->msg);
+		}
 		mb_recv(m, ev->peer, ev->msg);
 		break;
 	case NET_MEMBER_EV_LEAVE:
@@ -759,6 +932,8 @@ net_member_step(struct net_member *m, const struct net_member_event *ev,
 	}
 	mb_flush(m);
 	m->sender = NULL;
+	if (mb_probe_mode(m) && m->gossip_now)
+		mb_gossip_round(m, true);
 	return 0;
 }
 
@@ -780,6 +955,12 @@ net_member_status(const struct net_member *m, const char *id,
 	if (incarnation != NULL)
 		*incarnation = e->inc;
 	return (enum net_member_status)e->status;
+}
+
+unsigned
+net_member_awareness(const struct net_member *m)
+{
+	return m->awareness;
 }
 
 uint64_t

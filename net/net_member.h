@@ -70,6 +70,53 @@
  * push-pull), and we do the same on every new connection.  That repairs
  * lost messages and lets a restarted node learn what the cluster thinks of
  * it.
+ *
+ * Probe mode (probe_ms > 0): SWIM's own failure detector, for a cluster
+ * that does not hold a live session to every member.  The transport is no
+ * longer the witness; probes are:
+ *
+ *  - every probe_ms (times 1 + the local health score, below) we PING the
+ *    next member of a shuffled round of every ALIVE or SUSPECT member; an
+ *    ACK within probe_timeout_ms, or any message from it, is a success;
+ *  - without one we send PING-REQ to `indirect` random ALIVE members, each
+ *    of which pings the target and relays its ACK, or answers NACK when
+ *    the target stays silent for probe_timeout_ms;
+ *  - no ACK by the end of the period: the probe failed and the target is
+ *    unreachable to us until we hear from it again; we suspect it, and
+ *    each helper that NACKed counts as a confirmation (it tried too);
+ *  - a SUSPECT or DEAD claim about a member we heard from within the last
+ *    probe_ms is refused (fresh evidence); otherwise it is adopted and the
+ *    member is probed next, so confirmations follow in one probe's time;
+ *    our own confirming SUSPECT goes straight to whoever suspected first;
+ *  - DEAD as in the transport mode (dead_ms, min(k, alive members)
+ *    confirmations), or after dead_max_ms of a suspicion that no probe
+ *    lifted, however few confirmed it;
+ *  - DEAD members are remembered for reap_dead_ms (LEFT ones reap_ms), and
+ *    every reconnect_ms one of them, chosen at random, is sent its own
+ *    DEAD claim and ours, asking for its table: a member cut off by a
+ *    partition refutes and the two sides merge once it heals (Serf's
+ *    reconnect), with no session kept to it meanwhile.
+ *
+ * Local health (Lifeguard): a probe that fails without a single NACK from
+ * the helpers may be our own fault (a stalled process, a lossy uplink);
+ * it raises a score (at most awareness_max) that stretches our probe
+ * period and timeouts; every successful probe lowers it.
+ *
+ * Dissemination in probe mode is transmit-limited, as memberlist's: every
+ * claim we originate or adopt joins a queue (one entry per subject, the
+ * newest claim replacing older ones); every gossip_ms while the queue is
+ * not empty a message with the least-sent claims goes to `fanout` random
+ * ALIVE members; a claim is dropped after retransmit_mult *
+ * ceil(log10(n + 1)) sends, n the members we know.  An idle cluster sends
+ * only probes.  The push-pull sync runs every sync_ms * ceil(n / 32), so
+ * the bytes of anti-entropy per node do not grow with n, and on a new
+ * session only with a member we did not know.  SENDs name members that may
+ * have no session: the driver opens one (and may close idle ones).
+ *
+ * A member cannot spend our resources by asking: we relay at most
+ * relay_max indirect probes at once (4 per requester); more PING-REQs are
+ * counted and dropped.  A relayed ACK counts only from a helper we asked,
+ * for the sequence number and target we asked about.
  */
 #ifndef NET_MEMBER_H
 #define NET_MEMBER_H
@@ -109,7 +156,23 @@ struct net_member_config {
 	unsigned	reap_ms;	/* forget DEAD / LEFT members after */
 	unsigned	backoff_max_ms;	/* cap of a refuted suspicion's pause */
 	uint64_t	seed;		/* random generator (peer choice) */
+	/* Probe mode (0: the transport is the witness, as described above). */
+	unsigned	probe_ms;	/* probe period */
+	unsigned	probe_timeout_ms; /* direct ACK wait, then indirect */
+	unsigned	indirect;	/* helpers of an indirect probe */
+	unsigned	dead_max_ms;	/* DEAD without enough confirmations */
+	unsigned	gossip_ms;	/* gossip round while claims are queued */
+	unsigned	retransmit_mult; /* sends per claim / ceil(log10(n+1)) */
+	unsigned	awareness_max;	/* local health score cap */
+	unsigned	relay_max;	/* indirect probes run for others */
+	unsigned	reconnect_ms;	/* tell one DEAD member it is dead */
+	unsigned	reap_dead_ms;	/* forget DEAD members after */
 };
+
+/* Probe-mode defaults that net_member_config_probe() sets. */
+#define NET_MEMBER_RELAY_MAX		64	/* cap of relay_max */
+#define NET_MEMBER_RELAY_PER_PEER	4	/* relays for one requester */
+#define NET_MEMBER_INDIRECT_MAX		8	/* cap of indirect */
 
 /*
  * One claim.  from: who made it (for SUSPECT, the member whose suspicion
@@ -127,9 +190,25 @@ struct net_member_claim {
 #define NET_MEMBER_F_REPLY	0x2	/* answer with your whole table */
 #define NET_MEMBER_F_ALL	0x3
 
-/* The one membership message: a batch of claims. */
+/* Probe kinds (probe mode; the numbers are on the wire). */
+enum net_member_probe {
+	NET_MEMBER_PROBE_NONE = 0,	/* claims only */
+	NET_MEMBER_PROBE_PING = 1,	/* answer ACK(seq) */
+	NET_MEMBER_PROBE_ACK = 2,	/* answers PING(seq); relayed: target */
+	NET_MEMBER_PROBE_REQ = 3,	/* ping target for me, tag seq */
+	NET_MEMBER_PROBE_NACK = 4	/* relay: target did not answer */
+};
+
+/*
+ * The one membership message: a batch of claims, optionally carrying a
+ * probe (claims may then be none).  target names the probed member of a
+ * REQ, a relayed ACK and a NACK, and is empty otherwise.
+ */
 struct net_member_msg {
 	unsigned		flags;
+	uint8_t			probe;		/* enum net_member_probe */
+	uint64_t		seq;
+	char			target[SEC_NODE_ID_SIZE];
 	size_t			nclaims;
 	struct net_member_claim	claims[NET_MEMBER_MSG_CLAIMS];
 };
@@ -180,12 +259,29 @@ struct net_member_stats {
 	uint64_t	suspicions;	/* suspicions we originated */
 	uint64_t	deaths;		/* DEAD declarations we originated */
 	uint64_t	msgs_out;
+	uint64_t	probes;		/* probes we started (probe mode) */
+	uint64_t	probes_failed;	/* ended without any ACK */
+	uint64_t	probes_indirect; /* needed PING-REQs */
+	uint64_t	relays;		/* indirect probes run for others */
+	uint64_t	relays_refused;	/* PING-REQs over the bounds */
+	uint64_t	acks_refused;	/* ACKs / NACKs we did not ask for */
+	uint64_t	gossip_msgs;	/* transmit-limited gossip messages */
 };
 
 struct net_member;
 
-/* Fills the defaults described above. */
+/* Fills the defaults described above (transport mode: probe_ms 0). */
 void	net_member_config_default(struct net_member_config *cfg);
+/*
+ * Fills the probe-mode defaults: probe_ms 500, probe_timeout_ms 200,
+ * indirect 3, dead_ms 1200, dead_max_ms 4000, gossip_ms 100, fanout 3,
+ * retransmit_mult 3, awareness_max 8, relay_max 64, sync_ms 30000,
+ * reconnect_ms 10000, reap_dead_ms 3600000; the
+ * rest as net_member_config_default (docs/cluster.md, "Probes").
+ */
+void	net_member_config_probe(struct net_member_config *cfg);
+/* The local health score (probe mode; 0 is healthy). */
+unsigned	net_member_awareness(const struct net_member *m);
 
 /*
  * A new state machine for node self, ALIVE at incarnation 0 (or a
@@ -231,7 +327,9 @@ int	net_member_msg_valid(const struct net_member_msg *msg);
  * Wire form of a membership message (net_member_wire.c): the payload map
  * of control-stream type NET_MEMBER_WIRE_TYPE, {1: flags, 2: [claim...]}
  * with each claim [subject, status, incarnation, from] (node ids as
- * text).  Encoding appends the payload to w (0 or -1: a field the decoder
+ * text), plus, for a probe, 3: kind, 4: seq and (REQ, relayed ACK, NACK)
+ * 5: target; keys 3-5 are absent from a message without a probe, so an
+ * agent that predates them reads a probe as an empty batch of claims.  Encoding appends the payload to w (0 or -1: a field the decoder
  * would refuse, or w full).  Decoding reads exactly one payload item from
  * buf[0..len) under bounded deterministic CBOR limits, checks every node
  * id and range, skips unknown keys, and fills *msg (0, or -1 with the

@@ -20,6 +20,9 @@
 
 #define MW_KEY_FLAGS	1
 #define MW_KEY_CLAIMS	2
+#define MW_KEY_PROBE	3
+#define MW_KEY_SEQ	4
+#define MW_KEY_TARGET	5
 
 static const struct sec_cbor_limits mw_limits = {
 	.max_item_bytes = 64 * 1024,
@@ -85,8 +88,9 @@ net_member_wire_decode(const uint8_t *buf, size_t len,
     struct net_member_msg *msg, char *err, size_t errlen)
 {
 	struct sec_cbor_reader	r;
-	uint64_t		pairs, i, key, flags;
+	uint64_t		pairs, i, key, flags, v;
 	bool			have_flags = false, have_claims = false;
+	bool			have_seq = false;
 
 	memset(msg, 0, offsetof(struct net_member_msg, claims));
 	if (sec_cbor_reader_init(&r, buf, len, &mw_limits) != 0)
@@ -113,6 +117,22 @@ net_member_wire_decode(const uint8_t *buf, size_t len,
 			if (mw_read_claims(&r, msg, err, errlen) != 0)
 				return -1;
 			have_claims = true;
+		} else if (key == MW_KEY_PROBE) {
+			if (sec_cbor_read_uint(&r, &v) != 0 ||
+			    v < NET_MEMBER_PROBE_PING ||
+			    v > NET_MEMBER_PROBE_NACK)
+				return sec_err(err, errlen, "member payload: "
+				    "key 3 (probe): bad value");
+			msg->probe = (uint8_t)v;
+		} else if (key == MW_KEY_SEQ) {
+			if (sec_cbor_read_uint(&r, &msg->seq) != 0)
+				return sec_err(err, errlen, "member payload: "
+				    "key 4 (seq): bad value");
+			have_seq = true;
+		} else if (key == MW_KEY_TARGET) {
+			if (mw_read_id(&r, msg->target) != 0)
+				return sec_err(err, errlen, "member payload: "
+				    "key 5 (target): bad node id");
 		} else if (sec_cbor_skip(&r) != 0)
 			break;
 	}
@@ -125,6 +145,12 @@ net_member_wire_decode(const uint8_t *buf, size_t len,
 	if (!have_claims)
 		return sec_err(err, errlen, "member payload: missing key 2 "
 		    "(claims)");
+	if ((msg->probe != NET_MEMBER_PROBE_NONE) != have_seq)
+		return sec_err(err, errlen, "member payload: keys 3 (probe) "
+		    "and 4 (seq) go together");
+	if (net_member_msg_valid(msg) != 0)
+		return sec_err(err, errlen, "member payload: key 5 (target) "
+		    "does not fit probe %u", (unsigned)msg->probe);
 	return 0;
 }
 
@@ -141,7 +167,8 @@ net_member_wire_encode(const struct net_member_msg *msg,
 		if (!sec_node_id_valid(msg->claims[i].subject) ||
 		    !sec_node_id_valid(msg->claims[i].from))
 			return -1;
-	(void)sec_cbor_write_map(w, 2);
+	(void)sec_cbor_write_map(w, msg->probe == NET_MEMBER_PROBE_NONE ? 2 :
+	    msg->target[0] != '\0' ? 5 : 4);
 	(void)sec_cbor_write_uint(w, MW_KEY_FLAGS);
 	(void)sec_cbor_write_uint(w, msg->flags);
 	(void)sec_cbor_write_uint(w, MW_KEY_CLAIMS);
@@ -153,6 +180,17 @@ net_member_wire_encode(const struct net_member_msg *msg,
 		(void)sec_cbor_write_uint(w, c->status);
 		(void)sec_cbor_write_uint(w, c->incarnation);
 		(void)sec_cbor_write_text(w, c->from, strlen(c->from));
+	}
+	if (msg->probe != NET_MEMBER_PROBE_NONE) {
+		(void)sec_cbor_write_uint(w, MW_KEY_PROBE);
+		(void)sec_cbor_write_uint(w, msg->probe);
+		(void)sec_cbor_write_uint(w, MW_KEY_SEQ);
+		(void)sec_cbor_write_uint(w, msg->seq);
+		if (msg->target[0] != '\0') {
+			(void)sec_cbor_write_uint(w, MW_KEY_TARGET);
+			(void)sec_cbor_write_text(w, msg->target,
+			    strlen(msg->target));
+		}
 	}
 	return sec_cbor_writer_error(w) == 0 ? 0 : -1;
 }

@@ -35,6 +35,7 @@
 #ifndef NET_QUIC_H
 #define NET_QUIC_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -57,6 +58,7 @@ struct net_quic_conn;
 #define NET_QUIC_CONTROL_BUF	(4u << 20)	/* unacked control bytes */
 #define NET_QUIC_PROBE_MAX	(1ull << 32)	/* bytes in one probe */
 #define NET_QUIC_MAX_CONNS	256
+#define NET_QUIC_KEEPALIVE_OFF	UINT_MAX	/* keepalive_ms: none */
 /* Application (tunnel) streams a peer may have open toward us at once. */
 #define NET_QUIC_APP_STREAMS	64
 
@@ -164,7 +166,7 @@ struct net_quic_config {
 	/* From sec_tls_creds_new; must outlive the endpoint. */
 	gnutls_certificate_credentials_t cred;
 	unsigned			 idle_timeout_ms;
-	unsigned			 keepalive_ms;	/* 0: idle / 3 */
+	unsigned			 keepalive_ms;	/* 0: idle / 3; or OFF */
 	unsigned			 handshake_timeout_ms;
 	size_t				 control_buf_max;
 	uint64_t			 probe_max;

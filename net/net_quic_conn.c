@@ -438,6 +438,18 @@ tls_init(struct net_quic_conn *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * ngtcp2's keep-alive timeout: 0 is none (0.12; UINT64_MAX overflows its
+ * expiry and sends PINGs without pause).
+ */
+static ngtcp2_duration
+keepalive_ns(const struct net_quic_endpoint *ep)
+{
+	if (ep->cfg.keepalive_ms == NET_QUIC_KEEPALIVE_OFF)
+		return 0;
+	return (uint64_t)ep->cfg.keepalive_ms * MS;
+}
+
 static void
 path_of(struct net_quic_conn *c, ngtcp2_path *path)
 {
@@ -485,8 +497,7 @@ nq_conn_accept(struct net_quic_endpoint *ep, struct nq_sock *s,
 		c->q = NULL;
 		goto fail;
 	}
-	ngtcp2_conn_set_keep_alive_timeout(c->q,
-	    (uint64_t)ep->cfg.keepalive_ms * MS);
+	ngtcp2_conn_set_keep_alive_timeout(c->q, keepalive_ns(ep));
 	if (tls_init(c, err, sizeof err) < 0) {
 		nq_log(ep, NET_QUIC_LOG_ERR, "quic: %s", err);
 		goto fail;
@@ -558,8 +569,7 @@ net_quic_connect(struct net_quic_endpoint *ep, const struct sockaddr *addr,
 		    ngtcp2_strerror(rv));
 		goto fail;
 	}
-	ngtcp2_conn_set_keep_alive_timeout(c->q,
-	    (uint64_t)ep->cfg.keepalive_ms * MS);
+	ngtcp2_conn_set_keep_alive_timeout(c->q, keepalive_ns(ep));
 	if (tls_init(c, err, errlen) < 0)
 		goto fail;
 	nq_log(ep, NET_QUIC_LOG_DEBUG, "quic: dialling %s", text);

@@ -3,7 +3,7 @@
 # side by side on loopback (issue 15).
 #
 # Usage: bench_idle.sh [--quick] [--n "16 32"] [--t SECONDS] [--runs R]
-#                      [--settle SECONDS]
+#                      [--settle SECONDS] [--agent-args "ARGS"]
 #                      [--no-serf] EXOGPU
 #
 # For every N (and every run) it starts N `exogpu agent`s, then N
@@ -26,7 +26,8 @@
 #           filter as they arrive.
 #
 # exogpu agents: join secret, --no-mdns, --no-bench, QUIC on 127.0.0.1:7101..
-# and HTTP on 127.0.0.1:8101.., all joining agent 1.  Serf agents: LAN
+# and HTTP on 127.0.0.1:8101.., all joining agent 1, plus --agent-args
+# (e.g. "--membership probe").  Serf agents: LAN
 # profile, encryption on (-encrypt with a fresh key), bind 127.0.0.1:7946..,
 # RPC 127.0.0.1:7373.., -join the first.  Serf is skipped with a message
 # when it is not installed (Debian: apt-get install serf).
@@ -42,6 +43,7 @@ NS_LIST="16 32"
 T=60
 RUNS=1
 SERF=1
+AGENT_ARGS=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1; NS_LIST=5; T=10 ;;
@@ -50,8 +52,9 @@ while [ $# -gt 0 ]; do
 	--runs) RUNS=$2; shift ;;
 	--no-serf) SERF=0 ;;
 	--settle) SETTLE=$2; shift ;;
+	--agent-args) AGENT_ARGS=$2; shift ;;
 	-*) echo "usage: $0 [--quick] [--n \"N...\"] [--t S] [--runs R] [--settle S]" \
-	    "[--no-serf] EXOGPU" >&2; exit 2 ;;
+	    "[--agent-args \"ARGS\"] [--no-serf] EXOGPU" >&2; exit 2 ;;
 	*) EXOGPU=$1 ;;
 	esac
 	shift
@@ -157,7 +160,7 @@ start_exogpu()
 	EXOGPU_JOIN_SECRET=$SECRET ip netns exec "$NS" "$EXOGPU" -v agent \
 	    --data-dir "$_d" --name "b$_i" --listen "127.0.0.1:$((7100 + _i))" \
 	    --http "127.0.0.1:$((8100 + _i))" --no-mdns --no-bench $_join \
-	    2> >(stamp "$DIR/x$_i.log") >/dev/null &
+	    $AGENT_ARGS 2> >(stamp "$DIR/x$_i.log") >/dev/null &
 	PIDS="$PIDS $!"
 	eval "PID_$_i=$!"
 }
@@ -293,6 +296,7 @@ run()
 }
 
 echo "bench_idle: T=${T}s idle after ${SETTLE}s settle; N in: $NS_LIST; runs: $RUNS"
+[ -z "$AGENT_ARGS" ] || echo "exogpu agents with: $AGENT_ARGS"
 [ "$SERF" = 0 ] || echo "serf: $(serf version | head -1)"
 for n in $NS_LIST; do
 	for r in $(seq 1 "$RUNS"); do

@@ -4,7 +4,10 @@
  * machines behind them.
  *
  * The first input byte picks the decoder (0 membership, 1 DIGEST,
- * 2 RECORDS, 3 WANT; others modulo 4), the rest is the payload.  Checks
+ * 2 RECORDS, 3 WANT; others modulo 4), the rest is the payload; for a
+ * membership message, bit 2 of that byte picks the state machine's mode
+ * (0 the transport witness, 1 probe mode, where the message may be a
+ * PING, ACK, PING-REQ or NACK and ticks run the probe timers).  Checks
  * beyond memory safety (a violation aborts):
  *  - a decoded message passes the state machine's own validity check;
  *  - it re-encodes, and decoding that encoding gives the same fields
@@ -52,7 +55,7 @@ sink_gossip(void *arg, const struct net_gossip_action *a)
 }
 
 static void
-member(const uint8_t *p, size_t n)
+member(const uint8_t *p, size_t n, int probe)
 {
 	static struct net_member_msg	m, m2;
 	struct net_member_config	cfg;
@@ -60,6 +63,7 @@ member(const uint8_t *p, size_t n)
 	struct net_member		*st;
 	struct sec_cbor_writer		w;
 	char				err[256];
+	uint64_t			t;
 
 	if (net_member_wire_decode(p, n, &m, err, sizeof err) != 0) {
 		check(err[0] != '\0');
@@ -71,10 +75,15 @@ member(const uint8_t *p, size_t n)
 	check(net_member_wire_decode(sec_cbor_writer_data(&w),
 	    sec_cbor_writer_len(&w), &m2, err, sizeof err) == 0);
 	check(m.flags == m2.flags && m.nclaims == m2.nclaims &&
+	    m.probe == m2.probe && m.seq == m2.seq &&
+	    strcmp(m.target, m2.target) == 0 &&
 	    memcmp(m.claims, m2.claims, m.nclaims * sizeof m.claims[0]) == 0);
 	sec_cbor_writer_release(&w);
 
-	net_member_config_default(&cfg);
+	if (probe)
+		net_member_config_probe(&cfg);
+	else
+		net_member_config_default(&cfg);
 	cfg.max_members = 16;
 	st = net_member_new(SELF, &cfg);
 	check(st != NULL);
@@ -85,6 +94,15 @@ member(const uint8_t *p, size_t n)
 	check(net_member_step(st, &ev, 1000, sink_member, NULL) == 0);
 	ev.type = NET_MEMBER_EV_TICK;
 	check(net_member_step(st, &ev, 5000, sink_member, NULL) == 0);
+	if (probe) {
+		/* The same message again, then the probe timers. */
+		ev.type = NET_MEMBER_EV_RECV;
+		check(net_member_step(st, &ev, 5100, sink_member, NULL) == 0);
+		ev.type = NET_MEMBER_EV_TICK;
+		for (t = 5200; t < 12000; t += 100)
+			check(net_member_step(st, &ev, t, sink_member,
+			    NULL) == 0);
+	}
 	check(net_member_count(st, NULL) <= 16);
 	net_member_free(st);
 }
@@ -145,7 +163,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	switch (data[0] % 4) {
 	case 0:
-		member(data + 1, size - 1);
+		member(data + 1, size - 1, (data[0] & 4) != 0);
 		break;
 	case 1:
 		gossip(NET_GOSSIP_DIGEST, data + 1, size - 1);

@@ -26,6 +26,7 @@
 
 #define MS		UINT64_C(1000)
 #define MAX_SAMPLES	4096
+#define SIM_MAX		64	/* nodes in one run */
 
 struct gmsg {
 	struct net_gossip_msg	*m;	/* entries' data point into buf */
@@ -34,7 +35,7 @@ struct gmsg {
 
 struct world {
 	struct cs		 s;
-	struct net_gossip	*g[CS_MAX_NODES];
+	struct net_gossip	*g[SIM_MAX];
 	int			 cur;
 	/* the change being watched */
 	int			 watch_origin;
@@ -178,6 +179,7 @@ world_new(int n, uint64_t seed)
 	struct net_gossip_config	 cfg;
 	int				 i;
 
+	assert_true(n <= SIM_MAX);
 	w = calloc(1, sizeof *w);
 	assert_non_null(w);
 	cs_init(&w->s, n, seed, &ops, w);
@@ -200,9 +202,9 @@ world_free(struct world *w)
 {
 	int	i;
 
-	cs_fini(&w->s);
-	for (i = 0; i < CS_MAX_NODES; i++)
+	for (i = 0; i < w->s.n; i++)
 		net_gossip_free(w->g[i]);
+	cs_fini(&w->s);
 	free(w);
 }
 
@@ -275,12 +277,13 @@ static int
 run_heal(uint64_t seed, int verbose)
 {
 	struct world	*w;
-	int		 n, i, bad = 0, side[CS_MAX_NODES];
+	int		 n, i, bad = 0, side[SIM_MAX];
 	uint64_t	 t, t_heal, took = 0;
 	struct cs	 tmp;
 
 	cs_init(&tmp, 1, seed, &ops, NULL);
 	n = 5 + (int)(cs_rand(&tmp) % 60);
+	cs_fini(&tmp);
 	w = world_new(n, seed);
 	for (i = 0; i < n; i++)
 		publish(w, i);

@@ -20,6 +20,23 @@
  * seed, printed for every failing run), EXOGPU_SOAK_S (a 32-node soak of
  * that many simulated seconds with the busy node and 5 % loss, checking
  * that nothing is ever suspected; e.g. 600 for the 10-minute soak).
+ *
+ * Probe mode (SWIM, net_member_config_probe) has its own cases, each over
+ * a few fixed seeds of 64 nodes on on-demand sessions (clustersim.h): the
+ * state machine's SENDs go to any member, the network delivers between
+ * up nodes of one partition group, and the only session is each node's
+ * join session to node 0, from which the cluster forms.  They check:
+ *   crash      a kill -9 is DEAD on every survivor within the bound
+ *              derived at PROBE_DETECT_MAX, and nothing else is;
+ *   lossy      60 s of 1 % loss with 4 busy nodes: suspicions may come
+ *              and be refuted (counted, printed), no DEAD ever;
+ *   partition  40 / 24: each side declares the other DEAD, and after the
+ *              heal every node sees every other ALIVE again;
+ *   hostile    a member floods PING-REQs and forges ACKs and NACKs it
+ *              was not asked for: detection as in crash, the forgeries
+ *              counted in relays_refused / acks_refused.
+ * Every message in every case, both modes, is encoded with
+ * net_member_wire_encode() and decoded on delivery (membersim.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,24 +45,27 @@
 
 #include <inttypes.h>
 
-#include "clustersim.h"
-#include "net_member.h"
+#include "membersim.h"
 
+#define SIM_MAX		64	/* nodes in one run */
 #define MAX_SAMPLES	(1 << 16)
 
+/* One run's world and what the tests watch in it. */
 struct world {
-	struct cs		 s;
-	struct net_member	*m[CS_MAX_NODES];
-	struct net_member_msg	*scratch;
-	int			 cur;
-	/* observations */
-	uint64_t		 dead_at[CS_MAX_NODES][CS_MAX_NODES];
-	uint64_t		 last_cut[CS_MAX_NODES][CS_MAX_NODES];	/* us */
-	int			 false_pos;
-	char			 fp_what[160];
-	uint64_t		 suspects_of_busy;
-	uint64_t		 suspects;
-	uint64_t		 msgs;
+	struct ms_world	*w;
+	uint64_t	 dead_at[SIM_MAX][SIM_MAX];	/* us, first DEAD */
+	uint64_t	 last_cut[SIM_MAX][SIM_MAX];	/* us */
+	int		 false_pos;
+	char		 fp_what[160];
+	uint64_t	 suspects_of_busy;
+	uint64_t	 suspects;
+	uint64_t	 suspects_live;	/* of nodes that are up */
+	uint64_t	 refuted;	/* SUSPECT -> ALIVE */
+	uint64_t	 deaths;	/* DEAD declarations of up nodes */
+	/* probe mode's hostile member (-1: none) and what it saw */
+	int		 hostile;
+	uint64_t	 seq_seen[SIM_MAX];
+	uint64_t	 forged;
 };
 
 /* Detection samples across runs (ms). */
@@ -53,111 +73,60 @@ static uint64_t	samples[MAX_SAMPLES];
 static size_t	nsamples;
 
 static void
-msg_free(void *p)
+on_changed(struct ms_world *mw, int o, int to,
+    const struct net_member_action *a)
 {
-	free(p);
-}
+	struct world	*w = mw->arg;
 
-static void
-emit(void *arg, const struct net_member_action *a)
-{
-	struct world		*w = arg;
-	struct net_member_msg	*copy;
-	size_t			 sz;
-	int			 to, o = w->cur;
-
-	if (a->type == NET_MEMBER_ACT_SEND) {
-		to = cs_index_of(&w->s, a->peer);
-		assert_true(to >= 0);
-		sz = offsetof(struct net_member_msg, claims) +
-		    a->msg->nclaims * sizeof a->msg->claims[0];
-		copy = malloc(sz);
-		assert_non_null(copy);
-		memcpy(copy, a->msg, sz);
-		w->msgs++;
-		(void)cs_send(&w->s, o, to, copy);
-		return;
-	}
-	to = cs_index_of(&w->s, a->peer);
-	assert_true(to >= 0);
 	if (a->to == NET_MEMBER_SUSPECT) {
 		w->suspects++;
-		if (to == 0)
+		if (mw->s.busy[to])
 			w->suspects_of_busy++;
+		if (mw->s.up[to])
+			w->suspects_live++;
 	}
+	if (a->from == NET_MEMBER_SUSPECT && a->to == NET_MEMBER_ALIVE)
+		w->refuted++;
 	if (a->to != NET_MEMBER_DEAD)
 		return;
+	if (mw->s.up[to])
+		w->deaths++;
 	if (w->dead_at[o][to] == 0)
-		w->dead_at[o][to] = w->s.now;
+		w->dead_at[o][to] = mw->s.now;
 	/* Declared dead but reachable all along: a false positive. */
-	if (cs_linked(&w->s, o, to) &&
-	    w->s.now > w->last_cut[o][to] + 4000000ull && !w->false_pos) {
+	if (cs_linked(&mw->s, o, to) &&
+	    mw->s.now > w->last_cut[o][to] + 4000000ull && !w->false_pos) {
 		w->false_pos = 1;
 		(void)snprintf(w->fp_what, sizeof w->fp_what,
 		    "node %d declared %d dead at %" PRIu64 " ms%s", o, to,
-		    w->s.now / 1000, to == 0 ? " (the busy node)" : "");
+		    mw->s.now / 1000, mw->s.busy[to] ? " (a busy node)" : "");
 	}
 }
 
-static void
-step(struct world *w, int node, const struct net_member_event *ev)
+/*
+ * A world of n nodes, none booted yet; the network's mode and figures
+ * are the caller's to set.
+ */
+static struct world *
+world_new(int n, uint64_t seed, const struct net_member_config *cfg,
+    bool ondemand)
 {
-	w->cur = node;
-	assert_int_equal(net_member_step(w->m[node], ev, w->s.now / 1000,
-	    emit, w), 0);
+	struct world	*w;
+
+	assert_true(n <= SIM_MAX);
+	w = calloc(1, sizeof *w);
+	assert_non_null(w);
+	w->w = ms_new(n, seed, cfg, ondemand);
+	w->w->changed = on_changed;
+	w->w->arg = w;
+	w->hostile = -1;
+	return w;
 }
-
-static void
-on_tick(struct cs *s, int node, void *arg)
-{
-	struct net_member_event	ev = { .type = NET_MEMBER_EV_TICK };
-
-	(void)s;
-	step(arg, node, &ev);
-}
-
-static void
-on_recv(struct cs *s, int node, int from, void *msg, void *arg)
-{
-	struct world			*w = arg;
-	const struct net_member_msg	*in = msg;
-	struct net_member_event		 ev;
-
-	memcpy(w->scratch, in, offsetof(struct net_member_msg, claims) +
-	    in->nclaims * sizeof in->claims[0]);
-	memset(&ev, 0, sizeof ev);
-	ev.type = NET_MEMBER_EV_RECV;
-	ev.peer = s->id[from];
-	ev.msg = w->scratch;
-	step(w, node, &ev);
-}
-
-static void
-on_conn(struct cs *s, int node, int peer, bool up, void *arg)
-{
-	struct net_member_event	ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.type = up ? NET_MEMBER_EV_CONN_UP : NET_MEMBER_EV_CONN_DOWN;
-	ev.peer = s->id[peer];
-	step(arg, node, &ev);
-}
-
-static const struct cs_ops ops = {
-	on_tick, on_recv, on_conn, msg_free
-};
 
 static void
 boot(struct world *w, int i, uint64_t seed)
 {
-	struct net_member_config	cfg;
-
-	net_member_config_default(&cfg);
-	cfg.seed = seed * 1000 + (uint64_t)i;
-	net_member_free(w->m[i]);
-	w->m[i] = net_member_new(w->s.id[i], &cfg);
-	assert_non_null(w->m[i]);
-	cs_boot(&w->s, i);
+	assert_int_equal(ms_boot(w->w, i, seed), 0);
 }
 
 static void
@@ -165,61 +134,29 @@ crash(struct world *w, int i)
 {
 	int	j;
 
-	cs_crash(&w->s, i);
-	net_member_free(w->m[i]);
-	w->m[i] = NULL;
-	for (j = 0; j < w->s.n; j++)
-		w->last_cut[i][j] = w->last_cut[j][i] = w->s.now;
+	ms_crash(w->w, i);
+	for (j = 0; j < w->w->s.n; j++)
+		w->last_cut[i][j] = w->last_cut[j][i] = w->w->s.now;
 }
 
 static void
 partition(struct world *w, const int *side, int g)
 {
-	int	i, j;
+	int	i, j, n = w->w->s.n;
 
-	for (i = 0; i < w->s.n; i++)
+	for (i = 0; i < n; i++)
 		if (side[i] == 1)
-			cs_set_group(&w->s, i, g);
-	for (i = 0; i < w->s.n; i++)
-		for (j = 0; j < w->s.n; j++)
+			cs_set_group(&w->w->s, i, g);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++)
 			if (side[i] != side[j])
-				w->last_cut[i][j] = w->s.now;
-}
-
-/* Every up node sees every other up node of its group as st. */
-static int
-all_see(struct world *w, enum net_member_status st, char *why, size_t n)
-{
-	int	o, t;
-
-	for (o = 0; o < w->s.n; o++) {
-		if (!w->s.up[o])
-			continue;
-		for (t = 0; t < w->s.n; t++) {
-			if (t == o || !cs_linked(&w->s, o, t))
-				continue;
-			if (net_member_status(w->m[o], w->s.id[t], NULL) !=
-			    st) {
-				(void)snprintf(why, n, "node %d sees %d as %s",
-				    o, t, net_member_status_name(
-				    net_member_status(w->m[o], w->s.id[t],
-				    NULL)));
-				return 0;
-			}
-		}
-	}
-	return 1;
+				w->last_cut[i][j] = w->w->s.now;
 }
 
 static void
 world_free(struct world *w)
 {
-	int	i;
-
-	cs_fini(&w->s);
-	for (i = 0; i < CS_MAX_NODES; i++)
-		net_member_free(w->m[i]);
-	free(w->scratch);
+	ms_free(w->w);
 	free(w);
 }
 
@@ -229,40 +166,43 @@ world_free(struct world *w)
 static int
 run(uint64_t seed, int verbose)
 {
-	struct world	*w;
-	int		 n, i, nvic, vic[3], scen, side[CS_MAX_NODES], o, bad = 0;
-	uint64_t	 t_fail, t0;
-	char		 why[256] = "";
-	const char	*names[] = { "crash", "restart", "partition" };
+	struct world			*w;
+	struct cs			*s, tmp;
+	struct net_member_config	 cfg;
+	int				 n, i, nvic, vic[3], scen, o, bad = 0;
+	int				 side[SIM_MAX];
+	uint64_t			 t_fail, t0;
+	char				 why[256] = "";
+	const char			*names[] = { "crash", "restart",
+					    "partition" };
 
-	w = calloc(1, sizeof *w);
-	assert_non_null(w);
-	w->scratch = malloc(sizeof *w->scratch);
-	assert_non_null(w->scratch);
-	cs_init(&w->s, 5, seed, &ops, w);
-	n = 5 + (int)(cs_rand(&w->s) % 60);
-	cs_init(&w->s, n, seed, &ops, w);
-	w->s.delay_min_us = 200;
-	w->s.delay_max_us = (uint32_t)cs_uniform(&w->s, 200, 20000);
-	w->s.loss_ppm = (uint32_t)cs_uniform(&w->s, 0, 50000);
-	w->s.busy[0] = true;
-	scen = (int)(cs_rand(&w->s) % 3);
+	cs_init(&tmp, 5, seed, &ms_ops, NULL);
+	n = 5 + (int)(cs_rand(&tmp) % 60);
+	cs_fini(&tmp);
+	net_member_config_default(&cfg);
+	w = world_new(n, seed, &cfg, false);
+	s = &w->w->s;
+	s->delay_min_us = 200;
+	s->delay_max_us = (uint32_t)cs_uniform(s, 200, 20000);
+	s->loss_ppm = (uint32_t)cs_uniform(s, 0, 50000);
+	s->busy[0] = true;
+	scen = (int)(cs_rand(s) % 3);
 	for (i = 0; i < n; i++)
 		boot(w, i, seed);
-	cs_run_until(&w->s, 5000 * MS);
-	if (!all_see(w, NET_MEMBER_ALIVE, why, sizeof why)) {
+	cs_run_until(s, 5000 * MS);
+	if (!ms_all_see(w->w, NET_MEMBER_ALIVE, why, sizeof why)) {
 		bad = 1;
 		goto out;
 	}
-	t_fail = w->s.now + cs_uniform(&w->s, 0, 1000) * MS;
-	cs_run_until(&w->s, t_fail);
+	t_fail = s->now + cs_uniform(s, 0, 1000) * MS;
+	cs_run_until(s, t_fail);
 	if (scen == 2) {
 		for (i = 0; i < n; i++)
-			side[i] = (int)(cs_rand(&w->s) % 2);
+			side[i] = (int)(cs_rand(s) % 2);
 		side[1] = 0;
 		side[2] = 1;
 		partition(w, side, 1);
-		cs_run_until(&w->s, t_fail + 7000 * MS);
+		cs_run_until(s, t_fail + 7000 * MS);
 		/* Each side declared the other dead. */
 		for (o = 0; o < n && !bad; o++)
 			for (i = 0; i < n && !bad; i++)
@@ -279,24 +219,24 @@ run(uint64_t seed, int verbose)
 				}
 		if (bad)
 			goto out;
-		t0 = w->s.now;
+		t0 = s->now;
 		partition(w, side, 0);	/* everyone back in group 0 */
-		cs_run_until(&w->s, t0 + 5000 * MS);
-		if (!all_see(w, NET_MEMBER_ALIVE, why, sizeof why))
+		cs_run_until(s, t0 + 5000 * MS);
+		if (!ms_all_see(w->w, NET_MEMBER_ALIVE, why, sizeof why))
 			bad = 1;
 		goto out;
 	}
-	nvic = 1 + (int)(cs_rand(&w->s) % (n >= 8 ? 3 : 1));
+	nvic = 1 + (int)(cs_rand(s) % (n >= 8 ? 3 : 1));
 	for (i = 0; i < nvic; i++) {
-		vic[i] = 1 + (int)(cs_rand(&w->s) % (unsigned)(n - 1));
+		vic[i] = 1 + (int)(cs_rand(s) % (unsigned)(n - 1));
 		if (i > 0 && vic[i] == vic[i - 1])
 			vic[i] = vic[i] % (n - 1) + 1;
-		if (w->s.up[vic[i]])
+		if (s->up[vic[i]])
 			crash(w, vic[i]);
 	}
-	cs_run_until(&w->s, t_fail + 6000 * MS);
+	cs_run_until(s, t_fail + 6000 * MS);
 	for (o = 0; o < n && !bad; o++) {
-		if (!w->s.up[o])
+		if (!s->up[o])
 			continue;
 		for (i = 0; i < nvic && !bad; i++) {
 			if (w->dead_at[o][vic[i]] == 0) {
@@ -311,10 +251,10 @@ run(uint64_t seed, int verbose)
 	if (bad || scen != 1)
 		goto out;
 	for (i = 0; i < nvic; i++)
-		if (!w->s.up[vic[i]])
+		if (!s->up[vic[i]])
 			boot(w, vic[i], seed + 77);
-	cs_run_until(&w->s, t_fail + 10000 * MS);
-	if (!all_see(w, NET_MEMBER_ALIVE, why, sizeof why))
+	cs_run_until(s, t_fail + 10000 * MS);
+	if (!ms_all_see(w->w, NET_MEMBER_ALIVE, why, sizeof why))
 		bad = 1;
 out:
 	if (w->false_pos) {
@@ -327,11 +267,16 @@ out:
 		(void)snprintf(why, sizeof why, "busy node suspected %" PRIu64
 		    " times", w->suspects_of_busy);
 	}
+	if (w->w->errors > 0) {
+		bad = 1;
+		(void)snprintf(why, sizeof why, "%d errors, first: %s",
+		    w->w->errors, w->w->err);
+	}
 	if (bad || verbose)
 		printf("%s seed %" PRIu64 ": %d nodes, delay <= %u us, loss "
 		    "%u ppm, %s: %s (%" PRIu64 " msgs)\n", bad ? "FAIL" : "ok",
-		    seed, n, w->s.delay_max_us, w->s.loss_ppm, names[scen],
-		    bad ? why : "fine", w->msgs);
+		    seed, n, s->delay_max_us, s->loss_ppm, names[scen],
+		    bad ? why : "fine", w->w->msgs);
 	world_free(w);
 	return bad;
 }
@@ -378,30 +323,467 @@ test_sim_runs(void **state)
 static void
 test_soak(void **state)
 {
-	struct world	*w;
-	unsigned long	 secs = env_ul("EXOGPU_SOAK_S", 0);
-	int		 i;
+	struct world			*w;
+	struct net_member_config	 cfg;
+	unsigned long			 secs = env_ul("EXOGPU_SOAK_S", 0);
+	int				 i;
 
 	(void)state;
 	if (secs == 0)
 		skip();
-	w = calloc(1, sizeof *w);
-	assert_non_null(w);
-	w->scratch = malloc(sizeof *w->scratch);
-	assert_non_null(w->scratch);
-	cs_init(&w->s, 32, 4242, &ops, w);
-	w->s.delay_max_us = 5000;
-	w->s.loss_ppm = 50000;
-	w->s.busy[0] = true;
+	net_member_config_default(&cfg);
+	w = world_new(32, 4242, &cfg, false);
+	w->w->s.delay_max_us = 5000;
+	w->w->s.loss_ppm = 50000;
+	w->w->s.busy[0] = true;
 	for (i = 0; i < 32; i++)
 		boot(w, i, 4242);
-	cs_run_until(&w->s, (uint64_t)secs * 1000 * MS);
+	cs_run_until(&w->w->s, (uint64_t)secs * 1000 * MS);
 	printf("soak: %lu s, 32 nodes, %" PRIu64 " messages, %" PRIu64
-	    " suspicions (%" PRIu64 " of the busy node)\n", secs, w->msgs,
+	    " suspicions (%" PRIu64 " of the busy node)\n", secs, w->w->msgs,
 	    w->suspects, w->suspects_of_busy);
+	assert_int_equal(w->w->errors, 0);
 	assert_int_equal(w->suspects, 0);
 	assert_int_equal(w->false_pos, 0);
 	world_free(w);
+}
+
+/* ---- probe mode (SWIM): on-demand sessions, every node joins node 0 ---- */
+
+#define PROBE_N		64
+#define FORM_LIMIT	(180000 * MS)
+#define STEP		(100 * MS)
+
+/*
+ * The bound on crash -> DEAD on every survivor, from the probe-mode
+ * defaults (probe 500 ms, timeout 200 ms, dead_ms 1200, dead_max_ms
+ * 4000, gossip 100 ms, fanout 3) in a healthy 64-node cluster:
+ *  - the first probe of the victim: each of the 63 survivors probes one
+ *    member per 500 ms in a shuffled round of 63, so its turn on the
+ *    victim is uniform over 31.5 s and the first of the 63 comes within
+ *    t with probability 1 - (1 - t / 31.5)^63: mean 0.5 s, 4 s missed
+ *    once in 5000 runs;
+ *  - that probe fails at the end of its period: + 0.5 s;
+ *  - the suspicion is gossiped (3 random members every 100 ms while
+ *    queued: log3(63), about 4 rounds), each member that adopts it probes
+ *    the victim out of turn (one more period) and confirms; DEAD follows
+ *    dead_ms (1.2 s) after a member's suspicion with 3 confirmations, at
+ *    the latest dead_max_ms (4 s) after it without;
+ *  - the DEAD claim is gossiped like the suspicion: about 0.5 s, 1 s with
+ *    retries under loss.
+ * Worst case 4 + 0.5 + 4 + 1 = 9.5 s; typical 0.5 + 0.5 + 1.2 + 0.5,
+ * about 2.7 s.  Asserted: every run within 10 s, the median run within
+ * 4 s.
+ */
+#define PROBE_DETECT_MAX	(10000 * MS)
+#define PROBE_DETECT_MEDIAN	(4000 * MS)
+
+/*
+ * A formed probe-mode cluster of n nodes: one-way delay 0.2-2 ms, loss,
+ * nodes 1..nbusy busy (their messages, both ways, delayed up to 150 ms
+ * more, so a round trip through one may take 300 ms, past the 200 ms
+ * probe timeout), every node joined to node 0 by one session (the only
+ * sessions there are).  The counters start after forming.
+ */
+static struct world *
+probe_world(int n, uint64_t seed, uint32_t loss_ppm, int nbusy)
+{
+	struct net_member_config	 cfg;
+	struct world			*w;
+	struct cs			*s;
+	int				 i;
+
+	net_member_config_probe(&cfg);
+	w = world_new(n, seed, &cfg, true);
+	s = &w->w->s;
+	s->delay_min_us = 200;
+	s->delay_max_us = 2000;
+	s->loss_ppm = loss_ppm;
+	s->busy_ms = 150;
+	for (i = 1; i <= nbusy; i++)
+		s->busy[i] = true;
+	for (i = 0; i < n; i++)
+		boot(w, i, seed);
+	for (i = 1; i < n; i++)
+		cs_connect(s, i, 0);
+	while (!ms_formed(w->w) && s->now < FORM_LIMIT)
+		cs_run_until(s, s->now + STEP);
+	if (!ms_formed(w->w))
+		printf("probe seed %" PRIu64 ": %d nodes not formed after %"
+		    PRIu64 " s\n", seed, n, FORM_LIMIT / 1000000);
+	assert_true(ms_formed(w->w));
+	assert_int_equal(w->w->errors, 0);
+	w->suspects = w->suspects_of_busy = w->suspects_live = 0;
+	w->refuted = w->deaths = 0;
+	return w;
+}
+
+/*
+ * Runs until every up node has v DEAD, at most limit after t0; the time
+ * from t0 to the last one, or UINT64_MAX.
+ */
+static uint64_t
+until_dead_everywhere(struct world *w, int v, uint64_t t0, uint64_t limit)
+{
+	struct cs	*s = &w->w->s;
+	uint64_t	 last;
+	int		 o, all;
+
+	for (;;) {
+		all = 1;
+		last = 0;
+		for (o = 0; o < s->n && all; o++) {
+			if (!s->up[o])
+				continue;
+			if (w->dead_at[o][v] < t0)
+				all = 0;
+			else if (w->dead_at[o][v] - t0 > last)
+				last = w->dead_at[o][v] - t0;
+		}
+		if (all)
+			return last;
+		if (s->now >= t0 + limit)
+			return UINT64_MAX;
+		cs_run_until(s, s->now + STEP);
+	}
+}
+
+/* Kills a random node other than 0 and avoid; the detection time. */
+static uint64_t
+kill_and_detect(struct world *w, int avoid, int *victim)
+{
+	struct cs	*s = &w->w->s;
+	uint64_t	 t0;
+	int		 v;
+
+	do
+		v = 1 + (int)(cs_rand(s) % (unsigned)(s->n - 1));
+	while (v == avoid || !s->up[v]);
+	*victim = v;
+	t0 = s->now;
+	crash(w, v);
+	return until_dead_everywhere(w, v, t0, 30000 * MS);
+}
+
+static uint64_t	probe_det[16];
+
+static void
+check_detection(const char *what, size_t runs)
+{
+	uint64_t	med, mx;
+
+	med = cs_pct(probe_det, runs, 50);
+	mx = cs_pct(probe_det, runs, 100);
+	printf("%s: kill -9 -> DEAD on all %d survivors over %zu seeds: "
+	    "median %" PRIu64 " ms, max %" PRIu64 " ms (bound %" PRIu64
+	    " / %" PRIu64 ")\n", what, PROBE_N - 1, runs, med / MS, mx / MS,
+	    PROBE_DETECT_MEDIAN / MS, PROBE_DETECT_MAX / MS);
+	assert_true(mx <= PROBE_DETECT_MAX);
+	assert_true(med <= PROBE_DETECT_MEDIAN);
+}
+
+/* (a) 64 nodes, 0.5 % loss: a killed node is DEAD everywhere in time. */
+static void
+test_probe_crash(void **state)
+{
+	struct world	*w;
+	uint64_t	 seed, form;
+	size_t		 k = 0;
+	int		 v;
+
+	(void)state;
+	for (seed = 1; seed <= 8; seed++) {
+		w = probe_world(PROBE_N, seed, 5000, 0);
+		form = w->w->s.now;
+		cs_run_until(&w->w->s, w->w->s.now + 5000 * MS);
+		probe_det[k] = kill_and_detect(w, 0, &v);
+		printf("probe crash seed %" PRIu64 ": formed in %" PRIu64
+		    " ms, node %d DEAD everywhere after %" PRIu64 " ms, %"
+		    PRIu64 " suspicions of live nodes\n", seed, form / MS, v,
+		    probe_det[k] == UINT64_MAX ? 0 : probe_det[k] / MS,
+		    w->suspects_live);
+		if (w->false_pos)
+			printf("probe crash seed %" PRIu64 ": %s\n", seed,
+			    w->fp_what);
+		assert_int_equal(w->false_pos, 0);
+		assert_int_equal(w->w->errors, 0);
+		k++;
+		world_free(w);
+	}
+	check_detection("probe crash", k);
+}
+
+/*
+ * (b) 60 s of 1 % loss with 4 busy nodes: suspicions may come and be
+ * refuted, but nobody is ever declared DEAD.
+ */
+static void
+test_probe_lossy(void **state)
+{
+	struct world	*w;
+	uint64_t	 seed;
+	unsigned	 aw, awmax;
+	int		 i;
+
+	(void)state;
+	for (seed = 11; seed <= 13; seed++) {
+		w = probe_world(PROBE_N, seed, 10000, 4);
+		awmax = 0;
+		for (i = 0; i < 600; i++) {
+			cs_run_until(&w->w->s, w->w->s.now + STEP);
+			for (aw = 0; aw < (unsigned)PROBE_N; aw++)
+				if (net_member_awareness(w->w->m[aw]) > awmax)
+					awmax = net_member_awareness(
+					    w->w->m[aw]);
+		}
+		printf("probe lossy seed %" PRIu64 ": 60 s, 1 %% loss, 4 busy "
+		    "(+150 ms): %" PRIu64 " suspicions (%" PRIu64 " of busy "
+		    "nodes), %" PRIu64 " refuted, %" PRIu64 " refutations, %"
+		    PRIu64 " failed probes, %" PRIu64 " DEAD; awareness max %u"
+		    "\n", seed, w->suspects, w->suspects_of_busy, w->refuted,
+		    MS_STAT(w->w, refutations), MS_STAT(w->w, probes_failed),
+		    w->deaths, awmax);
+		assert_int_equal(w->deaths, 0);
+		assert_int_equal(w->w->errors, 0);
+		world_free(w);
+	}
+}
+
+/*
+ * (e) One node's network down for 1 s (its process running on), ten
+ * times, 10 s apart: the probes it ran then failed with no NACK, so its
+ * suspicions have no confirmation and its health score stretches its
+ * timeouts; it probes its suspects again once it is back.  Nobody may be
+ * declared DEAD.  (Before those rules 17 of 40 such rounds had a healthy
+ * node declared DEAD cluster-wide; bench_swim --blackout measures it.)
+ */
+static void
+test_probe_blackout(void **state)
+{
+	struct world	*w;
+	uint64_t	 seed;
+	int		 r, v;
+
+	(void)state;
+	for (seed = 41; seed <= 42; seed++) {
+		w = probe_world(PROBE_N, seed, 5000, 0);
+		for (r = 0; r < 10; r++) {
+			v = (int)(cs_uniform(&w->w->s, 0, PROBE_N - 1));
+			cs_mute(&w->w->s, v, 1000);
+			cs_run_until(&w->w->s, w->w->s.now + 10000 * MS);
+		}
+		printf("probe blackout seed %" PRIu64 ": 10 blackouts of 1 s: %"
+		    PRIu64 " suspicions, %" PRIu64 " refuted, %" PRIu64
+		    " DEAD\n", seed, w->suspects, w->refuted, w->deaths);
+		assert_int_equal(w->deaths, 0);
+		assert_int_equal(w->false_pos, 0);
+		assert_int_equal(w->w->errors, 0);
+		world_free(w);
+	}
+}
+
+/* (Observer, member) pairs across the sides not DEAD since t0. */
+static int
+cross_not_dead(const struct world *w, const int *side, uint64_t t0,
+    uint64_t *last)
+{
+	int	o, i, missing = 0;
+
+	*last = 0;
+	for (o = 0; o < w->w->s.n; o++)
+		for (i = 0; i < w->w->s.n; i++) {
+			if (side[o] == side[i])
+				continue;
+			if (w->dead_at[o][i] < t0)
+				missing++;
+			else if (w->dead_at[o][i] - t0 > *last)
+				*last = w->dead_at[o][i] - t0;
+		}
+	return missing;
+}
+
+/*
+ * (c) 64 nodes split 40 / 24: within 60 s each side declares every node
+ * of the other DEAD (a side's probes of the other fail, and helpers
+ * picked across the cut send no NACK, so Lifeguard stretches the probe
+ * period: slower than one crash).  Then the heal: the 24 dial their join
+ * node, 0, again, as a driver would, and within 30 s (less than reap_ms,
+ * so the DEAD records are still there to be refuted) every node must
+ * see every other ALIVE: the DEAD claims reach their subjects, which
+ * refute with a higher incarnation, and push-pull and gossip carry that.
+ */
+static void
+test_probe_partition(void **state)
+{
+	struct world	*w;
+	struct cs	*s;
+	uint64_t	 seed, t0, last, healed;
+	unsigned	 aw = 0;
+	int		 side[PROBE_N], i, missing;
+	char		 why[256];
+
+	(void)state;
+	for (seed = 21; seed <= 22; seed++) {
+		w = probe_world(PROBE_N, seed, 5000, 0);
+		s = &w->w->s;
+		for (i = 0; i < PROBE_N; i++)
+			side[i] = i >= 40;
+		t0 = s->now;
+		partition(w, side, 1);
+		while ((missing = cross_not_dead(w, side, t0, &last)) > 0 &&
+		    s->now < t0 + 60000 * MS) {
+			cs_run_until(s, s->now + STEP);
+			for (i = 0; i < PROBE_N; i++)
+				if (net_member_awareness(w->w->m[i]) > aw)
+					aw = net_member_awareness(w->w->m[i]);
+		}
+		printf("probe partition seed %" PRIu64 ": 40 / 24, %d of %d "
+		    "(observer, other side) pairs not DEAD, the last declared "
+		    "after %" PRIu64 " ms; awareness up to %u\n", seed,
+		    missing, 2 * 40 * 24, last / MS, aw);
+		assert_int_equal(missing, 0);
+		cs_run_until(s, s->now + 1000 * MS);
+		t0 = s->now;
+		partition(w, side, 0);
+		for (i = 40; i < PROBE_N; i++)
+			cs_connect(s, i, 0);
+		healed = UINT64_MAX;
+		while (s->now < t0 + 30000 * MS) {
+			cs_run_until(s, s->now + 500 * MS);
+			if (ms_all_see(w->w, NET_MEMBER_ALIVE, why,
+			    sizeof why)) {
+				healed = s->now - t0;
+				break;
+			}
+		}
+		if (healed == UINT64_MAX)
+			printf("probe partition seed %" PRIu64 ": NOT healed "
+			    "30 s after: %s\n", seed, why);
+		else
+			printf("probe partition seed %" PRIu64 ": healed, "
+			    "all ALIVE everywhere %" PRIu64 " ms after\n", seed,
+			    healed / MS);
+		assert_true(healed != UINT64_MAX);
+		assert_int_equal(w->w->errors, 0);
+		world_free(w);
+	}
+}
+
+/* A member id as a probe message target. */
+static void
+forge(struct world *w, int to, uint8_t kind, uint64_t seq, int target)
+{
+	struct net_member_msg	*msg = w->w->scratch;
+
+	memset(msg, 0, offsetof(struct net_member_msg, claims));
+	msg->probe = kind;
+	msg->seq = seq;
+	if (target >= 0)
+		memcpy(msg->target, w->w->s.id[target], sizeof msg->target);
+	ms_send(w->w, w->hostile, to, msg);
+	w->forged++;
+}
+
+/*
+ * The hostile member, after each of its ticks: 32 PING-REQs to four
+ * random members about random targets (a flood, over every relay
+ * bound), and to four more, forged relayed ACKs about the member just
+ * killed (w->dead target: it was not asked) and NACKs about live ones,
+ * with the sequence numbers next to those their PINGs to it carried.
+ */
+static void
+hostile_tick(struct ms_world *mw, int node)
+{
+	struct world	*w = mw->arg;
+	int		 k, j, to, victim = -1;
+
+	if (node != w->hostile)
+		return;
+	for (k = 0; k < mw->s.n; k++)
+		if (!mw->s.up[k])
+			victim = k;
+	for (k = 0; k < 4; k++) {
+		to = (int)(cs_rand(&mw->s) % (unsigned)mw->s.n);
+		if (to == node)
+			continue;
+		for (j = 0; j < 8; j++)
+			forge(w, to, NET_MEMBER_PROBE_REQ, cs_rand(&mw->s) % 64,
+			    (int)(cs_rand(&mw->s) % (unsigned)mw->s.n));
+	}
+	for (k = 0; k < 4; k++) {
+		to = (int)(cs_rand(&mw->s) % (unsigned)mw->s.n);
+		if (to == node)
+			continue;
+		for (j = 1; j <= 3; j++) {
+			if (victim >= 0) {
+				forge(w, to, NET_MEMBER_PROBE_ACK,
+				    w->seq_seen[to] + (uint64_t)j, victim);
+				forge(w, to, NET_MEMBER_PROBE_ACK,
+				    w->seq_seen[to] + (uint64_t)j, -1);
+			}
+			forge(w, to, NET_MEMBER_PROBE_NACK,
+			    w->seq_seen[to] + (uint64_t)j,
+			    (int)(cs_rand(&mw->s) % (unsigned)mw->s.n));
+		}
+	}
+}
+
+static void
+hostile_recv(struct ms_world *mw, int node, int from,
+    const struct net_member_msg *msg)
+{
+	struct world	*w = mw->arg;
+
+	if (node == w->hostile && msg->probe == NET_MEMBER_PROBE_PING)
+		w->seq_seen[from] = msg->seq;
+}
+
+/*
+ * (d) A hostile member floods PING-REQs and forges ACKs and NACKs it was
+ * not asked for: a killed node is still found within the bound of (a),
+ * nobody alive is declared DEAD, and the forgeries are counted refused.
+ */
+static void
+test_probe_hostile(void **state)
+{
+	struct world	*w;
+	uint64_t	 seed, refused_relays, refused_acks;
+	size_t		 k = 0;
+	int		 v, i;
+
+	(void)state;
+	for (seed = 31; seed <= 34; seed++) {
+		w = probe_world(PROBE_N, seed, 5000, 0);
+		w->hostile = 1;
+		w->w->tick = hostile_tick;
+		w->w->recv = hostile_recv;
+		cs_run_until(&w->w->s, w->w->s.now + 5000 * MS);
+		probe_det[k] = kill_and_detect(w, w->hostile, &v);
+		refused_relays = refused_acks = 0;
+		for (i = 0; i < PROBE_N; i++) {
+			if (i == w->hostile || w->w->m[i] == NULL)
+				continue;
+			refused_relays +=
+			    net_member_stats(w->w->m[i])->relays_refused;
+			refused_acks +=
+			    net_member_stats(w->w->m[i])->acks_refused;
+		}
+		printf("probe hostile seed %" PRIu64 ": node %d DEAD "
+		    "everywhere after %" PRIu64 " ms; %" PRIu64 " forged "
+		    "messages, %" PRIu64 " PING-REQs and %" PRIu64
+		    " ACKs/NACKs refused, %" PRIu64 " DEAD of live nodes\n",
+		    seed, v,
+		    probe_det[k] == UINT64_MAX ? 0 : probe_det[k] / MS,
+		    w->forged, refused_relays, refused_acks, w->deaths);
+		assert_true(refused_relays > 0);
+		assert_true(refused_acks > 0);
+		assert_int_equal(w->deaths, 0);
+		assert_int_equal(w->false_pos, 0);
+		assert_int_equal(w->w->errors, 0);
+		k++;
+		world_free(w);
+	}
+	check_detection("probe hostile", k);
 }
 
 int
@@ -410,6 +792,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sim_runs),
 		cmocka_unit_test(test_soak),
+		cmocka_unit_test(test_probe_crash),
+		cmocka_unit_test(test_probe_lossy),
+		cmocka_unit_test(test_probe_partition),
+		cmocka_unit_test(test_probe_hostile),
+		cmocka_unit_test(test_probe_blackout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
