@@ -25,6 +25,7 @@ const struct ag_cmd ag_cmd_agent = {
 	"       [--http-tls node|CERT.pem,KEY.pem] [--no-mdns]\n"
 	"       [--no-bench] [--probe-bytes N]\n"
 	"       [--probe-interval SECONDS] [--idle-timeout SECONDS]\n"
+	"       [--membership transport|probe]\n"
 	"       [--token-keys FILE [--token-audience AUD] [--token-skew S]\n"
 	"       [--token-signing-key FILE] [--token-max-age S]\n"
 	"       [--auth-fail-limit N] [--solve-budget-max MS]\n"
