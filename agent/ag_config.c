@@ -211,13 +211,18 @@ check_engine(const struct ag_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+bool
+ag_config_probe(const struct ag_config *c)
+{
+	return strcmp(c->membership, "probe") == 0;
+}
+
 int
 ag_config_check(const struct ag_config *c, char *err, size_t errlen)
 {
 	if (check_engine(c, err, errlen) != 0)
 		return -1;
-	if (strcmp(c->membership, "transport") != 0 &&
-	    strcmp(c->membership, "probe") != 0) {
+	if (strcmp(c->membership, "transport") != 0 && !ag_config_probe(c)) {
 		(void)snprintf(err, errlen, "membership '%s': want transport "
 		    "or probe", c->membership);
 		return -1;

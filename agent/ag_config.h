@@ -91,6 +91,8 @@ void	ag_config_defaults(struct ag_config *);
  * safe side of its raise threshold.  Call it once every setting is in.
  */
 int	ag_config_check(const struct ag_config *, char *err, size_t errlen);
+/* membership is "probe" (SWIM probes, no keep-alives; docs/cluster.md). */
+bool	ag_config_probe(const struct ag_config *);
 /*
  * getopt_long options for every key (the flags are the keys), then
  * "config" ('c') and "help" ('h') and the terminator: out needs

@@ -747,7 +747,7 @@ cluster_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
 	struct ag_peer	*p = i >= 0 ? &n->peers[i] : NULL;
 
 	if (p != NULL && (p->link == NULL || !p->link->hello) &&
-	    strcmp(n->cfg->membership, "probe") == 0) {
+	    ag_config_probe(n->cfg)) {
 		if (p->link == NULL && dial_member(n, p->addr, peer) == 0)
 			ag_log(AG_LOG_DEBUG, "peer %s: no session; dialling "
 			    "%s", peer, p->addr);
@@ -1231,7 +1231,7 @@ open_endpoint(struct ag_node *n, char *err, size_t errlen)
 		qc.listen[1] = v6;
 	}
 	qc.cred = n->creds;
-	probe = strcmp(n->cfg->membership, "probe") == 0;
+	probe = ag_config_probe(n->cfg);
 	qc.idle_timeout_ms = (unsigned)(n->cfg->idle_timeout_s > 0 ?
 	    n->cfg->idle_timeout_s : probe ? 30 : 1) * 1000;
 	/*
@@ -1343,7 +1343,7 @@ setup(struct ag_node *n, char *err, size_t errlen)
 		cc.max_voters = (unsigned)c->max_voters;
 		cc.bootstrap_expect = (unsigned)c->bootstrap_expect;
 		cc.promote_after_s = (double)c->promote_after_s;
-		cc.probe = strcmp(c->membership, "probe") == 0;
+		cc.probe = ag_config_probe(c);
 		if ((n->solver = ag_solver_new(n->base, 16, err, errlen)) ==
 		    NULL || (n->cluster = ag_cluster_new(n->base,
 		    n->trust.node_id, &cc, &io, err, errlen)) == NULL)

@@ -602,23 +602,9 @@ mb_probe_answer(struct net_member *m, const char *peer,
 		m->stats.acks_refused++;
 		return;
 	}
-	mb_out_reset(m, 0);
-	m->out.probe = NET_MEMBER_PROBE_ACK;
-	m->out.seq = msg->seq;
-	mb_send(m, peer);
+	mb_send_probe(m, peer, NET_MEMBER_PROBE_ACK, msg->seq, NULL);
 }
 
-/* Members in the table, not counting self. */
-size_t
-mb_members(const struct net_member *m)
-{
-	size_t	i, n = 0;
-
-	for (i = 0; i < m->cap; i++)
-		if (m->e[i].used)
-			n++;
-	return n;
-}
 
 static void
 mb_remove(struct net_member *m, struct mb_entry *e)
@@ -640,8 +626,8 @@ mb_remove(struct net_member *m, struct mb_entry *e)
  * `need` confirmations.  Probe mode also after dead_max_ms with one (none
  * when nobody else is there to confirm), both stretched by our local
  * health score: a node whose own network failed (a blackout: probes fail
- * with no helper's NACK) neither confirms others' suspicions nor kills a
- * member on its word alone.
+ * with no helper's NACK) does not kill a member on its word alone, and
+ * waits longer while it doubts itself.
  */
 static bool
 mb_dead_due(const struct net_member *m, const struct mb_entry *e,
@@ -670,7 +656,7 @@ static void
 mb_tick(struct net_member *m)
 {
 	struct mb_entry	*e;
-	size_t		 i, avail = 0, need;
+	size_t		 i, avail = 0, need, n;
 	uint64_t	 jit, period;
 
 	if (mb_probe_mode(m))
@@ -723,10 +709,8 @@ mb_tick(struct net_member *m)
 		 * stay flat as the table grows.
 		 */
 		period = m->cfg.sync_ms;
-		if (mb_probe_mode(m))
-			period *= (mb_members(m) + 31) / 32;
-		if (period == 0)
-			period = m->cfg.sync_ms;
+		if (mb_probe_mode(m) && (n = net_member_count(m, NULL)) > 32)
+			period *= (n + 31) / 32;
 		jit = period / 2 > 0 ?
 		    net_splitmix64(&m->rng) % (period / 2) : 0;
 		m->next_sync = m->now + period * 3 / 4 + jit;
@@ -892,13 +876,9 @@ net_member_step(struct net_member *m, const struct net_member_event *ev,
 			mb_sync_to(m, e->id,
 			    NET_MEMBER_F_SYNC | NET_MEMBER_F_REPLY);
 		/* Probe mode: the others hear of a joiner from us. */
-		if (mb_probe_mode(m) && added) {
-			struct net_member_claim	c;
-
-			mb_claim_set(&c, e->id, NET_MEMBER_ALIVE, e->inc,
-			    e->id);
-			mb_gossip_put(m, &c);
-		}
+		if (mb_probe_mode(m) && added)
+			mb_queue(m, &m->bcast, 0, e->id, NET_MEMBER_ALIVE,
+			    e->inc, e->id);
 		break;
 	case NET_MEMBER_EV_CONN_DOWN:
 		if ((e = mb_find(m, ev->peer)) != NULL)

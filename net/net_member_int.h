@@ -133,11 +133,12 @@ void		 mb_claim_set(struct net_member_claim *, const char *,
 void		 mb_add_confirm(struct net_member *, struct mb_entry *,
 		    const char *);
 void		 mb_heard(struct net_member *, struct mb_entry *);
-size_t		 mb_members(const struct net_member *);
 
 /* net_member_probe.c */
 int		 mb_probe_alloc(struct net_member *);
 void		 mb_probe_free(struct net_member *);
+void		 mb_send_probe(struct net_member *, const char *, uint8_t,
+		    uint64_t, const char *);
 void		 mb_probe_recv(struct net_member *, const char *,
 		    const struct net_member_msg *);
 void		 mb_probe_tick(struct net_member *);

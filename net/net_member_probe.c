@@ -45,7 +45,8 @@ mb_scaled(const struct net_member *m, unsigned ms)
 	return (uint64_t)ms * (1 + m->awareness);
 }
 
-static void
+/* Sends a probe message (no claims) of kind to peer. */
+void
 mb_send_probe(struct net_member *m, const char *peer, uint8_t kind,
     uint64_t seq, const char *target)
 {
@@ -446,7 +447,7 @@ mb_gossip_put(struct net_member *m, const struct net_member_claim *c)
 static unsigned
 mb_gossip_limit(const struct net_member *m)
 {
-	size_t		n = mb_members(m) + 1, p;
+	size_t		n = net_member_count(m, NULL) + 1, p;
 	unsigned	d = 0;
 
 	for (p = 1; p < n; p *= 10)
