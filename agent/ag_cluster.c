@@ -106,8 +106,10 @@ send_payload(struct ag_cluster *c, const char *peer, uint64_t type,
 	else if (c->io.send != NULL &&
 	    c->io.send(c->io.arg, peer, buf, len) != 0)
 		ag_log(AG_LOG_DEBUG, "cluster: cannot send to %s", peer);
-	else
+	else {
 		c->ctr.sent[proto_of(type)]++;
+		c->ctr.sent_bytes[proto_of(type)] += len;
+	}
 	free(buf);
 }
 
@@ -169,6 +171,7 @@ raft_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
 	if (c->io.send == NULL || c->io.send(c->io.arg, peer, buf, len) != 0)
 		return -1;
 	c->ctr.sent[AG_CLUSTER_RAFT]++;
+	c->ctr.sent_bytes[AG_CLUSTER_RAFT] += len;
 	return 0;
 }
 

@@ -122,6 +122,7 @@ enum ag_cluster_proto {
 
 struct ag_cluster_counters {
 	uint64_t	sent[AG_CLUSTER_NPROTO];	/* to the transport */
+	uint64_t	sent_bytes[AG_CLUSTER_NPROTO];	/* their sizes */
 	uint64_t	received[AG_CLUSTER_NPROTO];	/* from peers */
 	uint64_t	refused;	/* received, malformed or refused */
 	uint64_t	records_updated;	/* peers' records taken in */

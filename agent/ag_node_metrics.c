@@ -183,6 +183,9 @@ collect_cluster(struct ag_node *n, struct ag_prom *w)
 	collect_members(n, w);
 	proto_counter(w, "exogpu_cluster_messages_sent_total",
 	    "Cluster control messages handed to the transport.", cc.sent);
+	proto_counter(w, "exogpu_cluster_message_bytes_sent_total",
+	    "Bytes of the cluster control messages handed to the transport "
+	    "(before QUIC's framing and encryption).", cc.sent_bytes);
 	proto_counter(w, "exogpu_cluster_messages_received_total",
 	    "Cluster control messages received from peers.", cc.received);
 	one_u64(w, "exogpu_cluster_messages_refused_total", AG_PROM_COUNTER,

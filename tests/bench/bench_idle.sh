@@ -109,6 +109,17 @@ nsx() { ip netns exec "$NS" "$@"; }
 lo_stat() { nsx cat "/sys/class/net/lo/statistics/$1"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# Cluster messages and their bytes by protocol, summed over n agents'
+# /metrics: "membership MSGS BYTES" lines for membership, gossip, raft.
+proto_sums()
+{
+	for i in $(seq 1 "$1"); do
+		nsx curl -s -m 2 "http://127.0.0.1:$((8100 + i))/metrics"
+	done | awk '
+	/^exogpu_cluster_messages_sent_total\{/ { split($1, a, "\""); m[a[2]] += $2 }
+	/^exogpu_cluster_message_bytes_sent_total\{/ { split($1, a, "\""); b[a[2]] += $2 }
+	END { for (p in m) print p, m[p], b[p] + 0 }' | sort
+}
 
 new_ns()
 {
@@ -238,8 +249,10 @@ run()
 	[ $k -lt "$SETTLE_MAX" ] || echo "$kind N=$n: still busy after settling" >&2
 	b0=$(lo_stat tx_bytes); p0=$(lo_stat tx_packets)
 	c0=0; for i in $(seq 1 "$n"); do eval "p=\$PID_$i"; c0=$((c0 + $(cpu_ticks "$p"))); done
+	[ "$kind" != exogpu ] || proto_sums "$n" >"$DIR/proto0"
 	t0=$(now)
 	sleep "$T"
+	[ "$kind" != exogpu ] || proto_sums "$n" >"$DIR/proto1"
 	b1=$(lo_stat tx_bytes); p1=$(lo_stat tx_packets)
 	c1=0; rss=0
 	for i in $(seq 1 "$n"); do
@@ -248,6 +261,12 @@ run()
 		rss=$((rss + $(rss_kib "$p")))
 	done
 	t1=$(now)
+	if [ "$kind" = exogpu ]; then
+		# where the bytes go: messages/s and payload B/s by protocol
+		join "$DIR/proto0" "$DIR/proto1" | awk -v t="$(awk "BEGIN { print $t1 - $t0 }")" -v n="$n" '
+		    { printf "  exogpu N=%d %-10s %8.1f msg/s %9.0f B/s (payload, whole cluster)\n",
+		      n, $1, ($4 - $2) / t, ($5 - $3) / t }'
+	fi
 	# the victim: the last member (never the join target)
 	eval "victim=\$PID_$n"
 	if [ "$kind" = exogpu ]; then
