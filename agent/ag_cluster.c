@@ -33,8 +33,10 @@
 /*
  * Quiet timers (docs/cluster.md, "Quiet gossip").  Both repair loops are
  * one exchange with one random peer per period, so their rate per node
- * does not grow with N: the gossip digest every AG_CLUSTER_AE_MS (it only
- * repairs what a push missed; new records are pushed at once), the
+ * does not grow with N: the gossip summary every AG_CLUSTER_AE_MS (a
+ * fixed-size hash of the table; a full digest follows only when the
+ * tables differ - it repairs what a push missed or what a quiet publish
+ * did not push; other new records are pushed at once), the
  * membership table every AG_CLUSTER_SYNC_MS (claims are broadcast when
  * made; the sync repairs losses; at 5 s a member killed in itest_raft was
  * still listed 60 s later - the cause is not found yet - so it stays at
@@ -136,9 +138,17 @@ member_emit(void *arg, const struct net_member_action *a)
 static uint64_t
 gossip_type(enum net_gossip_kind k)
 {
-	return k == NET_GOSSIP_DIGEST ? NET_WIRE_GOSSIP_DIGEST :
-	    k == NET_GOSSIP_RECORDS ? NET_WIRE_GOSSIP_RECORDS :
-	    NET_WIRE_GOSSIP_WANT;
+	switch (k) {
+	case NET_GOSSIP_DIGEST:
+		return NET_WIRE_GOSSIP_DIGEST;
+	case NET_GOSSIP_RECORDS:
+		return NET_WIRE_GOSSIP_RECORDS;
+	case NET_GOSSIP_WANT:
+		return NET_WIRE_GOSSIP_WANT;
+	case NET_GOSSIP_SUMMARY:
+		return NET_WIRE_GOSSIP_SUMMARY;
+	}
+	return NET_WIRE_GOSSIP_WANT;
 }
 
 static void
@@ -327,7 +337,7 @@ ag_cluster_handles(uint64_t type)
 	return type == NET_WIRE_RAFT || type == NET_WIRE_CLUSTER ||
 	    type == NET_WIRE_MEMBER ||
 	    type == NET_WIRE_GOSSIP_DIGEST || type == NET_WIRE_GOSSIP_RECORDS ||
-	    type == NET_WIRE_GOSSIP_WANT;
+	    type == NET_WIRE_GOSSIP_WANT || type == NET_WIRE_GOSSIP_SUMMARY;
 }
 
 static int
@@ -386,8 +396,9 @@ ag_cluster_recv(struct ag_cluster *c, const char *peer,
 	return rc;
 }
 
-int
-ag_cluster_publish(struct ag_cluster *c, const struct ag_record *r)
+/* Quiet: stored and announced by the next summary, not pushed. */
+static int
+publish(struct ag_cluster *c, const struct ag_record *r, bool quiet)
 {
 	struct net_gossip_event	ev;
 	uint8_t			*buf = malloc(AG_RECORD_MAX_BYTES);
@@ -401,10 +412,23 @@ ag_cluster_publish(struct ag_cluster *c, const struct ag_record *r)
 		ev.type = NET_GOSSIP_EV_PUBLISH;
 		ev.data = buf;
 		ev.len = len;
+		ev.quiet = quiet;
 		rc = net_gossip_step(c->gossip, &ev, now_ms(), gossip_emit, c);
 	}
 	free(buf);
 	return rc;
+}
+
+int
+ag_cluster_publish(struct ag_cluster *c, const struct ag_record *r)
+{
+	return publish(c, r, false);
+}
+
+int
+ag_cluster_publish_quiet(struct ag_cluster *c, const struct ag_record *r)
+{
+	return publish(c, r, true);
 }
 
 /* --- status and members ------------------------------------------------- */

@@ -86,6 +86,9 @@ void		 ag_cluster_leave(struct ag_cluster *);
 /* Our record changed (devices, links, power): gossip it. */
 int		 ag_cluster_publish(struct ag_cluster *,
 		    const struct ag_record *);
+/* The same without the push: peers get it by anti-entropy (slower). */
+int		 ag_cluster_publish_quiet(struct ag_cluster *,
+		    const struct ag_record *);
 
 /* Calls fn for every other node's decodable record. */
 void		 ag_cluster_foreach_record(struct ag_cluster *,

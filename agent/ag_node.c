@@ -30,6 +30,7 @@
 
 #include "be_host.h"
 #include "disc_mdns.h"
+#include "net_idtab.h"
 #include "net_quic.h"
 #include "net_wire.h"
 #include "pl_model.h"
@@ -96,6 +97,7 @@ ag_node_peer_find(struct ag_node *n, const char *id)
 }
 
 static void	pending_flush(struct ag_peer *, struct ag_link *);
+static void	soon(struct ag_node *, int);
 
 static int
 peer_add(struct ag_node *n, const char *id)
@@ -303,6 +305,7 @@ handle_msg(struct ag_link *l, const struct net_wire_msg *m)
 				n->joins[l->join].tried = 1;
 			pending_flush(p, l);
 			ag_cluster_peer_up(n->cluster, p->node_id);
+			soon(n, 1);
 		}
 		ag_log(AG_LOG_NOTICE, "peer %s (%s) joined at %s", p->node_id,
 		    p->name, p->addr);
@@ -480,15 +483,45 @@ ag_node_start_probe(struct ag_node *n, struct ag_peer *p)
 static void	cluster_tick(struct ag_node *, double);
 static int	dial_member(struct ag_node *, const char *, const char *);
 
+/*
+ * Bandwidth probes (docs/operations.md, "Peers"): only of peers that share
+ * a live placement with us - the pairs a plan uses - once they are one
+ * (FIRST_PROBE_DELAY_S after the session came up at the earliest), then
+ * every --probe-interval, jittered by +-25 % so that a placement's pairs do
+ * not all probe at once.  Measuring every pair every interval cost a
+ * cluster N(N-1) x 4 MiB per 5 minutes (13 MB/s at 32 nodes); other pairs
+ * are measured on demand (POST /v1/peers/probe) or estimated (placement.md).
+ */
 static void
-on_tick(evutil_socket_t fd, short what, void *arg)
+probe_partners(struct ag_node *n, double now)
 {
-	struct ag_node	*n = arg;
-	double		 now = ag_node_now();
-	int		 i;
+	unsigned char	is[AG_MAX_PEERS];
+	double		iv = (double)n->cfg->probe_interval_s, j;
+	int		i, known = 0;
 
-	if (n->stopping)
-		return;
+	for (i = 0; i < n->npeers; i++) {
+		struct ag_peer *p = &n->peers[i];
+
+		if (p->link == NULL || p->next_probe == 0 || now < p->next_probe)
+			continue;
+		if (!known) {
+			ag_node_partners(n, is);
+			known = 1;
+		}
+		if (!is[i])
+			continue;
+		ag_node_start_probe(n, p);
+		j = (double)(net_splitmix64(&n->probe_rng) % 1001) / 1000.0;
+		p->next_probe = iv > 0 ? now + iv * (0.75 + 0.5 * j) : 0;
+	}
+}
+
+/* Dials every join target whose time has come. */
+static void
+dial_due(struct ag_node *n, double now)
+{
+	int	i;
+
 	for (i = 0; i < n->njoins; i++) {
 		struct ag_join *j = &n->joins[i];
 
@@ -500,15 +533,76 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 			continue;
 		dial_join(n, i);
 	}
-	for (i = 0; i < n->npeers; i++) {
-		struct ag_peer *p = &n->peers[i];
+}
 
-		if (p->link == NULL || p->next_probe == 0 || now < p->next_probe)
-			continue;
-		ag_node_start_probe(n, p);
-		p->next_probe = n->cfg->probe_interval_s > 0 ?
-		    now + (double)n->cfg->probe_interval_s : 0;
+/*
+ * Soon after, not on the next tick (up to TICK_MS away), which is what a
+ * joining cluster waited on: a message held for a member is dialled
+ * for at once, and a new session is in our record's links (the address
+ * others dial it at) SOON_PUBLISH_MS later, one publication for a burst
+ * of sessions.
+ */
+#define SOON_PUBLISH_MS	250
+
+static void
+soon_at(struct ag_node *n, double delay_s)
+{
+	struct timeval	tv;
+
+	if (delay_s < 0)
+		delay_s = 0;
+	tv.tv_sec = (time_t)delay_s;
+	tv.tv_usec = (suseconds_t)((delay_s - (double)tv.tv_sec) * 1e6);
+	if (!evtimer_pending(n->soon_ev, NULL))
+		(void)evtimer_add(n->soon_ev, &tv);
+}
+
+static void
+on_soon(evutil_socket_t fd, short what, void *arg)
+{
+	struct ag_node	*n = arg;
+	double		 now = ag_node_now();
+
+	(void)fd;
+	(void)what;
+	if (n->stopping)
+		return;
+	dial_due(n, now);
+	if (n->links_changed == 0 || n->cluster == NULL)
+		return;
+	if (now < n->links_changed) {
+		soon_at(n, n->links_changed - now);
+		return;
 	}
+	n->links_changed = 0;
+	ag_node_publish(n);
+}
+
+/* publish 0: dial what is due now; 1: publish our record shortly. */
+static void
+soon(struct ag_node *n, int publish)
+{
+	if (n->soon_ev == NULL)
+		return;
+	if (!publish) {
+		event_active(n->soon_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	if (n->links_changed == 0)
+		n->links_changed = ag_node_now() + SOON_PUBLISH_MS / 1000.0;
+	soon_at(n, SOON_PUBLISH_MS / 1000.0);
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct ag_node	*n = arg;
+	double		 now = ag_node_now();
+
+	if (n->stopping)
+		return;
+	dial_due(n, now);
+	probe_partners(n, now);
 	cluster_tick(n, now);
 	ag_node_workers_tick(n);
 	ag_node_obs_tick(n, now);
@@ -628,13 +722,20 @@ open_mdns(struct ag_node *n, char *err, size_t errlen)
 
 /*
  * Delta gossip (docs/cluster.md, "Quiet gossip"): the record is sampled
- * every PUBLISH_EVERY_S but published only when it moved past the
- * thresholds of ag_record_moved(), or REFRESH_EVERY_S after the last
- * publication (bounding how stale sub-threshold drift can get; records do
- * not expire by age: they are forgotten when membership forgets the node).
+ * every PUBLISH_EVERY_S and published only when ag_record_moved() says so.
+ * A change (devices, workers, the set of links...) is pushed at once.
+ * Drift (measured figures past their thresholds) is published quietly -
+ * not pushed: anti-entropy carries it, so each node takes it in about
+ * once instead of every node forwarding it to four - and at most every
+ * DRIFT_EVERY_S, so a noisy RTT or free-memory figure cannot make a node
+ * republish every sample.  REFRESH_EVERY_S after the last publication it
+ * is published quietly anyway (bounding how long sub-threshold drift stays
+ * unseen).  Records do not expire by age: they are forgotten when
+ * membership forgets the node.
  */
 #define PUBLISH_EVERY_S		2.0
-#define REFRESH_EVERY_S		60.0
+#define DRIFT_EVERY_S		30.0
+#define REFRESH_EVERY_S		600.0
 
 /*
  * Tokens without a configured audience must name this cluster (when they
@@ -734,23 +835,72 @@ pending_flush(struct ag_peer *p, struct ag_link *l)
 	pending_clear(p);
 }
 
+struct addr_find {
+	const char	*peer;
+	char		 addr[sizeof ((struct ag_peer *)0)->addr];
+};
+
+/* ag_cluster_foreach_record's callback: the first address a record's
+ * links give for f->peer. */
+static void
+addr_from(const char *origin, const struct ag_record *r, void *arg)
+{
+	struct addr_find	*f = arg;
+	int			 i;
+
+	(void)origin;
+	for (i = 0; f->addr[0] == '\0' && i < r->nlinks; i++)
+		if (strcmp(r->links[i].peer, f->peer) == 0)
+			(void)snprintf(f->addr, sizeof f->addr, "%s",
+			    r->links[i].addr);
+}
+
+/*
+ * A member we never had a session with (membership named it before the
+ * records' links were dialled): the address a peer's record gives for it,
+ * as a peer entry to hold messages in while it is dialled.  -1 if no record
+ * names it (or the table is full).
+ */
+static int
+peer_from_records(struct ag_node *n, const char *peer)
+{
+	struct addr_find	f;
+	int			i;
+
+	memset(&f, 0, sizeof f);
+	f.peer = peer;
+	ag_cluster_foreach_record(n->cluster, addr_from, &f);
+	if (f.addr[0] == '\0' || (i = peer_add(n, peer)) < 0)
+		return -1;
+	(void)snprintf(n->peers[i].addr, sizeof n->peers[i].addr, "%s",
+	    f.addr);
+	return i;
+}
+
 /*
  * With membership probe, sessions are not kept alive: a message for a
  * member we hold none with is held (pending_add) while we dial it at its
- * last address, and sent once the session is up.
+ * last address (or the address a record gives), and sent once the session
+ * is up.
  */
 static int
 cluster_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
 {
 	struct ag_node	*n = arg;
 	int		 i = ag_node_peer_find(n, peer);
-	struct ag_peer	*p = i >= 0 ? &n->peers[i] : NULL;
+	struct ag_peer	*p;
+
+	if (i < 0 && ag_config_probe(n->cfg) && n->cluster != NULL)
+		i = peer_from_records(n, peer);
+	p = i >= 0 ? &n->peers[i] : NULL;
 
 	if (p != NULL && (p->link == NULL || !p->link->hello) &&
 	    ag_config_probe(n->cfg)) {
-		if (p->link == NULL && dial_member(n, p->addr, peer) == 0)
+		if (p->link == NULL && dial_member(n, p->addr, peer) == 0) {
 			ag_log(AG_LOG_DEBUG, "peer %s: no session; dialling "
 			    "%s", peer, p->addr);
+			soon(n, 0);
+		}
 		if ((p->link != NULL || dial_pending(n, peer)) &&
 		    pending_add(p, buf, len) == 0)
 			return 0;
@@ -833,7 +983,7 @@ ag_node_publish(struct ag_node *n)
 	struct ag_record	*r = malloc(sizeof *r), *pub;
 	const char		*why = NULL;
 	double			 now = ag_node_now();
-	int			 i;
+	int			 i, moved;
 
 	if (r == NULL)
 		return;
@@ -852,15 +1002,20 @@ ag_node_publish(struct ag_node *n)
 		    "last links left out");
 	free(n->self_rec);
 	n->self_rec = r;
-	if (!ag_record_moved(n->pub_rec, r, &why) && now < n->next_refresh)
+	moved = ag_record_moved(n->pub_rec, r, &why);
+	if (moved == 2 && now < n->next_drift)
+		moved = 0;		/* drift waits for its turn */
+	if (moved == 0 && now < n->next_refresh)
 		return;
-	if (ag_cluster_publish(n->cluster, r) != 0) {
+	if ((moved == 1 ? ag_cluster_publish(n->cluster, r) :
+	    ag_cluster_publish_quiet(n->cluster, r)) != 0) {
 		ag_log(AG_LOG_WARNING, "cannot publish this node's record");
 		return;
 	}
-	ag_log(AG_LOG_DEBUG, "gossip: record published (%s)",
-	    why != NULL ? why : "refresh");
+	ag_log(AG_LOG_DEBUG, "gossip: record published (%s%s)",
+	    moved != 0 ? why : "refresh", moved == 1 ? ", pushed" : "");
 	n->next_refresh = now + REFRESH_EVERY_S;
+	n->next_drift = now + DRIFT_EVERY_S;
 	if ((pub = malloc(sizeof *pub)) != NULL) {
 		*pub = *r;
 		free(n->pub_rec);
@@ -1396,12 +1551,14 @@ setup(struct ag_node *n, char *err, size_t errlen)
 	if (!c->no_mdns && open_mdns(n, err, errlen) != 0)
 		return -1;
 	n->tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);
+	n->soon_ev = evtimer_new(n->base, on_soon, n);
 	n->sigterm = evsignal_new(n->base, SIGTERM, on_signal, n);
 	n->sigint = evsignal_new(n->base, SIGINT, on_signal, n);
 	{
 		struct timeval tv = { 0, TICK_MS * 1000 };
 
-		if (n->tick == NULL || n->sigterm == NULL || n->sigint == NULL
+		if (n->tick == NULL || n->soon_ev == NULL ||
+		    n->sigterm == NULL || n->sigint == NULL
 		    || event_add(n->tick, &tv) != 0 ||
 		    event_add(n->sigterm, NULL) != 0 ||
 		    event_add(n->sigint, NULL) != 0) {
@@ -1429,6 +1586,10 @@ teardown(struct ag_node *n)
 	if (n->tick != NULL) {
 		event_free(n->tick);
 		n->tick = NULL;
+	}
+	if (n->soon_ev != NULL) {
+		event_free(n->soon_ev);
+		n->soon_ev = NULL;
 	}
 	ag_node_obs_free(n);
 	ag_api_free(n->api);
@@ -1482,6 +1643,7 @@ ag_node_run(const struct ag_config *cfg)
 	}
 	n->cfg = cfg;
 	n->started = ag_node_now();
+	n->probe_rng = (uint64_t)(n->started * 1e9) ^ (uint64_t)getpid() << 32;
 	(void)signal(SIGPIPE, SIG_IGN);
 	if (setup(n, err, sizeof err) != 0) {
 		ag_log(AG_LOG_ERR, "%s", err);

@@ -5,8 +5,9 @@
  *
  * The coordinate (net/net_vivaldi.h) learns from RTTs the node already
  * has: every cluster tick, each connected peer whose gossiped record
- * carries a coordinate gives one sample, the QUIC connection's smoothed
- * RTT against that coordinate.  Nothing is sent for it.
+ * carries a coordinate gives one sample, the floor of the QUIC
+ * connection's RTT (peer_rtt) against that coordinate.  Nothing is sent
+ * for it.
  *
  * A record carries at most AG_RECORD_MAX_LINKS links, so in a large
  * cluster the node picks which of its measured peers to report
@@ -40,18 +41,38 @@ coord_ready(struct ag_node *n)
 	n->viv_ready = 1;
 }
 
-/* The smoothed RTT of a connected peer (HELLO done), or NAN. */
+/*
+ * The RTT a connected peer (HELLO done) is reported and sampled at, or
+ * NAN: the floor of the connection's latest RTT over the last
+ * RTT_WINDOW_S to 2 x RTT_WINDOW_S (a windowed minimum of the samples
+ * taken every cluster tick, kept in two buckets).  The smoothed RTT moves
+ * by milliseconds whenever either host is busy (its scheduler, not the
+ * path), and every such move republished the record and shifted the
+ * coordinate; the floor follows the path, rising only when the path's
+ * latency stays up for a whole window.
+ */
+#define RTT_WINDOW_S	30.0
+
 static double
 peer_rtt(struct ag_node *n, int i)
 {
 	struct ag_peer		*p = &n->peers[i];
 	struct net_quic_stats	 st;
+	double			 now = ag_node_now();
 
 	if (p->link == NULL || !p->link->hello ||
 	    net_quic_conn_stats(p->link->conn, &st) != 0 ||
 	    !(st.latest_rtt > 0) || !(st.smoothed_rtt > 0))
 		return NAN;
-	return st.smoothed_rtt;
+	if (!(p->rtt_win_at > 0) || now - p->rtt_win_at >= RTT_WINDOW_S) {
+		p->rtt_prev = p->rtt_win_at > 0 &&
+		    now - p->rtt_win_at < 2 * RTT_WINDOW_S ? p->rtt_cur : NAN;
+		p->rtt_cur = NAN;
+		p->rtt_win_at = now;
+	}
+	if (!(p->rtt_cur <= st.latest_rtt))	/* also NAN */
+		p->rtt_cur = st.latest_rtt;
+	return p->rtt_prev < p->rtt_cur ? p->rtt_prev : p->rtt_cur;
 }
 
 void
@@ -71,15 +92,19 @@ ag_node_coord_sample(struct ag_node *n, const char *origin,
 		    "(RTT %g s; logged once)", origin, rtt);
 }
 
-/* Marks peers sharing a live placement with us as partners. */
-static void
-mark_partners(struct ag_node *n, struct ag_record_cand *c, const int *slot)
+/*
+ * is[i] = 1 for every peer i (n->peers) that shares a live placement with
+ * us: a stage or the client of one we are a stage or the client of.
+ */
+void
+ag_node_partners(struct ag_node *n, unsigned char *is)
 {
 	const struct ag_fsm		*f;
 	const struct ag_placement	*p;
 	size_t				 k;
 	int				 s, mine, j;
 
+	memset(is, 0, (size_t)n->npeers);
 	if (n->cluster == NULL ||
 	    (f = ag_raft_fsm(ag_cluster_raft(n->cluster))) == NULL)
 		return;
@@ -94,10 +119,23 @@ mark_partners(struct ag_node *n, struct ag_record_cand *c, const int *slot)
 		for (s = -1; s < p->nstages && s < AG_PLACE_STAGES; s++) {
 			j = ag_node_peer_find(n, s < 0 ? p->client :
 			    p->stages[s].node);
-			if (j >= 0 && slot[j] >= 0)
-				c[slot[j]].partner = 1;
+			if (j >= 0)
+				is[j] = 1;
 		}
 	}
+}
+
+/* Marks peers sharing a live placement with us as partners. */
+static void
+mark_partners(struct ag_node *n, struct ag_record_cand *c, const int *slot)
+{
+	unsigned char	is[AG_MAX_PEERS];
+	int		i;
+
+	ag_node_partners(n, is);
+	for (i = 0; i < n->npeers && i < AG_MAX_PEERS; i++)
+		if (is[i] && slot[i] >= 0)
+			c[slot[i]].partner = 1;
 }
 
 static int

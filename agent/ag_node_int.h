@@ -89,6 +89,8 @@ struct ag_peer {
 	int			 bw_outgoing;	/* 1: we sent that probe */
 	double			 last_heard;	/* monotonic s, 0 = never */
 	double			 next_probe;	/* monotonic s, 0 = none */
+	double			 rtt_cur, rtt_prev;	/* windowed RTT floor */
+	double			 rtt_win_at;	/* monotonic s, 0 = none yet */
 	struct ag_pending	 pending[AG_PEER_PENDING];
 	int			 npending;
 	size_t			 pending_bytes;
@@ -172,6 +174,8 @@ struct ag_node {
 	struct ag_api			*api;
 	struct ag_httptls		*httptls;	/* --http-tls */
 	struct event			*tick, *sigterm, *sigint;
+	struct event			*soon_ev;	/* ag_node.c: soon() */
+	double				 links_changed;	/* publish at, 0 none */
 	char				 api_addr[AG_ADDR_MAX];
 	double				 started;	/* monotonic */
 	int				 npeers;
@@ -185,6 +189,8 @@ struct ag_node {
 	struct ag_record		*self_rec;	/* last sampled */
 	struct ag_record		*pub_rec;	/* last published */
 	double				 next_refresh;	/* monotonic s */
+	double				 next_drift;	/* monotonic s */
+	uint64_t			 probe_rng;	/* probe jitter */
 	int				 was_leader;
 	struct ag_solver		*solver;	/* solves off the loop */
 	struct ag_decision		 decisions[AG_NODE_MAX_DECISIONS];
@@ -257,6 +263,7 @@ void	 ag_node_tunnel_counters(struct ag_node *,
 void	 ag_node_coord_sample(struct ag_node *, const char *origin,
 	    const struct ag_record *);
 void	 ag_node_coord_record(struct ag_node *, struct ag_record *);
+void	 ag_node_partners(struct ag_node *, unsigned char *is);
 
 /* ag_node.c */
 double	 ag_node_now(void);		/* monotonic seconds */

@@ -29,6 +29,7 @@
 
 #define HOUSEKEEP_MS		100
 #define ANNOUNCE_EVERY_S	15.0	/* and at once on any change */
+#define STANDBY_HEARTBEAT_S	2.0	/* empty AppendEntries to a standby */
 #define MAX_PEERS		4096
 #define SNAPSHOT_THRESHOLD	256
 #define SNAPSHOT_TRAILING	128
@@ -48,6 +49,8 @@ struct peer {
 	double			dead_since;	/* monotonic s, 0 alive */
 	double			raft_heard;	/* monotonic s of its last raft
 						 * message, 0 never */
+	double			ae_sent;	/* leader: last AppendEntries */
+	raft_index		ae_commit;	/* the commit index it carried */
 };
 
 struct apply_req {
@@ -86,6 +89,7 @@ struct ag_raft {
 	struct event		*housekeep;
 	double			 started;	/* monotonic s */
 	double			 next_announce;
+	size_t			 announce_next;	/* the safety net's turn */
 	char			 target[AG_ANNOUNCE_CLUSTER_SIZE];
 	struct raft_change	 change;
 	int			 change_busy;
@@ -319,22 +323,35 @@ same_news(const struct ag_announce *a, const struct ag_announce *b)
 }
 
 /*
- * To every connected peer: at once when the news changed (cluster,
- * configuration, term, leader), else every ANNOUNCE_EVERY_S as a safety
- * net (a new session gets one at once in ag_raft_peer_up).
+ * To every connected peer at once when the news changed (cluster,
+ * configuration, term, leader); a new session gets one at once in
+ * ag_raft_peer_up.  Otherwise, as a safety net, to one connected peer
+ * every ANNOUNCE_EVERY_S, taking them in turn: sending it to all of them
+ * cost every node N - 1 messages a period, a cluster N^2.
  */
 static void
 announce(struct ag_raft *r, int force)
 {
 	struct ag_announce	a;
 	double			now = now_s();
-	size_t			i;
+	size_t			i, k;
 
 	own_announce(r, &a);
 	if (!force && same_news(&a, &r->last_sent) && now < r->next_announce)
 		return;
-	r->last_sent = a;
 	r->next_announce = now + ANNOUNCE_EVERY_S;
+	if (!force && same_news(&a, &r->last_sent)) {
+		for (i = 0; i < r->npeers; i++) {
+			k = (r->announce_next + i) % r->npeers;
+			if (r->peers[k].up) {
+				send_announce(r, r->peers[k].id, &a);
+				r->announce_next = k + 1;
+				break;
+			}
+		}
+		return;
+	}
+	r->last_sent = a;
 	for (i = 0; i < r->npeers; i++)
 		if (r->peers[i].up)
 			send_announce(r, r->peers[i].id, &a);
@@ -818,15 +835,21 @@ manage_voters(struct ag_raft *r, double now)
 static void
 forget_silent_leader(struct ag_raft *r)
 {
-	struct raft	*f = &r->raft;
-	raft_time	 now;
+	struct raft			*f = &r->raft;
+	const struct raft_server	*s;
+	raft_time			 now, quiet = f->election_timeout;
 
 	if (raft_state(f) != RAFT_FOLLOWER ||
 	    f->follower_state.current_leader.id == 0)
 		return;
+	/* A standby hears an empty AppendEntries every STANDBY_HEARTBEAT_S
+	 * only (io_hold); it votes on nothing, so only API forwarding uses
+	 * what it names. */
+	if ((s = server_of(r, r->self)) != NULL && s->role == RAFT_STANDBY)
+		quiet += (raft_time)(STANDBY_HEARTBEAT_S * 1000);
 	now = f->io->time(f->io);
 	if (now < f->election_timer_start ||
-	    now - f->election_timer_start < f->election_timeout)
+	    now - f->election_timer_start < quiet)
 		return;
 	f->follower_state.current_leader.id = 0;
 	raft_free(f->follower_state.current_leader.address);
@@ -947,10 +970,51 @@ check(void *arg)
 }
 
 static int
+io_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
+{
+	struct ag_raft	*r = arg;
+
+	return r->hooks.send != NULL ?
+	    r->hooks.send(r->hooks.arg, peer, buf, len) : -1;
+}
+
+/*
+ * The transport's hold (net_raft_io.h).  A standby neither votes nor times
+ * out (raft 0.15 starts elections on voters only), so of the leader's
+ * heartbeats - an empty AppendEntries every heartbeat_ms to every voter
+ * and standby - a standby needs only those that move its commit index.
+ * An empty AppendEntries to a standby therefore goes out when its commit
+ * index differs from the last one sent to it, or STANDBY_HEARTBEAT_S after
+ * the last (which repairs what a broken session lost); entries always go,
+ * and so does everything to voters.  Held ones are lost messages to raft.
+ */
+static int
+io_hold(void *arg, const struct raft_message *m)
+{
+	struct ag_raft			*r = arg;
+	struct peer			*p;
+	const struct raft_server	*s;
+	double				 now = now_s();
+
+	if (m->type != RAFT_IO_APPEND_ENTRIES || m->server_address == NULL ||
+	    (p = peer_find(r, m->server_address)) == NULL)
+		return 0;
+	if (m->append_entries.n_entries == 0 &&
+	    m->append_entries.leader_commit == p->ae_commit &&
+	    now - p->ae_sent < STANDBY_HEARTBEAT_S &&
+	    (s = server_of(r, m->server_address)) != NULL &&
+	    s->role == RAFT_STANDBY)
+		return 1;
+	p->ae_sent = now;
+	p->ae_commit = m->append_entries.leader_commit;
+	return 0;
+}
+
+static int
 open_io(struct ag_raft *r, char *err, size_t errlen)
 {
 	struct net_raft_io_config	ic;
-	struct net_raft_transport	t = { r->hooks.send, r->hooks.arg };
+	struct net_raft_transport	t = { io_send, io_hold, r };
 
 	if (r->io_ok)
 		return 0;
@@ -1293,9 +1357,9 @@ ag_raft_new(struct event_base *base, const struct ag_raft_config *cfg,
 	if (r->cfg.promote_after_s <= 0)
 		r->cfg.promote_after_s = 10.0;
 	if (r->cfg.election_ms == 0)
-		r->cfg.election_ms = 500;
+		r->cfg.election_ms = 1000;
 	if (r->cfg.heartbeat_ms == 0)
-		r->cfg.heartbeat_ms = 100;
+		r->cfg.heartbeat_ms = 200;
 	if (r->cfg.max_placements == 0)
 		r->cfg.max_placements = AG_FSM_MAX_PLACEMENTS;
 	r->started = now_s();
@@ -1384,7 +1448,7 @@ ag_raft_recover(const char *data_dir, const char *self, char *err,
 {
 	struct event_base		*base = event_base_new();
 	struct net_raft_io_config	 ic;
-	struct net_raft_transport	 t = { no_send, NULL };
+	struct net_raft_transport	 t = { no_send, NULL, NULL };
 	struct raft_configuration	 conf;
 	struct raft_io			 io;
 	struct raft_fsm			 rfsm;

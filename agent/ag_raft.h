@@ -46,8 +46,8 @@ struct ag_raft_config {
 	unsigned	 bootstrap_expect;	/* 0 or 1: a lone node forms */
 	double		 bootstrap_window_s;	/* 0: 2 s */
 	double		 promote_after_s;	/* 0: 10 s */
-	unsigned	 election_ms;	/* 0: 500 */
-	unsigned	 heartbeat_ms;	/* 0: 100 */
+	unsigned	 election_ms;	/* 0: 1000 (docs/cluster.md) */
+	unsigned	 heartbeat_ms;	/* 0: 200 */
 	size_t		 max_placements;	/* 0: AG_FSM_MAX_PLACEMENTS */
 	uint64_t	 seed;
 };

@@ -490,12 +490,12 @@ device_moved(const struct ag_record_device *a, const struct ag_record_device *b,
 		mstep = AG_RECORD_MEM_STEP_BYTES;
 	if (moved(a->memory_free_bytes, b->memory_free_bytes, mstep)) {
 		*why = "free memory";
-		return 1;
+		return 2;
 	}
 	if (moved(a->temperature_celsius, b->temperature_celsius,
 	    AG_RECORD_TEMP_STEP_C)) {
 		*why = "temperature";
-		return 1;
+		return 2;
 	}
 	return 0;
 }
@@ -515,19 +515,19 @@ link_moved(const struct ag_record_link *a, const struct ag_record_link *b,
 		step = AG_RECORD_RTT_STEP_S;
 	if (moved(a->rtt_s, b->rtt_s, step)) {
 		*why = "link rtt";
-		return 1;
+		return 2;
 	}
 	if (isfinite(a->bandwidth) != isfinite(b->bandwidth) ||
 	    (isfinite(a->bandwidth) && fabs(a->bandwidth - b->bandwidth) >
 	    AG_RECORD_BW_STEP_RATIO * fabs(a->bandwidth))) {
 		*why = "link bandwidth";
-		return 1;
+		return 2;
 	}
 	return 0;
 }
 
 /* Vector, height and adjustment together moved past the threshold, or
- * the error estimate halved. */
+ * the error estimate halved while converging. */
 static int
 coord_moved(const struct ag_record *a, const struct ag_record *b)
 {
@@ -539,8 +539,12 @@ coord_moved(const struct ag_record *a, const struct ag_record *b)
 		return 1;
 	if (!a->has_coord)
 		return 0;
-	/* Converging: the error fell to half what peers hold, or less. */
-	if (b->coord.error <= a->coord.error / 2)
+	/*
+	 * Converging: the error fell to half what peers hold, or less (not
+	 * once it is small: on a jittery network it halves and doubles).
+	 */
+	if (a->coord.error >= AG_RECORD_COORD_CONVERGED &&
+	    b->coord.error <= a->coord.error / 2)
 		return 1;
 	for (i = 0; i < NET_VIV_DIMS; i++) {
 		t = a->coord.vec[i] - b->coord.vec[i];
@@ -557,12 +561,27 @@ coord_moved(const struct ag_record *a, const struct ag_record *b)
 	return !(d < step);	/* NaN counts as moved */
 }
 
+/* A part moved: r 1 (a change) ends the scan, r 2 (drift) is kept. */
+static int
+note(int r, const char *w, int *drift, const char **dwhy, const char **why)
+{
+	if (r == 1) {
+		*why = w;
+		return 1;
+	}
+	if (r == 2 && *drift == 0) {
+		*drift = 2;
+		*dwhy = w;
+	}
+	return 0;
+}
+
 int
 ag_record_moved(const struct ag_record *pub, const struct ag_record *fresh,
     const char **why)
 {
-	const char	*dummy;
-	int		 i;
+	const char	*dummy, *w = NULL, *dwhy = NULL;
+	int		 i, r, drift = 0;
 
 	if (why == NULL)
 		why = &dummy;
@@ -576,28 +595,34 @@ ag_record_moved(const struct ag_record *pub, const struct ag_record *fresh,
 		*why = pub->nlinks != fresh->nlinks ? "links" : "devices";
 		return 1;
 	}
-	for (i = 0; i < pub->ndevices; i++)
-		if (device_moved(&pub->devices[i], &fresh->devices[i], why))
+	for (i = 0; i < pub->ndevices; i++) {
+		r = device_moved(&pub->devices[i], &fresh->devices[i], &w);
+		if (note(r, w, &drift, &dwhy, why))
 			return 1;
-	for (i = 0; i < pub->nlinks; i++)
-		if (link_moved(&pub->links[i], &fresh->links[i], why))
+	}
+	for (i = 0; i < pub->nlinks; i++) {
+		r = link_moved(&pub->links[i], &fresh->links[i], &w);
+		if (note(r, w, &drift, &dwhy, why))
 			return 1;
+	}
 	if (pub->nworkers != fresh->nworkers ||
 	    memcmp(pub->workers, fresh->workers, (size_t)pub->nworkers *
 	    sizeof pub->workers[0]) != 0) {
 		*why = "workers";
 		return 1;
 	}
-	if (pub->on_ac != fresh->on_ac || moved(pub->battery_ratio,
-	    fresh->battery_ratio, AG_RECORD_BATTERY_STEP)) {
+	if (pub->on_ac != fresh->on_ac) {
 		*why = "power";
 		return 1;
 	}
-	if (coord_moved(pub, fresh)) {
-		*why = "coordinate";
-		return 1;
-	}
-	return 0;
+	if (moved(pub->battery_ratio, fresh->battery_ratio,
+	    AG_RECORD_BATTERY_STEP))
+		(void)note(2, "battery", &drift, &dwhy, why);
+	if (coord_moved(pub, fresh))
+		(void)note(2, "coordinate", &drift, &dwhy, why);
+	if (drift)
+		*why = dwhy;
+	return drift;
 }
 
 /* ---- which links to carry ---- */

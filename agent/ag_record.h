@@ -132,9 +132,9 @@ int	ag_record_pick_links(struct ag_record_cand *, int n, int max);
  * of our record moved far enough from the one last published to be worth
  * publishing.  Anything that names or describes a thing (name, devices,
  * their totals, benchmark figures, dtypes, the set of links and their
- * addresses, the throttle prediction, being on AC) counts at any change,
- * and so does a figure becoming known or unknown; measured figures count
- * only past a threshold:
+ * addresses, the throttle prediction, being on AC, workers) counts at any
+ * change; measured figures count when they become known or unknown and
+ * past a threshold:
  *
  *	free memory	AG_RECORD_MEM_STEP_BYTES or AG_RECORD_MEM_STEP_RATIO
  *			of the device's total, whichever is larger
@@ -146,12 +146,17 @@ int	ag_record_pick_links(struct ag_record_cand *, int n, int max);
  *	coordinate	moved (vector, height and adjustment together) by
  *			AG_RECORD_COORD_STEP_RATIO of its distance from
  *			the origin and at least AG_RECORD_COORD_STEP_S,
- *			or its error estimate fell to half the published
- *			one (a rise alone never counts)
+ *			or, while the published error estimate is at
+ *			least AG_RECORD_COORD_CONVERGED, fell to half of
+ *			it (a rise alone never counts)
  *
  * Comparing with the published record (not the last sample) means slow
- * drift adds up and is published once it passes the threshold.  why, when
- * not NULL, names what moved (for the debug log).
+ * drift adds up and is published once it passes the threshold.  Returns
+ * 1 for a change (something named or described: the agent publishes and
+ * pushes it at once), 2 for drift (only measured figures moved past their
+ * thresholds, or became known or unknown: the agent publishes it quietly,
+ * at most every 30 s), 0 for neither.  why, when not NULL, names what
+ * moved (for the debug log).
  */
 #define AG_RECORD_MEM_STEP_BYTES	(64.0 * 1024 * 1024)
 #define AG_RECORD_MEM_STEP_RATIO	0.01
@@ -160,8 +165,9 @@ int	ag_record_pick_links(struct ag_record_cand *, int n, int max);
 #define AG_RECORD_RTT_STEP_RATIO	0.10
 #define AG_RECORD_RTT_STEP_S		0.001
 #define AG_RECORD_BW_STEP_RATIO		0.10
-#define AG_RECORD_COORD_STEP_RATIO	0.05
-#define AG_RECORD_COORD_STEP_S		100e-6
+#define AG_RECORD_COORD_STEP_RATIO	0.10
+#define AG_RECORD_COORD_STEP_S		0.001
+#define AG_RECORD_COORD_CONVERGED	0.25
 int	ag_record_moved(const struct ag_record *published,
 	    const struct ag_record *fresh, const char **why);
 

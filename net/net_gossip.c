@@ -11,7 +11,11 @@
  * the entry count or the byte budget would be passed, so a big answer
  * becomes several messages, each within the wire limits.  Anti-entropy
  * marks the records a digest mentions with a generation number, so
- * comparing a digest with our table is linear, not quadratic.
+ * comparing a digest with our table is linear, not quadratic.  Our
+ * SUMMARY is computed from the table when it is needed (one pass over
+ * max_origins slots per SUMMARY sent or received), not kept up to date,
+ * so no rule can forget to update it; each peer remembers when we may
+ * next answer its SUMMARY with a DIGEST.
  */
 #include "net_gossip.h"
 #include "net_idtab.h"
@@ -34,7 +38,8 @@ struct gs_rec {
 };
 
 struct gs_peer {
-	char	id[SEC_NODE_ID_SIZE];
+	char		id[SEC_NODE_ID_SIZE];
+	uint64_t	next_answer;	/* no DIGEST for its SUMMARY before */
 };
 
 struct net_gossip {
@@ -180,6 +185,8 @@ gs_out_begin(struct net_gossip *g, const char *to, enum net_gossip_kind kind,
 {
 	g->out.kind = kind;
 	g->out.hops = hops;
+	g->out.sum_count = 0;
+	g->out.sum_hash = 0;
 	g->out.n = 0;
 	g->out_bytes = 0;
 	g->out_to = to;
@@ -258,6 +265,58 @@ gs_queue_fwd(struct net_gossip *g, struct gs_rec *r)
 		return;
 	r->fwd = true;
 	g->fwd[g->nfwd++] = (uint16_t)(r - g->r);
+}
+
+/* splitmix64's finaliser: every input bit moves every output bit. */
+static uint64_t
+gs_mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* One slot's share of the summary hash: FNV-1a of the origin, mixed. */
+static uint64_t
+gs_pair_hash(const char *origin, uint64_t version)
+{
+	uint64_t	h = UINT64_C(0xcbf29ce484222325);
+
+	for (; *origin != '\0'; origin++)
+		h = (h ^ (unsigned char)*origin) * UINT64_C(0x100000001b3);
+	return gs_mix(gs_mix(h) ^ (version + UINT64_C(0x9e3779b97f4a7c15)));
+}
+
+static void
+gs_summary(const struct net_gossip *g, uint64_t *count, uint64_t *hash)
+{
+	const struct gs_rec	*r;
+	size_t			 i;
+
+	*count = 0;
+	*hash = 0;
+	for (i = 0; i < g->cap; i++) {
+		r = &g->r[i];
+		if (!r->used || r->version == 0)	/* ours, unpublished */
+			continue;
+		(*count)++;
+		*hash += gs_pair_hash(r->origin, r->version);
+	}
+}
+
+static void
+gs_send_summary(struct net_gossip *g, const char *to)
+{
+	struct net_gossip_action	a;
+
+	gs_out_begin(g, to, NET_GOSSIP_SUMMARY, 0);
+	gs_summary(g, &g->out.sum_count, &g->out.sum_hash);
+	memset(&a, 0, sizeof a);
+	a.type = NET_GOSSIP_ACT_SEND;
+	a.peer = to;
+	a.msg = &g->out;
+	g->stats.msgs_out++;
+	g->emit(g->emit_arg, &a);
 }
 
 static void
@@ -418,6 +477,43 @@ gs_recv_digest(struct net_gossip *g, const char *peer,
 	gs_out_flush(g);
 }
 
+static struct gs_peer *
+gs_peer_find(struct net_gossip *g, const char *peer)
+{
+	size_t	i;
+
+	for (i = 0; i < g->npeers; i++)
+		if (strcmp(g->peers[i].id, peer) == 0)
+			return &g->peers[i];
+	return NULL;
+}
+
+/*
+ * Equal summaries: nothing to do.  Different: our DIGEST, whose answer
+ * (RECORDS and a WANT) repairs both sides - at most once per peer per
+ * ae_ms / 2, and only to a peer we hold a session with.
+ */
+static void
+gs_recv_summary(struct net_gossip *g, const char *peer,
+    const struct net_gossip_msg *msg)
+{
+	struct gs_peer	*p;
+	uint64_t	 count, hash;
+
+	gs_summary(g, &count, &hash);
+	if (count == msg->sum_count && hash == msg->sum_hash) {
+		g->stats.summaries_matched++;
+		return;
+	}
+	g->stats.summaries_differed++;
+	if ((p = gs_peer_find(g, peer)) == NULL || g->now < p->next_answer) {
+		g->stats.summary_refused++;
+		return;
+	}
+	p->next_answer = g->now + g->cfg.ae_ms / 2;
+	gs_send_digest(g, p->id);
+}
+
 static void
 gs_recv_want(struct net_gossip *g, const char *peer,
     const struct net_gossip_msg *msg)
@@ -434,8 +530,9 @@ gs_recv_want(struct net_gossip *g, const char *peer,
 	gs_out_flush(g);
 }
 
+/* Quiet: stored, not pushed; anti-entropy spreads it. */
 static int
-gs_publish(struct net_gossip *g, const uint8_t *data, size_t len)
+gs_publish(struct net_gossip *g, const uint8_t *data, size_t len, bool quiet)
 {
 	if (len > g->cfg.max_record || (len > 0 && data == NULL))
 		return -1;
@@ -443,6 +540,8 @@ gs_publish(struct net_gossip *g, const uint8_t *data, size_t len)
 		return -1;
 	g->own->at = g->now;
 	gs_changed(g, g->own);
+	if (quiet)
+		return 0;
 	g->nfwd = 0;
 	gs_queue_fwd(g, g->own);
 	g->fwd_hops = g->cfg.hops;
@@ -483,7 +582,7 @@ gs_tick(struct net_gossip *g)
 		gs_index_rebuild(g);
 	if (g->now >= g->next_ae) {
 		if (gs_choose(g, 1, NULL) == 1)
-			gs_send_digest(g, g->peers[g->pick[0]].id);
+			gs_send_summary(g, g->peers[g->pick[0]].id);
 		jit = g->cfg.ae_ms / 2 > 0 ?
 		    net_splitmix64(&g->rng) % (g->cfg.ae_ms / 2) : 0;
 		g->next_ae = g->now + g->cfg.ae_ms * 3 / 4 + jit;
@@ -493,13 +592,9 @@ gs_tick(struct net_gossip *g)
 static void
 gs_peer_up(struct net_gossip *g, const char *peer)
 {
-	size_t	i;
-
-	for (i = 0; i < g->npeers; i++)
-		if (strcmp(g->peers[i].id, peer) == 0)
-			return;
-	if (g->npeers == g->cap)
+	if (gs_peer_find(g, peer) != NULL || g->npeers == g->cap)
 		return;
+	memset(&g->peers[g->npeers], 0, sizeof g->peers[g->npeers]);
 	net_idcpy(g->peers[g->npeers].id, peer);
 	g->npeers++;
 	gs_send_digest(g, g->peers[g->npeers - 1].id);
@@ -525,8 +620,11 @@ net_gossip_msg_valid(const struct net_gossip_msg *msg, size_t max_record)
 {
 	size_t	i;
 
-	if (msg->kind < NET_GOSSIP_DIGEST || msg->kind > NET_GOSSIP_WANT ||
+	if (msg->kind < NET_GOSSIP_DIGEST || msg->kind > NET_GOSSIP_SUMMARY ||
 	    msg->n > NET_GOSSIP_MSG_ENTRIES || msg->hops > NET_GOSSIP_HOPS_MAX)
+		return -1;
+	if (msg->kind == NET_GOSSIP_SUMMARY &&
+	    (msg->n != 0 || msg->sum_count > NET_GOSSIP_MAX_ORIGINS))
 		return -1;
 	for (i = 0; i < msg->n; i++) {
 		if (!net_id_ok(msg->e[i].origin))
@@ -642,7 +740,7 @@ net_gossip_step(struct net_gossip *g, const struct net_gossip_event *ev,
 		gs_peer_down(g, ev->peer);
 		break;
 	case NET_GOSSIP_EV_PUBLISH:
-		rc = gs_publish(g, ev->data, ev->len);
+		rc = gs_publish(g, ev->data, ev->len, ev->quiet);
 		break;
 	case NET_GOSSIP_EV_FORGET:
 		gs_forget(g, ev->peer);
@@ -657,6 +755,9 @@ net_gossip_step(struct net_gossip *g, const struct net_gossip_event *ev,
 			break;
 		case NET_GOSSIP_WANT:
 			gs_recv_want(g, ev->peer, ev->msg);
+			break;
+		case NET_GOSSIP_SUMMARY:
+			gs_recv_summary(g, ev->peer, ev->msg);
 			break;
 		}
 		break;
@@ -715,4 +816,11 @@ const struct net_gossip_stats *
 net_gossip_stats(const struct net_gossip *g)
 {
 	return &g->stats;
+}
+
+void
+net_gossip_summary(const struct net_gossip *g, uint64_t *count,
+    uint64_t *hash)
+{
+	gs_summary(g, count, hash);
 }

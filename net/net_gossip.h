@@ -37,17 +37,29 @@
  * with a hop budget; each node that accepts it forwards it once, to
  * `fanout` other random peers, while hops remain (infect-and-die: with
  * fanout f a fraction p = 1 - exp(-f p) of nodes gets it within a few
- * network delays, 98 % for the default f = 4).  Anti-entropy repairs the
- * rest and heals partitions: every ae_ms (default 300, jittered +-25 %)
- * and on every new peer we send a DIGEST (origin ->
- * version, our whole table) to one random peer; it answers with RECORDS
- * for everything it has newer and a WANT for everything we have newer,
- * which we answer with RECORDS.
+ * network delays, 98 % for the default f = 4).  A quiet publish (the
+ * event's `quiet`) stores the new version without pushing it; it spreads
+ * by anti-entropy only.
+ *
+ * Anti-entropy repairs the rest and heals partitions, at a cost per node
+ * that does not grow with the cluster.  Every ae_ms (default 300,
+ * jittered +-25 %) we send a SUMMARY to one random peer: how many table
+ * slots we use and an order-independent 64-bit hash over their (origin,
+ * version) pairs (net_gossip_summary()), at most 15 bytes of payload
+ * whatever N is.  A peer whose own summary is equal sends nothing; one
+ * whose summary differs answers with its DIGEST (origin -> version, its
+ * whole table).  The DIGEST's receiver answers with RECORDS for
+ * everything it has newer and a WANT for everything the digest's sender
+ * has newer, which is answered with RECORDS: one exchange repairs both
+ * sides.  A new peer gets our DIGEST at once.
  *
  * Bounds: max_origins records (<= NET_GOSSIP_MAX_ORIGINS), max_record
  * bytes each, NET_GOSSIP_MSG_ENTRIES entries and about
  * NET_GOSSIP_MSG_BUDGET encoded bytes per message; a digest listing more
- * origins than max_origins is refused whole.
+ * origins than max_origins is refused whole.  A SUMMARY is answered with
+ * a DIGEST at most once per peer per ae_ms / 2, and only for a peer we
+ * hold a session with (PEER_UP); other SUMMARYs that differ from ours are
+ * counted in summary_refused and dropped.
  */
 #ifndef NET_GOSSIP_H
 #define NET_GOSSIP_H
@@ -70,6 +82,7 @@
 #define NET_GOSSIP_WIRE_TYPE_DIGEST	24
 #define NET_GOSSIP_WIRE_TYPE_RECORDS	25
 #define NET_GOSSIP_WIRE_TYPE_WANT	26
+#define NET_GOSSIP_WIRE_TYPE_SUMMARY	27
 
 struct net_gossip_config {
 	unsigned	max_origins;	/* records kept, 2..MAX_ORIGINS */
@@ -84,7 +97,8 @@ struct net_gossip_config {
 enum net_gossip_kind {
 	NET_GOSSIP_DIGEST = 1,	/* entries: origin, version */
 	NET_GOSSIP_RECORDS,	/* entries: origin, version, data */
-	NET_GOSSIP_WANT		/* entries: origin, version we hold */
+	NET_GOSSIP_WANT,	/* entries: origin, version we hold */
+	NET_GOSSIP_SUMMARY	/* no entries: sum_count, sum_hash */
 };
 
 struct net_gossip_entry {
@@ -97,6 +111,8 @@ struct net_gossip_entry {
 struct net_gossip_msg {
 	enum net_gossip_kind	kind;
 	unsigned		hops;	/* RECORDS: relays left */
+	uint64_t		sum_count;	/* SUMMARY: slots used */
+	uint64_t		sum_hash;	/* SUMMARY: their hash */
 	size_t			n;
 	struct net_gossip_entry	e[NET_GOSSIP_MSG_ENTRIES];
 };
@@ -116,6 +132,7 @@ struct net_gossip_event {
 	const struct net_gossip_msg	*msg;	/* RECV */
 	const uint8_t			*data;	/* PUBLISH */
 	size_t				 len;
+	bool				 quiet;	/* PUBLISH: store, no push */
 };
 
 enum net_gossip_act_type {
@@ -146,6 +163,9 @@ struct net_gossip_stats {
 	uint64_t	republished;	/* own record bumped over a copy */
 	uint64_t	msgs_out;
 	uint64_t	bytes_out;	/* record payload bytes sent */
+	uint64_t	summaries_matched;	/* SUMMARYs equal to ours */
+	uint64_t	summaries_differed;	/* SUMMARYs unlike ours */
+	uint64_t	summary_refused;	/* of those, not answered */
 };
 
 struct net_gossip;
@@ -174,6 +194,16 @@ const char	*net_gossip_slot(const struct net_gossip *g, size_t i,
 		    uint64_t *version);
 size_t	net_gossip_capacity(const struct net_gossip *g);
 const struct net_gossip_stats *net_gossip_stats(const struct net_gossip *g);
+/*
+ * What a SUMMARY from us would carry: the slots used (forgotten origins'
+ * tombstones and our own record included; our record not before its first
+ * publish) and the wrapping sum over them of a 64-bit mix of (origin,
+ * version), so two tables with the same pairs give the same pair of
+ * numbers whatever order they were filled in.  A tombstone counts with
+ * its version, like a record.
+ */
+void	net_gossip_summary(const struct net_gossip *g, uint64_t *count,
+	    uint64_t *hash);
 
 /* Checks a decoded message's shape (kind, counts, ids, lengths). */
 int	net_gossip_msg_valid(const struct net_gossip_msg *msg,
@@ -183,7 +213,9 @@ int	net_gossip_msg_valid(const struct net_gossip_msg *msg,
  * Wire form (net_gossip_wire.c): the payload map of the control-stream
  * type that names the kind - DIGEST {1: [[origin, version]...]}, RECORDS
  * {1: hops, 2: [[origin, version, bytes]...]}, WANT {1: [[origin,
- * version]...]} (node ids as text).  Encoding appends the payload to w.
+ * version]...]}, SUMMARY {3: count, 4: hash} (node ids as text; a SUMMARY
+ * with key 1 or 2, or without key 3 or 4, is refused).  Encoding appends
+ * the payload to w.
  * Decoding reads exactly one payload item of the given kind from
  * buf[0..len) under bounded deterministic CBOR limits (entries, record
  * size max_record, hops, node ids all checked; unknown keys skipped);

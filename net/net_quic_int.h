@@ -31,7 +31,8 @@
 
 #include "net_quic.h"
 
-#define NQ_CIDLEN		16	/* our connection IDs */
+#define NQ_CIDLEN		8	/* our connection IDs: 8 random bytes
+					 * route well; every packet carries one */
 #define NQ_PKT_MAX		1500	/* UDP payload we build */
 #define NQ_RECV_MAX		65536	/* UDP payload we read */
 #define NQ_SECRET_LEN		32	/* stateless-reset key */

@@ -533,7 +533,9 @@ ri_send(struct raft_io *io, struct raft_io_send *req,
 	if ((op = ri_op_new(RI_SEND, req)) == NULL)
 		return RAFT_NOCONNECTION;
 	op->cb.send = cb;
-	if (net_raft_wire_encode(message, ri->disk.meta.cluster, &body, &len,
+	if (ri->t.hold != NULL && ri->t.hold(ri->t.arg, message)) {
+		ri->st.held++;
+	} else if (net_raft_wire_encode(message, ri->disk.meta.cluster, &body, &len,
 	    op->err, sizeof op->err) != 0) {
 		ri->st.refused++;
 		op->status = RAFT_NOCONNECTION;

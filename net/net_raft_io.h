@@ -52,6 +52,14 @@ struct net_raft_transport {
 	 */
 	int	(*send)(void *arg, const char *peer, const uint8_t *buf,
 		    size_t len);
+	/*
+	 * May be NULL.  1: do not send this message (raft is told it was
+	 * sent, as if the network lost it); the agent holds back empty
+	 * AppendEntries to standbys this way (docs/cluster.md, "Raft
+	 * timing and roles").  Never called for anything but raft's own
+	 * messages, from inside raft's send.
+	 */
+	int	(*hold)(void *arg, const struct raft_message *m);
 	void	*arg;
 };
 
@@ -75,6 +83,7 @@ struct net_raft_io_stats {
 	uint64_t	appended;	/* entries appended to the log */
 	uint64_t	bytes_written;	/* log + snapshot + metadata */
 	uint64_t	sent;		/* raft messages handed to the transport */
+	uint64_t	held;		/* held back by the transport's hold */
 	uint64_t	received;	/* delivered to raft */
 	uint64_t	refused;	/* malformed, too big */
 	uint64_t	foreign;	/* other cluster id (or none yet): dropped */

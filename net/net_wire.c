@@ -32,6 +32,8 @@ _Static_assert(NET_WIRE_GOSSIP_RECORDS == NET_GOSSIP_WIRE_TYPE_RECORDS,
     "gossip RECORDS type number");
 _Static_assert(NET_WIRE_GOSSIP_WANT == NET_GOSSIP_WIRE_TYPE_WANT,
     "gossip WANT type number");
+_Static_assert(NET_WIRE_GOSSIP_SUMMARY == NET_GOSSIP_WIRE_TYPE_SUMMARY,
+    "gossip SUMMARY type number");
 
 static const struct sec_cbor_limits wire_limits = {
 	.max_item_bytes = NET_WIRE_MAX_MSG,
@@ -83,6 +85,8 @@ net_wire_type_name(uint64_t type)
 		return "GOSSIP_RECORDS";
 	case NET_WIRE_GOSSIP_WANT:
 		return "GOSSIP_WANT";
+	case NET_WIRE_GOSSIP_SUMMARY:
+		return "GOSSIP_SUMMARY";
 	case NET_WIRE_API_REQ:
 		return "API_REQ";
 	case NET_WIRE_API_RESP:
@@ -103,6 +107,7 @@ net_wire_type_raw(uint64_t type)
 	case NET_WIRE_GOSSIP_DIGEST:
 	case NET_WIRE_GOSSIP_RECORDS:
 	case NET_WIRE_GOSSIP_WANT:
+	case NET_WIRE_GOSSIP_SUMMARY:
 	case NET_WIRE_API_REQ:
 	case NET_WIRE_API_RESP:
 	case NET_WIRE_RAFT:

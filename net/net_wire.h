@@ -64,6 +64,7 @@
 #define NET_WIRE_GOSSIP_DIGEST	24	/* = NET_GOSSIP_WIRE_TYPE_DIGEST */
 #define NET_WIRE_GOSSIP_RECORDS	25	/* = NET_GOSSIP_WIRE_TYPE_RECORDS */
 #define NET_WIRE_GOSSIP_WANT	26	/* = NET_GOSSIP_WIRE_TYPE_WANT */
+#define NET_WIRE_GOSSIP_SUMMARY	27	/* = NET_GOSSIP_WIRE_TYPE_SUMMARY */
 #define NET_WIRE_API_REQ	40	/* API call forwarded to the leader */
 #define NET_WIRE_API_RESP	41	/* its answer (agent/ag_forward.h) */
 #define NET_WIRE_RAFT		48	/* a raft message (net_raft_wire.h) */

@@ -247,20 +247,21 @@ run()
 		k=$((k + 2))
 	done
 	[ $k -lt "$SETTLE_MAX" ] || echo "$kind N=$n: still busy after settling" >&2
+	# /metrics is read outside the byte window (its HTTP is on lo too)
+	[ "$kind" != exogpu ] || proto_sums "$n" >"$DIR/proto0"
 	b0=$(lo_stat tx_bytes); p0=$(lo_stat tx_packets)
 	c0=0; for i in $(seq 1 "$n"); do eval "p=\$PID_$i"; c0=$((c0 + $(cpu_ticks "$p"))); done
-	[ "$kind" != exogpu ] || proto_sums "$n" >"$DIR/proto0"
 	t0=$(now)
 	sleep "$T"
-	[ "$kind" != exogpu ] || proto_sums "$n" >"$DIR/proto1"
 	b1=$(lo_stat tx_bytes); p1=$(lo_stat tx_packets)
+	t1=$(now)
 	c1=0; rss=0
 	for i in $(seq 1 "$n"); do
 		eval "p=\$PID_$i"
 		c1=$((c1 + $(cpu_ticks "$p")))
 		rss=$((rss + $(rss_kib "$p")))
 	done
-	t1=$(now)
+	[ "$kind" != exogpu ] || proto_sums "$n" >"$DIR/proto1"
 	if [ "$kind" = exogpu ]; then
 		# where the bytes go: messages/s and payload B/s by protocol
 		join "$DIR/proto0" "$DIR/proto1" | awk -v t="$(awk "BEGIN { print $t1 - $t0 }")" -v n="$n" '

@@ -41,7 +41,7 @@
  * Bytes per message = payload + the control-stream envelope (measured
  * once with net_wire_encode_raw: type 16, the 26-character sender, term
  * 0) + PKT_OVERHEAD for the packet: IPv4 20 + UDP 8, QUIC short header
- * 1 + destination connection id 16 (NQ_CIDLEN) + packet number 2, AEAD
+ * 1 + destination connection id 8 (NQ_CIDLEN) + packet number 2, AEAD
  * tag 16, and a STREAM frame header of 8 (type, stream id, offset,
  * length).  One message per packet; not counted: ACK-only packets,
  * QUIC keep-alives (transport mode: one PING each way per session per
@@ -75,7 +75,7 @@
 #define STEP_US			(100 * MS)
 #define DETECT_LIMIT_US		(60000 * MS)
 #define RECOVER_US		(5000 * MS)	/* between kills */
-#define PKT_OVERHEAD		(20 + 8 + 1 + 16 + 2 + 16 + 8)
+#define PKT_OVERHEAD		(20 + 8 + 1 + 8 + 2 + 16 + 8)
 #define KEEPALIVE_PKT		(20 + 8 + 1 + 16 + 2 + 16 + 1)
 #define MAX_SIZES		32
 #define MAX_KILLS		64

@@ -4,16 +4,20 @@
  * machines behind them.
  *
  * The first input byte picks the decoder (0 membership, 1 DIGEST,
- * 2 RECORDS, 3 WANT; others modulo 4), the rest is the payload; for a
- * membership message, bit 2 of that byte picks the state machine's mode
+ * 2 RECORDS, 3 WANT; others modulo 4), the rest is the payload; bit 2 of
+ * that byte picks, for a membership message, the state machine's mode
  * (0 the transport witness, 1 probe mode, where the message may be a
- * PING, ACK, PING-REQ or NACK and ticks run the probe timers).  Checks
- * beyond memory safety (a violation aborts):
+ * PING, ACK, PING-REQ or NACK and ticks run the probe timers), and turns
+ * DIGEST into SUMMARY (so 5 is a SUMMARY).  Checks beyond memory safety
+ * (a violation aborts):
  *  - a decoded message passes the state machine's own validity check;
  *  - it re-encodes, and decoding that encoding gives the same fields
  *    (encoder and decoder agree);
  *  - fed to a fresh state machine as a message from a peer, the step
- *    succeeds and the tables stay within their bounds.
+ *    succeeds and the tables stay within their bounds; a SUMMARY is fed
+ *    twice (the second answer, if it differs, is refused by the per-peer
+ *    bound) and the machine's own SUMMARY timer runs;
+ *  - everything the machine sends passes the validity check and encodes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,10 +52,15 @@ sink_member(void *arg, const struct net_member_action *a)
 static void
 sink_gossip(void *arg, const struct net_gossip_action *a)
 {
+	struct sec_cbor_writer	w;
+
 	(void)arg;
-	if (a->type == NET_GOSSIP_ACT_SEND)
-		check(net_gossip_msg_valid(a->msg, NET_GOSSIP_RECORD_MAX) ==
-		    0);
+	if (a->type != NET_GOSSIP_ACT_SEND)
+		return;
+	check(net_gossip_msg_valid(a->msg, NET_GOSSIP_RECORD_MAX) == 0);
+	sec_cbor_writer_dynamic(&w, 128 * 1024);
+	check(net_gossip_wire_encode(a->msg, &w) == 0);
+	sec_cbor_writer_release(&w);
 }
 
 static void
@@ -114,6 +123,7 @@ gossip(enum net_gossip_kind kind, const uint8_t *p, size_t n)
 	struct net_gossip_config	cfg;
 	struct net_gossip_event		ev;
 	struct net_gossip		*st;
+	const struct net_gossip_stats	*stats;
 	struct sec_cbor_writer		w;
 	char				err[256];
 	size_t				i;
@@ -129,7 +139,10 @@ gossip(enum net_gossip_kind kind, const uint8_t *p, size_t n)
 	check(net_gossip_wire_decode(kind, sec_cbor_writer_data(&w),
 	    sec_cbor_writer_len(&w), NET_GOSSIP_RECORD_MAX, &m2, err,
 	    sizeof err) == 0);
-	check(m.kind == m2.kind && m.hops == m2.hops && m.n == m2.n);
+	check(m.kind == m2.kind && m.hops == m2.hops && m.n == m2.n &&
+	    m.sum_count == m2.sum_count && m.sum_hash == m2.sum_hash);
+	check(m.kind != NET_GOSSIP_SUMMARY ||
+	    (m.n == 0 && m.sum_count <= NET_GOSSIP_MAX_ORIGINS));
 	for (i = 0; i < m.n; i++) {
 		check(strcmp(m.e[i].origin, m2.e[i].origin) == 0);
 		check(m.e[i].version == m2.e[i].version);
@@ -152,6 +165,16 @@ gossip(enum net_gossip_kind kind, const uint8_t *p, size_t n)
 	/* A digest over max_origins is refused whole; all else is taken. */
 	check(net_gossip_step(st, &ev, 1000, sink_gossip, NULL) == 0 ||
 	    (m.kind == NET_GOSSIP_DIGEST && m.n > 16));
+	if (m.kind == NET_GOSSIP_SUMMARY) {
+		stats = net_gossip_stats(st);
+		check(stats->summaries_matched + stats->summaries_differed ==
+		    1 && stats->summary_refused == 0);
+		check(net_gossip_step(st, &ev, 1001, sink_gossip, NULL) == 0);
+		check(stats->summary_refused == stats->summaries_differed / 2);
+		ev.type = NET_GOSSIP_EV_TICK;
+		check(net_gossip_step(st, &ev, 1000 + cfg.ae_ms * 2,
+		    sink_gossip, NULL) == 0);
+	}
 	check(net_gossip_count(st) <= 16);
 	net_gossip_free(st);
 }
@@ -166,7 +189,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		member(data + 1, size - 1, (data[0] & 4) != 0);
 		break;
 	case 1:
-		gossip(NET_GOSSIP_DIGEST, data + 1, size - 1);
+		gossip((data[0] & 4) != 0 ? NET_GOSSIP_SUMMARY :
+		    NET_GOSSIP_DIGEST, data + 1, size - 1);
 		break;
 	case 2:
 		gossip(NET_GOSSIP_RECORDS, data + 1, size - 1);

@@ -142,10 +142,19 @@ tunnel()	# N BODY: POST /v1/tunnels on agent N
 }
 counters() { curl -s "http://$(api "$1")/v1/tunnels" | jq -c .counters; }
 
-# Only the client may ask; the stage must be remote.
-tunnel "$W" "{\"placement\": $ID, \"stage\": $S}" |
-    jq -e '.error == "conflict"' >/dev/null ||
-    fail "a non-client node opened a listener"
+# Only the client may ask; the stage must be remote.  A follower learns
+# the commit with the leader's next heartbeat (200 ms): until it has
+# applied the placement it answers not_found.
+i=0
+while :; do
+	out=$(tunnel "$W" "{\"placement\": $ID, \"stage\": $S}")
+	echo "$out" | jq -e '.error == "not_found"' >/dev/null || break
+	i=$((i + 1))
+	[ "$i" -lt 50 ] || fail "n$W never applied placement $ID"
+	sleep 0.1
+done
+echo "$out" | jq -e '.error == "conflict"' >/dev/null ||
+    fail "a non-client node opened a listener: $out"
 T=$(tunnel "$C" "{\"placement\": $ID, \"stage\": $S}")
 LP=$(echo "$T" | jq -r '.listen // ""' | sed 's/.*://')
 [ -n "$LP" ] || fail "no tunnel listener: $T"

@@ -6,9 +6,13 @@
  * wins, equal and lower are stale, far-future refused), forwarding once
  * with a hop budget, the never-accept-a-record-for-ourselves rule and the
  * re-publish above a stale or forged copy, anti-entropy (digest -> the
- * records the peer lacks + a WANT for what it has newer -> records),
- * forgetting with tombstones, the table / digest / record-size bounds,
- * and the CBOR payloads: round trips, pinned keys, malformed inputs.
+ * records the peer lacks + a WANT for what it has newer -> records), the
+ * periodic SUMMARY (its hash; equal tables stay silent, different ones
+ * repair both sides through one digest exchange between two state
+ * machines; a flood of SUMMARYs gets one DIGEST per ae_ms / 2), quiet
+ * publishing, forgetting with tombstones, the table / digest /
+ * record-size bounds, and the CBOR payloads: round trips, pinned keys,
+ * malformed inputs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -371,7 +375,7 @@ test_anti_entropy(void **state)
 	assert_int_equal(R.hops[0], 0);
 	net_gossip_free(g);
 
-	/* The periodic digest goes to one peer every ae_ms (jittered). */
+	/* The periodic SUMMARY goes to one peer every ae_ms (jittered). */
 	net_gossip_config_default(&cfg);
 	cfg.ae_ms = 1000;
 	g = net_gossip_new(S, &cfg);
@@ -382,7 +386,417 @@ test_anti_entropy(void **state)
 		assert_int_equal(ev(g, NET_GOSSIP_EV_TICK, NULL,
 		    (uint64_t)i * 100), 0);
 	assert_true(R.nsend >= 8 && R.nsend <= 14);
-	assert_int_equal(R.kind[0], NET_GOSSIP_DIGEST);
+	for (i = 0; i < R.nsend; i++) {
+		assert_int_equal(R.kind[i], NET_GOSSIP_SUMMARY);
+		assert_int_equal(R.n[i], 0);
+	}
+	net_gossip_free(g);
+}
+
+/* ---- summaries, between two state machines ---- */
+
+static struct net_gossip *
+mk_as(const char *self, unsigned ae_ms)
+{
+	struct net_gossip_config	cfg;
+	struct net_gossip		*g;
+
+	net_gossip_config_default(&cfg);
+	cfg.ae_ms = ae_ms;
+	g = net_gossip_new(self, &cfg);
+	assert_non_null(g);
+	return g;
+}
+
+/* Feeds records from an outside peer (hops 0: not forwarded). */
+static void
+load(struct net_gossip *g, const char *origin, uint64_t v, const char *data)
+{
+	msg_begin(NET_GOSSIP_RECORDS, 0);
+	msg_add(origin, v, data);
+	assert_int_equal(recv_from(g, E, 1), 0);
+}
+
+static int
+same_summary(const struct net_gossip *a, const struct net_gossip *b)
+{
+	uint64_t	ca, ha, cb, hb;
+
+	net_gossip_summary(a, &ca, &ha);
+	net_gossip_summary(b, &cb, &hb);
+	return ca == cb && ha == hb;
+}
+
+/* Same pairs in any order: same summary; any version moved: another. */
+static void
+test_summary_hash(void **state)
+{
+	struct net_gossip	*a = mk_as(S, 1000), *b = mk_as(S, 1000);
+	const char		*o[] = { B, C, D, X };
+	uint64_t		 count, hash;
+	int			 i;
+
+	(void)state;
+	net_gossip_summary(a, &count, &hash);
+	assert_int_equal(count, 0);		/* ours: not published yet */
+	assert_int_equal(hash, 0);
+	assert_int_equal(publish(a, "s", 1), 0);
+	assert_int_equal(publish(b, "s", 1), 0);
+	for (i = 0; i < 4; i++)
+		load(a, o[i], (uint64_t)i + 2, "x");
+	for (i = 3; i >= 0; i--)
+		load(b, o[i], (uint64_t)i + 2, "other bytes");
+	net_gossip_summary(a, &count, &hash);
+	assert_int_equal(count, 5);
+	assert_true(same_summary(a, b));	/* bytes do not count */
+	/* Each origin's version moved in turn, then ours. */
+	for (i = 0; i < 4; i++) {
+		load(b, o[i], (uint64_t)i + 3, "x");
+		assert_false(same_summary(a, b));
+		load(a, o[i], (uint64_t)i + 3, "x");
+		assert_true(same_summary(a, b));
+	}
+	assert_int_equal(publish(a, "s", 2), 0);
+	assert_false(same_summary(a, b));
+	assert_int_equal(publish(b, "s", 2), 0);
+	assert_true(same_summary(a, b));
+	/* A tombstone counts with its version, like the record. */
+	assert_int_equal(ev(a, NET_GOSSIP_EV_FORGET, X, 10), 0);
+	assert_true(same_summary(a, b));
+	net_gossip_summary(a, &count, &hash);
+	assert_int_equal(count, 5);
+	net_gossip_free(a);
+	net_gossip_free(b);
+
+	/* Versions swapped between two origins: still told apart. */
+	a = mk_as(S, 1000);
+	b = mk_as(S, 1000);
+	load(a, B, 1, "x");
+	load(a, C, 2, "x");
+	load(b, B, 2, "x");
+	load(b, C, 1, "x");
+	assert_false(same_summary(a, b));
+	net_gossip_free(a);
+	net_gossip_free(b);
+}
+
+/* Two state machines (ids S and B) wired to each other. */
+struct qmsg {
+	int			 from;
+	char			 to[SEC_NODE_ID_SIZE];
+	struct net_gossip_msg	*m;
+	uint8_t			*buf;
+};
+
+struct pair {
+	struct net_gossip	*g[2];
+	const char		*id[2];
+	int			 cur;
+	struct qmsg		 q[64];
+	int			 head, nq;
+	enum net_gossip_kind	 log[64];	/* kinds sent, in order */
+	int			 logfrom[64];
+	int			 nlog;
+	int			 nchg[2];
+};
+
+static void
+psink(void *arg, const struct net_gossip_action *a)
+{
+	struct pair	*p = arg;
+	struct qmsg	*q;
+	size_t		 i, total = 0, off = 0;
+
+	if (a->type == NET_GOSSIP_ACT_CHANGED) {
+		p->nchg[p->cur]++;
+		return;
+	}
+	assert_true(p->nlog < 64 && p->nq < 64);
+	p->logfrom[p->nlog] = p->cur;
+	p->log[p->nlog++] = a->msg->kind;
+	q = &p->q[p->nq++];
+	q->from = p->cur;
+	(void)snprintf(q->to, sizeof q->to, "%s", a->peer);
+	q->m = malloc(offsetof(struct net_gossip_msg, e) +
+	    (a->msg->n + 1) * sizeof a->msg->e[0]);
+	assert_non_null(q->m);
+	memcpy(q->m, a->msg, offsetof(struct net_gossip_msg, e) +
+	    a->msg->n * sizeof a->msg->e[0]);
+	for (i = 0; i < a->msg->n; i++)
+		total += a->msg->e[i].len;
+	q->buf = malloc(total + 1);
+	assert_non_null(q->buf);
+	for (i = 0; i < a->msg->n; i++) {
+		if (a->msg->e[i].len > 0)
+			memcpy(q->buf + off, a->msg->e[i].data,
+			    a->msg->e[i].len);
+		q->m->e[i].data = a->msg->e[i].len > 0 ? q->buf + off : NULL;
+		off += a->msg->e[i].len;
+	}
+}
+
+static int
+pstep(struct pair *p, int i, const struct net_gossip_event *e, uint64_t now)
+{
+	p->cur = i;
+	return net_gossip_step(p->g[i], e, now, psink, p);
+}
+
+static void
+pair_init(struct pair *p, unsigned ae_ms)
+{
+	struct net_gossip_event	e;
+	int			i;
+
+	memset(p, 0, sizeof *p);
+	p->id[0] = S;
+	p->id[1] = B;
+	for (i = 0; i < 2; i++)
+		p->g[i] = mk_as(p->id[i], ae_ms);
+	memset(&e, 0, sizeof e);
+	e.type = NET_GOSSIP_EV_PEER_UP;
+	for (i = 0; i < 2; i++) {
+		e.peer = p->id[1 - i];
+		assert_int_equal(pstep(p, i, &e, 0), 0);
+	}
+}
+
+static void
+pair_clear_log(struct pair *p)
+{
+	p->nlog = 0;
+	p->nchg[0] = p->nchg[1] = 0;
+}
+
+/* Delivers everything queued, and what that causes, at time now. */
+static void
+pump(struct pair *p, uint64_t now)
+{
+	struct net_gossip_event	 e;
+	struct qmsg		*q;
+	int			 to;
+
+	for (p->head = 0; p->head < p->nq; p->head++) {
+		q = &p->q[p->head];
+		to = 1 - q->from;
+		if (strcmp(q->to, p->id[to]) == 0) {
+			memset(&e, 0, sizeof e);
+			e.type = NET_GOSSIP_EV_RECV;
+			e.peer = p->id[q->from];
+			e.msg = q->m;
+			assert_int_equal(pstep(p, to, &e, now), 0);
+		}
+		free(q->m);
+		free(q->buf);
+	}
+	p->nq = 0;
+}
+
+static void
+pair_free(struct pair *p)
+{
+	pump(p, 0);
+	net_gossip_free(p->g[0]);
+	net_gossip_free(p->g[1]);
+}
+
+/* Node i's table (its own record aside) gets origin at version v. */
+static void
+pload(struct pair *p, int i, const char *origin, uint64_t v)
+{
+	load(p->g[i], origin, v, origin);
+}
+
+static void
+ppublish(struct pair *p, int i, const char *data, bool quiet, uint64_t now)
+{
+	struct net_gossip_event	e;
+
+	memset(&e, 0, sizeof e);
+	e.type = NET_GOSSIP_EV_PUBLISH;
+	e.data = (const uint8_t *)data;
+	e.len = strlen(data);
+	e.quiet = quiet;
+	assert_int_equal(pstep(p, i, &e, now), 0);
+}
+
+/* Node i's anti-entropy timer fires (ae_ms 1000: due by now = 1000). */
+static void
+ptick(struct pair *p, int i, uint64_t now)
+{
+	struct net_gossip_event	e;
+
+	memset(&e, 0, sizeof e);
+	e.type = NET_GOSSIP_EV_TICK;
+	assert_int_equal(pstep(p, i, &e, now), 0);
+}
+
+/* Equal tables: a SUMMARY gets no answer at all. */
+static void
+test_summary_equal(void **state)
+{
+	struct pair	*p = calloc(1, sizeof *p);
+
+	(void)state;
+	assert_non_null(p);
+	pair_init(p, 1000);
+	pump(p, 0);
+	ppublish(p, 0, "s", false, 1);
+	ppublish(p, 1, "b", false, 1);
+	pload(p, 0, X, 3);
+	pload(p, 1, X, 3);
+	pump(p, 1);
+	assert_true(same_summary(p->g[0], p->g[1]));
+	pair_clear_log(p);
+	ptick(p, 0, 1000);
+	assert_int_equal(p->nlog, 1);
+	assert_int_equal(p->log[0], NET_GOSSIP_SUMMARY);
+	pump(p, 1001);
+	assert_int_equal(p->nlog, 1);			/* no answer */
+	assert_int_equal(net_gossip_stats(p->g[1])->summaries_matched, 1);
+	assert_int_equal(net_gossip_stats(p->g[1])->summaries_differed, 0);
+	pair_free(p);
+	free(p);
+}
+
+/* Different tables: SUMMARY -> DIGEST -> RECORDS + WANT -> RECORDS. */
+static void
+test_summary_repair(void **state)
+{
+	struct pair	*p = calloc(1, sizeof *p);
+	int		 i, digest = 0, want = 0, recs[2] = { 0, 0 };
+
+	(void)state;
+	assert_non_null(p);
+	pair_init(p, 1000);
+	pump(p, 0);
+	/* S: X 3 (newer), C 1 (B lacks it); B: X 1, D 2 (S lacks it). */
+	pload(p, 0, X, 3);
+	pload(p, 0, C, 1);
+	pload(p, 1, X, 1);
+	pload(p, 1, D, 2);
+	assert_false(same_summary(p->g[0], p->g[1]));
+	pair_clear_log(p);
+	ptick(p, 0, 1000);
+	pump(p, 1001);
+	assert_int_equal(p->log[0], NET_GOSSIP_SUMMARY);
+	assert_int_equal(p->logfrom[0], 0);
+	for (i = 1; i < p->nlog; i++) {
+		if (p->log[i] == NET_GOSSIP_DIGEST) {
+			digest++;
+			assert_int_equal(p->logfrom[i], 1);	/* B answers */
+		}
+		if (p->log[i] == NET_GOSSIP_WANT)
+			want++;
+		if (p->log[i] == NET_GOSSIP_RECORDS)
+			recs[p->logfrom[i]]++;
+	}
+	assert_int_equal(digest, 1);
+	assert_int_equal(want, 1);
+	assert_int_equal(recs[0], 1);
+	assert_int_equal(recs[1], 1);
+	assert_int_equal(p->nlog, 5);
+	assert_int_equal(net_gossip_stats(p->g[1])->summaries_differed, 1);
+	/* Both repaired. */
+	assert_int_equal(net_gossip_get(p->g[1], X, NULL, NULL), 3);
+	assert_int_equal(net_gossip_get(p->g[1], C, NULL, NULL), 1);
+	assert_int_equal(net_gossip_get(p->g[0], D, NULL, NULL), 2);
+	assert_true(same_summary(p->g[0], p->g[1]));
+	/* The next round is silent. */
+	pair_clear_log(p);
+	ptick(p, 1, 3000);
+	pump(p, 3001);
+	assert_int_equal(p->nlog, 1);
+	assert_int_equal(net_gossip_stats(p->g[0])->summaries_matched, 1);
+	pair_free(p);
+	free(p);
+}
+
+/* Quiet publish: stored, CHANGED, no SEND; anti-entropy carries it. */
+static void
+test_quiet_publish(void **state)
+{
+	struct pair	*p = calloc(1, sizeof *p);
+	const uint8_t	*d;
+	size_t		 n;
+
+	(void)state;
+	assert_non_null(p);
+	pair_init(p, 1000);
+	pump(p, 0);
+	ppublish(p, 0, "loud", false, 1);
+	pump(p, 1);
+	assert_int_equal(net_gossip_get(p->g[1], S, NULL, NULL), 1);
+	pair_clear_log(p);
+	ppublish(p, 0, "quiet", true, 2);
+	assert_int_equal(p->nlog, 0);
+	assert_int_equal(p->nchg[0], 1);
+	assert_int_equal(net_gossip_get(p->g[0], S, &d, &n), 2);
+	assert_memory_equal(d, "quiet", 5);
+	assert_int_equal(net_gossip_get(p->g[1], S, NULL, NULL), 1);
+	/* B's summary reaches S, which differs and sends its digest. */
+	ptick(p, 1, 1000);
+	pump(p, 1001);
+	assert_int_equal(net_gossip_get(p->g[1], S, &d, &n), 2);
+	assert_int_equal(n, 5);
+	assert_memory_equal(d, "quiet", 5);
+	assert_true(same_summary(p->g[0], p->g[1]));
+	pair_free(p);
+	free(p);
+}
+
+/* A peer flooding SUMMARYs gets one DIGEST per ae_ms / 2 at most. */
+static void
+test_summary_flood(void **state)
+{
+	struct net_gossip	*g = mk_as(S, 1000);
+	uint64_t		 t;
+	int			 i, digests = 0, sent = 0;
+
+	(void)state;
+	assert_int_equal(ev(g, NET_GOSSIP_EV_PEER_UP, B, 0), 0);
+	assert_int_equal(publish(g, "s", 0), 0);
+	reset();
+	/* Not a session of ours: never answered. */
+	msg_begin(NET_GOSSIP_SUMMARY, 0);
+	M.sum_count = 7;
+	M.sum_hash = 12345;
+	assert_int_equal(recv_from(g, C, 1), 0);
+	assert_int_equal(R.nsend, 0);
+	assert_int_equal(net_gossip_stats(g)->summary_refused, 1);
+	/* 2 s of a summary every 10 ms from B: digests at 1, 501, ... */
+	for (t = 1; t <= 2000; t += 10) {
+		reset();
+		msg_begin(NET_GOSSIP_SUMMARY, 0);
+		M.sum_count = 7;
+		M.sum_hash = t;
+		assert_int_equal(recv_from(g, B, t), 0);
+		sent++;
+		for (i = 0; i < R.nsend; i++) {
+			assert_int_equal(R.kind[i], NET_GOSSIP_DIGEST);
+			assert_string_equal(R.to[i], B);
+			digests++;
+		}
+	}
+	assert_int_equal(digests, 4);			/* 1, 501, 1001, 1501 */
+	assert_int_equal(net_gossip_stats(g)->summaries_differed, sent + 1);
+	assert_int_equal(net_gossip_stats(g)->summary_refused,
+	    sent - digests + 1);
+	/* A summary equal to ours is not counted as refused. */
+	msg_begin(NET_GOSSIP_SUMMARY, 0);
+	net_gossip_summary(g, &M.sum_count, &M.sum_hash);
+	assert_int_equal(recv_from(g, B, 2001), 0);
+	assert_int_equal(net_gossip_stats(g)->summaries_matched, 1);
+	assert_int_equal(net_gossip_stats(g)->summary_refused,
+	    sent - digests + 1);
+	/* A SUMMARY with entries, or an absurd count, is refused whole. */
+	msg_begin(NET_GOSSIP_SUMMARY, 0);
+	msg_add(X, 1, NULL);
+	assert_int_equal(recv_from(g, B, 2002), -1);
+	msg_begin(NET_GOSSIP_SUMMARY, 0);
+	M.sum_count = NET_GOSSIP_MAX_ORIGINS + 1;
+	assert_int_equal(recv_from(g, B, 2003), -1);
+	assert_int_equal(net_gossip_stats(g)->refused_msgs, 2);
 	net_gossip_free(g);
 }
 
@@ -523,6 +937,8 @@ roundtrip(enum net_gossip_kind kind)
 		fail_msg("decode: %s", err);
 	assert_int_equal(b.kind, M.kind);
 	assert_int_equal(b.hops, M.hops);
+	assert_int_equal(b.sum_count, M.sum_count);
+	assert_true(b.sum_hash == M.sum_hash);
 	assert_int_equal(b.n, M.n);
 	for (i = 0; i < M.n; i++) {
 		assert_string_equal(b.e[i].origin, M.e[i].origin);
@@ -556,7 +972,31 @@ test_wire_roundtrip(void **state)
 	    NET_GOSSIP_DIGEST);
 	assert_int_equal(net_gossip_wire_kind(NET_GOSSIP_WIRE_TYPE_WANT),
 	    NET_GOSSIP_WANT);
+	assert_int_equal(net_gossip_wire_kind(NET_GOSSIP_WIRE_TYPE_SUMMARY),
+	    NET_GOSSIP_SUMMARY);
 	assert_int_equal(net_gossip_wire_kind(1), 0);
+	msg_begin(NET_GOSSIP_SUMMARY, 0);
+	M.sum_count = NET_GOSSIP_MAX_ORIGINS;
+	M.sum_hash = UINT64_MAX;
+	roundtrip(NET_GOSSIP_SUMMARY);
+	msg_begin(NET_GOSSIP_SUMMARY, 0);
+	roundtrip(NET_GOSSIP_SUMMARY);
+	/* Pinned: SUMMARY {3: count, 4: hash}: 13 bytes for a count < 24. */
+	msg_begin(NET_GOSSIP_SUMMARY, 0);
+	M.sum_count = 5;
+	M.sum_hash = UINT64_C(0x0102030405060708);
+	sec_cbor_writer_dynamic(&w, 1024);
+	assert_int_equal(net_gossip_wire_encode(&M, &w), 0);
+	assert_int_equal(sec_cbor_writer_len(&w), 13);
+	assert_memory_equal(sec_cbor_writer_data(&w),
+	    "\xa2\x03\x05\x04\x1b\x01\x02\x03\x04\x05\x06\x07\x08", 13);
+	sec_cbor_writer_release(&w);
+	/* A SUMMARY with entries is not encoded. */
+	msg_begin(NET_GOSSIP_SUMMARY, 0);
+	msg_add(B, 1, NULL);
+	sec_cbor_writer_dynamic(&w, 1024);
+	assert_int_equal(net_gossip_wire_encode(&M, &w), -1);
+	sec_cbor_writer_release(&w);
 	/* Pinned: RECORDS {1: hops, 2: [[origin, version, bytes]]}. */
 	msg_begin(NET_GOSSIP_RECORDS, 2);
 	msg_add(B, 5, "z");
@@ -637,7 +1077,38 @@ test_wire_bad(void **state)
 		    (const uint8_t *)"\xa2\x01\x80\x09\x61q", 6, 10, &m, err,
 		    sizeof err), 0);
 		assert_int_equal(m.n, 0);
+		assert_int_equal(net_gossip_wire_decode(NET_GOSSIP_SUMMARY,
+		    (const uint8_t *)"\xa3\x03\x02\x04\x07\x09\x61q", 8, 10,
+		    &m, err, sizeof err), 0);
+		assert_int_equal(m.kind, NET_GOSSIP_SUMMARY);
+		assert_int_equal(m.sum_count, 2);
+		assert_int_equal(m.sum_hash, 7);
+		assert_int_equal(m.n, 0);
 	}
+}
+
+/* SUMMARY: no entries, both numbers, bounded count. */
+static void
+test_wire_summary_bad(void **state)
+{
+	(void)state;
+	bad(NET_GOSSIP_SUMMARY, (const uint8_t *)"\xa3\x01\x80\x03\x01\x04\x01",
+	    7, 10, "carries no entries");
+	bad(NET_GOSSIP_SUMMARY, (const uint8_t *)"\xa3\x02\x80\x03\x01\x04\x01",
+	    7, 10, "carries no entries");
+	bad(NET_GOSSIP_SUMMARY, (const uint8_t *)"\xa1\x04\x01", 3, 10,
+	    "missing key 3 (count)");
+	bad(NET_GOSSIP_SUMMARY, (const uint8_t *)"\xa1\x03\x01", 3, 10,
+	    "missing key 4 (hash)");
+	bad(NET_GOSSIP_SUMMARY, (const uint8_t *)"\xa0", 1, 10,
+	    "missing key 3");
+	bad(NET_GOSSIP_SUMMARY, (const uint8_t *)"\xa2\x03\x19\x04\x01\x04\x00",
+	    7, 10, "key 3 (count)");		/* 1025 origins */
+	bad(NET_GOSSIP_SUMMARY, (const uint8_t *)"\xa2\x03\x01\x04\x61x", 6,
+	    10, "key 4 (hash)");
+	bad(NET_GOSSIP_SUMMARY, (const uint8_t *)"\xa2\x03\x01\x04", 4, 10,
+	    "gossip payload");			/* cut short */
+	bad(NET_GOSSIP_SUMMARY, (const uint8_t *)"\x80", 1, 10, "not a map");
 }
 
 int
@@ -650,11 +1121,17 @@ main(void)
 		cmocka_unit_test(test_far_future),
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_anti_entropy),
+		cmocka_unit_test(test_summary_hash),
+		cmocka_unit_test(test_summary_equal),
+		cmocka_unit_test(test_summary_repair),
+		cmocka_unit_test(test_quiet_publish),
+		cmocka_unit_test(test_summary_flood),
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_wire_roundtrip),
 		cmocka_unit_test(test_wire_bad),
+		cmocka_unit_test(test_wire_summary_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

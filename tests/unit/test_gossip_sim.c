@@ -2,8 +2,8 @@
  * test_gossip_sim.c - the gossip state machine (net/net_gossip.c) in
  * seeded simulated clusters (tests/unit/clustersim.h).
  *
- * Two measurements, each over many seeds with one-way delays 0.2 ms up
- * to 0.2-20 ms and message loss 0-5 %:
+ * Three measurements, with one-way delays 0.2 ms up to 0.2-20 ms and
+ * message loss 0-5 % (the first two over many seeds):
  *  - spread: in a 32-node cluster, one node publishes a new version of
  *    its record (100 B - 4 KiB); the time until every node holds it.
  *    Ten changes per run; median / p99 / max printed, target < 1 s.
@@ -11,6 +11,9 @@
  *    publishing; after the heal every node must hold exactly the same
  *    view (same origins, versions and bytes) within 5 s; the time it
  *    took is printed.
+ *  - idle: 8, 16, 32 and 64 nodes whose views agree and stay unchanged
+ *    for 30 s; the messages and control-stream bytes (envelopes included)
+ *    a node sends per second are printed and must not grow with N.
  * Failing seeds are printed; EXOGPU_SIM_SEED replays one,
  * EXOGPU_SIM_RUNS sets the number of runs (default 60 each).
  */
@@ -23,6 +26,8 @@
 
 #include "clustersim.h"
 #include "net_gossip.h"
+#include "net_wire.h"
+#include "sec_cbor.h"
 
 #define MS		UINT64_C(1000)
 #define MAX_SAMPLES	4096
@@ -43,6 +48,8 @@ struct world {
 	int			 have;		/* nodes holding it */
 	uint64_t		 done_at;	/* us, when all had it */
 	uint64_t		 msgs, bytes;
+	bool			 wire;		/* count encoded bytes */
+	uint64_t		 wire_bytes;	/* control-stream bytes */
 };
 
 static uint64_t	spread[MAX_SAMPLES], heal[MAX_SAMPLES];
@@ -85,6 +92,41 @@ msg_copy(const struct net_gossip_msg *m)
 	return x;
 }
 
+static uint64_t
+wire_type(enum net_gossip_kind k)
+{
+	switch (k) {
+	case NET_GOSSIP_DIGEST:
+		return NET_WIRE_GOSSIP_DIGEST;
+	case NET_GOSSIP_RECORDS:
+		return NET_WIRE_GOSSIP_RECORDS;
+	case NET_GOSSIP_WANT:
+		return NET_WIRE_GOSSIP_WANT;
+	case NET_GOSSIP_SUMMARY:
+		return NET_WIRE_GOSSIP_SUMMARY;
+	}
+	return 0;
+}
+
+/* Bytes of msg as the agent sends it: payload in its envelope. */
+static size_t
+wire_len(const struct world *w, const struct net_gossip_msg *m)
+{
+	static uint8_t		buf[NET_WIRE_MAX_MSG];
+	struct sec_cbor_writer	cw;
+	char			err[160];
+	size_t			n;
+
+	sec_cbor_writer_dynamic(&cw, NET_WIRE_MAX_MSG - 256);
+	assert_int_equal(net_gossip_wire_encode(m, &cw), 0);
+	if (net_wire_encode_raw(buf, sizeof buf, &n, wire_type(m->kind),
+	    w->s.id[w->cur], 0, sec_cbor_writer_data(&cw),
+	    sec_cbor_writer_len(&cw), err, sizeof err) != 0)
+		fail_msg("envelope: %s", err);
+	sec_cbor_writer_release(&cw);
+	return n;
+}
+
 static void
 emit(void *arg, const struct net_gossip_action *a)
 {
@@ -98,6 +140,8 @@ emit(void *arg, const struct net_gossip_action *a)
 		w->msgs++;
 		for (i = 0; i < a->msg->n; i++)
 			w->bytes += a->msg->e[i].len;
+		if (w->wire)
+			w->wire_bytes += wire_len(w, a->msg);
 		(void)cs_send(&w->s, w->cur, to, msg_copy(a->msg));
 		return;
 	}
@@ -324,6 +368,58 @@ run_heal(uint64_t seed, int verbose)
 	return bad;
 }
 
+/*
+ * Idle: every node published once and all views agree; then nothing
+ * changes for IDLE_S seconds.  What a node sends per second meanwhile
+ * (messages and control-stream bytes, envelope included) is the cost of
+ * anti-entropy alone.
+ */
+#define IDLE_S	30
+
+static void
+run_idle(int n, uint64_t seed, double *msgs, double *bytes)
+{
+	struct world	*w;
+	uint64_t	 t, m0, b0;
+	int		 i;
+
+	w = world_new(n, seed);
+	for (i = 0; i < n; i++)
+		publish(w, i);
+	for (t = 1000 * MS; !same_views(w); t += 100 * MS) {
+		assert_true(t < 20000 * MS);
+		cs_run_until(&w->s, t);
+	}
+	cs_run_until(&w->s, w->s.now + 1000 * MS);	/* in flight */
+	w->wire = true;
+	m0 = w->msgs;
+	b0 = w->wire_bytes;
+	cs_run_until(&w->s, w->s.now + IDLE_S * 1000 * MS);
+	assert_true(same_views(w));
+	*msgs = (double)(w->msgs - m0) / n / IDLE_S;
+	*bytes = (double)(w->wire_bytes - b0) / n / IDLE_S;
+	world_free(w);
+}
+
+static void
+test_idle(void **state)
+{
+	static const int	sizes[] = { 8, 16, 32, 64 };
+	double			msgs[4], bytes[4];
+	size_t			i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		run_idle(sizes[i], 4000 + (uint64_t)sizes[i], &msgs[i],
+		    &bytes[i]);
+		printf("gossip idle, %d nodes: %.2f msgs/s, %.0f B/s per "
+		    "node\n", sizes[i], msgs[i], bytes[i]);
+	}
+	/* Flat in N: 64 nodes cost a node what 8 do, within 25 %. */
+	assert_true(msgs[3] <= msgs[0] * 1.25);
+	assert_true(bytes[3] <= bytes[0] * 1.25);
+}
+
 static unsigned long
 env_ul(const char *name, unsigned long dflt)
 {
@@ -388,6 +484,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spread),
 		cmocka_unit_test(test_heal),
+		cmocka_unit_test(test_idle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -224,6 +224,7 @@ io_open(struct node *n, char *err, size_t errlen)
 	cfg.data_dir = n->dir;
 	cfg.self = ids[n->i];
 	cfg.seed = 1000 + (uint64_t)n->i * 7919 + now_ms();
+	memset(&t, 0, sizeof t);
 	t.send = t_send;
 	t.arg = n;
 	return net_raft_io_init(&n->io, g->base, &cfg, &t, err, errlen);

@@ -272,7 +272,7 @@ test_coord(void **state)
 	    sizeof err), -1);
 	assert_int_equal(ag_record_decode(big, sizeof big, &b, err,
 	    sizeof err), -1);
-	/* Delta gossip: 5 % of the distance from the origin, >= 100 us. */
+	/* Delta gossip: 10 % of the distance from the origin, >= 1 ms. */
 	sample(&a);
 	sample_coord(&a);
 	b = a;
@@ -282,24 +282,28 @@ test_coord(void **state)
 	b.coord.error = 0.13;			/* falling, not by half */
 	assert_int_equal(ag_record_moved(&a, &b, &why), 0);
 	b.coord.error = 0.125;			/* halved: converging */
-	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_int_equal(ag_record_moved(&a, &b, &why), 2);
 	assert_string_equal(why, "coordinate");
-	b.coord.error = a.coord.error;
-	b.coord.vec[2] += 90e-6;
+	a.coord.error = 0.2;			/* converged: halving is noise */
+	b.coord.error = 0.05;
 	assert_int_equal(ag_record_moved(&a, &b, &why), 0);
-	b.coord.height += 20e-6;
-	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	a.coord.error = 0.25;
+	b.coord.error = a.coord.error;
+	b.coord.vec[2] += 900e-6;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 0);
+	b.coord.height += 200e-6;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 2);
 	assert_string_equal(why, "coordinate");
 	b = a;
 	b.has_coord = 0;
-	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_int_equal(ag_record_moved(&a, &b, &why), 2);
 	for (i = 0; i < NET_VIV_DIMS; i++)
 		a.coord.vec[i] = 10e-3;		/* WAN: ~28 ms from origin */
 	b = a;
-	b.coord.vec[0] += 1e-3;			/* under 5 % */
+	b.coord.vec[0] += 2e-3;			/* under 10 % */
 	assert_int_equal(ag_record_moved(&a, &b, &why), 0);
 	b.coord.vec[0] += 1e-3;
-	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_int_equal(ag_record_moved(&a, &b, &why), 2);
 }
 
 /* The most links a record carries fit, or the last ones are shed. */
@@ -442,17 +446,17 @@ test_moved(void **state)
 	b.devices[0].memory_free_bytes = a.devices[0].memory_free_bytes - 2e8;
 	assert_int_equal(ag_record_moved(&a, &b, NULL), 0);
 	b.devices[0].memory_free_bytes = a.devices[0].memory_free_bytes - 3e8;
-	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_int_equal(ag_record_moved(&a, &b, &why), 2);	/* drift */
 	assert_string_equal(why, "free memory");
 	b = a;
 	b.devices[1].memory_free_bytes = 1e9;	/* became known */
-	assert_int_equal(ag_record_moved(&a, &b, NULL), 1);
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 2);
 	/* temperature: 2 C */
 	b = a;
 	b.devices[1].temperature_celsius = 63.0;
 	assert_int_equal(ag_record_moved(&a, &b, NULL), 0);
 	b.devices[1].temperature_celsius = 59.4;
-	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_int_equal(ag_record_moved(&a, &b, &why), 2);
 	assert_string_equal(why, "temperature");
 	b = a;
 	b.devices[1].throttle_predicted = 1;
@@ -462,22 +466,26 @@ test_moved(void **state)
 	b.links[0].rtt_s = 0.0009;	/* 3.6x, but 0.65 ms */
 	assert_int_equal(ag_record_moved(&a, &b, NULL), 0);
 	b.links[0].rtt_s = 0.0013;
-	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_int_equal(ag_record_moved(&a, &b, &why), 2);
 	assert_string_equal(why, "link rtt");
 	a.links[0].rtt_s = 0.050;
 	b.links[0].rtt_s = 0.054;	/* 8 % */
 	assert_int_equal(ag_record_moved(&a, &b, NULL), 0);
 	b.links[0].rtt_s = 0.056;
-	assert_int_equal(ag_record_moved(&a, &b, NULL), 1);
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 2);
+	/* a change behind drift still counts as a change */
+	b.devices[1].throttle_predicted = 1;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_string_equal(why, "throttle prediction");
 	/* bandwidth: 10 %, and known-ness */
 	b = a;
 	b.links[0].bandwidth = 1e9;
-	assert_int_equal(ag_record_moved(&a, &b, NULL), 1);
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 2);
 	a.links[0].bandwidth = 1e9;
 	b.links[0].bandwidth = 1.05e9;
 	assert_int_equal(ag_record_moved(&a, &b, NULL), 0);
 	b.links[0].bandwidth = 0.85e9;
-	assert_int_equal(ag_record_moved(&a, &b, NULL), 1);
+	assert_int_equal(ag_record_moved(&a, &b, NULL), 2);
 	/* links, devices, power: any change */
 	b = a;
 	b.nlinks = 0;
@@ -492,6 +500,9 @@ test_moved(void **state)
 	b = a;
 	b.battery_ratio = 0.51;
 	assert_int_equal(ag_record_moved(&a, &b, NULL), 0);
+	b.battery_ratio = 0.6;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 2);
+	assert_string_equal(why, "battery");
 	b.on_ac = 1;
 	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
 	assert_string_equal(why, "power");

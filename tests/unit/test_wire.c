@@ -745,7 +745,7 @@ test_real_node_id(void **state)
 
 static const uint64_t raw_types[] = {
 	NET_WIRE_RAFT, NET_WIRE_MEMBER, NET_WIRE_GOSSIP_DIGEST,
-	NET_WIRE_GOSSIP_RECORDS, NET_WIRE_GOSSIP_WANT,
+	NET_WIRE_GOSSIP_RECORDS, NET_WIRE_GOSSIP_WANT, NET_WIRE_GOSSIP_SUMMARY,
 };
 
 /* A small payload map {1: tag, 2: [1, "x"], 3: {1: true}}. */
@@ -810,10 +810,12 @@ test_raw_round_trip(void **state)
 	    "GOSSIP_RECORDS");
 	assert_string_equal(net_wire_type_name(NET_WIRE_GOSSIP_WANT),
 	    "GOSSIP_WANT");
+	assert_string_equal(net_wire_type_name(NET_WIRE_GOSSIP_SUMMARY),
+	    "GOSSIP_SUMMARY");
 	assert_false(net_wire_type_raw(NET_WIRE_HELLO));
 	assert_false(net_wire_type_raw(NET_WIRE_BYE));
 	assert_false(net_wire_type_raw(9));
-	assert_false(net_wire_type_raw(27));
+	assert_false(net_wire_type_raw(28));
 	/* The smallest payload, an empty map. */
 	pay[0] = 0xa0;
 	assert_int_equal(net_wire_encode_raw(buf, sizeof buf, &n,
@@ -953,7 +955,7 @@ test_raw_decode_not_map(void **state)
 	n = envelope(buf, sizeof buf, NET_WIRE_GOSSIP_WANT, ID_A, 1, &p);
 	assert_int_equal(decode_fails(buf, n, "not a map"), n);
 	/* The same envelope under an unknown type is fine. */
-	n = envelope(buf, sizeof buf, 27, ID_A, 1, &p);
+	n = envelope(buf, sizeof buf, 28, ID_A, 1, &p);
 	decode_ok(buf, n, &m);
 	assert_false(m.known);
 }
