@@ -727,14 +727,18 @@ open_mdns(struct ag_node *n, char *err, size_t errlen)
  * Drift (measured figures past their thresholds) is published quietly -
  * not pushed: anti-entropy carries it, so each node takes it in about
  * once instead of every node forwarding it to four - and at most every
- * DRIFT_EVERY_S, so a noisy RTT or free-memory figure cannot make a node
- * republish every sample.  REFRESH_EVERY_S after the last publication it
+ * DRIFT_EVERY_S or DRIFT_PER_NODE_S x the nodes we know, whichever is
+ * longer: every node takes in every publication of a record that grows
+ * with the cluster (its links), so the cluster as a whole is held to one
+ * drift publication per DRIFT_PER_NODE_S, and a noisy free-memory figure
+ * cannot make a node republish every sample.  REFRESH_EVERY_S after the last publication it
  * is published quietly anyway (bounding how long sub-threshold drift stays
  * unseen).  Records do not expire by age: they are forgotten when
  * membership forgets the node.
  */
 #define PUBLISH_EVERY_S		2.0
 #define DRIFT_EVERY_S		30.0
+#define DRIFT_PER_NODE_S	8.0
 #define REFRESH_EVERY_S		600.0
 
 /*
@@ -1015,7 +1019,9 @@ ag_node_publish(struct ag_node *n)
 	ag_log(AG_LOG_DEBUG, "gossip: record published (%s%s)",
 	    moved != 0 ? why : "refresh", moved == 1 ? ", pushed" : "");
 	n->next_refresh = now + REFRESH_EVERY_S;
-	n->next_drift = now + DRIFT_EVERY_S;
+	n->next_drift = now + (DRIFT_PER_NODE_S * (n->npeers + 1) >
+	    DRIFT_EVERY_S ? DRIFT_PER_NODE_S * (n->npeers + 1) :
+	    DRIFT_EVERY_S);
 	if ((pub = malloc(sizeof *pub)) != NULL) {
 		*pub = *r;
 		free(n->pub_rec);

@@ -20,6 +20,6 @@
 int	ag_node_run(const struct ag_config *);
 
 #define AG_RUN_FILE	"run.json"	/* bound addresses, for tools/tests */
-#define AG_MAX_PEERS	256
+#define AG_MAX_PEERS	1024	/* = NET_MEMBER_MAX, gossip's origins */
 
 #endif /* AG_NODE_H */

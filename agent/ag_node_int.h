@@ -47,7 +47,7 @@
 #define BACKOFF_LAN_MAX_S	5.0	/* found by mDNS or gossip */
 #define FIRST_PROBE_DELAY_S	1.0
 #define RX_MAX			(2 * NET_WIRE_MAX_MSG)
-#define MAX_DIALS		(AG_MAX_JOIN + 256)	/* joins + mDNS */
+#define MAX_DIALS		(AG_MAX_JOIN + AG_MAX_PEERS)	/* joins, mDNS, gossip */
 /* QUIC application error closing a denied node (docs/protocol.md). */
 #define AG_NODE_APP_DENIED	0x100
 

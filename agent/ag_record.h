@@ -154,8 +154,8 @@ int	ag_record_pick_links(struct ag_record_cand *, int n, int max);
  * drift adds up and is published once it passes the threshold.  Returns
  * 1 for a change (something named or described: the agent publishes and
  * pushes it at once), 2 for drift (only measured figures moved past their
- * thresholds, or became known or unknown: the agent publishes it quietly,
- * at most every 30 s), 0 for neither.  why, when not NULL, names what
+ * thresholds, or became known or unknown: the agent publishes it quietly
+ * and seldom, ag_node.c), 0 for neither.  why, when not NULL, names what
  * moved (for the debug log).
  */
 #define AG_RECORD_MEM_STEP_BYTES	(64.0 * 1024 * 1024)

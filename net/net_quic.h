@@ -57,7 +57,7 @@ struct net_quic_conn;
 #define NET_QUIC_HANDSHAKE_MS	10000	/* give up an unfinished handshake */
 #define NET_QUIC_CONTROL_BUF	(4u << 20)	/* unacked control bytes */
 #define NET_QUIC_PROBE_MAX	(1ull << 32)	/* bytes in one probe */
-#define NET_QUIC_MAX_CONNS	256
+#define NET_QUIC_MAX_CONNS	1024
 #define NET_QUIC_KEEPALIVE_OFF	UINT_MAX	/* keepalive_ms: none */
 /* Application (tunnel) streams a peer may have open toward us at once. */
 #define NET_QUIC_APP_STREAMS	64

@@ -76,6 +76,8 @@ struct net {
 	struct event		*deliver;
 	unsigned		 acked, failed;
 	unsigned		 full_frames;	/* a fragment of a bigger body */
+	bool			 hold;		/* t_hold active */
+	raft_index		 hold_commit[N];	/* last sent to node 2 */
 };
 
 static struct net	*g;
@@ -192,6 +194,26 @@ t_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The transport's hold, as the agent uses it for standbys (ag_raft.c,
+ * io_hold) but without its time limit: an empty AppendEntries to node 2
+ * goes only when its commit index moved.
+ */
+static int
+t_hold(void *arg, const struct raft_message *m)
+{
+	struct node	*from = arg;
+
+	if (!g->hold || m->type != RAFT_IO_APPEND_ENTRIES ||
+	    strcmp(m->server_address, ids[2]) != 0)
+		return 0;
+	if (m->append_entries.n_entries == 0 &&
+	    m->append_entries.leader_commit == g->hold_commit[from->i])
+		return 1;
+	g->hold_commit[from->i] = m->append_entries.leader_commit;
+	return 0;
+}
+
 /* ---- nodes ---- */
 
 static uint64_t
@@ -226,6 +248,7 @@ io_open(struct node *n, char *err, size_t errlen)
 	cfg.seed = 1000 + (uint64_t)n->i * 7919 + now_ms();
 	memset(&t, 0, sizeof t);
 	t.send = t_send;
+	t.hold = t_hold;
 	t.arg = n;
 	return net_raft_io_init(&n->io, g->base, &cfg, &t, err, errlen);
 }
@@ -283,6 +306,13 @@ static bool
 is_closed(void *arg)
 {
 	return ((struct node *)arg)->closed;
+}
+
+static bool
+never(void *arg)
+{
+	(void)arg;
+	return false;
 }
 
 static void
@@ -709,6 +739,42 @@ test_foreign_dropped(void **state)
 	node_stop(n);
 }
 
+/*
+ * Held messages are not sent and are counted; raft is told they went.
+ * Node 2 hears no idle heartbeats, yet every entry and every commit
+ * reaches it (entries and a moved commit index are never held).
+ */
+static void
+test_hold(void **state)
+{
+	struct net_raft_io_stats	s;
+	int				i, l;
+	uint64_t			held = 0, sent0;
+
+	(void)state;
+	g->hold = true;
+	for (i = 0; i < N; i++)
+		node_start(&g->nodes[i], true);
+	assert_true(run_until(has_leader, NULL, 8000));
+	(void)apply_n(50);
+	check_agree();
+	l = leader();
+	net_raft_io_stats(&g->nodes[l].io, &s);
+	sent0 = s.sent;
+	/* Idle for 20 heartbeat intervals: the leader holds node 2's. */
+	(void)run_until(never, NULL, 1000);
+	net_raft_io_stats(&g->nodes[l].io, &s);
+	held = s.held;
+	print_message("leader idle 1 s: %llu sent, %llu held\n",
+	    (unsigned long long)(s.sent - sent0), (unsigned long long)held);
+	assert_true(held >= 3);
+	assert_true(s.sent - sent0 >= 3);	/* node 1's heartbeats */
+	(void)apply_n(5);
+	check_agree();
+	for (i = 0; i < N; i++)
+		node_stop(&g->nodes[i]);
+}
+
 int
 main(void)
 {
@@ -716,6 +782,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cluster, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_twice_and_wipe,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_dropped, setup,
 		    teardown),
 	};
