@@ -503,6 +503,7 @@ ag_cluster_status(struct ag_cluster *c, struct ag_cluster_status *st)
 	memcpy(st->cluster_id, rs.cluster_id, sizeof st->cluster_id);
 	st->commit_index = rs.commit_index;
 	st->applied_index = rs.applied_index;
+	st->leader_commit = rs.leader_commit;
 	n = net_member_count(c->member, &alive);
 	st->members = (unsigned)n + 1;
 	st->alive = (unsigned)alive + 1;

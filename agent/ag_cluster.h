@@ -59,6 +59,7 @@ struct ag_cluster_status {
 	char		cluster_id[33];	/* "" while forming */
 	uint64_t	commit_index;
 	uint64_t	applied_index;
+	uint64_t	leader_commit;	/* ag_raft_status's */
 	unsigned	members;	/* known, self included */
 	unsigned	alive;		/* alive, self included */
 	unsigned	voters;

@@ -354,11 +354,15 @@ out:
 
 /*
  * Whether this node's copy of the log is complete enough to answer for
- * revocations: a leader is known and everything it committed that we hold
- * is applied.  A restarted or new node replays the log only once a leader
- * tells it the commit index, so until then a revoked token could pass:
- * token checks wait for this (503 catching_up).  Once true it stays true:
- * a node cut off later serves with what it has (docs/tokens.md).
+ * revocations: a leader is known, it told us its commit index (its
+ * announcement when our session came up), and we applied that far and
+ * as far as we know committed.  A restarted or new node replays the log
+ * only once a leader tells it the commit index, and raft tells a follower
+ * only as much as the entries it sent it; our own commit index alone let
+ * a restarted node serve before it applied a revocation committed while
+ * it was down (seen in itest_tenants).  Token checks wait for this (503
+ * catching_up).  Once true it stays true: a node cut off later serves
+ * with what it has (docs/tokens.md).
  */
 int
 ag_node_trust_ready(struct ag_node *n)
@@ -369,7 +373,8 @@ ag_node_trust_ready(struct ag_node *n)
 		return 1;
 	ag_cluster_status(n->cluster, &st);
 	if (st.leader[0] != '\0' && st.applied_index >= st.commit_index &&
-	    st.commit_index > 0)
+	    st.commit_index > 0 && st.leader_commit > 0 &&
+	    st.applied_index >= st.leader_commit)
 		n->trust_caught_up = 1;
 	return n->trust_caught_up;
 }

@@ -1286,6 +1286,15 @@ ag_raft_status(struct ag_raft *r, struct ag_raft_status *st)
 	st->term = r->raft.current_term;
 	st->commit_index = r->raft.commit_index;
 	st->applied_index = r->raft.last_applied;
+	if (state == RAFT_LEADER)
+		st->leader_commit = st->commit_index;
+	else if (st->leader[0] != '\0') {
+		const struct peer *p = peer_find(r, st->leader);
+
+		if (p != NULL && p->heard && strcmp(p->a.leader, st->leader)
+		    == 0 && p->a.term == st->term)
+			st->leader_commit = p->a.commit;
+	}
 	st->servers = r->raft.configuration.n;
 	st->voters = count_role(r, RAFT_VOTER);
 	{

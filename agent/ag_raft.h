@@ -77,6 +77,14 @@ struct ag_raft_status {
 	uint64_t	 term;
 	uint64_t	 commit_index;
 	uint64_t	 applied_index;
+	/*
+	 * The leader's commit index as it last told us (its CLUSTER
+	 * announcement, sent when our session to it came up); ours on the
+	 * leader; 0 unknown.  Raft tells a follower the commit index only
+	 * as far as the entries it sent it, so a restarted node's own
+	 * commit_index can lag what was committed before it started.
+	 */
+	uint64_t	 leader_commit;
 	bool		 quorum;	/* leader: a majority heard lately */
 	bool		 is_leader;
 	/*

@@ -48,8 +48,18 @@ out=$("$EXOGPU" members --api "$(api 2)" 2>&1) && fail "read without a token"
 echo "$out" | grep -q "enforces tokens" || fail "unclear refusal: $out"
 out=$("$EXOGPU" place --model llama-3-8b:q4_0 --api "$(api 2)" 2>&1) &&
     fail "placed without a token"
-out=$("$EXOGPU" place --model llama-3-8b:q4_0 --token "$DIR/ops" \
-    --api "$(api 2)" 2>&1) && fail "placed with a token lacking 'place'"
+# A token is checked once node 2 has applied the log (until then 503
+# catching_up: it knows a leader before the leader's next heartbeat tells
+# it the commit index).
+i=0
+while :; do
+	out=$("$EXOGPU" place --model llama-3-8b:q4_0 --token "$DIR/ops" \
+	    --api "$(api 2)" 2>&1) && fail "placed with a token lacking 'place'"
+	echo "$out" | grep -q "not yet applied" || break
+	i=$((i + 1))
+	[ "$i" -lt 100 ] || fail "node 2 never applied the log: $out"
+	sleep 0.1
+done
 echo "$out" | grep -q "scope" || fail "unclear scope refusal: $out"
 echo "no token / wrong scope refused: $out"
 
@@ -74,7 +84,15 @@ echo "alice on $(echo "$A" | jq -c '[.stages[].device]'), bob on" \
 AID=$(echo "$A" | jq -r .id)
 BID=$(echo "$B" | jq -r .id)
 
-# Tenant-scoped reads and releases.
+# Tenant-scoped reads and releases.  Node 3 reads its own copy of the
+# log: wait until it applied both placements (a follower hears of a
+# commit with the leader's next heartbeat).
+i=0
+until "$EXOGPU" place --list --json --token "$DIR/ops" --api "$(api 3)" |
+    jq -e '.placements | length == 2' >/dev/null; do
+	i=$((i + 1)); [ "$i" -lt 50 ] || fail "admin sees all"
+	sleep 0.1
+done
 "$EXOGPU" place --list --json --token "$DIR/alice" --api "$(api 3)" |
     jq -e "[.placements[].id] == [$AID]" >/dev/null ||
     fail "alice sees other tenants' placements"
