@@ -77,7 +77,8 @@ struct net {
 	unsigned		 acked, failed;
 	unsigned		 full_frames;	/* a fragment of a bigger body */
 	bool			 hold;		/* t_hold active */
-	raft_index		 hold_commit[N];	/* last sent to node 2 */
+	int			 hold_to;	/* for this node */
+	raft_index		 hold_commit[N];	/* last sent to it */
 };
 
 static struct net	*g;
@@ -196,8 +197,8 @@ t_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
 
 /*
  * The transport's hold, as the agent uses it for standbys (ag_raft.c,
- * io_hold) but without its time limit: an empty AppendEntries to node 2
- * goes only when its commit index moved.
+ * io_hold) but without its time limit: an empty AppendEntries to node
+ * hold_to goes only when its commit index moved.
  */
 static int
 t_hold(void *arg, const struct raft_message *m)
@@ -205,7 +206,7 @@ t_hold(void *arg, const struct raft_message *m)
 	struct node	*from = arg;
 
 	if (!g->hold || m->type != RAFT_IO_APPEND_ENTRIES ||
-	    strcmp(m->server_address, ids[2]) != 0)
+	    strcmp(m->server_address, ids[g->hold_to]) != 0)
 		return 0;
 	if (m->append_entries.n_entries == 0 &&
 	    m->append_entries.leader_commit == g->hold_commit[from->i])
@@ -741,7 +742,7 @@ test_foreign_dropped(void **state)
 
 /*
  * Held messages are not sent and are counted; raft is told they went.
- * Node 2 hears no idle heartbeats, yet every entry and every commit
+ * A follower hears no idle heartbeats, yet every entry and every commit
  * reaches it (entries and a moved commit index are never held).
  */
 static void
@@ -752,10 +753,11 @@ test_hold(void **state)
 	uint64_t			held = 0, sent0;
 
 	(void)state;
-	g->hold = true;
 	for (i = 0; i < N; i++)
 		node_start(&g->nodes[i], true);
 	assert_true(run_until(has_leader, NULL, 8000));
+	g->hold_to = (leader() + 1) % N;
+	g->hold = true;
 	(void)apply_n(50);
 	check_agree();
 	l = leader();
