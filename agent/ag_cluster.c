@@ -135,22 +135,6 @@ member_emit(void *arg, const struct net_member_action *a)
 	sec_cbor_writer_release(&w);
 }
 
-static uint64_t
-gossip_type(enum net_gossip_kind k)
-{
-	switch (k) {
-	case NET_GOSSIP_DIGEST:
-		return NET_WIRE_GOSSIP_DIGEST;
-	case NET_GOSSIP_RECORDS:
-		return NET_WIRE_GOSSIP_RECORDS;
-	case NET_GOSSIP_WANT:
-		return NET_WIRE_GOSSIP_WANT;
-	case NET_GOSSIP_SUMMARY:
-		return NET_WIRE_GOSSIP_SUMMARY;
-	}
-	return NET_WIRE_GOSSIP_WANT;
-}
-
 static void
 gossip_emit(void *arg, const struct net_gossip_action *a)
 {
@@ -164,7 +148,7 @@ gossip_emit(void *arg, const struct net_gossip_action *a)
 	}
 	sec_cbor_writer_dynamic(&w, NET_WIRE_MAX_MSG - 256);
 	(void)net_gossip_wire_encode(a->msg, &w);
-	send_payload(c, a->peer, gossip_type(a->msg->kind), 0, &w);
+	send_payload(c, a->peer, net_gossip_wire_type(a->msg->kind), 0, &w);
 	sec_cbor_writer_release(&w);
 }
 

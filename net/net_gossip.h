@@ -229,5 +229,7 @@ int	net_gossip_wire_decode(enum net_gossip_kind kind, const uint8_t *buf,
 	    char *err, size_t errlen);
 /* Kind of a control-stream type number, 0 if not a gossip type. */
 int	net_gossip_wire_kind(uint64_t type);
+/* The control-stream type of a kind (NET_GOSSIP_WIRE_TYPE_*), 0 if none. */
+uint64_t	net_gossip_wire_type(enum net_gossip_kind kind);
 
 #endif /* NET_GOSSIP_H */

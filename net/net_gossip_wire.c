@@ -51,6 +51,22 @@ net_gossip_wire_kind(uint64_t type)
 	return 0;
 }
 
+uint64_t
+net_gossip_wire_type(enum net_gossip_kind kind)
+{
+	switch (kind) {
+	case NET_GOSSIP_DIGEST:
+		return NET_GOSSIP_WIRE_TYPE_DIGEST;
+	case NET_GOSSIP_RECORDS:
+		return NET_GOSSIP_WIRE_TYPE_RECORDS;
+	case NET_GOSSIP_WANT:
+		return NET_GOSSIP_WIRE_TYPE_WANT;
+	case NET_GOSSIP_SUMMARY:
+		return NET_GOSSIP_WIRE_TYPE_SUMMARY;
+	}
+	return 0;
+}
+
 static int
 gw_read_entries(struct sec_cbor_reader *r, enum net_gossip_kind kind,
     size_t max_record, struct net_gossip_msg *msg, char *err, size_t errlen)

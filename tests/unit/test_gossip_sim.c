@@ -92,22 +92,6 @@ msg_copy(const struct net_gossip_msg *m)
 	return x;
 }
 
-static uint64_t
-wire_type(enum net_gossip_kind k)
-{
-	switch (k) {
-	case NET_GOSSIP_DIGEST:
-		return NET_WIRE_GOSSIP_DIGEST;
-	case NET_GOSSIP_RECORDS:
-		return NET_WIRE_GOSSIP_RECORDS;
-	case NET_GOSSIP_WANT:
-		return NET_WIRE_GOSSIP_WANT;
-	case NET_GOSSIP_SUMMARY:
-		return NET_WIRE_GOSSIP_SUMMARY;
-	}
-	return 0;
-}
-
 /* Bytes of msg as the agent sends it: payload in its envelope. */
 static size_t
 wire_len(const struct world *w, const struct net_gossip_msg *m)
@@ -119,8 +103,9 @@ wire_len(const struct world *w, const struct net_gossip_msg *m)
 
 	sec_cbor_writer_dynamic(&cw, NET_WIRE_MAX_MSG - 256);
 	assert_int_equal(net_gossip_wire_encode(m, &cw), 0);
-	if (net_wire_encode_raw(buf, sizeof buf, &n, wire_type(m->kind),
-	    w->s.id[w->cur], 0, sec_cbor_writer_data(&cw),
+	if (net_wire_encode_raw(buf, sizeof buf, &n,
+	    net_gossip_wire_type(m->kind), w->s.id[w->cur], 0,
+	    sec_cbor_writer_data(&cw),
 	    sec_cbor_writer_len(&cw), err, sizeof err) != 0)
 		fail_msg("envelope: %s", err);
 	sec_cbor_writer_release(&cw);
