@@ -15,9 +15,12 @@
 #           reports all N members alive (read from the agents' own logs,
 #           which are time-stamped on arrival, so polling costs nothing);
 #   bytes   IP bytes per second on lo over T idle seconds, after a settle
-#           period (at least --settle s, then until the start-up bandwidth
-#           probes are over: lo under 2 MB/s for 2 s; lo counts a 14-byte
-#           pseudo-Ethernet header per packet, taken off), and packets/s;
+#           period (at least --settle s, then until lo carries under
+#           2 MB/s for 2 s - agents before 2026-12-06 probed every pair's
+#           bandwidth at start; lo counts a 14-byte pseudo-Ethernet header
+#           per packet, taken off), and packets/s; for exogpu also each
+#           protocol's messages/s and payload B/s over the same window
+#           (the agents' /metrics, read just outside it);
 #   cpu     CPU per agent over the same T s, % of one core (/proc/PID/stat);
 #   rss     resident memory per agent at the end (VmRSS);
 #   dead    seconds from `kill -9` of the last member until every survivor
