@@ -39,7 +39,7 @@ api_status(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
 	ag_cluster_status(n->cluster, &cs);
 	r->status = 200;
 	r->body = json_pack("{s:s, s:s, s:s, s:f, s:s, s:i, s:o, s:I, s:b, "
-	    "s:s, s:i, s:i, s:i, s:o, s:I, s:I, s:i}",
+	    "s:s, s:i, s:i, s:i, s:o, s:I, s:I, s:i, s:b}",
 	    "node_id", n->trust.node_id, "name", n->name,
 	    "version", EXOGPU_VERSION, "uptime_s", ag_node_now() - n->started,
 	    "trust_mode", ag_trust_mode_name(n->trust.mode),
@@ -51,7 +51,7 @@ api_status(void *ctx, struct evhttp_request *req, struct ag_api_reply *r)
 	    "cluster_id", cs.cluster_id[0] ? json_string(cs.cluster_id) :
 	    json_null(), "commit_index", (json_int_t)cs.commit_index,
 	    "applied_index", (json_int_t)cs.applied_index,
-	    "servers", cs.servers);
+	    "servers", cs.servers, "caught_up", ag_node_trust_ready(n));
 }
 
 static json_t *

@@ -207,8 +207,11 @@ wait_leader()
 		LEADER=
 		_wl_ok=1
 		for _wl_n in $1; do
+			# a leader, and its log applied (until then
+			# token checks answer 503 catching_up)
 			_wl_l=$("$EXOGPU" status --json --api "$(api "$_wl_n")" |
-			    jq -r '.leader // ""')
+			    jq -r 'if .caught_up == false then "" else
+			    .leader // "" end')
 			[ -n "$LEADER" ] || LEADER=$_wl_l
 			[ -n "$_wl_l" ] && [ "$_wl_l" = "$LEADER" ] || _wl_ok=0
 		done
