@@ -744,9 +744,11 @@ open_mdns(struct ag_node *n, char *err, size_t errlen)
 /*
  * Tokens without a configured audience must name this cluster (when they
  * name one at all): the cluster id, known once the log formed or joined.
+ * Called when raft's state changes and before every token check, so no
+ * token is judged against an audience older than the cluster id.
  */
-static void
-audience_follows_cluster(struct ag_node *n)
+void
+ag_node_audience_sync(struct ag_node *n)
 {
 	struct ag_cluster_status	st;
 
@@ -767,7 +769,7 @@ cluster_changed(void *arg)
 	struct ag_node	*n = arg;
 
 	if (n->cluster != NULL) {
-		audience_follows_cluster(n);
+		ag_node_audience_sync(n);
 		ag_node_leader_change(n);
 		ag_node_deny_tick(n);
 	}

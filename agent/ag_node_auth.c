@@ -200,6 +200,8 @@ ag_node_authorize(void *ctx, struct evhttp_request *req,
 		    "in a moment");
 		return -1;
 	}
+	if (hdr != NULL && n->cluster != NULL)
+		ag_node_audience_sync(n);
 	if (ag_auth_check(&n->auth, hdr, need, unix_now(), &n->who, &why)
 	    == 0)
 		return 0;

@@ -374,6 +374,7 @@ void	 ag_node_api_trust(void *, struct evhttp_request *,
 void	 ag_node_trust_submit(struct ag_node *, const char *path, json_t *);
 int	 ag_node_trust_revoked(const uint8_t *cti, size_t len, void *node);
 int	 ag_node_trust_ready(struct ag_node *);
+void	 ag_node_audience_sync(struct ag_node *);	/* ag_node.c */
 
 /* ag_node_api.c */
 extern const struct ag_api_route ag_node_routes[];
