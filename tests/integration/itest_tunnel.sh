@@ -155,7 +155,15 @@ while :; do
 done
 echo "$out" | jq -e '.error == "conflict"' >/dev/null ||
     fail "a non-client node opened a listener: $out"
-T=$(tunnel "$C" "{\"placement\": $ID, \"stage\": $S}")
+# The client too reads its own copy of the log (it may be a follower).
+i=0
+while :; do
+	T=$(tunnel "$C" "{\"placement\": $ID, \"stage\": $S}")
+	echo "$T" | jq -e '.error == "not_found"' >/dev/null || break
+	i=$((i + 1))
+	[ "$i" -lt 50 ] || break
+	sleep 0.1
+done
 LP=$(echo "$T" | jq -r '.listen // ""' | sed 's/.*://')
 [ -n "$LP" ] || fail "no tunnel listener: $T"
 echo "$T" | jq -e '.listen | startswith("127.0.0.1:")' >/dev/null ||
