@@ -731,9 +731,9 @@ open_mdns(struct ag_node *n, char *err, size_t errlen)
  * longer: every node takes in every publication of a record that grows
  * with the cluster (its links), so the cluster as a whole is held to one
  * drift publication per DRIFT_PER_NODE_S, and a noisy free-memory figure
- * cannot make a node republish every sample.  REFRESH_EVERY_S after the last publication it
- * is published quietly anyway (bounding how long sub-threshold drift stays
- * unseen).  Records do not expire by age: they are forgotten when
+ * cannot make a node republish every sample.  REFRESH_EVERY_S after the
+ * last publication it is published quietly anyway (bounding how long
+ * sub-threshold drift stays unseen).  Records do not expire by age: they are forgotten when
  * membership forgets the node.
  */
 #define PUBLISH_EVERY_S		2.0
