@@ -32,7 +32,9 @@
  * within TUN_HDR_WAIT_S; a lost connection closes its tunnels.  The
  * operator's diagnostic listeners ("force" with a node and an epoch) send
  * a given header unchecked, so the receiving side's refusals can be
- * tested; they close after TUN_RAW_LIFE_S.
+ * tested; they and their tunnels close after TUN_RAW_LIFE_S, and the tick
+ * leaves those tunnels alone otherwise (closing them for the header they
+ * were asked to send would race the receiving side's refusal).
  * Refusals are counted; the first one from each peer is logged (then
  * only counted) and the first authorised open of each placement by each
  * peer is audited, so a peer cannot flood the log or the audit chain.
@@ -85,6 +87,7 @@ struct tun {
 	int			 quic_fin;	/* peer's FIN arrived */
 	int			 wr_shut;	/* TCP write side shut */
 	int			 paused;	/* TCP reading stopped */
+	int			 raw;	/* from a diagnostic listener */
 	double			 created;	/* monotonic s */
 	TAILQ_ENTRY(tun)	 entry;
 };
@@ -465,6 +468,7 @@ on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	u->placement = l->placement;
 	u->epoch = l->epoch;
 	u->stage = l->stage;
+	u->raw = l->raw;
 	u->authorised = 1;
 	u->connected = 1;
 	nodelay(fd);
@@ -857,6 +861,13 @@ ag_node_tunnel_tick(struct ag_node *n)
 			    u->conn != NULL)
 				server_refuse(u, NET_TUNNEL_APP_BADHDR,
 				    "no complete header within 5 s");
+			continue;
+		}
+		if (u->raw) {
+			/* Its header is off on purpose: the receiving side
+			 * judges it, so only its age ends it here. */
+			if (ag_node_now() - u->created > TUN_RAW_LIFE_S)
+				tun_free(u);
 			continue;
 		}
 		p = placement_of(n, u->placement);

@@ -95,9 +95,9 @@ elif mode == "hold":
 EOF
 py() { python3 "$DIR/tool.py" "$@"; }
 
-start 1 --tunnel-target "cpu=$(wport 1)"
-start 2 --tunnel-target "cpu=$(wport 2)" --join "$(quic 1)"
-start 3 --tunnel-target "cpu=$(wport 3)" --join "$(quic 1)"
+start 1 --idle-timeout 10 --tunnel-target "cpu=$(wport 1)"
+start 2 --idle-timeout 10 --tunnel-target "cpu=$(wport 2)" --join "$(quic 1)"
+start 3 --idle-timeout 10 --tunnel-target "cpu=$(wport 3)" --join "$(quic 1)"
 wait_leader "1 2 3" 300 3
 # Place on measured figures, or a faster re-plan (another epoch, maybe
 # other nodes) comes once they are in and closes the tunnel under us.
@@ -254,6 +254,33 @@ raw()	# PLACEMENT STAGE EPOCH: the stream must be refused by node W
 }
 S0=0
 [ "$S" = 0 ] && S0=1
+# The client keeps a diagnostic stream open until the stage's node answers,
+# whatever its own view of the header: with n$W stopped, the connection is
+# still open after one of the client's ticks (500 ms), and refused once n$W
+# runs.  The stop is shorter than raft's election timeout and, with
+# --idle-timeout 10, than the session's.
+_b=$(counters "$W" | jq .refused)
+_t=$(tunnel "$C" "{\"placement\": $ID, \"stage\": $S, \"epoch\": $((E + 1)),
+    \"node\": \"$(nid "$W")\", \"force\": true}")
+_p=$(echo "$_t" | jq -r '.listen // ""' | sed 's/.*://')
+[ -n "$_p" ] || fail "no diagnostic listener: $_t"
+kill -STOP "$(pid "$W")"
+py hold "$_p" 5 >/dev/null 2>&1 &
+_h=$!
+sleep 0.75
+_alive=0
+kill -0 "$_h" 2>/dev/null && _alive=1
+kill -CONT "$(pid "$W")"
+[ "$_alive" = 1 ] ||
+    fail "the client closed a diagnostic stream before n$W answered"
+wait "$_h" && fail "a stale header was served"
+i=0
+until [ "$(counters "$W" | jq .refused)" -gt "$_b" ]; do
+	i=$((i + 1))
+	[ "$i" -lt 50 ] || fail "the stale header sent during the stop was" \
+	    "not refused"
+	sleep 0.1
+done
 raw "$ID" "$S" $((E + 1))	# stale epoch
 raw "$ID" "$S0" "$E"		# a stage that is not on that node
 raw $((ID + 100)) "$S" "$E"	# no such placement
