@@ -55,6 +55,8 @@ static const struct setting settings[] = {
 	LONG("probe-interval", probe_interval_s, 0, 86400),
 	LONG("idle-timeout", idle_timeout_s, 1, 3600),
 	STR("membership", membership),
+	LONG("neighbours", neighbours, 0, 1024),
+	LONG("max-sessions", max_sessions, 2, 1024),
 	STR("token-keys", token_keys),
 	STR("token-audience", token_audience),
 	STR("token-signing-key", token_signing_key),
@@ -98,8 +100,10 @@ ag_config_defaults(struct ag_config *c)
 	(void)snprintf(c->http, sizeof c->http, "%s", AG_DEFAULT_HTTP);
 	c->probe_bytes = 4L << 20;
 	c->probe_interval_s = 300;
-	c->idle_timeout_s = 0;	/* 1 s, or 30 s with membership probe */
-	(void)snprintf(c->membership, sizeof c->membership, "transport");
+	c->idle_timeout_s = 0;	/* 30 s, or 1 s with membership transport */
+	(void)snprintf(c->membership, sizeof c->membership, "probe");
+	c->neighbours = 8;
+	c->max_sessions = 64;
 	c->token_skew_s = 60;
 	c->auth_fail_limit = 20;
 	c->solve_budget_max_ms = 2000;

@@ -49,6 +49,8 @@ struct ag_config {
 	long	probe_interval_s;	/* 0 = only at start and on demand */
 	long	idle_timeout_s;		/* 0 = the membership mode's */
 	char	membership[16];		/* "transport" or "probe" */
+	long	neighbours;		/* probe: sessions kept, 0 = all */
+	long	max_sessions;		/* probe: idle ones closed above */
 	char	token_keys[4096];	/* "" = tokens not enforced */
 	char	token_audience[128];	/* "" = any audience */
 	char	token_signing_key[4096];	/* "" = no delegated issuing */

@@ -96,7 +96,7 @@ ag_devices_get(const struct ag_devices_opts *o, struct be_inventory *inv,
 	char			 pathbuf[PATH_MAX], fp_now[BE_FINGERPRINT_LEN];
 	char			 fp_old[BE_FINGERPRINT_LEN] = "";
 	const char		*path;
-	int			 n, nold = -1, dirty = 0;
+	int			 n, nold = -1, dirty = 0, stale = 0;
 	double			 t0 = now_s();
 
 	memset(st, 0, sizeof *st);
@@ -118,6 +118,9 @@ ag_devices_get(const struct ag_devices_opts *o, struct be_inventory *inv,
 		memcpy(views, old, (size_t)nold * sizeof *views);
 		n = nold;
 		st->from_cache = true;
+	} else if (o->cache_only) {
+		n = 0;
+		stale = 1;
 	} else {
 		if (nold >= 0 && !o->refresh)
 			ag_log(AG_LOG_INFO, "hardware or drivers changed; "
@@ -129,7 +132,7 @@ ag_devices_get(const struct ag_devices_opts *o, struct be_inventory *inv,
 		dirty = 1;
 	}
 	st->views_s = now_s() - t0;
-	if (o->bench) {
+	if (o->bench && !stale) {
 		st->benched = be_discover_bench(&d, views, n, &ag_be_log);
 		dirty |= st->benched > 0;
 	}
@@ -139,5 +142,5 @@ ag_devices_get(const struct ag_devices_opts *o, struct be_inventory *inv,
 	st->total_s = now_s() - t0;
 	free(views);
 	free(old);
-	return 0;
+	return stale;
 }

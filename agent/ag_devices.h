@@ -20,6 +20,12 @@ struct ag_devices_opts {
 	const char	*root;		/* sysfs/procfs root, "/" */
 	bool		 refresh;	/* ignore the cache */
 	bool		 bench;		/* measure devices lacking figures */
+	/*
+	 * Never ask the drivers: with no usable cache, assemble what the
+	 * host says without any device view and return 1 (the agent then
+	 * discovers in a child process, off its event loop).
+	 */
+	bool		 cache_only;
 };
 
 struct ag_devices_stats {
@@ -32,8 +38,9 @@ struct ag_devices_stats {
 
 #define AG_REGISTRY_FILE	"devices.json"
 
-/* Fills inv; 0 on success (the inventory always has the CPU), -1 never
- * happens today but callers must check. */
+/* Fills inv; 0 on success (the inventory always has the CPU), 1 when
+ * cache_only found no usable cache, -1 never happens today but callers
+ * must check. */
 int	ag_devices_get(const struct ag_devices_opts *, struct be_inventory *,
 	    struct ag_devices_stats *);
 

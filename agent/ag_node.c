@@ -114,6 +114,7 @@ peer_add(struct ag_node *n, const char *id)
 	(void)snprintf(p->node_id, sizeof p->node_id, "%s", id);
 	p->bandwidth = NAN;
 	p->measured_at = NAN;
+	p->rtt_last = NAN;
 	return n->npeers++;
 }
 
@@ -239,6 +240,8 @@ on_established(struct net_quic_conn *c, const char *peer_id,
 		p->link->peer = -1;
 	}
 	p->link = l;
+	p->keepalive = 0;	/* the endpoint's: none in probe mode */
+	p->last_used = ag_node_now();
 	addr_text(sa, p->addr, sizeof p->addr);
 	(void)sl;
 	if (l->join >= 0)
@@ -345,6 +348,7 @@ on_control(struct net_quic_conn *c, const unsigned char *buf, size_t len,
 	memcpy(l->rx + l->rxlen, buf, len);
 	l->rxlen += len;
 	l->node->peers[l->peer].last_heard = ag_node_now();
+	l->node->peers[l->peer].last_used = l->node->peers[l->peer].last_heard;
 	while (l->rxlen > 0 && l->peer >= 0) {
 		rc = net_wire_next(l->rx, l->rxlen, &m, &used, err, sizeof err);
 		if (rc == NET_WIRE_NEED_MORE)
@@ -407,10 +411,13 @@ on_closed(struct net_quic_conn *c, const char *reason, void *arg)
 		if (net_quic_conn_stats(c, &p->stats) == 0)
 			p->have_stats = 1;
 		p->link = NULL;
+		p->session_end = ag_node_now();
 		if (l->hello)
 			ag_cluster_peer_down(n->cluster, p->node_id);
-		ag_log(AG_LOG_NOTICE, "peer %s disconnected: %s", p->node_id,
-		    reason);
+		/* In probe mode sessions open and idle out as a matter of
+		 * course; in transport mode an end is news. */
+		ag_log(ag_config_probe(n->cfg) ? AG_LOG_INFO : AG_LOG_NOTICE,
+		    "peer %s disconnected: %s", p->node_id, reason);
 	} else if (l->peer < 0 && l->join >= 0)
 		/* The tie-break of two dials crossing is not a failure. */
 		ag_log(strstr(reason, "duplicate connection") != NULL ?
@@ -481,7 +488,6 @@ ag_node_start_probe(struct ag_node *n, struct ag_peer *p)
 }
 
 static void	cluster_tick(struct ag_node *, double);
-static int	dial_member(struct ag_node *, const char *, const char *);
 
 /*
  * Bandwidth probes (docs/operations.md, "Peers"): only of peers that share
@@ -516,20 +522,45 @@ probe_partners(struct ag_node *n, double now)
 	}
 }
 
+/*
+ * Probe mode: a target we reached before (its node id known) is dialled
+ * again only while it is a neighbour, while messages wait for it, or
+ * while we hold no session at all (we must join again).  Otherwise every
+ * session that idled out, or was closed for --max-sessions, would be
+ * dialled again a second later, for good.  0: not now; 1: when its
+ * backoff allows; 2: now (messages wait, for at most 3 s).
+ */
+static int
+join_wanted(struct ag_node *n, const struct ag_join *j, int alone)
+{
+	int	i;
+
+	if (!ag_config_probe(n->cfg) || j->peer_id[0] == '\0' ||
+	    (i = ag_node_peer_find(n, j->peer_id)) < 0)
+		return 1;
+	if (n->peers[i].npending > 0)
+		return 2;
+	return alone || n->peers[i].neighbour;
+}
+
 /* Dials every join target whose time has come. */
 static void
 dial_due(struct ag_node *n, double now)
 {
-	int	i;
+	int	i, alone = 1;
 
+	for (i = 0; i < n->npeers && alone; i++)
+		alone = n->peers[i].link == NULL || !n->peers[i].link->hello;
 	for (i = 0; i < n->njoins; i++) {
 		struct ag_join *j = &n->joins[i];
+		int		w;
 
 		if (j->unused || j->self || j->link != NULL ||
-		    now < j->next_try ||
 		    (j->peer_id[0] && ag_node_peer_connected(n, j->peer_id)) ||
 		    (j->peer_id[0] && j->discovered &&
-		    ag_node_deny_check(n, j->peer_id)))
+		    ag_node_deny_check(n, j->peer_id)) ||
+		    (w = join_wanted(n, j, alone)) == 0 ||
+		    (w == 1 && now < j->next_try))
 			continue;
 		dial_join(n, i);
 	}
@@ -867,8 +898,8 @@ addr_from(const char *origin, const struct ag_record *r, void *arg)
  * as a peer entry to hold messages in while it is dialled.  -1 if no record
  * names it (or the table is full).
  */
-static int
-peer_from_records(struct ag_node *n, const char *peer)
+int
+ag_node_peer_from_records(struct ag_node *n, const char *peer)
 {
 	struct addr_find	f;
 	int			i;
@@ -897,23 +928,26 @@ cluster_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
 	struct ag_peer	*p;
 
 	if (i < 0 && ag_config_probe(n->cfg) && n->cluster != NULL)
-		i = peer_from_records(n, peer);
+		i = ag_node_peer_from_records(n, peer);
 	p = i >= 0 ? &n->peers[i] : NULL;
 
 	if (p != NULL && (p->link == NULL || !p->link->hello) &&
 	    ag_config_probe(n->cfg)) {
-		if (p->link == NULL && dial_member(n, p->addr, peer) == 0) {
+		if (p->link == NULL &&
+		    ag_node_dial_member(n, p->addr, peer) == 0)
 			ag_log(AG_LOG_DEBUG, "peer %s: no session; dialling "
 			    "%s", peer, p->addr);
-			soon(n, 0);
-		}
 		if ((p->link != NULL || dial_pending(n, peer)) &&
-		    pending_add(p, buf, len) == 0)
+		    pending_add(p, buf, len) == 0) {
+			if (p->link == NULL)
+				soon(n, 0);	/* dial_due: waiting messages */
 			return 0;
+		}
 		return -1;
 	}
 	if (i < 0 || n->peers[i].link == NULL || !n->peers[i].link->hello)
 		return -1;
+	n->peers[i].last_used = ag_node_now();
 	return net_quic_send_control(n->peers[i].link->conn, buf, len);
 }
 
@@ -1036,8 +1070,8 @@ ag_node_publish(struct ag_node *n)
  * already being dialled there; the attempt backs off like an mDNS one.
  * Returns 0 if a dial is now pending, -1 if not (or the table is full).
  */
-static int
-dial_member(struct ag_node *n, const char *addr, const char *peer_id)
+int
+ag_node_dial_member(struct ag_node *n, const char *addr, const char *peer_id)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl;
@@ -1070,18 +1104,21 @@ dial_member(struct ag_node *n, const char *addr, const char *peer_id)
 	return 0;
 }
 
-/* Members we learned of through gossip get dialled at the address a
- * peer sees them at (our endpoint sends from its listening socket). */
+/* Transport mode: members we learned of through gossip get dialled at the
+ * address a peer sees them at (our endpoint sends from its listening
+ * socket).  Probe mode dials only neighbours (ag_node_mesh_tick). */
 static void
 mesh_from(const char *origin, const struct ag_record *r, void *arg)
 {
 	struct ag_node		*n = arg;
 	int			 i;
 
+	if (ag_config_probe(n->cfg))
+		return;
 	for (i = 0; i < r->nlinks; i++) {
 		const struct ag_record_link *l = &r->links[i];
 
-		if (dial_member(n, l->addr, l->peer) == 0)
+		if (ag_node_dial_member(n, l->addr, l->peer) == 0)
 			ag_log(AG_LOG_INFO, "gossip: %s knows %s at %s; "
 			    "dialling", origin, l->peer, l->addr);
 	}
@@ -1101,34 +1138,48 @@ sysfs_root(const struct ag_node *n)
 	return n->cfg->sysfs_root[0] != '\0' ? n->cfg->sysfs_root : "/";
 }
 
+/*
+ * The inventory (docs/devices.md): the registry cache in the data dir is
+ * read on the loop (a small file); the drivers are asked only by child
+ * processes - `exogpu devices` to discover when the cache is missing or
+ * stale (a fresh data dir, a driver update), then `exogpu devices --bench`
+ * for figures the cache lacks - so that a slow or crashing driver never
+ * stalls the loop, and a node joins its cluster while its devices are
+ * still being found (its first record has none; the next has them).  The
+ * inventory is reloaded from the cache when a child is done.
+ */
+#define DISCOVER_RETRY_S	300.0	/* after a failed discovery */
+
+static void	inventory_child(struct ag_node *, int bench, int missing);
+
 /* The live part of the inventory (telemetry, power), cache for the rest. */
 static void
 refresh_inventory(struct ag_node *n)
 {
 	struct ag_devices_opts	do_ = { n->data_dir, sysfs_root(n), false,
-				    false };
+				    false, true };
 	struct ag_devices_stats	ds;
+	int			rc;
 
 	if (n->inv == NULL)
 		return;
 	/*
-	 * While the background bench owns the registry, the node's own
-	 * readings (thermal zones, battery) are still refreshed: alerts and
-	 * the throttle prediction must not go blind for the minutes a cold
-	 * benchmark can take.
+	 * While a child owns the registry, the node's own readings (thermal
+	 * zones, battery) are still refreshed: alerts and the throttle
+	 * prediction must not go blind for the minutes a cold benchmark can
+	 * take.
 	 */
-	if (n->bench_pid != 0)
+	if (n->bench_pid != 0) {
 		(void)be_host_read(sysfs_root(n), &n->inv->node, NULL);
-	else if (ag_devices_get(&do_, n->inv, &ds) != 0)
+		return;
+	}
+	if ((rc = ag_devices_get(&do_, n->inv, &ds)) < 0)
 		ag_log(AG_LOG_WARNING, "cannot refresh device telemetry");
+	else if (rc == 1 && ag_node_now() >= n->discover_retry)
+		inventory_child(n, 0, 0);
 }
 
-/*
- * Devices come from the registry cache at start; figures the cache lacks
- * are measured in the background by `exogpu devices --bench` (a child
- * process: a slow or crashing driver never stalls the loop), and the
- * inventory is reloaded from the registry when it is done.
- */
+/* Figures the cache lacks are measured by a child. */
 static void
 bench_start(struct ag_node *n)
 {
@@ -1139,8 +1190,14 @@ bench_start(struct ag_node *n)
 	for (i = 0; n->inv != NULL && i < n->inv->ndevices; i++)
 		missing += n->inv->devices[i].nviews > 0 &&
 		    !n->inv->devices[i].has_bench;
-	if (!missing)
-		return;
+	if (missing)
+		inventory_child(n, 1, missing);
+}
+
+/* Starts `exogpu devices [--bench]` on our data dir in the background. */
+static void
+inventory_child(struct ag_node *n, int bench, int missing)
+{
 	if ((n->bench_pid = fork()) == 0) {
 		int fd = open("/dev/null", O_RDWR);
 
@@ -1148,40 +1205,64 @@ bench_start(struct ag_node *n)
 			(void)dup2(fd, STDIN_FILENO);
 			(void)dup2(fd, STDOUT_FILENO);
 		}
-		(void)execl("/proc/self/exe", "exogpu", "-q", "devices",
-		    "--bench", "--data-dir", n->data_dir, "--sysfs-root",
-		    sysfs_root(n), (char *)NULL);
+		if (bench)
+			(void)execl("/proc/self/exe", "exogpu", "-q",
+			    "devices", "--bench", "--data-dir", n->data_dir,
+			    "--sysfs-root", sysfs_root(n), (char *)NULL);
+		else
+			(void)execl("/proc/self/exe", "exogpu", "-q",
+			    "devices", "--data-dir", n->data_dir,
+			    "--sysfs-root", sysfs_root(n), (char *)NULL);
 		_exit(127);
 	}
+	n->discovering = !bench;
 	if (n->bench_pid < 0) {
-		ag_log(AG_LOG_WARNING, "cannot start the device benchmark");
+		ag_log(AG_LOG_WARNING, "cannot start the device %s",
+		    bench ? "benchmark" : "discovery");
 		n->bench_pid = 0;
-	} else
+		n->discover_retry = ag_node_now() + DISCOVER_RETRY_S;
+	} else if (bench)
 		ag_log(AG_LOG_INFO, "measuring %d device(s) in the background",
 		    missing);
+	else
+		ag_log(AG_LOG_INFO, "discovering devices in the background");
 }
 
 static void
 bench_poll(struct ag_node *n)
 {
 	struct ag_devices_opts	do_ = { n->data_dir, sysfs_root(n), false,
-				    false };
+				    false, true };
 	struct ag_devices_stats	ds;
-	int			st;
+	int			st, found = n->discovering;
 
 	if (n->bench_pid <= 0 || waitpid(n->bench_pid, &st, WNOHANG) !=
 	    n->bench_pid)
 		return;
 	n->bench_pid = 0;
+	n->discovering = 0;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		ag_log(AG_LOG_WARNING, "device benchmark failed; placement "
-		    "will not use this node's unmeasured devices");
+		if (found) {
+			ag_log(AG_LOG_WARNING, "device discovery failed; "
+			    "trying again in %.0f s", DISCOVER_RETRY_S);
+			n->discover_retry = ag_node_now() + DISCOVER_RETRY_S;
+		} else
+			ag_log(AG_LOG_WARNING, "device benchmark failed; "
+			    "placement will not use this node's unmeasured "
+			    "devices");
 		return;
 	}
-	if (n->inv != NULL && ag_devices_get(&do_, n->inv, &ds) == 0) {
-		ag_log(AG_LOG_INFO, "device figures measured; republishing");
-		n->next_publish = 0;
+	if (n->inv == NULL || ag_devices_get(&do_, n->inv, &ds) != 0) {
+		ag_log(AG_LOG_WARNING, "device %s done, but its registry "
+		    "cache is unusable", found ? "discovery" : "benchmark");
+		n->discover_retry = ag_node_now() + DISCOVER_RETRY_S;
+		return;
 	}
+	ag_log(AG_LOG_INFO, found ? "devices discovered (%d); publishing" :
+	    "device figures measured; republishing", n->inv->ndevices);
+	n->next_publish = 0;
+	if (found)
+		bench_start(n);
 }
 
 
@@ -1248,6 +1329,7 @@ cluster_tick(struct ag_node *n, double now)
 	if (n->cluster == NULL || now < n->next_publish)
 		return;
 	n->next_publish = now + PUBLISH_EVERY_S;
+	ag_node_mesh_tick(n, now);
 	expire_gossiped(n);
 	refresh_inventory(n);
 	ag_node_publish(n);
@@ -1522,15 +1604,21 @@ setup(struct ag_node *n, char *err, size_t errlen)
 	}
 	if ((n->inv = calloc(1, sizeof *n->inv)) != NULL) {
 		struct ag_devices_opts	do_ = { n->data_dir, sysfs_root(n),
-					    false, false };
+					    false, false, true };
 		struct ag_devices_stats	ds;
 
-		if (ag_devices_get(&do_, n->inv, &ds) != 0) {
+		switch (ag_devices_get(&do_, n->inv, &ds)) {
+		case 0:
+			bench_start(n);
+			break;
+		case 1:
+			inventory_child(n, 0, 0);
+			break;
+		default:
 			free(n->inv);
 			n->inv = NULL;
 		}
 	}
-	bench_start(n);
 	if (ag_node_auth_init(n, err, errlen) != 0)
 		return -1;
 	if (open_endpoint(n, err, errlen) != 0)

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ag_cluster.h"
+#include "ag_config.h"
 #include "ag_fsm.h"
 #include "ag_log.h"
 #include "ag_raft.h"
@@ -72,7 +74,31 @@ peer_rtt(struct ag_node *n, int i)
 	}
 	if (!(p->rtt_cur <= st.latest_rtt))	/* also NAN */
 		p->rtt_cur = st.latest_rtt;
-	return p->rtt_prev < p->rtt_cur ? p->rtt_prev : p->rtt_cur;
+	p->rtt_last = p->rtt_prev < p->rtt_cur ? p->rtt_prev : p->rtt_cur;
+	return p->rtt_last;
+}
+
+/*
+ * Probe mode: a link stays in the record for LINK_LINGER_S after its
+ * session ended (at the RTT last reported), while membership has the
+ * member alive.  Sessions other than the neighbours' come and go with
+ * the traffic (an idle one ends after 30 s); the record must not follow
+ * them, or every probe of a member with no session would change it.
+ */
+#define LINK_LINGER_S	600.0
+
+static double
+lingering_rtt(struct ag_node *n, int i)
+{
+	const struct ag_peer	*p = &n->peers[i];
+
+	if (!ag_config_probe(n->cfg) || p->link != NULL ||
+	    !(p->session_end > 0) ||
+	    ag_node_now() - p->session_end > LINK_LINGER_S ||
+	    !isfinite(p->rtt_last) || n->cluster == NULL ||
+	    ag_cluster_member_gone(n->cluster, p->node_id))
+		return NAN;
+	return p->rtt_last;
 }
 
 void
@@ -156,18 +182,21 @@ ag_node_coord_record(struct ag_node *n, struct ag_record *r)
 	struct ag_record_cand	c[AG_MAX_PEERS];
 	int			slot[AG_MAX_PEERS];
 	int			i, nc = 0, keep;
+	double			rtt;
 
 	coord_ready(n);
 	for (i = 0; i < n->npeers && i < AG_MAX_PEERS; i++) {
 		struct ag_peer	*p = &n->peers[i];
 
 		slot[i] = -1;
-		if (p->link == NULL || !p->link->hello)
+		if (p->link != NULL && p->link->hello)
+			rtt = peer_rtt(n, i);
+		else if (!isfinite(rtt = lingering_rtt(n, i)))
 			continue;
 		memset(&c[nc], 0, sizeof c[nc]);
 		c[nc].peer = p->node_id;
 		c[nc].index = i;
-		c[nc].rtt_s = peer_rtt(n, i);
+		c[nc].rtt_s = rtt;
 		slot[i] = nc++;
 	}
 	if (nc > AG_RECORD_MAX_LINKS) {

@@ -91,6 +91,11 @@ struct ag_peer {
 	double			 next_probe;	/* monotonic s, 0 = none */
 	double			 rtt_cur, rtt_prev;	/* windowed RTT floor */
 	double			 rtt_win_at;	/* monotonic s, 0 = none yet */
+	double			 rtt_last;	/* floor last reported, NAN */
+	double			 session_end;	/* monotonic s, 0 = never */
+	double			 last_used;	/* sent or heard, monotonic s */
+	int			 neighbour;	/* probe mode: kept alive */
+	int			 keepalive;	/* ... and told to its session */
 	struct ag_pending	 pending[AG_PEER_PENDING];
 	int			 npending;
 	size_t			 pending_bytes;
@@ -130,6 +135,7 @@ struct ag_node_stats {
 	uint64_t	placements_released;
 	uint64_t	replans;		/* new epochs published */
 	uint64_t	denials;		/* requests refused by policy */
+	uint64_t	sessions_evicted;	/* closed over max-sessions */
 };
 
 /*
@@ -185,7 +191,9 @@ struct ag_node {
 	struct disc_mdns		*mdns;
 	struct ag_cluster		*cluster;
 	struct be_inventory		*inv;		/* this node's devices */
-	pid_t				 bench_pid;	/* background bench */
+	pid_t				 bench_pid;	/* devices child */
+	int				 discovering;	/* ... discovers */
+	double				 discover_retry; /* monotonic s */
 	struct ag_record		*self_rec;	/* last sampled */
 	struct ag_record		*pub_rec;	/* last published */
 	double				 next_refresh;	/* monotonic s */
@@ -263,6 +271,14 @@ void	 ag_node_tunnel_counters(struct ag_node *,
 void	 ag_node_coord_sample(struct ag_node *, const char *origin,
 	    const struct ag_record *);
 void	 ag_node_coord_record(struct ag_node *, struct ag_record *);
+/* Probe mode: dial neighbours, keep their sessions alive, close idle
+ * sessions above --max-sessions (ag_node_mesh.c). */
+void	 ag_node_mesh_tick(struct ag_node *, double now);
+int	 ag_node_dial_member(struct ag_node *, const char *addr,
+	    const char *peer_id);
+int	 ag_node_peer_from_records(struct ag_node *, const char *peer);
+int	 ag_node_tunnel_conn_busy(struct ag_node *,
+	    const struct net_quic_conn *);
 void	 ag_node_partners(struct ag_node *, unsigned char *is);
 
 /* ag_node.c */

@@ -156,6 +156,26 @@ collect_raft(struct ag_node *n, struct ag_prom *w,
 	    "Raft messages of another cluster, dropped.", rc.foreign);
 }
 
+/* Sessions (probe mode keeps neighbours' and lets the rest idle out). */
+static void
+collect_sessions(struct ag_node *n, struct ag_prom *w)
+{
+	uint64_t	up = 0, nb = 0;
+	int		i;
+
+	for (i = 0; i < n->npeers; i++) {
+		up += n->peers[i].link != NULL && n->peers[i].link->hello;
+		nb += n->peers[i].neighbour;
+	}
+	one_u64(w, "exogpu_sessions", AG_PROM_GAUGE,
+	    "Authenticated QUIC sessions to peers now.", up);
+	one_u64(w, "exogpu_neighbours", AG_PROM_GAUGE,
+	    "Members whose sessions this node keeps alive (probe mode).", nb);
+	one_u64(w, "exogpu_sessions_evicted_total", AG_PROM_COUNTER,
+	    "Idle sessions closed because more than --max-sessions were "
+	    "open.", n->stats.sessions_evicted);
+}
+
 static void
 collect_cluster(struct ag_node *n, struct ag_prom *w)
 {
@@ -212,6 +232,7 @@ collect_cluster(struct ag_node *n, struct ag_prom *w)
 	one_u64(w, "exogpu_member_awareness", AG_PROM_GAUGE,
 	    "Local health score of probe mode: 0 is healthy; higher stretches "
 	    "this node's probe timeouts.", cc.awareness);
+	collect_sessions(n, w);
 	collect_raft(n, w, &cs);
 }
 

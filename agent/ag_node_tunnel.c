@@ -825,6 +825,20 @@ ag_node_tunnel_conn_closed(struct ag_node *n, struct net_quic_conn *c)
 	}
 }
 
+/* 1 if a tunnel runs over c (its session must not be closed as idle). */
+int
+ag_node_tunnel_conn_busy(struct ag_node *n, const struct net_quic_conn *c)
+{
+	struct tun	*u;
+
+	if (n->tunnels == NULL)
+		return 0;
+	TAILQ_FOREACH(u, &n->tunnels->tuns, entry)
+		if (u->conn == c)
+			return 1;
+	return 0;
+}
+
 /* Listeners and tunnels of released or re-planned placements close. */
 void
 ag_node_tunnel_tick(struct ag_node *n)

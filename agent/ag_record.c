@@ -526,8 +526,13 @@ link_moved(const struct ag_record_link *a, const struct ag_record_link *b,
 	return 0;
 }
 
-/* Vector, height and adjustment together moved past the threshold, or
- * the error estimate halved while converging. */
+/*
+ * 1 (a change) for the first coordinate learned from samples (the
+ * published one still has the starting error): placement estimates pairs
+ * from coordinates, and a node's first one should not wait out the drift
+ * limit; 2 (drift) when vector, height and adjustment together moved past
+ * the threshold, or the error estimate halved while converging; else 0.
+ */
 static int
 coord_moved(const struct ag_record *a, const struct ag_record *b)
 {
@@ -536,16 +541,19 @@ coord_moved(const struct ag_record *a, const struct ag_record *b)
 	int			i;
 
 	if (a->has_coord != b->has_coord)
-		return 1;
+		return 2;
 	if (!a->has_coord)
 		return 0;
+	if (a->coord.error >= NET_VIV_ERROR_MAX &&
+	    b->coord.error < NET_VIV_ERROR_MAX)
+		return 1;
 	/*
 	 * Converging: the error fell to half what peers hold, or less (not
 	 * once it is small: on a jittery network it halves and doubles).
 	 */
 	if (a->coord.error >= AG_RECORD_COORD_CONVERGED &&
 	    b->coord.error <= a->coord.error / 2)
-		return 1;
+		return 2;
 	for (i = 0; i < NET_VIV_DIMS; i++) {
 		t = a->coord.vec[i] - b->coord.vec[i];
 		d += t * t;
@@ -558,7 +566,7 @@ coord_moved(const struct ag_record *a, const struct ag_record *b)
 	step = isfinite(step) ? AG_RECORD_COORD_STEP_RATIO * step : 0;
 	if (step < AG_RECORD_COORD_STEP_S)
 		step = AG_RECORD_COORD_STEP_S;
-	return !(d < step);	/* NaN counts as moved */
+	return d < step ? 0 : 2;	/* NaN counts as moved */
 }
 
 /* A part moved: r 1 (a change) ends the scan, r 2 (drift) is kept. */
@@ -618,8 +626,8 @@ ag_record_moved(const struct ag_record *pub, const struct ag_record *fresh,
 	if (moved(pub->battery_ratio, fresh->battery_ratio,
 	    AG_RECORD_BATTERY_STEP))
 		(void)note(2, "battery", &drift, &dwhy, why);
-	if (coord_moved(pub, fresh))
-		(void)note(2, "coordinate", &drift, &dwhy, why);
+	if (note(coord_moved(pub, fresh), "coordinate", &drift, &dwhy, why))
+		return 1;
 	if (drift)
 		*why = dwhy;
 	return drift;

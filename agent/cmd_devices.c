@@ -158,7 +158,7 @@ devices_exec(const struct ag_cmd *cmd, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ag_devices_opts	 o = { NULL, "/", false, false };
+	struct ag_devices_opts	 o = { NULL, "/", false, false, false };
 	struct ag_devices_stats	 st;
 	struct be_inventory	*inv;
 	const char		*dir = NULL;

@@ -245,6 +245,9 @@ int	net_quic_probe_start(struct net_quic_conn *, uint64_t nbytes);
 /* CONNECTION_CLOSE with an application code; cb.closed follows. */
 void	net_quic_close(struct net_quic_conn *, uint64_t app_code,
 	    const char *reason);
+/* This connection's keep-alive in ms (NET_QUIC_KEEPALIVE_OFF: none),
+ * replacing the endpoint's keepalive_ms for it. */
+void	net_quic_conn_keepalive(struct net_quic_conn *, unsigned ms);
 
 int	 net_quic_conn_stats(struct net_quic_conn *, struct net_quic_stats *);
 /* The authenticated peer's node id, or NULL before cb.established. */

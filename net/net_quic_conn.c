@@ -1120,6 +1120,21 @@ nq_conn_shutdown(struct net_quic_conn *c)
 	conn_free(c);
 }
 
+/*
+ * This connection's keep-alive, whatever the endpoint's: a PING after ms
+ * of silence (NET_QUIC_KEEPALIVE_OFF: none), so that an application can
+ * keep some sessions up and let the others idle out.
+ */
+void
+net_quic_conn_keepalive(struct net_quic_conn *c, unsigned ms)
+{
+	if (!live(c))
+		return;
+	ngtcp2_conn_set_keep_alive_timeout(c->q, ms == NET_QUIC_KEEPALIVE_OFF ?
+	    0 : (uint64_t)ms * MS);
+	nq_conn_kick(c);
+}
+
 /* ---- getters ---- */
 
 int

@@ -19,7 +19,7 @@
 static int
 timed_get(const char *dir, int refresh, struct be_inventory *inv, double *s)
 {
-	struct ag_devices_opts	o = { dir, "/", refresh != 0, false };
+	struct ag_devices_opts	o = { dir, "/", refresh != 0, false, false };
 	struct ag_devices_stats	st;
 	double			t0 = bench_now_s();
 

@@ -16,6 +16,9 @@
 #      device stay within its memory less the reserve, and the refusal
 #      once memory is booked is 507 insufficient_memory naming it;
 #   6. gossip forgets a node that is gone for good (member and record).
+# Every agent runs --membership transport, the failure detector the other
+# itests do not use (they run the default, probe); section 6 relies on
+# its 30 s reap (probe mode keeps a dead member, and its record, an hour).
 # /v1/status shows cluster_id, commit_index and the raft role throughout.
 # First, --bootstrap-expect 3: a lone node does not form a cluster; three
 # form one with all three as voters.
@@ -27,6 +30,7 @@ SRC=$2
 . "$SRC/tests/integration/lib.sh"
 need jq
 setup raft
+AGENT_ARGS="--membership transport"
 
 st() { "$EXOGPU" status --json --api "$(api "$1")" 2>/dev/null; }
 cid() { st "$1" | jq -r '.cluster_id // ""'; }

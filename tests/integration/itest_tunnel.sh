@@ -308,6 +308,15 @@ py send "$LP" "$DIR/tool.py" >/dev/null 2>&1 &&
 tunnel "$C" "{\"placement\": $ID, \"stage\": $S}" |
     jq -e '.error == "not_found"' >/dev/null ||
     fail "a listener for a released placement"
+# n$W (maybe a follower) judges by its own copy of the log: wait until it
+# applied the release too.
+i=0
+until tunnel "$W" "{\"placement\": $ID, \"stage\": $S}" |
+    jq -e '.error == "not_found"' >/dev/null; do
+	i=$((i + 1))
+	[ "$i" -lt 50 ] || fail "n$W never applied the release"
+	sleep 0.1
+done
 raw "$ID" "$S" "$E"		# released
 A=$(grep -c accepted "$DIR/echo.log")
 [ "$A" = 2 ] || fail "the worker saw $A connections, want 2"

@@ -23,6 +23,7 @@
 # fixture_root), before sourcing.  After sourcing it may change:
 #	AGENT_NAME	agent N is named $AGENT_NAME$N (default n)
 #	AGENT_V		flags before `agent` (default -v; empty: quieter logs)
+#	AGENT_ARGS	options every agent gets (default none)
 #	AGENT_FDS	descriptor limit (ulimit -n) for agents started while
 #			it is set (default empty: inherited)
 #	FAIL_LOGS	patterns under $DIR that fail prints (default a*.log)
@@ -83,6 +84,7 @@
 
 AGENT_NAME=n
 AGENT_V=-v
+AGENT_ARGS=
 AGENT_FDS=
 FAIL_LOGS='a*.log'
 FAIL_TAIL=20
@@ -187,7 +189,7 @@ start()
 		# shellcheck disable=SC2086
 		exec "$EXOGPU" $AGENT_V agent --data-dir "$DIR/d$_st_n" \
 		    --name "$AGENT_NAME$_st_n" --listen 127.0.0.1:0 \
-		    --http 127.0.0.1:0 --no-mdns "$@"
+		    --http 127.0.0.1:0 --no-mdns $AGENT_ARGS "$@"
 	) >"$DIR/a$_st_n.log" 2>&1 &
 	PIDS="$PIDS $!"
 	_st_i=0

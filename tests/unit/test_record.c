@@ -297,6 +297,13 @@ test_coord(void **state)
 	b = a;
 	b.has_coord = 0;
 	assert_int_equal(ag_record_moved(&a, &b, &why), 2);
+	/* The first coordinate learned from samples is a change. */
+	b = a;
+	a.coord.error = NET_VIV_ERROR_MAX;
+	b.coord.error = 1.4;
+	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
+	assert_string_equal(why, "coordinate");
+	a.coord.error = 0.25;
 	for (i = 0; i < NET_VIV_DIMS; i++)
 		a.coord.vec[i] = 10e-3;		/* WAN: ~28 ms from origin */
 	b = a;
