@@ -1149,6 +1149,7 @@ sysfs_root(const struct ag_node *n)
  * inventory is reloaded from the cache when a child is done.
  */
 #define DISCOVER_RETRY_S	300.0	/* after a failed discovery */
+#define DISCOVER_DELAY_S	1.0	/* after start (then the 2 s sample) */
 
 static void	inventory_child(struct ag_node *, int bench, int missing);
 
@@ -1612,7 +1613,8 @@ setup(struct ag_node *n, char *err, size_t errlen)
 			bench_start(n);
 			break;
 		case 1:
-			inventory_child(n, 0, 0);
+			/* Join first: the next 2 s sample starts it. */
+			n->discover_retry = ag_node_now() + DISCOVER_DELAY_S;
 			break;
 		default:
 			free(n->inv);

@@ -52,6 +52,7 @@
 #define NQ_UNI_STREAMS		4	/* peer uni streams at once */
 #define NQ_PEER_UNI_TOTAL	8192	/* per connection (ngtcp2 0.12) */
 #define NQ_HANDSHAKES_MAX	64	/* unauthenticated conns at once */
+#define NQ_INITIAL_RTT_MS	100	/* RTT before the first sample */
 
 struct net_quic_conn;
 
