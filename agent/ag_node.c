@@ -97,6 +97,7 @@ ag_node_peer_find(struct ag_node *n, const char *id)
 }
 
 static void	pending_flush(struct ag_peer *, struct ag_link *);
+static void	pending_clear(struct ag_peer *);
 static void	soon(struct ag_node *, int);
 
 static int
@@ -228,6 +229,15 @@ on_established(struct net_quic_conn *c, const char *peer_id,
 		 */
 		if (strcmp(opener(n, p->link, peer_id), mine) == 0)
 			pref = mine;
+		/*
+		 * A session older than a crossing dial can be is not one:
+		 * the other end restarted or lost it (probe mode keeps a
+		 * dead peer's session for its 30 s idle timeout), and the
+		 * new one is the only one it has.  Keeping the old would
+		 * refuse it until then.
+		 */
+		else if (ag_node_now() - p->link->up_at > CROSSING_S)
+			pref = mine;
 		if (strcmp(mine, pref) != 0) {
 			ag_log(AG_LOG_DEBUG, "peer %s: duplicate connection, "
 			    "keeping the one %s opened", peer_id, pref);
@@ -240,12 +250,15 @@ on_established(struct net_quic_conn *c, const char *peer_id,
 		p->link->peer = -1;
 	}
 	p->link = l;
+	l->up_at = ag_node_now();
 	p->keepalive = 0;	/* the endpoint's: none in probe mode */
 	p->last_used = ag_node_now();
 	addr_text(sa, p->addr, sizeof p->addr);
 	(void)sl;
-	if (l->join >= 0)
+	if (l->join >= 0) {
 		n->joins[l->join].backoff = BACKOFF_MIN_S;
+		n->joins[l->join].failed = 0;
+	}
 	ag_log(AG_LOG_INFO, "peer %s authenticated at %s (%s)", peer_id,
 	    p->addr, net_quic_conn_is_client(c) ? "we dialled" : "it dialled");
 	send_hello(l);
@@ -418,11 +431,14 @@ on_closed(struct net_quic_conn *c, const char *reason, void *arg)
 		 * course; in transport mode an end is news. */
 		ag_log(ag_config_probe(n->cfg) ? AG_LOG_INFO : AG_LOG_NOTICE,
 		    "peer %s disconnected: %s", p->node_id, reason);
-	} else if (l->peer < 0 && l->join >= 0)
+	} else if (l->peer < 0 && l->join >= 0) {
 		/* The tie-break of two dials crossing is not a failure. */
-		ag_log(strstr(reason, "duplicate connection") != NULL ?
-		    AG_LOG_DEBUG : AG_LOG_WARNING, "join %s failed: %s",
-		    n->joins[l->join].text, reason);
+		int dup = strstr(reason, "duplicate connection") != NULL;
+
+		ag_log(dup ? AG_LOG_DEBUG : AG_LOG_WARNING, "join %s failed: "
+		    "%s", n->joins[l->join].text, reason);
+		n->joins[l->join].failed = !dup;
+	}
 	if (l->join >= 0) {
 		struct ag_join *j = &n->joins[l->join];
 
@@ -481,6 +497,7 @@ ag_node_start_probe(struct ag_node *n, struct ag_peer *p)
 {
 	if (p->link == NULL || !p->link->hello)
 		return;
+	p->last_used = ag_node_now();	/* not closed as idle under it */
 	if (net_quic_probe_start(p->link->conn, (uint64_t)n->cfg->probe_bytes)
 	    != 0)
 		ag_log(AG_LOG_WARNING, "peer %s: cannot start a probe",
@@ -533,14 +550,19 @@ probe_partners(struct ag_node *n, double now)
 static int
 join_wanted(struct ag_node *n, const struct ag_join *j, int alone)
 {
-	int	i;
+	struct ag_peer	*p;
+	int		 i;
 
 	if (!ag_config_probe(n->cfg) || j->peer_id[0] == '\0' ||
 	    (i = ag_node_peer_find(n, j->peer_id)) < 0)
 		return 1;
-	if (n->peers[i].npending > 0)
-		return 2;
-	return alone || n->peers[i].neighbour;
+	p = &n->peers[i];
+	if (p->npending > 0 && ag_node_now() - p->pending[p->npending - 1].at >
+	    AG_PEER_PENDING_S)
+		pending_clear(p);	/* all stale: the newest is last */
+	if (p->npending > 0)
+		return j->failed ? 1 : 2;	/* a refusal keeps its backoff */
+	return alone || p->neighbour;
 }
 
 /* Dials every join target whose time has come. */
@@ -1150,17 +1172,42 @@ sysfs_root(const struct ag_node *n)
  */
 #define DISCOVER_RETRY_S	300.0	/* after a failed discovery */
 #define DISCOVER_DELAY_S	1.0	/* after start (then the 2 s sample) */
+#define DISCOVER_DEADLINE_S	120.0	/* a discovery child is killed after */
+#define BENCH_DEADLINE_S	1800.0	/* and a benchmark child */
 
 static void	inventory_child(struct ag_node *, int bench, int missing);
+
+/*
+ * The inventory again from the registry cache: 0, or 1 when the cache is
+ * stale (drivers changed under us), which keeps the device list we have
+ * (only the host's own readings are new) until a child has rediscovered:
+ * a node must not look deviceless, and lose its placements, meanwhile.
+ */
+static int
+inventory_reload(struct ag_node *n)
+{
+	struct ag_devices_opts	 do_ = { n->data_dir, sysfs_root(n), false,
+				     false, true };
+	struct ag_devices_stats	 ds;
+	struct be_inventory	*tmp = calloc(1, sizeof *tmp);
+	int			 rc;
+
+	if (tmp == NULL)
+		return -1;
+	rc = ag_devices_get(&do_, tmp, &ds);
+	if (rc == 0)
+		memcpy(n->inv, tmp, sizeof *tmp);
+	else if (rc == 1)
+		n->inv->node = tmp->node;
+	free(tmp);
+	return rc;
+}
 
 /* The live part of the inventory (telemetry, power), cache for the rest. */
 static void
 refresh_inventory(struct ag_node *n)
 {
-	struct ag_devices_opts	do_ = { n->data_dir, sysfs_root(n), false,
-				    false, true };
-	struct ag_devices_stats	ds;
-	int			rc;
+	int	rc;
 
 	if (n->inv == NULL)
 		return;
@@ -1174,7 +1221,7 @@ refresh_inventory(struct ag_node *n)
 		(void)be_host_read(sysfs_root(n), &n->inv->node, NULL);
 		return;
 	}
-	if ((rc = ag_devices_get(&do_, n->inv, &ds)) < 0)
+	if ((rc = inventory_reload(n)) < 0)
 		ag_log(AG_LOG_WARNING, "cannot refresh device telemetry");
 	else if (rc == 1 && ag_node_now() >= n->discover_retry)
 		inventory_child(n, 0, 0);
@@ -1217,6 +1264,8 @@ inventory_child(struct ag_node *n, int bench, int missing)
 		_exit(127);
 	}
 	n->discovering = !bench;
+	n->child_started = ag_node_now();
+	n->child_killed = 0;
 	if (n->bench_pid < 0) {
 		ag_log(AG_LOG_WARNING, "cannot start the device %s",
 		    bench ? "benchmark" : "discovery");
@@ -1232,14 +1281,22 @@ inventory_child(struct ag_node *n, int bench, int missing)
 static void
 bench_poll(struct ag_node *n)
 {
-	struct ag_devices_opts	do_ = { n->data_dir, sysfs_root(n), false,
-				    false, true };
-	struct ag_devices_stats	ds;
-	int			st, found = n->discovering;
+	int	st, found = n->discovering;
 
-	if (n->bench_pid <= 0 || waitpid(n->bench_pid, &st, WNOHANG) !=
-	    n->bench_pid)
+	if (n->bench_pid <= 0)
 		return;
+	if (waitpid(n->bench_pid, &st, WNOHANG) != n->bench_pid) {
+		/* A child stuck in a driver is killed; reaped next time. */
+		if (ag_node_now() - n->child_started > (found ?
+		    DISCOVER_DEADLINE_S : BENCH_DEADLINE_S) && !n->child_killed) {
+			ag_log(AG_LOG_WARNING, "device %s still running after "
+			    "%.0f s; killing it", found ? "discovery" :
+			    "benchmark", ag_node_now() - n->child_started);
+			(void)kill(n->bench_pid, SIGKILL);
+			n->child_killed = 1;
+		}
+		return;
+	}
 	n->bench_pid = 0;
 	n->discovering = 0;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
@@ -1253,7 +1310,7 @@ bench_poll(struct ag_node *n)
 			    "devices");
 		return;
 	}
-	if (n->inv == NULL || ag_devices_get(&do_, n->inv, &ds) != 0) {
+	if (n->inv == NULL || inventory_reload(n) != 0) {
 		ag_log(AG_LOG_WARNING, "device %s done, but its registry "
 		    "cache is unusable", found ? "discovery" : "benchmark");
 		n->discover_retry = ag_node_now() + DISCOVER_RETRY_S;
@@ -1707,8 +1764,16 @@ teardown(struct ag_node *n)
 	free(n->self_rec);
 	free(n->pub_rec);
 	if (n->bench_pid > 0) {
+		int k;
+
 		(void)kill(n->bench_pid, SIGTERM);
-		(void)waitpid(n->bench_pid, NULL, 0);
+		for (k = 0; k < 20 && waitpid(n->bench_pid, NULL, WNOHANG) == 0;
+		    k++)
+			(void)usleep(50000);
+		if (k == 20) {	/* stuck in a driver: 1 s was its chance */
+			(void)kill(n->bench_pid, SIGKILL);
+			(void)waitpid(n->bench_pid, NULL, 0);
+		}
 	}
 	for (int i = 0; i < n->npeers; i++)
 		pending_clear(&n->peers[i]);

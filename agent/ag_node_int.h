@@ -42,6 +42,7 @@
 #endif
 
 #define TICK_MS			500
+#define CROSSING_S		5.0	/* two dials crossing: this close */
 #define BACKOFF_MIN_S		1.0
 #define BACKOFF_MAX_S		30.0	/* --join targets */
 #define BACKOFF_LAN_MAX_S	5.0	/* found by mDNS or gossip */
@@ -60,6 +61,7 @@ struct ag_link {
 	int			 peer;	/* index in peers, -1 before auth */
 	int			 join;	/* index in joins, -1 if accepted */
 	int			 hello;	/* their HELLO arrived */
+	double			 up_at;	/* monotonic s, authenticated */
 	unsigned char		*rx;
 	size_t			 rxlen;
 };
@@ -95,6 +97,7 @@ struct ag_peer {
 	double			 session_end;	/* monotonic s, 0 = never */
 	double			 last_used;	/* sent or heard, monotonic s */
 	int			 neighbour;	/* probe mode: kept alive */
+	int			 near;		/* ... or nearly: not evicted */
 	int			 keepalive;	/* ... and told to its session */
 	struct ag_pending	 pending[AG_PEER_PENDING];
 	int			 npending;
@@ -113,6 +116,7 @@ struct ag_join {
 	int			 discovered;	/* from mDNS, not --join */
 	int			 gossiped;	/* from a gossiped record */
 	int			 tried;		/* answered (HELLO) or failed once */
+	int			 failed;	/* the last attempt failed */
 	double			 learned;	/* monotonic s, when */
 	int			 unused;	/* free slot (mDNS lost it) */
 };
@@ -193,6 +197,8 @@ struct ag_node {
 	struct be_inventory		*inv;		/* this node's devices */
 	pid_t				 bench_pid;	/* devices child */
 	int				 discovering;	/* ... discovers */
+	double				 child_started;	/* monotonic s */
+	int				 child_killed;	/* SIGKILL sent */
 	double				 discover_retry; /* monotonic s */
 	struct ag_record		*self_rec;	/* last sampled */
 	struct ag_record		*pub_rec;	/* last published */

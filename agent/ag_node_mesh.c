@@ -47,21 +47,30 @@ mark_neighbours(struct ag_node *n)
 	int		  j;
 
 	for (j = 0; j < n->npeers; j++)
-		n->peers[j].neighbour = 0;
+		n->peers[j].neighbour = n->peers[j].near = 0;
 	if ((ids = calloc(AG_MAX_PEERS + 1, sizeof *ids)) == NULL)
 		return;
 	m = ag_cluster_alive(n->cluster, ids, AG_MAX_PEERS + 1);
 	for (i = 1; i < m; i++) {	/* ids[0] is this node */
 		struct ag_peer *p;
+		double		score = ag_mesh_score(n->trust.node_id, ids[i]);
 
-		if (!ag_mesh_neighbours(ag_mesh_score(n->trust.node_id,
-		    ids[i]), m, (unsigned)n->cfg->neighbours))
+		/*
+		 * Up to 1.5 times the threshold a session is not closed for
+		 * the cap: the two ends may count members a little apart
+		 * (one holds a member suspect), and must not fight over it.
+		 */
+		if (ag_mesh_neighbours(score / 1.5, m,
+		    (unsigned)n->cfg->neighbours) &&
+		    (j = ag_node_peer_find(n, ids[i])) >= 0)
+			n->peers[j].near = 1;
+		if (!ag_mesh_neighbours(score, m, (unsigned)n->cfg->neighbours))
 			continue;
 		if ((j = ag_node_peer_find(n, ids[i])) < 0 &&
 		    (j = ag_node_peer_from_records(n, ids[i])) < 0)
 			continue;	/* no address known yet */
 		p = &n->peers[j];
-		p->neighbour = 1;
+		p->neighbour = p->near = 1;
 		if (p->link == NULL && ag_node_dial_member(n, p->addr,
 		    p->node_id) == 0)
 			ag_log(AG_LOG_DEBUG, "peer %s: neighbour; dialling %s",
@@ -123,7 +132,7 @@ evict(struct ag_node *n, double now)
 			continue;
 		s[i].index = j;
 		s[i].last_used = p->last_used;
-		s[i].kept = p->neighbour || partner[j] ||
+		s[i].kept = p->near || partner[j] ||
 		    strcmp(p->node_id, rs.leader) == 0 ||
 		    ag_node_tunnel_conn_busy(n, p->link->conn);
 		i++;

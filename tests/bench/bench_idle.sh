@@ -30,7 +30,7 @@
 #
 # exogpu agents: join secret, --no-mdns, --no-bench, QUIC on 127.0.0.1:7101..
 # and HTTP on 127.0.0.1:8101.., all joining agent 1, plus --agent-args
-# (e.g. "--membership probe").  Serf agents: LAN
+# (e.g. "--membership transport"; probe is the default).  Serf agents: LAN
 # profile, encryption on (-encrypt with a fresh key), bind 127.0.0.1:7946..,
 # RPC 127.0.0.1:7373.., -join the first.  Serf is skipped with a message
 # when it is not installed (Debian: apt-get install serf).

@@ -6,8 +6,9 @@
 # be zero.  Not part of the default suite (it takes minutes):
 #     tests/soak/cluster-soak.sh build/exogpu [DURATION] [N] [HOGS]
 # Defaults: 600 s, 5 agents, 2 x nproc busy loops.  SOAK_AGENT_ARGS adds
-# agent options (e.g. "--membership probe").  Only what the logs say after
-# the cluster formed (the busy loops' start) counts.
+# agent options (e.g. "--membership transport"; probe is the default).
+# Only what the logs say after the cluster formed (the busy loops' start)
+# counts.
 set -u
 EXOGPU=${1:?usage: cluster-soak.sh EXOGPU [DURATION] [N] [HOGS]}
 DURATION=${2:-600}
