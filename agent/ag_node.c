@@ -548,15 +548,11 @@ probe_partners(struct ag_node *n, double now)
  * backoff allows; 2: now (messages wait, for at most 3 s).
  */
 static int
-join_wanted(struct ag_node *n, const struct ag_join *j, int alone)
+join_wanted(struct ag_node *n, const struct ag_join *j, struct ag_peer *p,
+    int alone)
 {
-	struct ag_peer	*p;
-	int		 i;
-
-	if (!ag_config_probe(n->cfg) || j->peer_id[0] == '\0' ||
-	    (i = ag_node_peer_find(n, j->peer_id)) < 0)
+	if (!ag_config_probe(n->cfg) || p == NULL)
 		return 1;
-	p = &n->peers[i];
 	if (p->npending > 0 && ag_node_now() - p->pending[p->npending - 1].at >
 	    AG_PEER_PENDING_S)
 		pending_clear(p);	/* all stale: the newest is last */
@@ -575,13 +571,18 @@ dial_due(struct ag_node *n, double now)
 		alone = n->peers[i].link == NULL || !n->peers[i].link->hello;
 	for (i = 0; i < n->njoins; i++) {
 		struct ag_join *j = &n->joins[i];
-		int		w;
+		struct ag_peer *p = NULL;
+		int		w, k;
 
-		if (j->unused || j->self || j->link != NULL ||
-		    (j->peer_id[0] && ag_node_peer_connected(n, j->peer_id)) ||
+		if (j->unused || j->self || j->link != NULL)
+			continue;
+		if (j->peer_id[0] != '\0' &&
+		    (k = ag_node_peer_find(n, j->peer_id)) >= 0)
+			p = &n->peers[k];
+		if ((p != NULL && p->link != NULL) ||
 		    (j->peer_id[0] && j->discovered &&
 		    ag_node_deny_check(n, j->peer_id)) ||
-		    (w = join_wanted(n, j, alone)) == 0 ||
+		    (w = join_wanted(n, j, p, alone)) == 0 ||
 		    (w == 1 && now < j->next_try))
 			continue;
 		dial_join(n, i);
@@ -786,8 +787,8 @@ open_mdns(struct ag_node *n, char *err, size_t errlen)
  * drift publication per DRIFT_PER_NODE_S, and a noisy free-memory figure
  * cannot make a node republish every sample.  REFRESH_EVERY_S after the
  * last publication it is published quietly anyway (bounding how long
- * sub-threshold drift stays unseen).  Records do not expire by age: they are forgotten when
- * membership forgets the node.
+ * sub-threshold drift stays unseen).  Records do not expire by age: they
+ * are forgotten when membership forgets the node.
  */
 #define PUBLISH_EVERY_S		2.0
 #define DRIFT_EVERY_S		30.0
@@ -1253,14 +1254,11 @@ inventory_child(struct ag_node *n, int bench, int missing)
 			(void)dup2(fd, STDIN_FILENO);
 			(void)dup2(fd, STDOUT_FILENO);
 		}
-		if (bench)
-			(void)execl("/proc/self/exe", "exogpu", "-q",
-			    "devices", "--bench", "--data-dir", n->data_dir,
-			    "--sysfs-root", sysfs_root(n), (char *)NULL);
-		else
-			(void)execl("/proc/self/exe", "exogpu", "-q",
-			    "devices", "--data-dir", n->data_dir,
-			    "--sysfs-root", sysfs_root(n), (char *)NULL);
+		char *argv[] = { "exogpu", "-q", "devices", "--data-dir",
+		    n->data_dir, "--sysfs-root", (char *)sysfs_root(n),
+		    bench ? "--bench" : NULL, NULL };
+
+		(void)execv("/proc/self/exe", argv);
 		_exit(127);
 	}
 	n->discovering = !bench;

@@ -60,14 +60,15 @@ mark_neighbours(struct ag_node *n)
 		 * the cap: the two ends may count members a little apart
 		 * (one holds a member suspect), and must not fight over it.
 		 */
-		if (ag_mesh_neighbours(score / 1.5, m,
-		    (unsigned)n->cfg->neighbours) &&
-		    (j = ag_node_peer_find(n, ids[i])) >= 0)
+		if (!ag_mesh_neighbours(score / 1.5, m,
+		    (unsigned)n->cfg->neighbours))
+			continue;
+		j = ag_node_peer_find(n, ids[i]);
+		if (j >= 0)
 			n->peers[j].near = 1;
 		if (!ag_mesh_neighbours(score, m, (unsigned)n->cfg->neighbours))
 			continue;
-		if ((j = ag_node_peer_find(n, ids[i])) < 0 &&
-		    (j = ag_node_peer_from_records(n, ids[i])) < 0)
+		if (j < 0 && (j = ag_node_peer_from_records(n, ids[i])) < 0)
 			continue;	/* no address known yet */
 		p = &n->peers[j];
 		p->neighbour = p->near = 1;
