@@ -7,6 +7,7 @@
 #include "ag_api.h"
 #include "ag_engine.h"
 #include "ag_httptls.h"
+#include "net_quic.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -57,6 +58,7 @@ static const struct setting settings[] = {
 	STR("membership", membership),
 	LONG("neighbours", neighbours, 0, 1024),
 	LONG("max-sessions", max_sessions, 2, 1024),
+	LONG("max-udp-payload", max_udp_payload, 0, NET_QUIC_PAYLOAD_MAX),
 	STR("token-keys", token_keys),
 	STR("token-audience", token_audience),
 	STR("token-signing-key", token_signing_key),
@@ -229,6 +231,13 @@ ag_config_check(const struct ag_config *c, char *err, size_t errlen)
 	if (strcmp(c->membership, "transport") != 0 && !ag_config_probe(c)) {
 		(void)snprintf(err, errlen, "membership '%s': want transport "
 		    "or probe", c->membership);
+		return -1;
+	}
+	if (c->max_udp_payload != 0 &&
+	    c->max_udp_payload < NET_QUIC_PAYLOAD_MIN) {
+		(void)snprintf(err, errlen, "max-udp-payload (%ld) must be 0 "
+		    "(the path's MTU) or %d..%d", c->max_udp_payload,
+		    NET_QUIC_PAYLOAD_MIN, NET_QUIC_PAYLOAD_MAX);
 		return -1;
 	}
 	if (!ag_httptls_spec_valid(c->http_tls)) {

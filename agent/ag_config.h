@@ -51,6 +51,7 @@ struct ag_config {
 	char	membership[16];		/* "transport" or "probe" */
 	long	neighbours;		/* probe: sessions kept, 0 = all */
 	long	max_sessions;		/* probe: idle ones closed above */
+	long	max_udp_payload;	/* QUIC datagrams; 0 = path's MTU */
 	char	token_keys[4096];	/* "" = tokens not enforced */
 	char	token_audience[128];	/* "" = any audience */
 	char	token_signing_key[4096];	/* "" = no delegated issuing */

@@ -1532,6 +1532,7 @@ open_endpoint(struct ag_node *n, char *err, size_t errlen)
 		qc.listen[1] = v6;
 	}
 	qc.cred = n->creds;
+	qc.max_udp_payload = (size_t)n->cfg->max_udp_payload;
 	probe = ag_config_probe(n->cfg);
 	qc.idle_timeout_ms = (unsigned)(n->cfg->idle_timeout_s > 0 ?
 	    n->cfg->idle_timeout_s : probe ? 30 : 1) * 1000;

@@ -68,7 +68,7 @@ peer_json(struct ag_peer *p)
 	if (p->have_stats)
 		st = &p->stats;
 	return json_pack("{s:s, s:s, s:s, s:b, s:{s:o, s:o, s:o, s:o}, s:o, "
-	    "s:o, s:o, s:o, s:o}",
+	    "s:o, s:o, s:o, s:o, s:o}",
 	    "node_id", p->node_id, "name", p->name, "addr", p->addr,
 	    "connected", connected,
 	    "rtt_s",
@@ -85,6 +85,8 @@ peer_json(struct ag_peer *p)
 	    json_string(p->bw_outgoing ? "outgoing" : "incoming"),
 	    "delivery_rate_bytes_per_s", st && st->delivery_rate > 0 ?
 	    json_real((double)st->delivery_rate) : json_null(),
+	    "udp_payload_bytes", st && st->udp_payload > 0 ?
+	    json_integer((json_int_t)st->udp_payload) : json_null(),
 	    "measured_at", num_or_null(p->measured_at));
 }
 

@@ -58,6 +58,8 @@ struct net_quic_conn;
 #define NET_QUIC_CONTROL_BUF	(4u << 20)	/* unacked control bytes */
 #define NET_QUIC_PROBE_MAX	(1ull << 32)	/* bytes in one probe */
 #define NET_QUIC_MAX_CONNS	1024
+#define NET_QUIC_PAYLOAD_MIN	1200	/* max_udp_payload bounds */
+#define NET_QUIC_PAYLOAD_MAX	65507
 #define NET_QUIC_KEEPALIVE_OFF	UINT_MAX	/* keepalive_ms: none */
 /* Application (tunnel) streams a peer may have open toward us at once. */
 #define NET_QUIC_APP_STREAMS	64
@@ -104,6 +106,7 @@ struct net_quic_stats {
 	double		rttvar;		/* RTT mean deviation: jitter */
 	uint64_t	delivery_rate;	/* bytes/s; sending side only */
 	uint64_t	cwnd;
+	size_t		udp_payload;	/* a full datagram on this path now */
 	/* Counted by the endpoint: UDP payload bytes and datagrams. */
 	uint64_t	bytes_sent;
 	uint64_t	bytes_recv;
@@ -171,6 +174,17 @@ struct net_quic_config {
 	size_t				 control_buf_max;
 	uint64_t			 probe_max;
 	unsigned			 max_conns;
+	/*
+	 * Largest UDP payload we send and accept on a path.  0: from the
+	 * route's MTU (IP_MTU of a socket connected to the peer): on a path
+	 * whose MTU is above 1500 (loopback, jumbo frames) datagrams fill it
+	 * from the start, up to NET_QUIC_PAYLOAD_MAX; on others ngtcp2's path
+	 * MTU discovery runs as usual (1200 to 1444).  Non-zero: at most
+	 * this (NET_QUIC_PAYLOAD_MIN..NET_QUIC_PAYLOAD_MAX), for a network
+	 * whose hosts have a jumbo MTU that a switch does not carry.  Both
+	 * ends announce theirs (max_udp_payload_size); the smaller holds.
+	 */
+	size_t				 max_udp_payload;
 	/*
 	 * UDP segmentation offload (GSO, UDP_SEGMENT) when sending and
 	 * receive offload (GRO, UDP_GRO): NET_QUIC_OFFLOAD_AUTO (0) uses

@@ -308,8 +308,10 @@ callbacks_init(ngtcp2_callbacks *cb, int server)
 }
 
 static void
-settings_init(struct net_quic_endpoint *ep, ngtcp2_settings *s)
+settings_init(struct net_quic_conn *c, ngtcp2_settings *s)
 {
+	struct net_quic_endpoint	*ep = c->ep;
+
 	ngtcp2_settings_default(s);
 	s->initial_ts = nq_now();
 	s->handshake_timeout = (uint64_t)ep->cfg.handshake_timeout_ms * MS;
@@ -322,15 +324,29 @@ settings_init(struct net_quic_endpoint *ep, ngtcp2_settings *s)
 	s->initial_rtt = NQ_INITIAL_RTT_MS * MS;
 	s->max_window = MAX_CONN_WINDOW;
 	s->max_stream_window = MAX_STREAM_WINDOW;
+	/*
+	 * A jumbo path (nq_path_payload): datagrams of the path's size once
+	 * the handshake is done (ngtcp2 0.12's path MTU discovery stops at
+	 * 1444), as far as the peer's max_udp_payload_size allows.  Per
+	 * datagram costs (AEAD calls, header protection, ngtcp2's packet
+	 * work, ACKs) are then spread over six to forty times the bytes.
+	 */
+	if (c->jumbo) {
+		s->max_tx_udp_payload_size = c->payload;
+		s->no_tx_udp_payload_size_shaping = 1;
+		s->no_pmtud = 1;
+	}
 }
 
 /*
  * Our limits, sent to the peer: the control stream and
  * NET_QUIC_APP_STREAMS application streams at once, NQ_UNI_STREAMS
- * unidirectional ones at a time, bounded windows.
+ * unidirectional ones at a time, bounded windows, and the largest
+ * datagram our side of the path carries (so a jumbo peer does not send
+ * us datagrams our MTU cannot take).
  */
 static void
-params_init(struct net_quic_endpoint *ep, ngtcp2_transport_params *p)
+params_init(struct net_quic_conn *c, ngtcp2_transport_params *p)
 {
 	ngtcp2_transport_params_default(p);
 	p->initial_max_streams_bidi = 1 + NET_QUIC_APP_STREAMS;
@@ -339,9 +355,10 @@ params_init(struct net_quic_endpoint *ep, ngtcp2_transport_params *p)
 	p->initial_max_stream_data_bidi_remote = STREAM_WINDOW;
 	p->initial_max_stream_data_uni = UNI_WINDOW;
 	p->initial_max_data = CONN_WINDOW;
-	p->max_idle_timeout = (uint64_t)ep->cfg.idle_timeout_ms * MS;
+	p->max_idle_timeout = (uint64_t)c->ep->cfg.idle_timeout_ms * MS;
 	p->active_connection_id_limit = PEER_CID_LIMIT;
 	p->max_datagram_frame_size = 0;
+	p->max_udp_payload_size = c->payload;
 }
 
 /* ---- creation ---- */
@@ -364,6 +381,7 @@ conn_alloc(struct net_quic_endpoint *ep, struct nq_sock *s,
 	c->locallen = locallen;
 	memcpy(&c->remote, remote, remotelen);
 	c->remotelen = remotelen;
+	c->payload = nq_path_payload(ep, remote, remotelen, &c->jumbo);
 	c->ref.get_conn = get_conn;
 	c->ref.user_data = c;
 	TAILQ_INIT(&c->ctl_q);
@@ -489,8 +507,8 @@ nq_conn_accept(struct net_quic_endpoint *ep, struct nq_sock *s,
 	    nq_cid_add(ep, c, hd->dcid.data, hd->dcid.datalen) < 0)
 		goto fail;
 	callbacks_init(&cb, 1);
-	settings_init(ep, &settings);
-	params_init(ep, &params);
+	settings_init(c, &settings);
+	params_init(c, &params);
 	params.original_dcid = hd->dcid;
 	params.stateless_reset_token_present = 1;
 	if (ngtcp2_crypto_generate_stateless_reset_token(
@@ -565,8 +583,8 @@ net_quic_connect(struct net_quic_endpoint *ep, const struct sockaddr *addr,
 		goto fail;
 	}
 	callbacks_init(&cb, 0);
-	settings_init(ep, &settings);
-	params_init(ep, &params);
+	settings_init(c, &settings);
+	params_init(c, &params);
 	path_of(c, &p);
 	rv = ngtcp2_conn_client_new(&c->q, &dcid, &scid, &p,
 	    NGTCP2_PROTO_VER_V1, &cb, &settings, &params, NULL, c);
@@ -900,7 +918,32 @@ batch_send(struct net_quic_conn *c, struct batch *b)
 	return rc;
 }
 
-/* Most bytes in one batch: ngtcp2's send quantum, within our buffer. */
+/* The size of a full packet on this path: ngtcp2's, but on a jumbo path
+ * (no shaping) also within what the peer said it takes. */
+static size_t
+path_max(struct net_quic_conn *c)
+{
+	const ngtcp2_transport_params	*rp;
+	size_t				 m;
+
+	m = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->q);
+	if (c->jumbo &&
+	    (rp = ngtcp2_conn_get_remote_transport_params(c->q)) != NULL &&
+	    rp->max_udp_payload_size < m)
+		m = (size_t)rp->max_udp_payload_size;
+	return m;
+}
+
+/* Room for a batch's first packet: a PMTUD probe may be larger than
+ * the path's size so far; a jumbo path's datagrams are larger still. */
+static size_t
+first_room(const struct net_quic_conn *c)
+{
+	return c->jumbo && c->payload > NQ_PKT_MAX ? c->payload : NQ_PKT_MAX;
+}
+
+/* Most bytes in one batch: ngtcp2's send quantum, within our buffer,
+ * and never less than one packet. */
 static size_t
 batch_max(struct net_quic_conn *c)
 {
@@ -908,17 +951,17 @@ batch_max(struct net_quic_conn *c)
 
 	if (q > NQ_BATCH_BYTES)
 		q = NQ_BATCH_BYTES;
-	return q < NQ_PKT_MAX ? NQ_PKT_MAX : q;
+	return q < first_room(c) ? first_room(c) : q;
 }
 
 /*
  * Packets are written into the batch back to back.  The first gets room
- * for NQ_PKT_MAX (a PMTUD probe may be larger than the path's size) and
- * sets the segment size; the next ones get exactly that room.  The batch
- * goes out when a packet comes out shorter (it is the last), when the
- * first packet was already short of a full one (an ACK), when it is full,
- * or when ngtcp2 has nothing more; a packet for another path (a path
- * being validated) sends what is there and starts a new batch.
+ * for the largest packet (first_room) and sets the segment size; the
+ * next ones get exactly that room.  The batch goes out when a packet
+ * comes out shorter (it is the last), when the first packet was already
+ * short of a full one (an ACK), when it is full, or when ngtcp2 has
+ * nothing more; a packet for another path (a path being validated) sends
+ * what is there and starts a new batch.
  */
 static int
 write_round(struct net_quic_conn *c)
@@ -939,10 +982,10 @@ write_round(struct net_quic_conn *c)
 	ngtcp2_path_storage_zero(&ps);
 	memset(&b, 0, sizeof b);
 	maxb = batch_max(c);
-	pmax = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->q);
+	pmax = path_max(c);
 	nq_round_reset(c);
 	for (;;) {
-		room = b.len == 0 ? NQ_PKT_MAX : b.seg;
+		room = b.len == 0 ? first_room(c) : b.seg;
 		nvec = 0;
 		fin = 0;
 		sid = c->state == NQ_OPEN ? nq_next_data(c, vec, &nvec, &fin) :
@@ -1034,6 +1077,26 @@ report_closed(struct net_quic_conn *c)
 		ep->cfg.cb.closed(c, c->reason, ep->cfg.arg);
 }
 
+/*
+ * The congestion state when a probe ends (debug log): a probe figure
+ * below the link's rate is explained by these (a small ssthresh is an
+ * early exit from slow start, lost packets a congestion event).
+ */
+static void
+log_probe_cc(struct net_quic_conn *c, const struct net_quic_probe_result *r)
+{
+	ngtcp2_conn_stat	cs;
+
+	ngtcp2_conn_get_conn_stat(c->q, &cs);
+	nq_log(c->ep, NET_QUIC_LOG_DEBUG, "quic: probe %s %s: %.0f B/s over "
+	    "%.3f s; cwnd %llu ssthresh %llu, rtt min %.3f smoothed %.3f ms, "
+	    "lost %llu", r->outgoing ? "to" : "from",
+	    c->peer_id[0] ? c->peer_id : "?", r->rate, r->seconds,
+	    (unsigned long long)cs.cwnd, (unsigned long long)cs.ssthresh,
+	    (double)cs.min_rtt / 1e6, (double)cs.smoothed_rtt / 1e6,
+	    (unsigned long long)c->st.lost_pkts);
+}
+
 static void
 deliver_results(struct net_quic_conn *c)
 {
@@ -1044,6 +1107,7 @@ deliver_results(struct net_quic_conn *c)
 		TAILQ_REMOVE(&c->results, r, entry);
 		c->st.have_probe = 1;
 		c->st.last_probe = r->r;
+		log_probe_cc(c, &r->r);
 		if (ep->cfg.cb.probe_done != NULL)
 			ep->cfg.cb.probe_done(c, &r->r, ep->cfg.arg);
 		free(r);
@@ -1159,6 +1223,7 @@ net_quic_conn_stats(struct net_quic_conn *c, struct net_quic_stats *st)
 	}
 	st->delivery_rate = cs.delivery_rate_sec;
 	st->cwnd = cs.cwnd;
+	st->udp_payload = path_max(c);
 	st->lost_pkts = c->lost_closed + (live(c) ? nq_live_losses(c) : 0);
 	st->loss_ratio = st->pkts_sent == 0 ? 0.0 :
 	    (double)st->lost_pkts / (double)st->pkts_sent;

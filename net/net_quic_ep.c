@@ -826,6 +826,45 @@ nq_local_for(struct nq_sock *s, const struct sockaddr *remote,
 	return 0;
 }
 
+/*
+ * The largest UDP payload for the path to remote: the route's MTU (the
+ * interface's, or a smaller one the kernel learned from ICMP) less the IP
+ * and UDP headers, within the configured cap.  *jumbo is set when the MTU
+ * is above Ethernet's 1500: such a path is taken at its word from the
+ * first packet (loopback, a jumbo-frame LAN, where every host on the
+ * segment has the same MTU); on any other ngtcp2's path MTU discovery
+ * finds the size.  Without an answer: the standard size, no jumbo.
+ */
+size_t
+nq_path_payload(const struct net_quic_endpoint *ep,
+    const struct sockaddr *remote, socklen_t remotelen, int *jumbo)
+{
+	int		fd, mtu = 0, v6 = remote->sa_family == AF_INET6;
+	socklen_t	ml = sizeof mtu;
+	size_t		p, hdr, cap = ep->cfg.max_udp_payload;
+
+	*jumbo = 0;
+	if ((fd = socket(remote->sa_family, SOCK_DGRAM | SOCK_CLOEXEC,
+	    0)) < 0)
+		return NQ_PAYLOAD_STD;
+	if (connect(fd, remote, remotelen) < 0 ||
+	    getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+	    v6 ? IPV6_MTU : IP_MTU, &mtu, &ml) < 0)
+		mtu = 0;
+	(void)close(fd);
+	if (mtu <= 0)
+		return NQ_PAYLOAD_STD;
+	hdr = v6 ? 48 : 28;	/* IP header, UDP header */
+	p = (size_t)mtu < NQ_PAYLOAD_MIN + hdr ? NQ_PAYLOAD_MIN :
+	    (size_t)mtu - hdr;
+	if (p > NQ_PAYLOAD_MAX)
+		p = NQ_PAYLOAD_MAX;
+	if (cap != 0 && p > cap)
+		p = cap;
+	*jumbo = mtu > NQ_MTU_STD && p > NQ_PAYLOAD_STD;
+	return p;
+}
+
 static int
 sock_is_wildcard(const struct sockaddr_storage *ss)
 {
@@ -962,6 +1001,14 @@ net_quic_endpoint_new(struct event_base *base,
 		    "no TLS credentials");
 		return NULL;
 	}
+	if (cfg->max_udp_payload != 0 &&
+	    (cfg->max_udp_payload < NET_QUIC_PAYLOAD_MIN ||
+	    cfg->max_udp_payload > NET_QUIC_PAYLOAD_MAX)) {
+		(void)snprintf(err, errlen, "quic endpoint: largest UDP "
+		    "payload %zu is outside %d..%d", cfg->max_udp_payload,
+		    NET_QUIC_PAYLOAD_MIN, NET_QUIC_PAYLOAD_MAX);
+		return NULL;
+	}
 	if ((ep = calloc(1, sizeof *ep)) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -984,7 +1031,7 @@ net_quic_endpoint_new(struct event_base *base,
 		goto fail;
 	}
 	if ((ep->rxbuf = malloc((size_t)NQ_RX_MSGS * NQ_RECV_MAX)) == NULL ||
-	    (ep->txbuf = malloc(NQ_BATCH_BYTES)) == NULL ||
+	    (ep->txbuf = malloc(NQ_TXBUF)) == NULL ||
 	    nq_pattern_init(ep) < 0) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto fail;

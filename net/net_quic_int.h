@@ -35,11 +35,16 @@
 					 * route well; every packet carries one */
 #define NQ_PKT_MAX		1500	/* UDP payload we build */
 #define NQ_RECV_MAX		65536	/* UDP payload we read */
+#define NQ_PAYLOAD_STD		1452	/* 1500-byte MTU less IPv6 + UDP */
+#define NQ_PAYLOAD_MIN		NET_QUIC_PAYLOAD_MIN	/* RFC 9000 14 */
+#define NQ_PAYLOAD_MAX		NET_QUIC_PAYLOAD_MAX	/* IPv4 UDP */
+#define NQ_MTU_STD		1500	/* above it: a jumbo path */
 #define NQ_SECRET_LEN		32	/* stateless-reset key */
 #define NQ_CID_BUCKETS		256
 #define NQ_BURST		4	/* GSO batches per write round */
 #define NQ_BATCH_BYTES		64000	/* most UDP payload in one batch */
 #define NQ_BATCH_SEGS		44	/* most datagrams in one batch */
+#define NQ_TXBUF		NQ_RECV_MAX	/* batch or one jumbo datagram */
 #define NQ_RX_MSGS		16	/* recvmmsg slots of NQ_RECV_MAX */
 #define NQ_RX_ROUNDS		4	/* recvmmsg calls per readable event */
 #define NQ_PROBE_HDR		16	/* "XPB1", 4 zero, u64 length */
@@ -190,6 +195,8 @@ struct net_quic_conn {
 	socklen_t			 locallen;
 	struct sockaddr_storage		 remote;
 	socklen_t			 remotelen;
+	size_t				 payload;	/* largest datagram */
+	int				 jumbo;		/* payload from the MTU */
 	struct event			*timer;
 	struct nq_cid			*cidlist;
 	int				 server;
@@ -270,6 +277,8 @@ void		 nq_drop(struct net_quic_endpoint *, const char *why,
 struct nq_sock	*nq_sock_for(struct net_quic_endpoint *, int family);
 int		 nq_local_for(struct nq_sock *, const struct sockaddr *remote,
 		    socklen_t, struct sockaddr_storage *, socklen_t *);
+size_t		 nq_path_payload(const struct net_quic_endpoint *,
+		    const struct sockaddr *remote, socklen_t, int *jumbo);
 
 /* net_quic_conn.c */
 struct net_quic_conn *nq_conn_accept(struct net_quic_endpoint *,

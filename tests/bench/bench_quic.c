@@ -21,6 +21,9 @@
  *
  * --quick: 5 handshakes and one 5 MB probe, for ctest's smoke run.
  * --no-offload: endpoints without UDP GSO/GRO (NET_QUIC_OFFLOAD_OFF).
+ * --payload N: the endpoints' largest UDP payload (max_udp_payload);
+ * without it, loopback's MTU (64 KiB) sets it.  --payload 1452 gives the
+ * datagrams of a 1500-byte Ethernet path.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -41,6 +44,12 @@
 #include "sec_secret.h"
 #include "sec_tls.h"
 #include "bench.h"
+
+/* Endpoint options from the command line. */
+struct bopts {
+	int	offload;
+	size_t	payload;
+};
 
 struct node {
 	const char			*name;
@@ -136,7 +145,7 @@ run_until(struct event_base *b, const int *flag, int want, double secs)
 
 static int
 node_init(struct node *n, const char *name, const struct sec_secret *s,
-    struct event_base *b, int offload)
+    struct event_base *b, const struct bopts *o)
 {
 	struct net_quic_config	cfg;
 	char			err[256];
@@ -157,7 +166,8 @@ node_init(struct node *n, const char *name, const struct sec_secret *s,
 	memset(&cfg, 0, sizeof cfg);
 	cfg.listen[0] = "127.0.0.1:0";
 	cfg.cred = n->cred;
-	cfg.udp_offload = offload;
+	cfg.udp_offload = o->offload;
+	cfg.max_udp_payload = o->payload;
 	cfg.cb.established = on_established;
 	cfg.cb.probe_done = on_probe;
 	cfg.cb.closed = on_closed;
@@ -207,7 +217,7 @@ dial(struct node *a, struct node *b)
 
 /* The child: a receiver on its own loop until the sender closes. */
 static int
-receiver_child(const struct sec_secret *s, int offload, int portfd,
+receiver_child(const struct sec_secret *s, const struct bopts *o, int portfd,
     int reportfd)
 {
 	struct event_base	*base;
@@ -217,7 +227,7 @@ receiver_child(const struct sec_secret *s, int offload, int portfd,
 
 	if ((base = event_base_new()) == NULL)
 		return 1;
-	if (node_init(&b, "b", s, base, offload) == 0) {
+	if (node_init(&b, "b", s, base, o) == 0) {
 		b.report_fd = reportfd;
 		port = net_quic_endpoint_port(b.ep, AF_INET);
 		if (write(portfd, &port, sizeof port) == (ssize_t)sizeof port &&
@@ -252,7 +262,8 @@ read_full(int fd, void *buf, size_t len)
  */
 static int
 bulk_two_processes(struct event_base *base, struct node *a,
-    const struct sec_secret *s, int offload, uint64_t size, int nbulk)
+    const struct sec_secret *s, const struct bopts *o, uint64_t size,
+    int nbulk)
 {
 	struct net_quic_probe_result	 r;
 	struct net_quic_conn		*c;
@@ -271,7 +282,7 @@ bulk_two_processes(struct event_base *base, struct node *a,
 	if (pid == 0) {
 		(void)close(pp[0]);
 		(void)close(rp[0]);
-		_exit(receiver_child(s, offload, pp[1], rp[1]));
+		_exit(receiver_child(s, o, pp[1], rp[1]));
 	}
 	(void)close(pp[1]);
 	(void)close(rp[1]);
@@ -335,7 +346,9 @@ main(int argc, char **argv)
 	char			 err[256];
 	struct net_quic_io_stats io_a, io_b;
 	struct net_quic_stats	 st, st_b;
-	int			 quick = 0, offload = NET_QUIC_OFFLOAD_AUTO;
+	struct bopts		 o = { NET_QUIC_OFFLOAD_AUTO, 0 };
+	char			*end;
+	int			 quick = 0;
 	int			 nhs, nbulk, i;
 	int			 rc = 1;
 
@@ -343,10 +356,21 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "--quick") == 0)
 			quick = 1;
 		else if (strcmp(argv[i], "--no-offload") == 0)
-			offload = NET_QUIC_OFFLOAD_OFF;
-		else {
+			o.offload = NET_QUIC_OFFLOAD_OFF;
+		else if (strcmp(argv[i], "--payload") == 0 && i + 1 < argc) {
+			errno = 0;
+			o.payload = strtoul(argv[++i], &end, 10);
+			if (errno != 0 || *end != '\0' ||
+			    o.payload < NET_QUIC_PAYLOAD_MIN ||
+			    o.payload > NET_QUIC_PAYLOAD_MAX) {
+				fprintf(stderr, "bench_quic: --payload: a "
+				    "number of bytes, %d..%d\n",
+				    NET_QUIC_PAYLOAD_MIN, NET_QUIC_PAYLOAD_MAX);
+				return 2;
+			}
+		} else {
 			fprintf(stderr, "usage: bench_quic [--quick] "
-			    "[--no-offload]\n");
+			    "[--no-offload] [--payload BYTES]\n");
 			return 2;
 		}
 	}
@@ -358,8 +382,8 @@ main(int argc, char **argv)
 	    (hs = calloc((size_t)nhs, sizeof *hs)) == NULL)
 		return 1;
 	if (sec_secret_generate(&s, err, sizeof err) < 0 ||
-	    node_init(&a, "a", &s, base, offload) < 0 ||
-	    node_init(&b, "b", &s, base, offload) < 0)
+	    node_init(&a, "a", &s, base, &o) < 0 ||
+	    node_init(&b, "b", &s, base, &o) < 0)
 		return 1;
 
 	/* Handshakes: dial to authenticated on the client (confirmed). */
@@ -413,10 +437,10 @@ main(int argc, char **argv)
 	    bench_median(rates, nbulk) * 8 / 1e9, nbulk);
 	printf("quic CPU: %.2f s per GB moved (sender and receiver in this "
 	    "one process, user+system)\n", cpu / ((double)moved / 1e9));
-	printf("quic datagrams (whole run): sender GSO %s, %.1f per send "
-	    "call; receiver GRO %s, %.1f per received message; sender lost "
-	    "%llu of %llu packets, receiver sent %llu (ACKs)\n",
-	    io_a.gso_socks > 0 ? "on" : "off",
+	printf("quic datagrams (whole run): %zu bytes full; sender GSO %s, "
+	    "%.1f per send call; receiver GRO %s, %.1f per received message; "
+	    "sender lost %llu of %llu packets, receiver sent %llu (ACKs)\n",
+	    st.udp_payload, io_a.gso_socks > 0 ? "on" : "off",
 	    io_a.tx_calls == 0 ? 0.0 :
 	    (double)io_a.tx_dgrams / (double)io_a.tx_calls,
 	    io_b.gro_socks > 0 ? "on" : "off", io_b.rx_msgs == 0 ? 0.0 :
@@ -424,7 +448,7 @@ main(int argc, char **argv)
 	    (unsigned long long)st.lost_pkts,
 	    (unsigned long long)st.pkts_sent,
 	    (unsigned long long)st_b.pkts_sent);
-	if (bulk_two_processes(base, &a, &s, offload, size, nbulk) < 0)
+	if (bulk_two_processes(base, &a, &s, &o, size, nbulk) < 0)
 		goto out;
 	rc = 0;
 out:

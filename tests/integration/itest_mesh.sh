@@ -6,7 +6,8 @@
 # at both ends (the sum over nodes is even), followers hold fewer
 # sessions than a full mesh and some idle ones were closed for the cap,
 # nobody is declared dead; a kill -9 is still noticed as dead by every
-# survivor, and a placement is still made (its partners' sessions stay).
+# survivor, it comes back on another port and every node sees it alive
+# again, and a placement is still made (its partners' sessions stay).
 # $1: the exogpu binary, $2: the source tree.
 set -u
 EXOGPU=$1
@@ -47,14 +48,19 @@ metric() # N NAME
 	    awk -v m="$2" '$1 == m { print $2 }'
 }
 
-i=0
-for n in $ALL; do
-	until [ "$(alive_on "$n")" = "$N" ]; do
-		i=$((i + 1))
-		[ "$i" -lt 300 ] || fail "node $n does not see $N alive"
-		sleep 0.1
+all_alive() # WHAT: every node lists N alive within 30 s, else fail
+{
+	_i=0
+	for _n in $ALL; do
+		until [ "$(alive_on "$_n")" = "$N" ]; do
+			_i=$((_i + 1))
+			[ "$_i" -lt 300 ] || fail "node $_n does not see $1"
+			sleep 0.1
+		done
 	done
-done
+}
+
+all_alive "$N alive"
 echo "$N agents, --neighbours 2 --max-sessions 3: all see all alive"
 
 # Idle: SWIM probes each member every 4.5 s here, so probe sessions idle
@@ -106,6 +112,31 @@ for n in $ALL; do
 	done
 done
 echo "node $V killed: dead on every survivor after $(elapsed "$t0") s"
+
+# It comes back on another port (--listen 127.0.0.1:0), same identity:
+# every member must find it at its new address, not keep dialling the
+# old one (its own probes reach every member within a probe round, each
+# from the new address).
+old=$(quic "$V")
+rm -f "$DIR/d$V/run.json"
+# shellcheck disable=SC2086
+start "$V" $ARGS --join "$(quic 1)"
+[ "$(quic "$V")" != "$old" ] || fail "node $V restarted on its old port"
+t0=$(now)
+all_alive "node $V back"
+i=0
+for n in $ALL; do
+	[ "$n" = "$V" ] && continue
+	until [ "$(curl -sf "http://$(api "$n")/v1/peers" | jq -r \
+	    --arg id "$(nid "$V")" '.[] | select(.node_id == $id) | .addr')" \
+	    = "$(quic "$V")" ]; do
+		i=$((i + 1))
+		[ "$i" -lt 300 ] || fail "node $n has node $V at an old address"
+		sleep 0.1
+	done
+done
+echo "node $V restarted at $(quic "$V") (was $old): alive and at its new" \
+    "address on every node after $(elapsed "$t0") s"
 
 retry_place 120 --model llama-3-8b:q4_0 --context 512 --json \
     --api "$(api 1)" || fail "no placement: $out"

@@ -23,7 +23,9 @@
 # Public functions (prefix lab_):
 #   lab_check                 0 if the lab can run here, else prints why
 #   lab_init                  bridge namespace, scratch dir ($LAB_DIR), traps
-#   lab_add_node N            namespace + veth + addresses for node N (1..200)
+#   lab_add_node N            namespace + veth + addresses for node N (1..200);
+#                             with LAB_MTU set, that MTU on both veth ends and
+#                             the bridge (9000: a jumbo-frame LAN)
 #   lab_ns N | lab_addr N     namespace name / IPv4 address of node N
 #                             (N = br for the bridge namespace)
 #   lab_exec N CMD...         run CMD inside node N's namespace
@@ -228,6 +230,12 @@ lab_add_node()
 	    ip -n "$_ns" addr add "$(lab_addr6 "$_n")/64" dev eth0 nodad &&
 	    ip -n "$_ns" link set eth0 up ||
 	    lab_die "node $_n setup failed"
+	if [ -n "${LAB_MTU:-}" ]; then
+		ip -n "$_ns" link set eth0 mtu "$LAB_MTU" &&
+		    ip -n "$_br" link set "n$_n" mtu "$LAB_MTU" &&
+		    ip -n "$_br" link set br0 mtu "$LAB_MTU" ||
+		    lab_die "node $_n: MTU $LAB_MTU refused"
+	fi
 }
 
 # tbf on node N's egress.  burst: 10 ms of traffic (at least 16 KiB), enough

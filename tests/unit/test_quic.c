@@ -70,7 +70,10 @@ struct node {
 	/* UDP offload (test_offload) */
 	int				 offload;	/* udp_offload */
 	int				 gso_refusal_logged;
+	size_t				 payload;	/* max_udp_payload */
 };
+
+#define STD_PAYLOAD	1452	/* a 1500-byte MTU less IPv6 and UDP headers */
 
 static struct event_base	*base;
 static int			 have_v6;
@@ -301,6 +304,7 @@ node_listen(struct node *n, struct event_base *b, unsigned idle_ms,
 		cfg.listen[1] = wildcard ? "[::]:0" : "[::1]:0";
 	cfg.cred = n->cred;
 	cfg.udp_offload = n->offload;
+	cfg.max_udp_payload = n->payload;
 	cfg.idle_timeout_ms = idle_ms;
 	cfg.handshake_timeout_ms = hs_ms;
 	cfg.cb.established = on_established;
@@ -471,6 +475,7 @@ test_same_secret(void **state)
 	assert_int_equal(sec_secret_generate(&s, err, sizeof err), 0);
 	node_secret(&a, "a", &s);
 	node_secret(&b, "b", &s);
+	a.payload = b.payload = STD_PAYLOAD;	/* GSO batches: test_probe */
 	node_start(&a, base, 0, 0);
 	/* b listens on the wildcard addresses (pktinfo paths). */
 	node_listen(&b, base, 0, 0, 1);
@@ -632,6 +637,9 @@ test_probe(void **state)
 	assert_int_equal(sec_secret_generate(&s, err, sizeof err), 0);
 	node_secret(&a, "a", &s);
 	node_secret(&b, "b", &s);
+	/* Ethernet-sized datagrams, as on a LAN (loopback's 64 KiB MTU
+	 * would make them one per send: test_payload), so GSO batches. */
+	a.payload = b.payload = STD_PAYLOAD;
 	node_start(&a, base, 0, 0);
 	node_start(&b, base, 0, 0);
 	c = pair_up(&a, &b, AF_INET);
@@ -1010,6 +1018,7 @@ test_offload(void **state)
 	/* a: default; b: offload off.  20 MB each way, verified. */
 	node_secret(&a, "a", &s);
 	node_secret(&b, "b", &s);
+	a.payload = b.payload = STD_PAYLOAD;	/* as test_probe */
 	b.offload = NET_QUIC_OFFLOAD_OFF;
 	node_start(&a, base, 0, 0);
 	node_start(&b, base, 0, 0);
@@ -1039,6 +1048,7 @@ test_offload(void **state)
 	node_secret(&c, "c", &s);
 	node_secret(&d, "d", &s);
 	c.offload = NET_QUIC_OFFLOAD_TEST_REFUSE;
+	c.payload = d.payload = STD_PAYLOAD;
 	node_start(&c, base, 0, 0);
 	node_start(&d, base, 0, 0);
 	net_quic_endpoint_io_stats(c.ep, &io);
@@ -1060,6 +1070,141 @@ test_offload(void **state)
 		assert_true(io.tx_dgrams > 2 * io.tx_calls);
 	}
 	assert_int_equal(a.closed + b.closed + c.closed + d.closed, 0);
+	node_free(&a);
+	node_free(&b);
+	node_free(&c);
+	node_free(&d);
+	sec_secret_clear(&s);
+}
+
+/* ---- datagram size: the path's MTU, the peer's limit, the cap ---- */
+
+/* The loopback MTU for family, as the endpoint reads it; 0 unknown. */
+static int
+lo_mtu(int family)
+{
+	struct sockaddr_in	sin;
+	struct sockaddr_in6	sin6;
+	int			fd, mtu = 0, v6 = family == AF_INET6;
+	socklen_t		ml = sizeof mtu;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(9);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	memset(&sin6, 0, sizeof sin6);
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = htons(9);
+	sin6.sin6_addr = in6addr_loopback;
+	if ((fd = socket(family, SOCK_DGRAM, 0)) < 0)
+		return 0;
+	if ((v6 ? connect(fd, (struct sockaddr *)&sin6, sizeof sin6) :
+	    connect(fd, (struct sockaddr *)&sin, sizeof sin)) < 0 ||
+	    getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+	    v6 ? IPV6_MTU : IP_MTU, &mtu, &ml) < 0)
+		mtu = 0;
+	(void)close(fd);
+	return mtu;
+}
+
+static size_t
+payload_of(struct net_quic_conn *c)
+{
+	struct net_quic_stats	st;
+
+	assert_int_equal(net_quic_conn_stats(c, &st), 0);
+	return st.udp_payload;
+}
+
+/* What a loopback path of family should carry: its MTU less headers. */
+static size_t
+lo_payload(int family)
+{
+	int	mtu = lo_mtu(family);
+	size_t	p;
+
+	if (mtu <= 1500)
+		return 0;	/* no jumbo loopback here */
+	p = (size_t)mtu - (family == AF_INET6 ? 48 : 28);
+	return p > NET_QUIC_PAYLOAD_MAX ? NET_QUIC_PAYLOAD_MAX : p;
+}
+
+static void
+test_payload(void **state)
+{
+	struct sec_secret		 s;
+	struct node			 a, b, c, d;
+	struct net_quic_config		 bad;
+	struct net_quic_io_stats	 io;
+	struct net_quic_conn		*ab, *ac, *ad;
+	size_t				 want = lo_payload(AF_INET);
+	char				 err[256];
+
+	(void)state;
+	if (want == 0)
+		skip();
+	assert_int_equal(sec_secret_generate(&s, err, sizeof err), 0);
+	node_secret(&a, "a", &s);
+	node_secret(&b, "b", &s);
+	node_secret(&c, "c", &s);
+	node_secret(&d, "d", &s);
+	c.payload = STD_PAYLOAD;	/* a host on an Ethernet-MTU LAN */
+	d.payload = 8952;		/* a 9000-byte jumbo LAN */
+	node_start(&a, base, 0, 0);
+	node_start(&b, base, 0, 0);
+	node_start(&c, base, 0, 0);
+	node_start(&d, base, 0, 0);
+
+	/* Default on both ends: loopback's MTU whole, both ways. */
+	ab = pair_up(&a, &b, AF_INET);
+	probe_ok(&a, &b, ab, 20u * 1000 * 1000);
+	probe_ok(&b, &a, b.conn, 20u * 1000 * 1000);
+	printf("  loopback v4 (MTU %d): %zu / %zu bytes a datagram\n",
+	    lo_mtu(AF_INET), payload_of(ab), payload_of(b.conn));
+	assert_int_equal(payload_of(ab), want);
+	assert_int_equal(payload_of(b.conn), want);
+	net_quic_endpoint_io_stats(b.ep, &io);
+	/* 20 MB each way in 1452-byte datagrams would be > 13000 each. */
+	assert_true(io.rx_dgrams < 4000 && io.tx_dgrams < 4000);
+
+	/* The smaller side's limit holds for both: a peer with a standard
+	 * MTU announces 1452 and gets nothing larger from a. */
+	ac = pair_up(&a, &c, AF_INET);
+	probe_ok(&a, &c, ac, 5u * 1000 * 1000);
+	probe_ok(&c, &a, c.conn, 5u * 1000 * 1000);
+	printf("  a <-> c (capped %d): %zu / %zu\n", STD_PAYLOAD,
+	    payload_of(ac), payload_of(c.conn));
+	assert_int_equal(payload_of(ac), STD_PAYLOAD);
+	assert_true(payload_of(c.conn) <= STD_PAYLOAD);
+
+	ad = pair_up(&a, &d, AF_INET);
+	probe_ok(&a, &d, ad, 5u * 1000 * 1000);
+	probe_ok(&d, &a, d.conn, 5u * 1000 * 1000);
+	printf("  a <-> d (capped 8952): %zu / %zu\n", payload_of(ad),
+	    payload_of(d.conn));
+	assert_int_equal(payload_of(ad), 8952);
+	assert_int_equal(payload_of(d.conn), 8952);
+	print_io(&d);
+	net_quic_endpoint_io_stats(d.ep, &io);
+	assert_true(io.tx_dgrams > io.tx_calls);	/* 7 in a batch */
+
+	if (have_v6 && lo_payload(AF_INET6) > 0) {
+		struct net_quic_conn	*v6 = pair_up(&b, &a, AF_INET6);
+
+		probe_ok(&b, &a, v6, 5u * 1000 * 1000);
+		printf("  loopback v6 (MTU %d): %zu bytes a datagram\n",
+		    lo_mtu(AF_INET6), payload_of(v6));
+		assert_int_equal(payload_of(v6), lo_payload(AF_INET6));
+	}
+	assert_int_equal(a.closed + b.closed + c.closed + d.closed, 0);
+
+	/* A cap outside QUIC's range: a clear error, no endpoint. */
+	memset(&bad, 0, sizeof bad);
+	bad.listen[0] = "127.0.0.1:0";
+	bad.cred = a.cred;
+	bad.max_udp_payload = 1000;
+	assert_null(net_quic_endpoint_new(base, &bad, err, sizeof err));
+	assert_non_null(strstr(err, "payload"));
 	node_free(&a);
 	node_free(&b);
 	node_free(&c);
@@ -1201,6 +1346,7 @@ main(void)
 		cmocka_unit_test(test_stream_limits),
 		cmocka_unit_test(test_app_streams),
 		cmocka_unit_test(test_offload),
+		cmocka_unit_test(test_payload),
 		cmocka_unit_test(test_timeouts),
 	};
 
