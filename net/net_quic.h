@@ -60,6 +60,7 @@ struct net_quic_conn;
 #define NET_QUIC_MAX_CONNS	1024
 #define NET_QUIC_PAYLOAD_MIN	1200	/* max_udp_payload bounds */
 #define NET_QUIC_PAYLOAD_MAX	65507
+#define NET_QUIC_PAYLOAD_AUTO	16384	/* max_udp_payload 0: at most */
 #define NET_QUIC_KEEPALIVE_OFF	UINT_MAX	/* keepalive_ms: none */
 /* Application (tunnel) streams a peer may have open toward us at once. */
 #define NET_QUIC_APP_STREAMS	64
@@ -178,11 +179,13 @@ struct net_quic_config {
 	 * Largest UDP payload we send and accept on a path.  0: from the
 	 * route's MTU (IP_MTU of a socket connected to the peer): on a path
 	 * whose MTU is above 1500 (loopback, jumbo frames) datagrams fill it
-	 * from the start, up to NET_QUIC_PAYLOAD_MAX; on others ngtcp2's path
-	 * MTU discovery runs as usual (1200 to 1444).  Non-zero: at most
-	 * this (NET_QUIC_PAYLOAD_MIN..NET_QUIC_PAYLOAD_MAX), for a network
-	 * whose hosts have a jumbo MTU that a switch does not carry.  Both
-	 * ends announce theirs (max_udp_payload_size); the smaller holds.
+	 * from the start, up to NET_QUIC_PAYLOAD_AUTO; on others ngtcp2's
+	 * path MTU discovery runs as usual (1200 to 1444).  Non-zero: at
+	 * most this (NET_QUIC_PAYLOAD_MIN..NET_QUIC_PAYLOAD_MAX): 1452 for a
+	 * network whose hosts have a jumbo MTU that a switch does not carry,
+	 * more than NET_QUIC_PAYLOAD_AUTO for loopback's 64 KiB (ngtcp2 then
+	 * keeps a 64 KiB decryption buffer per connection).  Both ends
+	 * announce theirs (max_udp_payload_size); the smaller holds.
 	 */
 	size_t				 max_udp_payload;
 	/*

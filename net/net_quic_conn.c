@@ -335,6 +335,9 @@ settings_init(struct net_quic_conn *c, ngtcp2_settings *s)
 		s->max_tx_udp_payload_size = c->payload;
 		s->no_tx_udp_payload_size_shaping = 1;
 		s->no_pmtud = 1;
+	} else if (c->payload < s->max_tx_udp_payload_size) {
+		/* a cap below 1452: path MTU discovery stays under it */
+		s->max_tx_udp_payload_size = c->payload;
 	}
 }
 

@@ -829,11 +829,16 @@ nq_local_for(struct nq_sock *s, const struct sockaddr *remote,
 /*
  * The largest UDP payload for the path to remote: the route's MTU (the
  * interface's, or a smaller one the kernel learned from ICMP) less the IP
- * and UDP headers, within the configured cap.  *jumbo is set when the MTU
- * is above Ethernet's 1500: such a path is taken at its word from the
- * first packet (loopback, a jumbo-frame LAN, where every host on the
- * segment has the same MTU); on any other ngtcp2's path MTU discovery
- * finds the size.  Without an answer: the standard size, no jumbo.
+ * and UDP headers, within the configured cap or, without one,
+ * NQ_PAYLOAD_AUTO: ngtcp2 0.12 grows a per-connection decryption buffer
+ * to the largest packet received (loopback's 64 KiB datagrams cost a
+ * 32-agent cluster 3 MiB per agent), while 16 KiB datagrams already
+ * spread the per-datagram costs (docs/testing.md, Benchmarks).  *jumbo is
+ * set when the MTU is above Ethernet's 1500: such a path is taken at its
+ * word from the first packet (loopback, a jumbo-frame LAN, where every
+ * host on the segment has the same MTU); on any other ngtcp2's path MTU
+ * discovery finds the size.  Without an answer: the standard size, no
+ * jumbo.
  */
 size_t
 nq_path_payload(const struct net_quic_endpoint *ep,
@@ -842,6 +847,9 @@ nq_path_payload(const struct net_quic_endpoint *ep,
 	int		fd, mtu = 0, v6 = remote->sa_family == AF_INET6;
 	socklen_t	ml = sizeof mtu;
 	size_t		p, hdr, cap = ep->cfg.max_udp_payload;
+
+	if (cap == 0)
+		cap = NQ_PAYLOAD_AUTO;
 
 	*jumbo = 0;
 	if ((fd = socket(remote->sa_family, SOCK_DGRAM | SOCK_CLOEXEC,
@@ -859,7 +867,7 @@ nq_path_payload(const struct net_quic_endpoint *ep,
 	    (size_t)mtu - hdr;
 	if (p > NQ_PAYLOAD_MAX)
 		p = NQ_PAYLOAD_MAX;
-	if (cap != 0 && p > cap)
+	if (p > cap)
 		p = cap;
 	*jumbo = mtu > NQ_MTU_STD && p > NQ_PAYLOAD_STD;
 	return p;

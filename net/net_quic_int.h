@@ -38,6 +38,7 @@
 #define NQ_PAYLOAD_STD		1452	/* 1500-byte MTU less IPv6 + UDP */
 #define NQ_PAYLOAD_MIN		NET_QUIC_PAYLOAD_MIN	/* RFC 9000 14 */
 #define NQ_PAYLOAD_MAX		NET_QUIC_PAYLOAD_MAX	/* IPv4 UDP */
+#define NQ_PAYLOAD_AUTO		NET_QUIC_PAYLOAD_AUTO	/* uncapped: at most */
 #define NQ_MTU_STD		1500	/* above it: a jumbo path */
 #define NQ_SECRET_LEN		32	/* stateless-reset key */
 #define NQ_CID_BUCKETS		256

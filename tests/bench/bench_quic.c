@@ -22,7 +22,8 @@
  * --quick: 5 handshakes and one 5 MB probe, for ctest's smoke run.
  * --no-offload: endpoints without UDP GSO/GRO (NET_QUIC_OFFLOAD_OFF).
  * --payload N: the endpoints' largest UDP payload (max_udp_payload);
- * without it, loopback's MTU (64 KiB) sets it.  --payload 1452 gives the
+ * without it, loopback's MTU within NET_QUIC_PAYLOAD_AUTO (16 KiB) sets
+ * it; --payload 65507 takes loopback whole.  --payload 1452 gives the
  * datagrams of a 1500-byte Ethernet path.
  */
 #include <sys/resource.h>

@@ -37,8 +37,9 @@ cat >"$DIR/tool.py" <<'EOF'
 # echo PORT: echo server (one thread per connection, ends its side after
 #   the client's EOF); send PORT FILE: send FILE, shut down the write
 #   side, read everything back, print sha256 of what came back;
-# hold PORT: connect, send a byte, wait for the echo, then wait until the
-#   connection ends (prints "closed" or "timeout").
+# hold PORT SECONDS: connect, send a byte, wait for the echo (prints
+#   "echoed"), then wait until the connection ends (prints "closed" or
+#   "timeout").
 import hashlib, socket, sys, threading
 mode, port = sys.argv[1], int(sys.argv[2])
 if mode == "echo":
@@ -83,6 +84,7 @@ if mode == "send":
 elif mode == "hold":
     c.sendall(b"x")
     assert c.recv(1) == b"x"
+    print("echoed", flush=True)
     c.settimeout(float(sys.argv[3]))
     try:
         while c.recv(1 << 16):
@@ -291,11 +293,20 @@ echo "stale epoch, a stage elsewhere, an unknown placement: refused by n$W"
 # ---- 4. released: open connections cut, listener closed -------------------
 py hold "$LP" 10 >"$DIR/hold.out" 2>&1 &
 HP=$!
-sleep 1
+# Release once the byte came back through the tunnel (a fixed second was
+# not always enough on a busy machine: the release then cut the stream
+# before the echo).
+i=0
+until grep -qx echoed "$DIR/hold.out"; do
+	i=$((i + 1))
+	[ "$i" -lt 100 ] || fail "no echo through the tunnel before the" \
+	    "release: $(cat "$DIR/hold.out")"
+	sleep 0.1
+done
 "$EXOGPU" place --release "$ID" --api "$(api 1)" >/dev/null ||
     fail "release"
 wait "$HP"
-[ "$(cat "$DIR/hold.out")" = closed ] ||
+[ "$(tail -n 1 "$DIR/hold.out")" = closed ] ||
     fail "a tunnel outlived its placement: $(cat "$DIR/hold.out")"
 i=0
 while ss -ltn 2>/dev/null | grep -q "127.0.0.1:$LP "; do

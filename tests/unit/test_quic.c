@@ -1116,9 +1116,10 @@ payload_of(struct net_quic_conn *c)
 	return st.udp_payload;
 }
 
-/* What a loopback path of family should carry: its MTU less headers. */
+/* What a loopback path of family should carry with a cap (0: none):
+ * its MTU less headers, within the cap or NET_QUIC_PAYLOAD_AUTO. */
 static size_t
-lo_payload(int family)
+lo_payload(int family, size_t cap)
 {
 	int	mtu = lo_mtu(family);
 	size_t	p;
@@ -1126,18 +1127,22 @@ lo_payload(int family)
 	if (mtu <= 1500)
 		return 0;	/* no jumbo loopback here */
 	p = (size_t)mtu - (family == AF_INET6 ? 48 : 28);
-	return p > NET_QUIC_PAYLOAD_MAX ? NET_QUIC_PAYLOAD_MAX : p;
+	if (p > NET_QUIC_PAYLOAD_MAX)
+		p = NET_QUIC_PAYLOAD_MAX;
+	if (cap == 0)
+		cap = NET_QUIC_PAYLOAD_AUTO;
+	return p > cap ? cap : p;
 }
 
 static void
 test_payload(void **state)
 {
 	struct sec_secret		 s;
-	struct node			 a, b, c, d;
+	struct node			 a, b, c, d, e, f, g;
 	struct net_quic_config		 bad;
 	struct net_quic_io_stats	 io;
-	struct net_quic_conn		*ab, *ac, *ad;
-	size_t				 want = lo_payload(AF_INET);
+	struct net_quic_conn		*ab, *ac, *ad, *ef, *ag;
+	size_t				 want = lo_payload(AF_INET, 0);
 	char				 err[256];
 
 	(void)state;
@@ -1148,14 +1153,23 @@ test_payload(void **state)
 	node_secret(&b, "b", &s);
 	node_secret(&c, "c", &s);
 	node_secret(&d, "d", &s);
+	node_secret(&e, "e", &s);
+	node_secret(&f, "f", &s);
+	node_secret(&g, "g", &s);
 	c.payload = STD_PAYLOAD;	/* a host on an Ethernet-MTU LAN */
 	d.payload = 8952;		/* a 9000-byte jumbo LAN */
+	e.payload = f.payload = NET_QUIC_PAYLOAD_MAX;	/* asked for */
+	g.payload = 1300;		/* below what PMTUD would reach */
 	node_start(&a, base, 0, 0);
 	node_start(&b, base, 0, 0);
 	node_start(&c, base, 0, 0);
 	node_start(&d, base, 0, 0);
+	node_start(&e, base, 0, 0);
+	node_start(&f, base, 0, 0);
+	node_start(&g, base, 0, 0);
 
-	/* Default on both ends: loopback's MTU whole, both ways. */
+	/* Default on both ends: loopback's MTU, within
+	 * NET_QUIC_PAYLOAD_AUTO, both ways. */
 	ab = pair_up(&a, &b, AF_INET);
 	probe_ok(&a, &b, ab, 20u * 1000 * 1000);
 	probe_ok(&b, &a, b.conn, 20u * 1000 * 1000);
@@ -1188,15 +1202,35 @@ test_payload(void **state)
 	net_quic_endpoint_io_stats(d.ep, &io);
 	assert_true(io.tx_dgrams > io.tx_calls);	/* 7 in a batch */
 
-	if (have_v6 && lo_payload(AF_INET6) > 0) {
+	/* Both ends asking for more: loopback's MTU whole. */
+	ef = pair_up(&e, &f, AF_INET);
+	probe_ok(&e, &f, ef, 5u * 1000 * 1000);
+	probe_ok(&f, &e, f.conn, 5u * 1000 * 1000);
+	printf("  e <-> f (capped %d): %zu / %zu\n", NET_QUIC_PAYLOAD_MAX,
+	    payload_of(ef), payload_of(f.conn));
+	assert_int_equal(payload_of(ef), lo_payload(AF_INET, e.payload));
+	assert_int_equal(payload_of(f.conn), lo_payload(AF_INET, f.payload));
+
+	/* A cap below the standard size holds on our side too: path MTU
+	 * discovery stays under it. */
+	ag = pair_up(&a, &g, AF_INET);
+	probe_ok(&a, &g, ag, 5u * 1000 * 1000);
+	probe_ok(&g, &a, g.conn, 5u * 1000 * 1000);
+	printf("  a <-> g (capped 1300): %zu / %zu\n", payload_of(ag),
+	    payload_of(g.conn));
+	assert_int_equal(payload_of(ag), 1300);
+	assert_true(payload_of(g.conn) <= 1300);
+
+	if (have_v6 && lo_payload(AF_INET6, 0) > 0) {
 		struct net_quic_conn	*v6 = pair_up(&b, &a, AF_INET6);
 
 		probe_ok(&b, &a, v6, 5u * 1000 * 1000);
 		printf("  loopback v6 (MTU %d): %zu bytes a datagram\n",
 		    lo_mtu(AF_INET6), payload_of(v6));
-		assert_int_equal(payload_of(v6), lo_payload(AF_INET6));
+		assert_int_equal(payload_of(v6), lo_payload(AF_INET6, 0));
 	}
-	assert_int_equal(a.closed + b.closed + c.closed + d.closed, 0);
+	assert_int_equal(a.closed + b.closed + c.closed + d.closed +
+	    e.closed + f.closed + g.closed, 0);
 
 	/* A cap outside QUIC's range: a clear error, no endpoint. */
 	memset(&bad, 0, sizeof bad);
@@ -1209,6 +1243,9 @@ test_payload(void **state)
 	node_free(&b);
 	node_free(&c);
 	node_free(&d);
+	node_free(&e);
+	node_free(&f);
+	node_free(&g);
 	sec_secret_clear(&s);
 }
 
