@@ -329,7 +329,8 @@ settings_init(struct net_quic_conn *c, ngtcp2_settings *s)
 	 * the handshake is done (ngtcp2 0.12's path MTU discovery stops at
 	 * 1444), as far as the peer's max_udp_payload_size allows.  Per
 	 * datagram costs (AEAD calls, header protection, ngtcp2's packet
-	 * work, ACKs) are then spread over six to forty times the bytes.
+	 * work, ACKs) are then spread over six (a 9000-byte MTU) to eleven
+	 * (NQ_PAYLOAD_AUTO) times the bytes.
 	 */
 	if (c->jumbo) {
 		s->max_tx_udp_payload_size = c->payload;

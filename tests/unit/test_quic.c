@@ -1134,6 +1134,21 @@ lo_payload(int family, size_t cap)
 	return p > cap ? cap : p;
 }
 
+/* x dials y and each sends y the other a probe of n bytes; prints the
+ * datagram size each side ended with.  Returns x's connection (y's is
+ * y->conn). */
+static struct net_quic_conn *
+both_ways(struct node *x, struct node *y, uint64_t n)
+{
+	struct net_quic_conn	*c = pair_up(x, y, AF_INET);
+
+	probe_ok(x, y, c, n);
+	probe_ok(y, x, y->conn, n);
+	printf("  %s <-> %s: %zu / %zu bytes a datagram\n", x->name,
+	    y->name, payload_of(c), payload_of(y->conn));
+	return c;
+}
+
 static void
 test_payload(void **state)
 {
@@ -1170,11 +1185,8 @@ test_payload(void **state)
 
 	/* Default on both ends: loopback's MTU, within
 	 * NET_QUIC_PAYLOAD_AUTO, both ways. */
-	ab = pair_up(&a, &b, AF_INET);
-	probe_ok(&a, &b, ab, 20u * 1000 * 1000);
-	probe_ok(&b, &a, b.conn, 20u * 1000 * 1000);
-	printf("  loopback v4 (MTU %d): %zu / %zu bytes a datagram\n",
-	    lo_mtu(AF_INET), payload_of(ab), payload_of(b.conn));
+	printf("  loopback v4 MTU %d\n", lo_mtu(AF_INET));
+	ab = both_ways(&a, &b, 20u * 1000 * 1000);
 	assert_int_equal(payload_of(ab), want);
 	assert_int_equal(payload_of(b.conn), want);
 	net_quic_endpoint_io_stats(b.ep, &io);
@@ -1183,19 +1195,11 @@ test_payload(void **state)
 
 	/* The smaller side's limit holds for both: a peer with a standard
 	 * MTU announces 1452 and gets nothing larger from a. */
-	ac = pair_up(&a, &c, AF_INET);
-	probe_ok(&a, &c, ac, 5u * 1000 * 1000);
-	probe_ok(&c, &a, c.conn, 5u * 1000 * 1000);
-	printf("  a <-> c (capped %d): %zu / %zu\n", STD_PAYLOAD,
-	    payload_of(ac), payload_of(c.conn));
+	ac = both_ways(&a, &c, 5u * 1000 * 1000);
 	assert_int_equal(payload_of(ac), STD_PAYLOAD);
 	assert_true(payload_of(c.conn) <= STD_PAYLOAD);
 
-	ad = pair_up(&a, &d, AF_INET);
-	probe_ok(&a, &d, ad, 5u * 1000 * 1000);
-	probe_ok(&d, &a, d.conn, 5u * 1000 * 1000);
-	printf("  a <-> d (capped 8952): %zu / %zu\n", payload_of(ad),
-	    payload_of(d.conn));
+	ad = both_ways(&a, &d, 5u * 1000 * 1000);
 	assert_int_equal(payload_of(ad), 8952);
 	assert_int_equal(payload_of(d.conn), 8952);
 	print_io(&d);
@@ -1203,21 +1207,13 @@ test_payload(void **state)
 	assert_true(io.tx_dgrams > io.tx_calls);	/* 7 in a batch */
 
 	/* Both ends asking for more: loopback's MTU whole. */
-	ef = pair_up(&e, &f, AF_INET);
-	probe_ok(&e, &f, ef, 5u * 1000 * 1000);
-	probe_ok(&f, &e, f.conn, 5u * 1000 * 1000);
-	printf("  e <-> f (capped %d): %zu / %zu\n", NET_QUIC_PAYLOAD_MAX,
-	    payload_of(ef), payload_of(f.conn));
+	ef = both_ways(&e, &f, 5u * 1000 * 1000);
 	assert_int_equal(payload_of(ef), lo_payload(AF_INET, e.payload));
 	assert_int_equal(payload_of(f.conn), lo_payload(AF_INET, f.payload));
 
 	/* A cap below the standard size holds on our side too: path MTU
 	 * discovery stays under it. */
-	ag = pair_up(&a, &g, AF_INET);
-	probe_ok(&a, &g, ag, 5u * 1000 * 1000);
-	probe_ok(&g, &a, g.conn, 5u * 1000 * 1000);
-	printf("  a <-> g (capped 1300): %zu / %zu\n", payload_of(ag),
-	    payload_of(g.conn));
+	ag = both_ways(&a, &g, 5u * 1000 * 1000);
 	assert_int_equal(payload_of(ag), 1300);
 	assert_true(payload_of(g.conn) <= 1300);
 
