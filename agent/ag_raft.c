@@ -29,7 +29,7 @@
 
 #define HOUSEKEEP_MS		100
 #define ANNOUNCE_EVERY_S	15.0	/* and at once on any change */
-#define STANDBY_HEARTBEAT_S	2.0	/* empty AppendEntries to a standby */
+#define STANDBY_HEARTBEAT_S	10.0	/* empty AppendEntries to a standby */
 #define MAX_PEERS		4096
 #define SNAPSHOT_THRESHOLD	256
 #define SNAPSHOT_TRAILING	128
@@ -50,6 +50,7 @@ struct peer {
 	double			raft_heard;	/* monotonic s of its last raft
 						 * message, 0 never */
 	double			ae_sent;	/* leader: last AppendEntries */
+	int			ae_repair;	/* leader: send the next one */
 	raft_index		ae_commit;	/* the commit index it carried */
 };
 
@@ -995,9 +996,12 @@ io_send(void *arg, const char *peer, const uint8_t *buf, size_t len)
  * heartbeats - an empty AppendEntries every heartbeat_ms to every voter
  * and standby - a standby needs only those that move its commit index.
  * An empty AppendEntries to a standby therefore goes out when its commit
- * index differs from the last one sent to it, or STANDBY_HEARTBEAT_S after
- * the last (which repairs what a broken session lost); entries always go,
- * and so does everything to voters.  Held ones are lost messages to raft.
+ * index differs from the last one sent to it, when a session to it came up
+ * (what a broken session lost is repaired at once: ag_raft_peer_up), or
+ * STANDBY_HEARTBEAT_S after the last; entries always go, and so does
+ * everything to voters.  Held ones are lost messages to raft.  At 2 s the
+ * standbys' heartbeats and answers were a third of an idle 32-node
+ * cluster's raft messages, and all of them the leader's to send.
  */
 static int
 io_hold(void *arg, const struct raft_message *m)
@@ -1012,11 +1016,12 @@ io_hold(void *arg, const struct raft_message *m)
 		return 0;
 	if (m->append_entries.n_entries == 0 &&
 	    m->append_entries.leader_commit == p->ae_commit &&
-	    now - p->ae_sent < STANDBY_HEARTBEAT_S &&
+	    now - p->ae_sent < STANDBY_HEARTBEAT_S && !p->ae_repair &&
 	    (s = server_of(r, m->server_address)) != NULL &&
 	    s->role == RAFT_STANDBY)
 		return 1;
 	p->ae_sent = now;
+	p->ae_repair = 0;
 	p->ae_commit = m->append_entries.leader_commit;
 	return 0;
 }
@@ -1124,6 +1129,7 @@ ag_raft_peer_up(struct ag_raft *r, const char *peer)
 		return;
 	p->up = 1;
 	p->dead_since = 0;
+	p->ae_repair = 1;	/* its next heartbeat is not held (io_hold) */
 	if (r->mode != MODE_SWITCHING) {
 		own_announce(r, &a);
 		send_announce(r, peer, &a);
