@@ -51,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1066,6 +1067,9 @@ ag_node_publish(struct ag_node *n)
 	free(n->self_rec);
 	n->self_rec = r;
 	moved = ag_record_moved(n->pub_rec, r, &why);
+	if (moved == 1 && strcmp(why, AG_RECORD_FIRST_COORD) == 0 &&
+	    n->coord_pushed)
+		moved = 2;	/* its error went back to the cap: drift */
 	if (moved == 2 && now < n->next_drift)
 		moved = 0;		/* drift waits for its turn */
 	if (moved == 0 && now < n->next_refresh)
@@ -1077,6 +1081,8 @@ ag_node_publish(struct ag_node *n)
 	}
 	ag_log(AG_LOG_DEBUG, "gossip: record published (%s%s)",
 	    moved != 0 ? why : "refresh", moved == 1 ? ", pushed" : "");
+	if (moved == 1 && strcmp(why, AG_RECORD_FIRST_COORD) == 0)
+		n->coord_pushed = 1;
 	n->next_refresh = now + REFRESH_EVERY_S;
 	n->next_drift = now + (DRIFT_PER_NODE_S * (n->npeers + 1) >
 	    DRIFT_EVERY_S ? DRIFT_PER_NODE_S * (n->npeers + 1) :
@@ -1172,6 +1178,7 @@ sysfs_root(const struct ag_node *n)
  * inventory is reloaded from the cache when a child is done.
  */
 #define DISCOVER_RETRY_S	300.0	/* after a failed discovery */
+#define DISCOVERY_NICE		10	/* the discovery child's nice value */
 #define DISCOVER_DELAY_S	1.0	/* after start (then the 2 s sample) */
 #define DISCOVER_DEADLINE_S	120.0	/* a discovery child is killed after */
 #define BENCH_DEADLINE_S	1800.0	/* and a benchmark child */
@@ -1254,6 +1261,13 @@ inventory_child(struct ag_node *n, int bench, int missing)
 			(void)dup2(fd, STDIN_FILENO);
 			(void)dup2(fd, STDOUT_FILENO);
 		}
+		/*
+		 * Discovery is batch work: behind every event loop on the
+		 * host (a failure only leaves the default priority).  Not
+		 * the benchmark, whose figures are measured speeds.
+		 */
+		if (!bench)
+			(void)setpriority(PRIO_PROCESS, 0, DISCOVERY_NICE);
 		char *argv[] = { "exogpu", "-q", "devices", "--data-dir",
 		    n->data_dir, "--sysfs-root", (char *)sysfs_root(n),
 		    bench ? "--bench" : NULL, NULL };

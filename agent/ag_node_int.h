@@ -204,6 +204,7 @@ struct ag_node {
 	struct ag_record		*pub_rec;	/* last published */
 	double				 next_refresh;	/* monotonic s */
 	double				 next_drift;	/* monotonic s */
+	int				 coord_pushed;	/* first coordinate out */
 	uint64_t			 probe_rng;	/* probe jitter */
 	int				 was_leader;
 	struct ag_solver		*solver;	/* solves off the loop */

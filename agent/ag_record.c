@@ -626,7 +626,9 @@ ag_record_moved(const struct ag_record *pub, const struct ag_record *fresh,
 	if (moved(pub->battery_ratio, fresh->battery_ratio,
 	    AG_RECORD_BATTERY_STEP))
 		(void)note(2, "battery", &drift, &dwhy, why);
-	if (note(coord_moved(pub, fresh), "coordinate", &drift, &dwhy, why))
+	r = coord_moved(pub, fresh);
+	if (note(r, r == 1 ? AG_RECORD_FIRST_COORD : "coordinate", &drift,
+	    &dwhy, why))
 		return 1;
 	if (drift)
 		*why = dwhy;

@@ -168,6 +168,12 @@ int	ag_record_pick_links(struct ag_record_cand *, int n, int max);
 #define AG_RECORD_COORD_STEP_RATIO	0.10
 #define AG_RECORD_COORD_STEP_S		0.001
 #define AG_RECORD_COORD_CONVERGED	0.25
+/*
+ * The why of a change for the first coordinate learned from samples; the
+ * caller keeps it to once a run (an error that went back to its cap on a
+ * sub-millisecond path and came down again is drift, not news).
+ */
+#define AG_RECORD_FIRST_COORD		"first coordinate"
 int	ag_record_moved(const struct ag_record *published,
 	    const struct ag_record *fresh, const char **why);
 

@@ -302,7 +302,7 @@ test_coord(void **state)
 	a.coord.error = NET_VIV_ERROR_MAX;
 	b.coord.error = 1.4;
 	assert_int_equal(ag_record_moved(&a, &b, &why), 1);
-	assert_string_equal(why, "coordinate");
+	assert_string_equal(why, AG_RECORD_FIRST_COORD);
 	a.coord.error = 0.25;
 	for (i = 0; i < NET_VIV_DIMS; i++)
 		a.coord.vec[i] = 10e-3;		/* WAN: ~28 ms from origin */
