@@ -244,10 +244,11 @@ static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct ag_cluster	*c = arg;
-	struct net_member_event	 me = { NET_MEMBER_EV_TICK, NULL, NULL };
+	struct net_member_event	 me = { .type = NET_MEMBER_EV_TICK };
 	struct net_gossip_event	 ge;
 	uint64_t		 now = now_ms();
 
+	me.wall = ag_clock_wall_ms();	/* lines up the probe schedule */
 	(void)net_member_step(c->member, &me, now, member_emit, c);
 	memset(&ge, 0, sizeof ge);
 	ge.type = NET_GOSSIP_EV_TICK;
@@ -272,7 +273,8 @@ conn_find(const struct ag_cluster *c, const char *id)
 void
 ag_cluster_peer_up(struct ag_cluster *c, const char *id)
 {
-	struct net_member_event	me = { NET_MEMBER_EV_CONN_UP, id, NULL };
+	struct net_member_event	me = { .type = NET_MEMBER_EV_CONN_UP,
+	    .peer = id };
 	struct net_gossip_event	ge;
 	uint64_t		now = now_ms();
 
@@ -290,7 +292,8 @@ ag_cluster_peer_up(struct ag_cluster *c, const char *id)
 void
 ag_cluster_peer_down(struct ag_cluster *c, const char *id)
 {
-	struct net_member_event	me = { NET_MEMBER_EV_CONN_DOWN, id, NULL };
+	struct net_member_event	me = { .type = NET_MEMBER_EV_CONN_DOWN,
+	    .peer = id };
 	struct net_gossip_event	ge;
 	uint64_t		now = now_ms();
 	int			i = conn_find(c, id);
@@ -310,7 +313,7 @@ ag_cluster_peer_down(struct ag_cluster *c, const char *id)
 void
 ag_cluster_leave(struct ag_cluster *c)
 {
-	struct net_member_event	me = { NET_MEMBER_EV_LEAVE, NULL, NULL };
+	struct net_member_event	me = { .type = NET_MEMBER_EV_LEAVE };
 
 	(void)net_member_step(c->member, &me, now_ms(), member_emit, c);
 }
@@ -331,14 +334,15 @@ recv_one(struct ag_cluster *c, const char *peer,
 	const uint8_t		*p = m->u.raw.payload;
 	size_t			 n = m->u.raw.len;
 	uint64_t		 now = now_ms();
-	struct net_member_event	 heard = { NET_MEMBER_EV_HEARD, peer, NULL };
+	struct net_member_event	 heard = { .type = NET_MEMBER_EV_HEARD,
+	    .peer = peer };
 
 	/* Any cluster traffic is proof of life for the detector. */
 	if (m->type != NET_WIRE_MEMBER)
 		(void)net_member_step(c->member, &heard, now, member_emit, c);
 	if (m->type == NET_WIRE_MEMBER) {
-		struct net_member_event ev = { NET_MEMBER_EV_RECV, peer,
-		    c->rxm };
+		struct net_member_event ev = { .type = NET_MEMBER_EV_RECV,
+		    .peer = peer, .msg = c->rxm };
 
 		if (net_member_wire_decode(p, n, c->rxm, err, errlen) != 0)
 			return -1;

@@ -206,6 +206,31 @@ mb_send(struct net_member *m, const char *peer)
 }
 
 /*
+ * Probe mode: a member new to us (one that joined through us) is announced
+ * at once to every member we hold a session with, besides the gossip
+ * queue, which reaches the others.  The queue's random picks mostly have
+ * no session, and at start-up a pick whose record (its address) has not
+ * arrived yet cannot even be dialled: the message is lost.  The member a
+ * young cluster joined through holds a session with nearly everyone, so
+ * a joiner is known cluster-wide in one hop.  One message per session,
+ * per member new to us.
+ */
+static void
+mb_announce(struct net_member *m, const struct mb_entry *j)
+{
+	size_t	i;
+
+	mb_out_reset(m, 0);
+	mb_claim_set(&m->out.claims[0], j->id, NET_MEMBER_ALIVE, j->inc,
+	    j->id);
+	m->out.nclaims = 1;
+	for (i = 0; i < m->cap; i++)
+		if (m->e[i].used && m->e[i].conn_up && &m->e[i] != j &&
+		    m->e[i].status == NET_MEMBER_ALIVE)
+			mb_send(m, m->e[i].id);
+}
+
+/*
  * Chooses up to k members other than ex1 and ex2 into m->pick: connected
  * ones, or in probe mode ALIVE ones we did not fail to probe; returns how
  * many.
@@ -855,6 +880,8 @@ net_member_step(struct net_member *m, const struct net_member_event *ev,
 
 	switch (ev->type) {
 	case NET_MEMBER_EV_TICK:
+		m->has_wall = ev->wall != 0;
+		m->wall_off = ev->wall - m->now;
 		mb_tick(m);
 		break;
 	case NET_MEMBER_EV_CONN_UP:
@@ -876,9 +903,11 @@ net_member_step(struct net_member *m, const struct net_member_event *ev,
 			mb_sync_to(m, e->id,
 			    NET_MEMBER_F_SYNC | NET_MEMBER_F_REPLY);
 		/* Probe mode: the others hear of a joiner from us. */
-		if (mb_probe_mode(m) && added)
+		if (mb_probe_mode(m) && added) {
+			mb_announce(m, e);
 			mb_queue(m, &m->bcast, 0, e->id, NET_MEMBER_ALIVE,
 			    e->inc, e->id);
+		}
 		break;
 	case NET_MEMBER_EV_CONN_DOWN:
 		if ((e = mb_find(m, ev->peer)) != NULL)

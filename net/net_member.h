@@ -78,6 +78,16 @@
  *  - every probe_ms (times 1 + the local health score, below) we PING the
  *    next member of a shuffled round of every ALIVE or SUSPECT member; an
  *    ACK within probe_timeout_ms, or any message from it, is a success;
+ *  - ring schedule: when TICKs carry the wall clock, the period is wall
+ *    clock time / probe_ms (k), the same on every node whose clock is
+ *    within a period of ours, and instead of the shuffled round we probe
+ *    the member s places after us in id order (ourselves counted),
+ *    s = 1 + k mod (members other than us).  With one view and one
+ *    clock every member is probed by exactly one node in every period,
+ *    so a crash waits at most one period for its first probe, where a
+ *    random pick waits about one period on average and several now and
+ *    then (the tail over 3 s).  Clocks far apart only make the picks
+ *    random again;
  *  - without one we send PING-REQ to `indirect` random ALIVE members, each
  *    of which pings the target and relays its ACK, or answers NACK when
  *    the target stays silent for probe_timeout_ms;
@@ -226,6 +236,12 @@ struct net_member_event {
 	enum net_member_ev_type		 type;
 	const char			*peer;	/* authenticated node id */
 	const struct net_member_msg	*msg;	/* RECV */
+	/*
+	 * TICK: this host's wall clock, ms since the epoch, or 0 if none.
+	 * Probe mode lines its probe schedule up with the other nodes'
+	 * (the ring schedule, above); never used as a timeout.
+	 */
+	uint64_t			 wall;
 };
 
 enum net_member_act_type {

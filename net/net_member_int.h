@@ -94,6 +94,9 @@ struct net_member {
 	uint64_t		 next_probe;
 	struct mb_probe		 probe;
 	uint16_t		*round;		/* shuffled slots to probe */
+	struct mb_entry		**ring;		/* scratch: sorted by id */
+	bool			 has_wall;	/* TICKs carry the wall clock */
+	uint64_t		 wall_off;	/* wall - now, mod 2^64 */
 	size_t			 nround, iround;
 	char			 prio[MB_PRIO_MAX][SEC_NODE_ID_SIZE];
 	size_t			 nprio;

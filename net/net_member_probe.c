@@ -5,8 +5,11 @@
  * (the model is in net_member.h, "Probe mode").
  *
  * Shape.  One probe of ours is in flight at a time (struct mb_probe);
- * targets come from a shuffled round of the table's slots, with a short
- * list of members to probe out of turn (those somebody suspects).  Relays
+ * targets come from the ring schedule when TICKs carry the wall clock
+ * (the members sorted by id afresh each period: a qsort of pointers, no
+ * order to keep up to date as members come and go), else from a shuffled
+ * round of the table's slots, with a short list of members to probe out
+ * of turn (those somebody suspects) ahead of either.  Relays
  * for others live in a fixed table of relay_max slots.  The gossip queue
  * lives in the table itself - each entry holds the newest claim about its
  * member waiting to be sent and how often it went - so queueing a claim is
@@ -23,10 +26,12 @@ int
 mb_probe_alloc(struct net_member *m)
 {
 	m->round = calloc(m->cap, sizeof *m->round);
+	m->ring = calloc(m->cap, sizeof *m->ring);
 	m->gpick = calloc(m->cap, sizeof *m->gpick);
 	m->relay = calloc(m->cfg.relay_max > 0 ? m->cfg.relay_max : 1,
 	    sizeof *m->relay);
-	return m->round != NULL && m->gpick != NULL && m->relay != NULL ?
+	return m->round != NULL && m->ring != NULL && m->gpick != NULL &&
+	    m->relay != NULL ?
 	    0 : -1;
 }
 
@@ -34,6 +39,7 @@ void
 mb_probe_free(struct net_member *m)
 {
 	free(m->round);
+	free(m->ring);
 	free(m->gpick);
 	free(m->relay);
 }
@@ -85,6 +91,45 @@ mb_round_new(struct net_member *m)
 	m->iround = 0;
 }
 
+static int
+mb_ring_cmp(const void *a, const void *b)
+{
+	const struct mb_entry	*const *x = a, *const *y = b;
+
+	return strcmp((*x)->id, (*y)->id);
+}
+
+/* The wall-clock period we are in (the ring schedule's k). */
+static uint64_t
+mb_period(const struct net_member *m)
+{
+	return (m->now + m->wall_off) / m->cfg.probe_ms;
+}
+
+/*
+ * The ring schedule's target for this period (net_member.h): of the n
+ * probeable members and us, sorted by id, the one s = 1 + k mod n places
+ * after us.
+ */
+static struct mb_entry *
+mb_ring_target(struct net_member *m)
+{
+	size_t	i, n = 0, p = 0, t;
+
+	for (i = 0; i < m->cap; i++)
+		if (mb_probeable(&m->e[i])) {
+			m->ring[n++] = &m->e[i];
+			if (strcmp(m->e[i].id, m->self) < 0)
+				p++;	/* our place in the ring */
+		}
+	if (n == 0)
+		return NULL;
+	qsort(m->ring, n, sizeof *m->ring, mb_ring_cmp);
+	t = (p + 1 + (size_t)(mb_period(m) % n)) % (n + 1);
+	/* Places past ours are one further along the ring than in it. */
+	return m->ring[t < p ? t : t - 1];
+}
+
 /* The next member to probe, or NULL when there is none. */
 static struct mb_entry *
 mb_next_target(struct net_member *m)
@@ -99,6 +144,8 @@ mb_next_target(struct net_member *m)
 		if (mb_probeable(e))
 			return e;
 	}
+	if (m->has_wall)
+		return mb_ring_target(m);
 	for (tries = 0; tries < 2; tries++) {
 		while (m->iround < m->nround) {
 			e = &m->e[m->round[m->iround++]];
@@ -275,6 +322,10 @@ mb_probe_tick(struct net_member *m)
 	    (e = mb_next_target(m)) != NULL) {
 		mb_probe_start(m, e);
 		m->next_probe = m->now + mb_scaled(m, m->cfg.probe_ms);
+		/* Ring schedule: the next turn starts with a period. */
+		if (m->has_wall)
+			m->next_probe -= (m->now + m->wall_off) %
+			    m->cfg.probe_ms;
 	}
 	if (m->gq_len > 0 && m->now >= m->next_gossip)
 		mb_gossip_round(m, false);

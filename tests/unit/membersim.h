@@ -57,6 +57,12 @@ struct ms_world {
 	struct net_member	**m;
 	struct net_member_config  cfg;	/* every node's, seed aside */
 	uint64_t		  seed;
+	/*
+	 * Wall clocks in TICKs (probe mode's ring schedule): node i's reads
+	 * the simulated time plus a fixed skew drawn from the seed, within
+	 * +-wall_skew_ms (default 20); -1 gives the nodes no wall clock.
+	 */
+	int64_t			  wall_skew_ms;
 	struct net_member_msg	 *scratch;	/* decoded message */
 	uint8_t			 *wbuf;		/* encoded message */
 	int			  cur;		/* node being stepped */
@@ -160,8 +166,20 @@ ms_on_tick(struct cs *s, int node, void *arg)
 {
 	struct ms_world		*w = arg;
 	struct net_member_event	 ev = { .type = NET_MEMBER_EV_TICK };
+	uint64_t		 x = w->seed ^ (0x9e3779b97f4a7c15ull *
+				     (uint64_t)(node + 1));
+	int64_t			 skew;
 
-	(void)s;
+	if (w->wall_skew_ms >= 0) {
+		/* splitmix64's finaliser: a fixed skew per node and seed */
+		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+		x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+		x ^= x >> 31;
+		skew = (int64_t)(x % (uint64_t)(2 * w->wall_skew_ms + 1)) -
+		    w->wall_skew_ms;
+		ev.wall = (uint64_t)((int64_t)(s->now / 1000) + skew) +
+		    1800000000000ull;	/* an epoch-sized wall clock */
+	}
 	ms_step(w, node, &ev);
 	if (w->tick != NULL)
 		w->tick(w, node);
@@ -223,6 +241,7 @@ ms_new(int n, uint64_t seed, const struct net_member_config *cfg,
 	w->s.ondemand = ondemand;
 	w->cfg = *cfg;
 	w->seed = seed;
+	w->wall_skew_ms = 20;
 	w->m = cs_alloc((size_t)n, sizeof *w->m);
 	w->scratch = cs_alloc(1, sizeof *w->scratch);
 	w->wbuf = cs_alloc(MS_PAYLOAD_MAX, 1);

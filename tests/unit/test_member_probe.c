@@ -2,7 +2,8 @@
  * test_member_probe.c - probe mode of the membership state machine
  * (net/net_member_probe.c, SWIM's failure detector), one rule at a time.
  *
- * Covers: a probe answered directly; the indirect probe (PING-REQ to the
+ * Covers: a probe answered directly; the ring schedule (with the wall
+ * clock, members probed in id order one per wall-clock period); the indirect probe (PING-REQ to the
  * helpers, a relayed ACK counted only from a helper we asked, for the
  * sequence number and target we asked about); a probe that fails with
  * NACKs (suspicion with the helpers as confirmations, the suspect told at
@@ -15,7 +16,8 @@
  * remembered and told so now and then (healing a partition); our own
  * suspect probed next; the transmit-limited gossip queue
  * (a claim goes a bounded number of times, then an idle node sends only
- * probes); and the wire form of probe messages.  Cluster-wide behaviour
+ * probes); a joiner announced to every member we hold a session with;
+ * and the wire form of probe messages.  Cluster-wide behaviour
  * (detection time, false positives, traffic against N) is in
  * test_member_sim.c and tests/bench/bench_swim.c.
  */
@@ -308,6 +310,81 @@ test_direct_ack(void **state)
 }
 
 /* No direct ACK: PING-REQs; a relayed ACK counts only from a helper. */
+/*
+ * Ring schedule: TICKs with the wall clock.  Self (S, the lowest id) walks
+ * the ring of B..F in id order, one member per wall-clock period of
+ * probe_ms, s = 1 + k mod 5 places on; each turn starts at a period
+ * boundary, not probe_ms after the last one.  A node elsewhere on the
+ * ring (D) is s places on from itself in the same period, so the two
+ * never probe the same member at once.
+ */
+static uint64_t	ring_wall;
+
+static void
+tick_wall(struct net_member *m, uint64_t now)
+{
+	struct net_member_event	e;
+
+	memset(&e, 0, sizeof e);
+	e.type = NET_MEMBER_EV_TICK;
+	e.wall = ring_wall + now;
+	assert_int_equal(net_member_step(m, &e, now, sink, NULL), 0);
+}
+
+static void
+test_ring_schedule(void **state)
+{
+	struct net_member_config	 c;
+	struct net_member		*m = mk(&c), *d;
+	const char			*ring[] = { B, C, D, E, F };
+	const char			*dring[] = { E, F, S, B, C };
+	const char			*ids[] = { S, B, C, E, F };
+	const struct sent		*p;
+	uint64_t			 now, k0 = 1000000;
+	int				 i;
+
+	(void)state;
+	/* Wall clock 300 ms into period k0 (k0 mod 5 == 0) at now 0. */
+	ring_wall = k0 * c.probe_ms + 300;
+	tick_wall(m, 0);
+	assert_non_null(p = find(NET_MEMBER_PROBE_PING, NULL, 0));
+	assert_string_equal(p->to, B);
+	probe_msg(m, B, NET_MEMBER_PROBE_ACK, p->seq, NULL, 0);
+	/* The next turn is at the boundary (now 200), not at 500. */
+	clear();
+	tick_wall(m, c.probe_ms - 300 - 1);
+	assert_int_equal(count(NET_MEMBER_PROBE_PING, NULL), 0);
+	for (i = 1; i < 11; i++) {
+		now = (uint64_t)i * c.probe_ms - 300;
+		clear();
+		tick_wall(m, now);
+		assert_int_equal(count(NET_MEMBER_PROBE_PING, NULL), 1);
+		p = find(NET_MEMBER_PROBE_PING, NULL, 0);
+		assert_string_equal(p->to, ring[i % 5]);
+		probe_msg(m, p->to, NET_MEMBER_PROBE_ACK, p->seq, NULL, now);
+	}
+	net_member_free(m);
+
+	/* D, in the same periods: three places on from itself at k0 + 2. */
+	d = net_member_new(D, &c);
+	assert_non_null(d);
+	for (i = 0; i < 5; i++)
+		step(d, NET_MEMBER_EV_CONN_UP, ids[i], NULL, 0);
+	for (i = 0; i < 5; i++) {
+		now = (uint64_t)i * c.probe_ms + 10;
+		ring_wall = k0 * c.probe_ms;
+		clear();
+		tick_wall(d, now);
+		p = find(NET_MEMBER_PROBE_PING, NULL, 0);
+		assert_non_null(p);
+		assert_string_equal(p->to, dring[i]);
+		/* S probes ring[i] in that period: never the same one. */
+		assert_string_not_equal(p->to, ring[i]);
+		probe_msg(d, p->to, NET_MEMBER_PROBE_ACK, p->seq, NULL, now);
+	}
+	net_member_free(d);
+}
+
 static void
 test_indirect(void **state)
 {
@@ -737,6 +814,49 @@ test_wire(void **state)
 }
 
 /*
+ * A member new to us (it joined through us) is announced at once to every
+ * member we hold a session with - not only to the gossip queue's three
+ * random picks - and to nobody we hold none with; a member we knew
+ * already whose session comes up again is no news.
+ */
+static void
+test_join_announce(void **state)
+{
+	struct net_member	*m = mk(NULL);
+	const char		*j = "jjjjjjjjjjjjjjjjjjjjjjjjja";
+	int			 i, to_j = 0, announced = 0;
+
+	(void)state;
+	/* F's session ends: F stays a member, with no session. */
+	step(m, NET_MEMBER_EV_CONN_DOWN, F, NULL, 10);
+	clear();
+	step(m, NET_MEMBER_EV_CONN_UP, j, NULL, 20);
+	for (i = 0; i < nout; i++) {
+		if (strcmp(out[i].to, j) == 0) {
+			to_j++;		/* the sync of our table */
+			continue;
+		}
+		if (out[i].nclaims == 1 &&
+		    strcmp(out[i].c0.subject, j) == 0 &&
+		    out[i].c0.status == NET_MEMBER_ALIVE &&
+		    out[i].probe == NET_MEMBER_PROBE_NONE)
+			announced++;
+	}
+	assert_true(to_j >= 1);
+	/* B, C, D, E each once; F only if the queue's picks chose it. */
+	assert_true(find(NET_MEMBER_PROBE_NONE, B, 0) != NULL);
+	assert_true(find(NET_MEMBER_PROBE_NONE, C, 0) != NULL);
+	assert_true(find(NET_MEMBER_PROBE_NONE, D, 0) != NULL);
+	assert_true(find(NET_MEMBER_PROBE_NONE, E, 0) != NULL);
+	assert_true(announced >= 4);
+	clear();
+	step(m, NET_MEMBER_EV_CONN_DOWN, j, NULL, 30);
+	step(m, NET_MEMBER_EV_CONN_UP, j, NULL, 40);
+	assert_int_equal(nout, 0);
+	net_member_free(m);
+}
+
+/*
  * The transport mode answers PINGs (so that probe-mode members do not
  * suspect it while a cluster changes modes) and ignores the rest.
  */
@@ -769,6 +889,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_direct_ack),
+		cmocka_unit_test(test_ring_schedule),
 		cmocka_unit_test(test_indirect),
 		cmocka_unit_test(test_fail_nack),
 		cmocka_unit_test(test_fail_awareness),
@@ -778,6 +899,7 @@ main(void)
 		cmocka_unit_test(test_reconnect),
 		cmocka_unit_test(test_gossip_limit),
 		cmocka_unit_test(test_wire),
+		cmocka_unit_test(test_join_announce),
 		cmocka_unit_test(test_transport_mode_ignores),
 	};
 
