@@ -1047,7 +1047,7 @@ ag_node_publish(struct ag_node *n)
 	struct ag_record	*r = malloc(sizeof *r), *pub;
 	const char		*why = NULL;
 	double			 now = ag_node_now();
-	int			 i, moved;
+	int			 i, moved, first_coord;
 
 	if (r == NULL)
 		return;
@@ -1067,8 +1067,8 @@ ag_node_publish(struct ag_node *n)
 	free(n->self_rec);
 	n->self_rec = r;
 	moved = ag_record_moved(n->pub_rec, r, &why);
-	if (moved == 1 && strcmp(why, AG_RECORD_FIRST_COORD) == 0 &&
-	    n->coord_pushed)
+	first_coord = moved == 1 && strcmp(why, AG_RECORD_FIRST_COORD) == 0;
+	if (first_coord && n->coord_pushed)
 		moved = 2;	/* its error went back to the cap: drift */
 	if (moved == 2 && now < n->next_drift)
 		moved = 0;		/* drift waits for its turn */
@@ -1081,7 +1081,7 @@ ag_node_publish(struct ag_node *n)
 	}
 	ag_log(AG_LOG_DEBUG, "gossip: record published (%s%s)",
 	    moved != 0 ? why : "refresh", moved == 1 ? ", pushed" : "");
-	if (moved == 1 && strcmp(why, AG_RECORD_FIRST_COORD) == 0)
+	if (moved == 1 && first_coord)
 		n->coord_pushed = 1;
 	n->next_refresh = now + REFRESH_EVERY_S;
 	n->next_drift = now + (DRIFT_PER_NODE_S * (n->npeers + 1) >

@@ -99,11 +99,11 @@ mb_ring_cmp(const void *a, const void *b)
 	return strcmp((*x)->id, (*y)->id);
 }
 
-/* The wall-clock period we are in (the ring schedule's k). */
+/* Our wall clock (ms) when TICKs carry it. */
 static uint64_t
-mb_period(const struct net_member *m)
+mb_wall(const struct net_member *m)
 {
-	return (m->now + m->wall_off) / m->cfg.probe_ms;
+	return m->now + m->wall_off;
 }
 
 /*
@@ -125,7 +125,8 @@ mb_ring_target(struct net_member *m)
 	if (n == 0)
 		return NULL;
 	qsort(m->ring, n, sizeof *m->ring, mb_ring_cmp);
-	t = (p + 1 + (size_t)(mb_period(m) % n)) % (n + 1);
+	/* k, the wall-clock period we are in */
+	t = (p + 1 + (size_t)(mb_wall(m) / m->cfg.probe_ms % n)) % (n + 1);
 	/* Places past ours are one further along the ring than in it. */
 	return m->ring[t < p ? t : t - 1];
 }
@@ -324,8 +325,7 @@ mb_probe_tick(struct net_member *m)
 		m->next_probe = m->now + mb_scaled(m, m->cfg.probe_ms);
 		/* Ring schedule: the next turn starts with a period. */
 		if (m->has_wall)
-			m->next_probe -= (m->now + m->wall_off) %
-			    m->cfg.probe_ms;
+			m->next_probe -= mb_wall(m) % m->cfg.probe_ms;
 	}
 	if (m->gq_len > 0 && m->now >= m->next_gossip)
 		mb_gossip_round(m, false);

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "clustersim.h"
+#include "net_idtab.h"
 #include "net_member.h"
 #include "net_wire.h"
 #include "sec_cbor.h"
@@ -166,17 +167,13 @@ ms_on_tick(struct cs *s, int node, void *arg)
 {
 	struct ms_world		*w = arg;
 	struct net_member_event	 ev = { .type = NET_MEMBER_EV_TICK };
-	uint64_t		 x = w->seed ^ (0x9e3779b97f4a7c15ull *
-				     (uint64_t)(node + 1));
+	uint64_t		 x = w->seed ^ (uint64_t)node;
 	int64_t			 skew;
 
 	if (w->wall_skew_ms >= 0) {
-		/* splitmix64's finaliser: a fixed skew per node and seed */
-		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-		x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-		x ^= x >> 31;
-		skew = (int64_t)(x % (uint64_t)(2 * w->wall_skew_ms + 1)) -
-		    w->wall_skew_ms;
+		/* a fixed skew per node and seed */
+		skew = (int64_t)(net_splitmix64(&x) %
+		    (uint64_t)(2 * w->wall_skew_ms + 1)) - w->wall_skew_ms;
 		ev.wall = (uint64_t)((int64_t)(s->now / 1000) + skew) +
 		    1800000000000ull;	/* an epoch-sized wall clock */
 	}
