@@ -14,6 +14,16 @@
  * announcements costs bounded memory; what does not fit is counted and
  * logged through a rate limiter.
  *
+ * Two of Avahi's habits around a name conflict need work here.  When a
+ * conflict takes our own name away, the browser says nothing new about
+ * that name (it listed it already, as ours), so the browse results we
+ * skipped as our own are kept (own[]) and resolved as services once we
+ * rename.  And a resolver whose SRV record is replaced by another host's
+ * keeps the address of the first host (avahi-core's resolve-service.c
+ * looks the new target up but keeps the address record it has), so an
+ * update naming another host or node id is not believed: the service is
+ * resolved afresh.
+ *
  * Avahi objects must not be freed from inside the callback of the client
  * that owns them, and avahi_client_new calls our state callback before
  * it returns.  So every (re)start of the client happens from a libevent
@@ -49,6 +59,7 @@
 #define RESOLVE_TRIES	5
 #define DOMAIN_MAX	256	/* longer domains are not tracked */
 #define HOST_MAX	256
+#define OWN_MAX		16	/* our service's browse results remembered */
 
 /* Rate limiter: at most burst lines per window seconds. */
 struct ratelimit {
@@ -69,6 +80,15 @@ struct svc {
 	AvahiServiceResolver	*res;
 	int			 addr;		/* paddr slot, -1: none */
 	unsigned		 tries;		/* failed resolves in a row */
+	unsigned		 found;		/* results from this resolver */
+	uint64_t		 who;		/* hash of the last's host, id */
+};
+
+/* A browse result for our own service (interface, protocol, domain). */
+struct own {
+	AvahiIfIndex		 ifindex;
+	AvahiProtocol		 proto;
+	char			 domain[DOMAIN_MAX];
 };
 
 struct paddr {
@@ -105,6 +125,8 @@ struct disc_mdns {
 	struct svc			*svcs;
 	struct paddr			*addrs;
 	unsigned			 max;
+	struct own			 own[OWN_MAX];	/* under m->name */
+	unsigned			 nown;
 	/* timers */
 	struct event			*restart_ev;
 	struct event			*sweep_ev;
@@ -435,6 +457,24 @@ bad:
 	return -1;
 }
 
+/* FNV-1a of a result's host and node id: which host and node it names. */
+static uint64_t
+result_who(const struct paddr *k)
+{
+	const char	*parts[2] = { k->host, k->id };
+	uint64_t	 h = 0xcbf29ce484222325ull;
+	size_t		 i, j;
+
+	for (i = 0; i < 2; i++)
+		for (j = 0; j <= strlen(parts[i]); j++) {
+			h ^= (unsigned char)parts[i][j];
+			h *= 0x100000001b3ull;
+		}
+	return h;
+}
+
+static int	svc_resolve(struct svc *);
+
 static void
 resolve_cb(AvahiServiceResolver *r, AvahiIfIndex ifi, AvahiProtocol proto,
     AvahiResolverEvent ev, const char *name, const char *type,
@@ -463,9 +503,23 @@ resolve_cb(AvahiServiceResolver *r, AvahiIfIndex ifi, AvahiProtocol proto,
 	    ((flags & AVAHI_LOOKUP_RESULT_LOCAL) && !m->accept_local) ||
 	    result_key(m, s, host, a, port, txt, &k) != 0 ||
 	    strcmp(k.id, m->id) == 0) {
+		s->found++;
+		s->who = 0;	/* names no peer: resolve the next afresh */
 		svc_detach(s);
 		return;
 	}
+	if (s->found++ > 0 && result_who(&k) != s->who) {
+		/* Another host or node under this name: maybe a mix of two
+		 * hosts' records (see the top).  The old address stays
+		 * until the new resolver's result replaces it. */
+		plog(m, DISC_LOG_DEBUG, "mdns: \"%s\" moved to %s (%s): "
+		    "resolving again", s->name, k.host, k.id);
+		(void)avahi_service_resolver_free(r);
+		s->res = NULL;
+		(void)svc_resolve(s);
+		return;
+	}
+	s->who = result_who(&k);
 	if (s->addr >= 0 && addr_find(m, &k) == s->addr) {
 		/* Same address again: keep the newest TXT and names. */
 		struct paddr	*old = &m->addrs[s->addr];
@@ -490,6 +544,7 @@ svc_resolve(struct svc *s)
 	struct disc_mdns	*m = s->m;
 
 	/* aprotocol = the browse protocol: one address per family. */
+	s->found = 0;
 	s->res = avahi_service_resolver_new(m->client, s->ifindex, s->proto,
 	    s->name, DISC_MDNS_SERVICE_TYPE, s->domain, s->proto, 0,
 	    resolve_cb, s);
@@ -517,6 +572,103 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 			(void)svc_resolve(&m->svcs[i]);
 }
 
+/* Tracks a browse result and resolves it (unless known or too long). */
+static void
+svc_add(struct disc_mdns *m, AvahiIfIndex ifi, AvahiProtocol proto,
+    const char *name, const char *domain)
+{
+	struct svc	*s;
+	unsigned	 i;
+
+	if (strlen(name) >= AVAHI_LABEL_MAX || strlen(domain) >= DOMAIN_MAX)
+		return;
+	if (svc_find(m, ifi, proto, name, domain) != NULL)
+		return;
+	for (i = 0; i < m->max; i++)
+		if (!m->svcs[i].used)
+			break;
+	if (i == m->max) {
+		m->dropped++;
+		plog(m, DISC_LOG_WARNING, "mdns: %u services tracked, "
+		    "ignoring \"%s\" (%lu so far)", m->max, name, m->dropped);
+		return;
+	}
+	s = &m->svcs[i];
+	memset(s, 0, sizeof *s);
+	s->used = 1;
+	s->m = m;
+	s->ifindex = ifi;
+	s->proto = proto;
+	s->addr = -1;
+	(void)snprintf(s->name, sizeof s->name, "%s", name);
+	(void)snprintf(s->domain, sizeof s->domain, "%s", domain);
+	plog(m, DISC_LOG_DEBUG, "mdns: service \"%s\" on if %d/%s", name, ifi,
+	    avahi_proto_to_string(proto));
+	(void)svc_resolve(s);
+}
+
+static int
+own_find(const struct disc_mdns *m, AvahiIfIndex ifi, AvahiProtocol proto,
+    const char *domain)
+{
+	unsigned	i;
+
+	for (i = 0; i < m->nown; i++)
+		if (m->own[i].ifindex == ifi && m->own[i].proto == proto &&
+		    strcasecmp(m->own[i].domain, domain) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * A browse result for our own service: remembered while the name is ours
+ * (at most OWN_MAX; more interfaces than that lose only this repair).  A
+ * result under a name we no longer hold is late news of a name another
+ * host has now: tracked like any service.
+ */
+static void
+own_note(struct disc_mdns *m, AvahiIfIndex ifi, AvahiProtocol proto,
+    const char *name, const char *domain)
+{
+	struct own	*o;
+
+	if (strcmp(name, m->name) != 0) {
+		svc_add(m, ifi, proto, name, domain);
+		return;
+	}
+	if (strlen(domain) >= DOMAIN_MAX || m->nown == OWN_MAX ||
+	    own_find(m, ifi, proto, domain) >= 0)
+		return;
+	o = &m->own[m->nown++];
+	o->ifindex = ifi;
+	o->proto = proto;
+	(void)snprintf(o->domain, sizeof o->domain, "%s", domain);
+}
+
+static void
+own_forget(struct disc_mdns *m, AvahiIfIndex ifi, AvahiProtocol proto,
+    const char *name, const char *domain)
+{
+	int	i;
+
+	if (strcmp(name, m->name) != 0 ||
+	    (i = own_find(m, ifi, proto, domain)) < 0)
+		return;
+	m->own[i] = m->own[--m->nown];
+}
+
+/* Our name old is someone else's now: resolve it where we browsed it. */
+static void
+own_adopt(struct disc_mdns *m, const char *old)
+{
+	unsigned	i;
+
+	for (i = 0; i < m->nown; i++)
+		svc_add(m, m->own[i].ifindex, m->own[i].proto, old,
+		    m->own[i].domain);
+	m->nown = 0;
+}
+
 static void
 browse_cb(AvahiServiceBrowser *b, AvahiIfIndex ifi, AvahiProtocol proto,
     AvahiBrowserEvent ev, const char *name, const char *type,
@@ -524,44 +676,19 @@ browse_cb(AvahiServiceBrowser *b, AvahiIfIndex ifi, AvahiProtocol proto,
 {
 	struct disc_mdns	*m = ud;
 	struct svc		*s;
-	unsigned		 i;
 
 	switch (ev) {
 	case AVAHI_BROWSER_NEW:
-		if ((flags & AVAHI_LOOKUP_RESULT_OUR_OWN) ||
-		    ((flags & AVAHI_LOOKUP_RESULT_LOCAL) && !m->accept_local))
-			return;
-		if (strlen(name) >= AVAHI_LABEL_MAX ||
-		    strlen(domain) >= DOMAIN_MAX)
-			return;
-		if (svc_find(m, ifi, proto, name, domain) != NULL)
-			return;
-		for (i = 0; i < m->max; i++)
-			if (!m->svcs[i].used)
-				break;
-		if (i == m->max) {
-			m->dropped++;
-			plog(m, DISC_LOG_WARNING, "mdns: %u services tracked, "
-			    "ignoring \"%s\" (%lu so far)", m->max, name,
-			    m->dropped);
-			return;
-		}
-		s = &m->svcs[i];
-		memset(s, 0, sizeof *s);
-		s->used = 1;
-		s->m = m;
-		s->ifindex = ifi;
-		s->proto = proto;
-		s->addr = -1;
-		(void)snprintf(s->name, sizeof s->name, "%s", name);
-		(void)snprintf(s->domain, sizeof s->domain, "%s", domain);
-		plog(m, DISC_LOG_DEBUG, "mdns: service \"%s\" on if %d/%s",
-		    name, ifi, avahi_proto_to_string(proto));
-		(void)svc_resolve(s);
+		if (flags & AVAHI_LOOKUP_RESULT_OUR_OWN)
+			own_note(m, ifi, proto, name, domain);
+		else if (!(flags & AVAHI_LOOKUP_RESULT_LOCAL) ||
+		    m->accept_local)
+			svc_add(m, ifi, proto, name, domain);
 		break;
 	case AVAHI_BROWSER_REMOVE:
 		if ((s = svc_find(m, ifi, proto, name, domain)) != NULL)
 			svc_drop(s, 1);
+		own_forget(m, ifi, proto, name, domain);
 		break;
 	case AVAHI_BROWSER_FAILURE:
 		set_error(m, "browser", avahi_client_errno(
@@ -607,6 +734,7 @@ static void
 group_cb(AvahiEntryGroup *g, AvahiEntryGroupState st, void *ud)
 {
 	struct disc_mdns	*m = ud;
+	char			 old[AVAHI_LABEL_MAX];
 
 	switch (st) {
 	case AVAHI_ENTRY_GROUP_ESTABLISHED:
@@ -617,9 +745,11 @@ group_cb(AvahiEntryGroup *g, AvahiEntryGroupState st, void *ud)
 		break;
 	case AVAHI_ENTRY_GROUP_COLLISION:
 		m->published = 0;
+		(void)snprintf(old, sizeof old, "%s", m->name);
 		if (rename_service(m) != 0)
 			return;
 		(void)avahi_entry_group_reset(g);
+		own_adopt(m, old);
 		(void)publish(m, avahi_entry_group_get_client(g));
 		break;
 	case AVAHI_ENTRY_GROUP_FAILURE:
@@ -698,6 +828,7 @@ teardown(struct disc_mdns *m, int free_objs)
 	m->browser = NULL;
 	m->group = NULL;
 	m->client = NULL;
+	m->nown = 0;
 	m->published = 0;
 }
 
