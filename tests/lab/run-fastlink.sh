@@ -4,7 +4,8 @@
 #
 # Usage (as root):  sh tests/lab/run-fastlink.sh BUILD_DIR/exogpu [RUNS]
 # Environment: LAB_RATE_KBIT (10000000), LAB_PROBE_BYTES (268435456),
-# LAB_MTU (unset: 1500; 9000 for a jumbo-frame LAN).
+# LAB_MTU (unset: 1500; 9000 for a jumbo-frame LAN), LAB_PIN (1: node 1's
+# agent on CPU 0, node 2's on CPU 1, as on two hosts with a core each).
 #
 # Why it exists: at 10 Gbit/s a probe lasts a fifth of a second and its
 # figure depends on how the two agents and the kernel's veth/bridge/tbf
@@ -25,6 +26,10 @@ LAB_LIB="$(cd "$(dirname "$0")" && pwd)/lab.sh"
 . "$LAB_LIB"
 if ! why=$(lab_check); then
 	echo "run-fastlink: skipped: $why"
+	exit 77
+fi
+if [ "${LAB_PIN:-0}" = 1 ] && [ "$(nproc)" -lt 2 ]; then
+	echo "run-fastlink: LAB_PIN=1 needs 2 CPUs"
 	exit 77
 fi
 for t in iperf3 jq; do
@@ -53,7 +58,7 @@ while ! lab_exec 1 iperf3 -c "$(lab_addr 2)" -p 5201 -t 3 -J \
 done
 IPERF=$(jq '.end.sum_received.bits_per_second' "$LAB_DIR/iperf3.json")
 echo "link: tbf $(lab_calc %.2f "$RATE_KBIT / 1e6") Gbit/s, MTU" \
-    "${LAB_MTU:-1500}; iperf3 TCP goodput $(lab_calc %.2f "$IPERF / 1e9")" \
+    "${LAB_MTU:-1500}$([ "${LAB_PIN:-0}" = 1 ] && echo ", agents pinned"); iperf3 TCP goodput $(lab_calc %.2f "$IPERF / 1e9")" \
     "Gbit/s; probes of $PROBE_BYTES bytes"
 
 : >"$LAB_DIR/figures"
@@ -63,6 +68,11 @@ while [ $r -le "$RUNS" ]; do
 	    --probe-interval 0
 	lab_agent_start 2 "b$r" 7002 --probe-bytes 4096 --probe-interval 0 \
 	    --join "$(lab_addr 1):7001"
+	if [ "${LAB_PIN:-0}" = 1 ]; then
+		taskset -a -p -c 0 "$(lab_agent_pid 1)" >/dev/null &&
+		    taskset -a -p -c 1 "$(lab_agent_pid 2)" >/dev/null ||
+		    lab_die "run $r: taskset failed"
+	fi
 	ID1=$(lab_agent_id 1)
 	ID2=$(lab_agent_id 2)
 	lab_wait_connected 2 20 "$ID1" >/dev/null ||
