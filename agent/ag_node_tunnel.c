@@ -13,12 +13,15 @@
  * stream is joined to a TCP connection to the worker port this node
  * configured for the stage's device (tunnel-target DEVICE=PORT).
  *
- * One struct tun joins one TCP bufferevent to one QUIC stream, whichever
- * side opened it.  Backpressure, both ways, with bounded memory:
- *   TCP -> QUIC: bytes read are copied into the stream's send queue;
- *     reading stops while more than TUN_SENDQ bytes are unacknowledged and
- *     resumes from cb.stream_acked; the bufferevent's read high-water mark
- *     bounds what sits in between;
+ * One struct tun joins one TCP socket to one QUIC stream, whichever side
+ * opened it: a bufferevent connects it and writes to it, and our own read
+ * event reads it (a bufferevent read asks the kernel how much is there,
+ * an ioctl per read, and copies once more; a tenth of the client's CPU
+ * in a bulk transfer, docs/tunnel.md).  Backpressure, both ways, with
+ * bounded memory:
+ *   TCP -> QUIC: up to TUN_CHUNK bytes per read() are copied into the
+ *     stream's send queue; reading stops while more than TUN_SENDQ bytes
+ *     are unacknowledged and resumes from cb.stream_acked;
  *   QUIC -> TCP: received bytes go to the bufferevent's output and their
  *     stream credit is returned only as the kernel takes them (the output
  *     buffer's callback counts deleted bytes), so the output holds at
@@ -47,8 +50,10 @@
 #include <netinet/tcp.h>
 #include <sys/queue.h>
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 
@@ -61,7 +66,7 @@
 
 #define TUN_LISTENERS	32		/* client listeners at once */
 #define TUN_SENDQ	(2u << 20)	/* unacked TCP->QUIC bytes */
-#define TUN_READ_HWM	(256u << 10)	/* bufferevent input bound */
+#define TUN_WRITE_MAX	(256u << 10)	/* bufferevent write per turn */
 #define TUN_CHUNK	(64u << 10)	/* bytes per stream write */
 #define TUN_NOTED	256		/* peers logged / pairs audited */
 #define TUN_HDR_WAIT_S	5.0		/* a peer's header comes by */
@@ -74,7 +79,8 @@ struct tun {
 	enum tun_role		 role;
 	struct net_quic_conn	*conn;	/* NULL: the stream is gone */
 	int64_t			 sid;
-	struct bufferevent	*bev;
+	struct bufferevent	*bev;	/* connect, write, events */
+	struct event		*rev;	/* our reads (tun_pump) */
 	char			 peer[SEC_NODE_ID_SIZE];
 	uint64_t		 placement, epoch;
 	uint32_t		 stage;
@@ -249,6 +255,8 @@ tun_free(struct tun *u)
 	if (u->conn != NULL)
 		(void)net_quic_stream_reset(u->conn, u->sid,
 		    NET_TUNNEL_APP_ABORT);
+	if (u->rev != NULL)
+		event_free(u->rev);
 	if (u->bev != NULL)
 		bufferevent_free(u->bev);
 	TAILQ_REMOVE(&t->tuns, u, entry);
@@ -281,37 +289,66 @@ out_drained(struct evbuffer *b, const struct evbuffer_cb_info *info,
 		    info->n_deleted);
 }
 
-/* TCP -> QUIC, while the stream's queue is under its bound; -1: freed. */
+/* Our read event on or off. */
+static void
+tun_reading(struct tun *u, int on)
+{
+	if (u->rev == NULL)
+		return;
+	if ((on ? event_add(u->rev, NULL) : event_del(u->rev)) != 0)
+		ag_log(AG_LOG_ERR, "tunnel: cannot %s reading a connection",
+		    on ? "start" : "stop");
+}
+
+/*
+ * TCP -> QUIC, while the stream's queue is under its bound: reads until
+ * the socket has no more (a short read says so without another call),
+ * EOF (then FIN) or the bound; -1: freed.
+ */
 static int
 tun_pump(struct tun *u)
 {
-	struct evbuffer	*in;
 	uint8_t		 buf[TUN_CHUNK];
-	int		 n;
+	ssize_t		 n;
 
-	if (u->bev == NULL || u->conn == NULL || !u->connected)
+	if (u->bev == NULL || u->conn == NULL || !u->connected) {
+		tun_reading(u, 0);	/* level-triggered: no spinning */
 		return 0;
-	in = bufferevent_get_input(u->bev);
-	while (evbuffer_get_length(in) > 0) {
+	}
+	while (!u->tcp_eof) {
 		if (net_quic_stream_queued(u->conn, u->sid) >= TUN_SENDQ) {
 			if (!u->paused)
-				bufferevent_disable(u->bev, EV_READ);
+				tun_reading(u, 0);
 			u->paused = 1;
 			return 0;
 		}
-		if ((n = evbuffer_remove(in, buf, sizeof buf)) <= 0)
+		n = read(bufferevent_getfd(u->bev), buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
+		if (n < 0) {
+			tun_free(u);	/* a reset TCP side: reset the stream */
+			return -1;
+		}
+		if (n == 0) {
+			u->tcp_eof = 1;
+			tun_reading(u, 0);
+			break;
+		}
 		if (net_quic_stream_write(u->conn, u->sid, buf, (size_t)n,
 		    0) != 0) {
 			tun_free(u);
 			return -1;
 		}
 		u->t->c.bytes_to_quic += (uint64_t)n;
+		if ((size_t)n < sizeof buf)
+			break;
 	}
 	if (u->paused) {
 		u->paused = 0;
 		if (!u->tcp_eof)
-			bufferevent_enable(u->bev, EV_READ);
+			tun_reading(u, 1);
 	}
 	if (u->tcp_eof && !u->fin_sent) {
 		u->fin_sent = 1;
@@ -321,10 +358,33 @@ tun_pump(struct tun *u)
 }
 
 static void
-on_tcp_read(struct bufferevent *bev, void *arg)
+on_tcp_readable(evutil_socket_t fd, short what, void *arg)
 {
-	(void)bev;
+	(void)fd;
+	(void)what;
 	(void)tun_pump(arg);
+}
+
+/* The TCP side is up: read it from now on; -1: freed. */
+static int
+tun_read_start(struct tun *u)
+{
+	struct ag_node	*n = u->t->n;
+
+	/* Off already (a socket bufferevent starts write-only); made sure:
+	 * bytes it read would never reach the stream. */
+	if (bufferevent_disable(u->bev, EV_READ) != 0) {
+		tun_free(u);
+		return -1;
+	}
+	u->rev = event_new(n->base, bufferevent_getfd(u->bev),
+	    EV_READ | EV_PERSIST, on_tcp_readable, u);
+	if (u->rev == NULL) {
+		tun_free(u);
+		return -1;
+	}
+	tun_reading(u, 1);
+	return tun_pump(u);
 }
 
 static void
@@ -358,14 +418,7 @@ on_tcp_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		nodelay(bufferevent_getfd(u->bev));
 		u->connected = 1;
-		bufferevent_enable(u->bev, EV_READ);
-		(void)tun_pump(u);
-		return;
-	}
-	if (what & BEV_EVENT_EOF) {
-		u->tcp_eof = 1;
-		if (tun_pump(u) == 0)
-			tun_maybe_done(u);
+		(void)tun_read_start(u);
 		return;
 	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
@@ -388,11 +441,10 @@ tun_attach(struct tun *u, evutil_socket_t fd)
 	u->bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (u->bev == NULL)
 		return -1;
-	bufferevent_setcb(u->bev, on_tcp_read, on_tcp_write, on_tcp_event, u);
-	bufferevent_setwatermark(u->bev, EV_READ, 0, TUN_READ_HWM);
-	/* libevent's default is 16 KiB a loop turn each way. */
-	(void)bufferevent_set_max_single_read(u->bev, TUN_READ_HWM);
-	(void)bufferevent_set_max_single_write(u->bev, TUN_READ_HWM);
+	/* The bufferevent never reads (tun_pump does). */
+	bufferevent_setcb(u->bev, NULL, on_tcp_write, on_tcp_event, u);
+	/* libevent's default is 16 KiB a loop turn. */
+	(void)bufferevent_set_max_single_write(u->bev, TUN_WRITE_MAX);
 	if (evbuffer_add_cb(bufferevent_get_output(u->bev), out_drained, u) ==
 	    NULL)
 		return -1;
@@ -480,7 +532,7 @@ on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		return;
 	}
 	t->c.opened++;
-	bufferevent_enable(u->bev, EV_READ);
+	(void)tun_read_start(u);
 }
 
 static void
