@@ -8,7 +8,9 @@
 #      port: the rate is printed (Gbit/s);
 #   2. a python3 echo server as the worker: 64 MiB of random bytes sent
 #      through the tunnel and echoed back (half-close: the sender ends its
-#      side, the echo ends after it), sha256 compared both ways;
+#      side, the echo ends after it), sha256 compared both ways; a
+#      connection reset (RST) by the TCP client resets its stream, which
+#      the stage's node counts;
 #   3. a node that is not the placement's client opens a stream anyway
 #      ("force", which skips only its own check): the stage's node resets
 #      it, counts it, logs it once for that peer, the worker never sees it;
@@ -41,8 +43,9 @@ cat >"$DIR/tool.py" <<'EOF'
 #   side, read everything back, print sha256 of what came back;
 # hold PORT SECONDS: connect, send a byte, wait for the echo (prints
 #   "echoed"), then wait until the connection ends (prints "closed" or
-#   "timeout").
-import hashlib, socket, sys, threading
+#   "timeout"); rst PORT: send 256 KiB, wait for the first echoed byte,
+#   then reset the connection (SO_LINGER 0), prints "reset".
+import hashlib, socket, struct, sys, threading
 mode, port = sys.argv[1], int(sys.argv[2])
 if mode == "echo":
     s = socket.socket()
@@ -62,6 +65,14 @@ if mode == "echo":
         print("accepted", flush=True)
         threading.Thread(target=serve, args=(c,), daemon=True).start()
 c = socket.create_connection(("127.0.0.1", port), timeout=60)
+if mode == "rst":
+    c.sendall(b"r" * 262144)
+    if c.recv(1) != b"r":
+        sys.exit(1)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+    print("reset")
+    sys.exit(0)
 if mode == "send":
     def push():
         with open(sys.argv[3], "rb") as f:
@@ -212,6 +223,20 @@ echo "64 MiB there and back through the tunnel, sha256 equal, in" \
 grep -c accepted "$DIR/echo.log" | grep -qx 1 ||
     fail "the worker saw $(grep -c accepted "$DIR/echo.log") connections"
 
+# ---- 2b. a reset TCP connection resets its stream -------------------------
+# The client's agent reads the reset (ECONNRESET) and resets the stream;
+# the stage's node counts it and closes its connection to the worker.
+_b=$(counters "$W" | jq .reset)
+[ "$(py rst "$LP" 2>&1)" = reset ] || fail "the reset connection did not echo"
+i=0
+until [ "$(counters "$W" | jq .reset)" -gt "$_b" ]; do
+	i=$((i + 1))
+	[ "$i" -lt 50 ] || fail "n$W did not see the stream reset:" \
+	    "$(counters "$W")"
+	sleep 0.1
+done
+echo "a TCP reset on the client's side reset the stream (counted by n$W)"
+
 # ---- 3. a node that is not the client is refused by the stage's node -----
 if [ -n "$X" ]; then
 	B=$(counters "$W" | jq .refused)
@@ -232,7 +257,7 @@ if [ -n "$X" ]; then
 	n=$(grep -c "tunnel: refused a stream from peer $(nid "$X")" \
 	    "$DIR/a$W.log")
 	[ "$n" = 1 ] || fail "refusals of one peer logged $n times"
-	grep -c accepted "$DIR/echo.log" | grep -qx 1 ||
+	grep -c accepted "$DIR/echo.log" | grep -qx 2 ||
 	    fail "the worker saw the outsider's connection"
 	echo "outsider n$X: 3 streams reset by n$W, counted, logged once"
 fi
@@ -262,7 +287,7 @@ raw "$ID" "$S" $((E + 1))	# stale epoch
 raw "$ID" "$S0" "$E"		# a stage that is not on that node
 raw $((ID + 100)) "$S" "$E"	# no such placement
 A=$(grep -c accepted "$DIR/echo.log")
-[ "$A" = 1 ] || fail "the worker saw $A connections"
+[ "$A" = 2 ] || fail "the worker saw $A connections"
 echo "stale epoch, a stage elsewhere, an unknown placement: refused by n$W"
 
 # ---- 4. released: open connections cut, listener closed -------------------
@@ -305,7 +330,7 @@ until tunnel "$W" "{\"placement\": $ID, \"stage\": $S}" |
 done
 raw "$ID" "$S" "$E"		# released
 A=$(grep -c accepted "$DIR/echo.log")
-[ "$A" = 2 ] || fail "the worker saw $A connections, want 2"
+[ "$A" = 3 ] || fail "the worker saw $A connections, want 3"
 echo "release cut the open tunnel and closed the listener; its header" \
     "is refused by n$W"
 
