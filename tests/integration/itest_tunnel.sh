@@ -9,8 +9,8 @@
 #   2. a python3 echo server as the worker: 64 MiB of random bytes sent
 #      through the tunnel and echoed back (half-close: the sender ends its
 #      side, the echo ends after it), sha256 compared both ways; a
-#      connection reset (RST) by the TCP client resets its stream, which
-#      the stage's node counts;
+#      connection reset (RST) by the TCP client ends its tunnel on both
+#      nodes;
 #   3. a node that is not the placement's client opens a stream anyway
 #      ("force", which skips only its own check): the stage's node resets
 #      it, counts it, logs it once for that peer, the worker never sees it;
@@ -223,19 +223,30 @@ echo "64 MiB there and back through the tunnel, sha256 equal, in" \
 grep -c accepted "$DIR/echo.log" | grep -qx 1 ||
     fail "the worker saw $(grep -c accepted "$DIR/echo.log") connections"
 
-# ---- 2b. a reset TCP connection resets its stream -------------------------
-# The client's agent reads the reset (ECONNRESET) and resets the stream;
-# the stage's node counts it and closes its connection to the worker.
+# ---- 2b. a reset TCP connection ends its tunnel on both nodes -----------
+# The client's agent reads the reset (ECONNRESET, and it resets the
+# stream) or, when the error went to a write first, EOF (and the stream
+# ends with FIN after the echo's rest): either way both nodes free the
+# tunnel, and the stage's node closes its connection to the worker.
+opened() { curl -s "http://$(api "$1")/v1/tunnels" | jq .open; }
+_oc=$(opened "$C")
+_ow=$(opened "$W")
 _b=$(counters "$W" | jq .reset)
 [ "$(py rst "$LP" 2>&1)" = reset ] || fail "the reset connection did not echo"
 i=0
-until [ "$(counters "$W" | jq .reset)" -gt "$_b" ]; do
+until [ "$(opened "$C")" = "$_oc" ] && [ "$(opened "$W")" = "$_ow" ]; do
 	i=$((i + 1))
-	[ "$i" -lt 50 ] || fail "n$W did not see the stream reset:" \
-	    "$(counters "$W")"
+	[ "$i" -lt 100 ] || fail "a reset connection's tunnel stayed open:" \
+	    "n$C $(opened "$C") (was $_oc), n$W $(opened "$W") (was $_ow)"
 	sleep 0.1
 done
-echo "a TCP reset on the client's side reset the stream (counted by n$W)"
+if [ "$(counters "$W" | jq .reset)" -gt "$_b" ]; then
+	echo "a TCP reset on the client's side: the stream was reset, both" \
+	    "tunnels freed"
+else
+	echo "a TCP reset on the client's side (read as EOF): the stream" \
+	    "ended, both tunnels freed"
+fi
 
 # ---- 3. a node that is not the client is refused by the stage's node -----
 if [ -n "$X" ]; then
