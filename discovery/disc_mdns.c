@@ -461,15 +461,17 @@ bad:
 static uint64_t
 result_who(const struct paddr *k)
 {
-	const char	*parts[2] = { k->host, k->id };
+	const char	*parts[2] = { k->host, k->id }, *p;
 	uint64_t	 h = 0xcbf29ce484222325ull;
-	size_t		 i, j;
+	size_t		 i;
 
-	for (i = 0; i < 2; i++)
-		for (j = 0; j <= strlen(parts[i]); j++) {
-			h ^= (unsigned char)parts[i][j];
+	for (i = 0; i < 2; i++) {
+		p = parts[i];
+		do {		/* the NUL too: "ab" + "c" is not "a" + "bc" */
+			h ^= (unsigned char)*p;
 			h *= 0x100000001b3ull;
-		}
+		} while (*p++ != '\0');
+	}
 	return h;
 }
 
